@@ -1,0 +1,287 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config wires the engine to the rest of exops.
+type Config struct {
+	Store    Store
+	Policy   Policy
+	Agents   Agents
+	Enricher Enricher // optional
+	Executor Executor
+	Notifier Notifier
+	Now      func() time.Time // default time.Now
+	Logger   *slog.Logger
+	// MaxCaseEvents bounds how many events a case keeps with their data;
+	// later ones are kept as references only (the events store has them all).
+	MaxCaseEvents int
+	// Backoff is the wait before retry n (1-based); default doubles from 1 s
+	// to at most 5 min.
+	Backoff func(attempt int) time.Duration
+}
+
+// Engine correlates events into cases, asks agents and policy, runs actions
+// and feeds the outbox. Every change it makes commits together with its audit
+// records and the jobs it causes.
+type Engine struct {
+	store    Store
+	policy   atomic.Pointer[policyHolder]
+	agents   Agents
+	enricher Enricher
+	executor Executor
+	notifier Notifier
+	now      func() time.Time
+	log      *slog.Logger
+	maxEv    int
+	backoff  func(int) time.Duration
+
+	wake map[Queue]chan struct{}
+	busy sync.WaitGroup // jobs being handled, for WaitIdle
+	// inFlight counts jobs taken by workers and not yet finished, so WaitIdle
+	// does not mistake a job in hand for an empty queue.
+	inFlight atomic.Int64
+}
+
+type policyHolder struct{ p Policy }
+
+// Attempt limits before a job is given up.
+const (
+	maxActionAttempts = 6
+	maxOutboxAttempts = 30
+)
+
+// New checks the configuration and builds an engine.
+func New(cfg Config) (*Engine, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("engine: no store")
+	case cfg.Policy == nil:
+		return nil, errors.New("engine: no policy")
+	case cfg.Agents == nil:
+		return nil, errors.New("engine: no agents")
+	case cfg.Executor == nil:
+		return nil, errors.New("engine: no executor")
+	case cfg.Notifier == nil:
+		return nil, errors.New("engine: no notifier")
+	}
+	e := &Engine{
+		store: cfg.Store, agents: cfg.Agents, enricher: cfg.Enricher, executor: cfg.Executor,
+		notifier: cfg.Notifier, now: cfg.Now, log: cfg.Logger, maxEv: cfg.MaxCaseEvents, backoff: cfg.Backoff,
+		wake: map[Queue]chan struct{}{},
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	if e.maxEv <= 0 {
+		e.maxEv = 200
+	}
+	if e.backoff == nil {
+		e.backoff = func(n int) time.Duration {
+			d := time.Second << min(n-1, 9)
+			return min(d, 5*time.Minute)
+		}
+	}
+	for _, q := range Queues() {
+		e.wake[q] = make(chan struct{}, 1)
+	}
+	e.SetPolicy(cfg.Policy)
+	return e, nil
+}
+
+// SetPolicy puts a new policy in force for every later verdict.
+func (e *Engine) SetPolicy(p Policy) { e.policy.Store(&policyHolder{p}) }
+
+// Policy returns the policy in force.
+func (e *Engine) Policy() Policy { return e.policy.Load().p }
+
+// Store returns the engine's store, for read-only queries.
+func (e *Engine) Store() Store { return e.store }
+
+func (e *Engine) kick(qs ...Queue) {
+	for _, q := range qs {
+		select {
+		case e.wake[q] <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run works the queues until ctx ends. Jobs left when it stops stay in the
+// store and are picked up by the next Run.
+func (e *Engine) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for q, h := range map[Queue]func(context.Context, Job) error{
+		QueueWork:    e.handleWork,
+		QueueActions: e.handleAction,
+		QueueOutbox:  e.handleOutbox,
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.worker(ctx, q, h)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// worker handles the jobs of one queue. The outbox is worked strictly in
+// order, so a thread's messages arrive in the order they were written;
+// the other queues take the oldest job that is due.
+func (e *Engine) worker(ctx context.Context, q Queue, handle func(context.Context, Job) error) {
+	strict := q == QueueOutbox
+	for ctx.Err() == nil {
+		job, wait, err := e.nextJob(ctx, q, strict)
+		if err != nil {
+			e.log.Error("read queue", "queue", q, "err", err)
+			wait = time.Second
+		}
+		if job == nil {
+			if wait <= 0 || wait > time.Second {
+				wait = time.Second
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+			case <-e.wake[q]:
+			case <-t.C:
+			}
+			t.Stop()
+			continue
+		}
+		e.inFlight.Add(1)
+		e.runJob(ctx, q, *job, handle)
+		e.inFlight.Add(-1)
+	}
+}
+
+// nextJob returns the job to handle now, or how long to wait for one.
+func (e *Engine) nextJob(ctx context.Context, q Queue, strict bool) (*Job, time.Duration, error) {
+	now := e.now()
+	var found *Job
+	var wait time.Duration
+	stop := errors.New("stop")
+	err := e.store.View(ctx, func(tx ReadTx) error {
+		return tx.Jobs(q, func(j Job) error {
+			if j.NotBefore.After(now) {
+				if w := j.NotBefore.Sub(now); wait == 0 || w < wait {
+					wait = w
+				}
+				if strict {
+					return stop
+				}
+				return nil
+			}
+			found = &j
+			return stop
+		})
+	})
+	if err != nil && !errors.Is(err, stop) {
+		return nil, 0, err
+	}
+	return found, wait, nil
+}
+
+func (e *Engine) runJob(ctx context.Context, q Queue, job Job, handle func(context.Context, Job) error) {
+	err := handle(ctx, job)
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	job.Attempts++
+	job.LastError = err.Error()
+	job.NotBefore = e.now().Add(e.backoff(job.Attempts))
+	e.log.Warn("job failed, will retry", "queue", q, "kind", job.Kind, "case", job.Case, "attempt", job.Attempts, "err", err)
+	if uerr := e.store.Update(ctx, func(tx Tx) error { return tx.UpdateJob(q, job) }); uerr != nil {
+		e.log.Error("reschedule job", "queue", q, "case", job.Case, "err", uerr)
+	}
+}
+
+// RunPending handles every job that is due now, in the caller's goroutine,
+// until no due job is left. It is for one-shot commands and tests; do not
+// call it while Run is working the same store.
+func (e *Engine) RunPending(ctx context.Context) error {
+	handlers := map[Queue]func(context.Context, Job) error{
+		QueueWork: e.handleWork, QueueActions: e.handleAction, QueueOutbox: e.handleOutbox,
+	}
+	for rounds := 0; ; rounds++ {
+		if rounds > 100000 {
+			return errors.New("run pending: queues do not drain")
+		}
+		did := false
+		for _, q := range Queues() {
+			job, _, err := e.nextJob(ctx, q, q == QueueOutbox)
+			if err != nil {
+				return err
+			}
+			if job != nil {
+				e.runJob(ctx, q, *job, handlers[q])
+				did = true
+			}
+		}
+		if !did {
+			return ctx.Err()
+		}
+	}
+}
+
+// WaitIdle returns when every queue is empty and no job is in hand, or when
+// ctx ends. Jobs waiting for a retry count as work.
+func (e *Engine) WaitIdle(ctx context.Context) error {
+	for {
+		n, err := e.queued(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 && e.inFlight.Load() == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for queues (%d jobs left): %w", n, ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func (e *Engine) queued(ctx context.Context) (int, error) {
+	n := 0
+	err := e.store.View(ctx, func(tx ReadTx) error {
+		for _, q := range Queues() {
+			if err := tx.Jobs(q, func(Job) error { n++; return nil }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// audit appends one record with the engine's clock.
+func (e *Engine) audit(tx Tx, en AuditEntry) error {
+	if en.Time.IsZero() {
+		en.Time = e.now()
+	}
+	if _, err := tx.Audit(en); err != nil {
+		return fmt.Errorf("audit %s %s: %w", en.Kind, en.Case, err)
+	}
+	return nil
+}
+
+func (e *Engine) enqueue(tx Tx, q Queue, j Job) error {
+	j.Created = e.now()
+	if err := tx.Enqueue(q, &j); err != nil {
+		return fmt.Errorf("enqueue %s %s: %w", q, j.Kind, err)
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+)
+
+// handleOutbox delivers one message to the team's chat. A card job renders
+// the case as it is at delivery time; if the case changed while the card was
+// in flight, the job stays and the card is rendered again.
+func (e *Engine) handleOutbox(ctx context.Context, job Job) error {
+	var c *Case
+	if err := e.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		c, err = tx.Case(job.Case)
+		return err
+	}); err != nil {
+		if KindOf(err) == KindNotFound {
+			return e.dropJob(ctx, QueueOutbox, job.ID)
+		}
+		return fmt.Errorf("load case %s: %w", job.Case, err)
+	}
+	var sendErr error
+	var posted SlackRef
+	switch job.Kind {
+	case "card":
+		if c.Slack.TS == "" {
+			if c.Status == StatusMerged {
+				return e.dropJob(ctx, QueueOutbox, job.ID) // never shown; the survivor's card tells it
+			}
+			posted, sendErr = e.notifier.PostCard(ctx, c)
+		} else {
+			sendErr = e.notifier.UpdateCard(ctx, c)
+		}
+	case "reply":
+		if c.Slack.TS == "" {
+			return Errorf(KindTransient, "reply on %s waits for its card", c.ID)
+		}
+		sendErr = e.notifier.PostReply(ctx, c, job.Text)
+	default:
+		e.log.Error("unknown outbox job dropped", "kind", job.Kind, "case", job.Case)
+		return e.dropJob(ctx, QueueOutbox, job.ID)
+	}
+	if sendErr != nil {
+		if KindOf(sendErr) != KindTransient && job.Attempts+1 >= maxOutboxAttempts {
+			e.log.Error("message given up", "kind", job.Kind, "case", job.Case, "attempts", job.Attempts+1, "err", sendErr)
+			return e.dropJob(ctx, QueueOutbox, job.ID)
+		}
+		return fmt.Errorf("deliver %s for %s: %w", job.Kind, job.Case, sendErr)
+	}
+	return e.store.Update(ctx, func(tx Tx) error {
+		cur, err := tx.Case(job.Case)
+		if err != nil {
+			return err
+		}
+		if posted.TS != "" {
+			cur.Slack = posted
+			if err := tx.PutCase(cur); err != nil {
+				return fmt.Errorf("save card ts of %s: %w", cur.ID, err)
+			}
+		}
+		if job.Kind == "card" && cur.Version != c.Version {
+			return nil // changed while in flight: render again
+		}
+		return tx.DeleteJob(QueueOutbox, job.ID)
+	})
+}

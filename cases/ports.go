@@ -1,0 +1,86 @@
+package cases
+
+import (
+	"context"
+	"time"
+)
+
+// The engine sees every other part of exops through these small interfaces;
+// it never imports an adapter.
+
+// Notifier delivers case messages to the team's chat (Slack in production).
+// Calls come from the outbox worker, one at a time, after the change that
+// caused them is committed.
+type Notifier interface {
+	// PostCard posts a new case card to c.Channel and returns where it landed.
+	PostCard(ctx context.Context, c *Case) (SlackRef, error)
+	// UpdateCard rewrites the card at c.Slack to show the case as it is now.
+	UpdateCard(ctx context.Context, c *Case) error
+	// PostReply posts text in the case's thread (under c.Slack.TS).
+	PostReply(ctx context.Context, c *Case, text string) error
+}
+
+// Policy decides what exops may do: routing, thresholds, approvers.
+type Policy interface {
+	// Version names the policy in force, with the hash of its content.
+	Version() string
+	// CorrelationWindow is how long a correlation key keeps joining events.
+	CorrelationWindow() time.Duration
+	// Route returns the team and channel that own a case.
+	Route(c *Case) (team, channel string)
+	// SLA is the time to resolve a case of this severity.
+	SLA(s Severity) time.Duration
+	// Judge returns the verdict for one recommendation on a case.
+	Judge(c *Case, r Recommendation) Judgement
+}
+
+// Judgement is a policy's verdict with what it needs.
+type Judgement struct {
+	Verdict         Verdict
+	Approvers       []string // Slack user ids allowed to approve
+	ApprovalsNeeded int
+	Reason          string // plain words: why this verdict
+}
+
+// Agents write the summary and propose actions with a confidence computed
+// from checkable evidence.
+type Agents interface {
+	Summarize(ctx context.Context, c *Case) (text, by string, err error)
+	Recommend(ctx context.Context, c *Case) ([]Recommendation, error)
+}
+
+// Enricher asks the systems of record for context on a case. It returns what
+// it found and, in plain words, what it could not get.
+type Enricher interface {
+	Enrich(ctx context.Context, c *Case) (facts map[string]string, missing []string)
+}
+
+// Executor runs an approved or automatic action in the system of record.
+// The key is the same on every try of one action, so a system that honours
+// idempotency keys never does it twice.
+type Executor interface {
+	Execute(ctx context.Context, req ActionRequest) (outcome string, err error)
+}
+
+// ActionRequest is one action to run.
+type ActionRequest struct {
+	Key    string
+	Case   string
+	Action string
+	Params map[string]string
+}
+
+// DecideRequest is a person's click on a recommendation.
+type DecideRequest struct {
+	Case           string
+	Recommendation string
+	Actor          string // Slack user id
+	Choice         Choice // approve or reject
+	Reason         string
+}
+
+// DecideResult tells the person what their click did, in plain words.
+type DecideResult struct {
+	Case    *Case
+	Message string
+}

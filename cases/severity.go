@@ -1,0 +1,251 @@
+package cases
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Severity and priority rules (docs/severity.md explains them to people):
+//
+// Severity starts at the event type's default and is raised, never lowered:
+//   - money at stake (order value, PO value, price variance × quantity, stock
+//     variance × unit cost): 10,000 or more → at least medium; 50,000 or
+//     more → at least high; 250,000 or more → critical;
+//   - days late (ETA slip, confirmation overdue): 2 or more → at least medium;
+//     5 or more → at least high;
+//   - variance percent (price or quantity): 10% or more → at least medium;
+//   - a strategic customer raises the result one level.
+//
+// A case's severity is the highest of its events'. Priority is business
+// impact, P1 (first) to P4: critical → P1, high → P2, medium → P3, low → P4,
+// one level more urgent for a strategic or key customer or an order worth
+// 25,000 or more.
+
+// Money at stake in one event, in the event's currency.
+func (e Event) Amount() float64 {
+	switch e.Type {
+	case "invoice.price_variance":
+		inv, _ := e.Num("invoice_unit_price")
+		po, _ := e.Num("po_unit_price")
+		q, _ := e.Num("quantity")
+		return math.Abs(inv-po) * q
+	case "inventory.mismatch":
+		s, _ := e.Num("system_quantity")
+		c, _ := e.Num("counted_quantity")
+		u, _ := e.Num("unit_cost")
+		return math.Abs(s-c) * u
+	case "receipt.variance":
+		o, _ := e.Num("ordered_quantity")
+		r, _ := e.Num("received_quantity")
+		u, _ := e.Num("unit_cost")
+		return math.Abs(o-r) * u
+	case "supplier.confirmation_missing":
+		v, _ := e.Num("po_value")
+		return v
+	}
+	v, _ := e.Num("order_value")
+	return v
+}
+
+// DaysLate is how many days an ETA slipped or a confirmation is overdue at now.
+func (e Event) DaysLate(now time.Time) float64 {
+	switch e.Type {
+	case "shipment.delayed":
+		o, err1 := ParseDate(e.Str("original_eta"))
+		n, err2 := ParseDate(e.Str("new_eta"))
+		if err1 == nil && err2 == nil {
+			return n.Sub(o).Hours() / 24
+		}
+	case "supplier.confirmation_missing":
+		d, err := ParseDate(e.Str("expected_by"))
+		if err == nil && now.After(d) {
+			return now.Sub(d).Hours() / 24
+		}
+	}
+	return 0
+}
+
+// VariancePercent is the price or quantity variance in percent, or 0.
+func (e Event) VariancePercent() float64 {
+	var a, b float64
+	switch e.Type {
+	case "invoice.price_variance":
+		a, _ = e.Num("invoice_unit_price")
+		b, _ = e.Num("po_unit_price")
+	case "receipt.variance":
+		a, _ = e.Num("received_quantity")
+		b, _ = e.Num("ordered_quantity")
+	case "inventory.mismatch":
+		a, _ = e.Num("counted_quantity")
+		b, _ = e.Num("system_quantity")
+	default:
+		return 0
+	}
+	if b == 0 {
+		return 0
+	}
+	return (a - b) / b * 100
+}
+
+// EventSeverity applies the severity rules to one event.
+func EventSeverity(e Event, now time.Time) Severity {
+	t := eventTypes[e.Type]
+	s := t.Severity
+	if s == 0 {
+		s = SeverityLow
+	}
+	atLeast := func(min Severity) {
+		if s < min {
+			s = min
+		}
+	}
+	switch amt := e.Amount(); {
+	case amt >= 250000:
+		atLeast(SeverityCritical)
+	case amt >= 50000:
+		atLeast(SeverityHigh)
+	case amt >= 10000:
+		atLeast(SeverityMedium)
+	}
+	switch d := e.DaysLate(now); {
+	case d >= 5:
+		atLeast(SeverityHigh)
+	case d >= 2:
+		atLeast(SeverityMedium)
+	}
+	if math.Abs(e.VariancePercent()) >= 10 {
+		atLeast(SeverityMedium)
+	}
+	if strings.EqualFold(e.Str("customer_tier"), "strategic") && s < SeverityCritical {
+		s++
+	}
+	return s
+}
+
+// Priority applies the priority rules to a case of severity s.
+func priorityOf(s Severity, events []Event) string {
+	p := 5 - int(s) // critical → 1, low → 4
+	urgent := false
+	for _, e := range events {
+		tier := strings.ToLower(e.Str("customer_tier"))
+		v, _ := e.Num("order_value")
+		if tier == "strategic" || tier == "key" || v >= 25000 {
+			urgent = true
+		}
+	}
+	if urgent && p > 1 {
+		p--
+	}
+	return fmt.Sprintf("P%d", p)
+}
+
+// DescribeEvent says in one line what an event reports, for thread replies.
+func DescribeEvent(e Event) string {
+	switch e.Type {
+	case "order.credit_hold":
+		return fmt.Sprintf("Credit hold on order %s for customer %s%s", e.Str("order"), e.Str("customer"), suffix(e.Str("reason")))
+	case "order.allocation_conflict":
+		var parts []string
+		for _, a := range e.Allocations("allocations") {
+			parts = append(parts, fmt.Sprintf("%s %s", fmtNum(a.Quantity), a.Warehouse))
+		}
+		return fmt.Sprintf("Order %s split across warehouses: %s of %s", e.Str("order"), strings.Join(parts, " + "), e.Str("sku"))
+	case "order.incomplete_data":
+		return fmt.Sprintf("Order %s is missing %s", e.Str("order"), strings.Join(e.Strs("missing"), ", "))
+	case "inventory.mismatch":
+		s, _ := e.Num("system_quantity")
+		c, _ := e.Num("counted_quantity")
+		return fmt.Sprintf("Count of %s at %s found %s, system holds %s", e.Str("sku"), e.Str("warehouse"), fmtNum(c), fmtNum(s))
+	case "shipment.delayed":
+		return fmt.Sprintf("Inbound shipment %s from %s delayed: ETA %s → %s%s", e.Str("shipment"), e.Str("supplier"),
+			dateOnly(e.Str("original_eta")), dateOnly(e.Str("new_eta")), suffix(e.Str("reason")))
+	case "shipment.hold":
+		return fmt.Sprintf("Shipment %s on hold%s", e.Str("shipment"), suffix(e.Str("reason")))
+	case "supplier.confirmation_missing":
+		return fmt.Sprintf("%s has not confirmed %s (due %s)", e.Str("supplier"), e.Str("po"), dateOnly(e.Str("expected_by")))
+	case "invoice.price_variance":
+		inv, _ := e.Num("invoice_unit_price")
+		po, _ := e.Num("po_unit_price")
+		return fmt.Sprintf("Invoice %s from %s bills %s at %s, PO %s says %s (%+.2f%%)", e.Str("invoice"), e.Str("supplier"),
+			e.Str("sku"), fmtNum(inv), e.Str("po"), fmtNum(po), e.VariancePercent())
+	case "receipt.variance":
+		o, _ := e.Num("ordered_quantity")
+		r, _ := e.Num("received_quantity")
+		return fmt.Sprintf("Receipt for %s at %s: %s received, %s expected", e.Str("po"), e.Str("warehouse"), fmtNum(r), fmtNum(o))
+	}
+	return e.Type
+}
+
+// Allocations returns an allocations data field in either of its forms
+// (parsed, or as decoded back from storage).
+func (e Event) Allocations(name string) []Allocation {
+	switch v := e.Data[name].(type) {
+	case []Allocation:
+		return v
+	case []any:
+		var out []Allocation
+		for _, x := range v {
+			m, ok := x.(map[string]any)
+			if !ok {
+				continue
+			}
+			w, _ := m["warehouse"].(string)
+			q, _ := toNumber(m["quantity"])
+			out = append(out, Allocation{Warehouse: w, Quantity: q})
+		}
+		return out
+	}
+	return nil
+}
+
+func suffix(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return " (" + reason + ")"
+}
+
+func dateOnly(s string) string {
+	if t, err := ParseDate(s); err == nil {
+		return t.Format("2006-01-02")
+	}
+	return s
+}
+
+// fmtNum prints 1200 as "1200" and 4.03 as "4.03".
+func fmtNum(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return fmt.Sprintf("%.0f", f)
+	}
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", f), "0"), ".")
+}
+
+// FormatAmount prints money like 48,250.00 USD.
+func FormatAmount(v float64, currency string) string {
+	if currency == "" {
+		currency = "USD"
+	}
+	neg := v < 0
+	v = math.Abs(v)
+	whole := int64(v)
+	cents := int64(math.Round((v - float64(whole)) * 100))
+	if cents == 100 {
+		whole++
+		cents = 0
+	}
+	s := fmt.Sprintf("%d", whole)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	return fmt.Sprintf("%s%s.%02d %s", sign, b.String(), cents, currency)
+}

@@ -1,0 +1,142 @@
+package cases
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps events, cases, the correlation index, the audit log and the
+// work queues. A case change, the audit records that explain it and the jobs
+// it causes are written in one Update, so they commit or vanish together.
+type Store interface {
+	// Update runs fn in one read-write transaction and returns after it is
+	// durably committed. Concurrent Updates may be grouped into one commit;
+	// fn may then run more than once, so it must change nothing but tx.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn in a read-only snapshot.
+	View(ctx context.Context, fn func(tx ReadTx) error) error
+	Close() error
+}
+
+// ReadTx reads one consistent snapshot. Returned values are copies: changing
+// them changes nothing stored until written back with a Tx.
+type ReadTx interface {
+	// Case returns the case with that id, or an error of KindNotFound.
+	Case(id string) (*Case, error)
+	// ForEachCase calls fn for every case in id order until fn returns an error.
+	ForEachCase(fn func(*Case) error) error
+	// Event returns the stored event with that (source, id), or KindNotFound.
+	Event(source, id string) (*StoredEvent, error)
+	// Key returns where a correlation key points, or KindNotFound.
+	Key(key string) (KeyRef, error)
+	// Jobs calls fn for the jobs of queue q, oldest first.
+	Jobs(q Queue, fn func(Job) error) error
+	// AuditHead returns the sequence number and hash of the newest audit
+	// record (0 and "" for an empty log).
+	AuditHead() (seq uint64, hash string, err error)
+}
+
+// Tx is a read-write transaction.
+type Tx interface {
+	ReadTx
+	PutCase(c *Case) error
+	PutEvent(ev *StoredEvent) error
+	PutKey(key string, ref KeyRef) error
+	// NextCaseNumber returns 1, 2, 3, …; a rolled-back transaction gives its
+	// number back.
+	NextCaseNumber() (uint64, error)
+	// Audit appends one record to the hash-chained audit log and returns its
+	// sequence number.
+	Audit(e AuditEntry) (uint64, error)
+	// Enqueue adds a job to queue q and sets its ID. A job whose Dedupe key
+	// matches one already waiting in q is dropped (Enqueue returns nil and
+	// leaves j.ID zero).
+	Enqueue(q Queue, j *Job) error
+	// UpdateJob rewrites a waiting job (attempts, next try).
+	UpdateJob(q Queue, j Job) error
+	// DeleteJob removes a job, done or given up; deleting a missing job is no error.
+	DeleteJob(q Queue, id uint64) error
+}
+
+// StoredEvent is an accepted event with what its intake did, so that a retry
+// is answered as the first delivery was.
+type StoredEvent struct {
+	Event    Event        `json:"event"`
+	Digest   string       `json:"digest"` // SHA-256 of the canonical event, to tell a retry from a reused id
+	Received time.Time    `json:"received"`
+	Result   IngestResult `json:"result"`
+}
+
+// IngestResult is what intake did with one event.
+type IngestResult struct {
+	Source    string   `json:"source"`
+	ID        string   `json:"id"`
+	Case      string   `json:"case"`
+	Outcome   string   `json:"outcome"` // opened, joined, merged
+	Merged    []string `json:"merged,omitempty"`
+	Duplicate bool     `json:"duplicate,omitempty"`
+}
+
+// KeyRef says which case a correlation key belongs to and when an event last
+// carried it.
+type KeyRef struct {
+	Case     string    `json:"case"`
+	LastSeen time.Time `json:"last_seen"`
+}
+
+// Queue names a durable work queue.
+type Queue string
+
+const (
+	QueueWork    Queue = "work"    // cases to enrich, summarize, recommend and judge
+	QueueActions Queue = "actions" // approved or automatic actions to execute
+	QueueOutbox  Queue = "outbox"  // messages to deliver to Slack
+)
+
+// Queues lists every queue.
+func Queues() []Queue { return []Queue{QueueWork, QueueActions, QueueOutbox} }
+
+// Job is one unit of durable work.
+type Job struct {
+	ID             uint64    `json:"id"`
+	Dedupe         string    `json:"dedupe,omitempty"`
+	Kind           string    `json:"kind"`
+	Case           string    `json:"case"`
+	Recommendation string    `json:"recommendation,omitempty"`
+	Text           string    `json:"text,omitempty"`
+	Attempts       int       `json:"attempts,omitempty"`
+	NotBefore      time.Time `json:"not_before,omitempty"`
+	LastError      string    `json:"last_error,omitempty"`
+	Created        time.Time `json:"created"`
+}
+
+// AuditEntry is the content of one audit record; the store adds the
+// sequence number and the hash chain.
+type AuditEntry struct {
+	Time          time.Time `json:"time"`
+	Case          string    `json:"case"`
+	Kind          string    `json:"kind"`
+	Action        string    `json:"action"`
+	Actor         string    `json:"actor"`
+	Verdict       string    `json:"verdict"`
+	Confidence    float64   `json:"confidence"`
+	PolicyVersion string    `json:"policy_version"`
+	Detail        string    `json:"detail"`
+}
+
+// Audit record kinds.
+const (
+	AuditCaseOpened     = "case_opened"
+	AuditEventJoined    = "event_joined"
+	AuditCaseMerged     = "case_merged"
+	AuditRecommendation = "recommendation"
+	AuditVerdict        = "verdict"
+	AuditDecision       = "decision"
+	AuditRefused        = "refused"
+	AuditActionExecuted = "action_executed"
+	AuditActionFailed   = "action_failed"
+	AuditCaseResolved   = "case_resolved"
+)
+
+// ActorExops is the actor of what the bot does on its own.
+const ActorExops = "exops"

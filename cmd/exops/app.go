@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/exops/exops/agents"
+	"github.com/exops/exops/bot"
+	"github.com/exops/exops/cases"
+	"github.com/exops/exops/cases/bolt"
+	"github.com/exops/exops/connectors"
+	"github.com/exops/exops/policies"
+)
+
+// Config is everything Main needs; secrets come from the environment.
+type Config struct {
+	DBPath     string
+	PolicyPath string
+	Policy     *policies.Policy // used instead of PolicyPath when set
+	Addr       string           // event API and Slack HTTP endpoints; "" serves no HTTP
+
+	SlackBotToken      string
+	SlackAppToken      string // set: Socket Mode
+	SlackSigningSecret string // required for the HTTP endpoints
+	SlackAPIURL        string // another Slack API base (tests, demo)
+
+	SourceSecrets map[string]string // event source → shared secret
+	MaxBody       int64
+
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Main is the whole program, wired: tests run it against a temp database and
+// local servers exactly as the binary does.
+type Main struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *bolt.Store
+	policy *policies.Policy
+	engine *cases.Engine
+	bot    *bot.Bot
+	sim    *connectors.Simulator
+	mux    *http.ServeMux
+
+	mu       sync.Mutex
+	listener net.Listener
+	ready    chan struct{}
+}
+
+// NewMain opens the store, loads the policy and builds every part.
+func NewMain(cfg Config) (*Main, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	pol := cfg.Policy
+	if pol == nil {
+		if cfg.PolicyPath == "" {
+			return nil, errors.New("no policy file: pass --policy FILE (policies/examples/distributor.yaml is a start)")
+		}
+		var err error
+		if pol, err = policies.Load(cfg.PolicyPath); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.SlackBotToken == "" {
+		return nil, errors.New("SLACK_BOT_TOKEN is not set: exops needs a bot token to post cases (or run \"exops demo\", which needs none)")
+	}
+	store, err := bolt.Open(cfg.DBPath, bolt.Options{})
+	if err != nil {
+		return nil, err
+	}
+	m := &Main{cfg: cfg, log: cfg.Logger, store: store, policy: pol, sim: connectors.NewSimulator(), ready: make(chan struct{})}
+	rules := agents.NewRules()
+	rules.Now = cfg.Now
+	// The engine and the bot need each other (cards out, clicks in); the
+	// bot gets a decider that forwards to the engine once it exists.
+	var eng *cases.Engine
+	b, err := bot.New(bot.Config{
+		BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, SigningSecret: cfg.SlackSigningSecret,
+		APIURL: cfg.SlackAPIURL, Logger: cfg.Logger, Now: cfg.Now,
+	}, bot.DeciderFunc(func(ctx context.Context, req cases.DecideRequest) (cases.DecideResult, error) {
+		return eng.Decide(ctx, req)
+	}))
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("slack: %w", err)
+	}
+	eng, err = cases.New(cases.Config{
+		Store: store, Policy: pol, Agents: rules, Enricher: m.sim, Executor: m.sim, Notifier: b,
+		Now: cfg.Now, Logger: cfg.Logger,
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	m.engine, m.bot = eng, b
+	m.mux = http.NewServeMux()
+	m.mux.Handle("POST /v1/events", &connectors.Intake{Ingester: eng, Secrets: cfg.SourceSecrets, MaxBody: cfg.MaxBody, Logger: cfg.Logger})
+	if cfg.SlackSigningSecret != "" {
+		m.mux.Handle("POST /slack/interactions", b.InteractionsHandler())
+	}
+	m.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	return m, nil
+}
+
+// Run serves until ctx ends: the HTTP endpoints, Socket Mode when an app
+// token is set, and the engine's queues.
+func (m *Main) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 3)
+	var wg sync.WaitGroup
+	var srv *http.Server
+	if m.cfg.Addr != "" {
+		ln, err := net.Listen("tcp", m.cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", m.cfg.Addr, err)
+		}
+		m.mu.Lock()
+		m.listener = ln
+		m.mu.Unlock()
+		srv = &http.Server{Handler: m.mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("http: %w", err)
+			}
+		}()
+		m.log.Info("serving", "addr", ln.Addr().String())
+	}
+	if m.cfg.SlackAppToken != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.bot.RunSocketMode(ctx); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("socket mode: %w", err)
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		m.engine.Run(ctx)
+	}()
+	close(m.ready)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	cancel()
+	if srv != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = srv.Shutdown(sctx)
+		scancel()
+	}
+	m.bot.Wait()
+	wg.Wait()
+	return err
+}
+
+// Ready is closed when Run has started listening.
+func (m *Main) Ready() <-chan struct{} { return m.ready }
+
+// Addr is where the HTTP endpoints listen, once Ready.
+func (m *Main) Addr() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.listener == nil {
+		return ""
+	}
+	return m.listener.Addr().String()
+}
+
+// Close releases the store. Call it after Run returns.
+func (m *Main) Close() error {
+	berr := m.bot.Close()
+	serr := m.store.Close()
+	return errors.Join(berr, serr)
+}

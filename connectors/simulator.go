@@ -1,0 +1,209 @@
+package connectors
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/exops/exops/cases"
+)
+
+// Simulator is an in-memory ERP, WMS, TMS and CRM with the data of a small
+// distributor. It answers enrichment lookups and executes actions, so exops
+// runs end to end with no system of record reachable.
+type Simulator struct {
+	mu        sync.Mutex
+	customers map[string]Customer
+	stock     map[string]map[string]float64 // sku → warehouse → available
+	pos       map[string]map[string]POLine  // po → sku → line
+	receipts  map[string]map[string]float64 // po → sku → received
+	shipments map[string]string             // shipment → ETA (YYYY-MM-DD)
+	promises  map[string]string             // order → promise date
+	done      map[string]string             // idempotency key → outcome
+	seq       int
+	// Actions lists what was executed, in order, for transcripts and tests.
+	Actions []cases.ActionRequest
+}
+
+// Customer is what the ERP and CRM know of an account.
+type Customer struct {
+	Name              string
+	Tier              string
+	CreditLimit       float64
+	Balance           float64
+	AvgDaysBeyondTerm float64
+	OnHold            bool
+}
+
+// POLine is one purchase order line.
+type POLine struct {
+	Quantity  float64
+	UnitPrice float64
+}
+
+// NewSimulator returns a simulator seeded with the demo distributor's data.
+func NewSimulator() *Simulator {
+	return &Simulator{
+		customers: map[string]Customer{
+			"C-ACME": {Name: "Acme Retail", Tier: "strategic", CreditLimit: 250000, Balance: 238900, AvgDaysBeyondTerm: 3, OnHold: true},
+			"C-BOLT": {Name: "Bolt Hardware", Tier: "standard", CreditLimit: 60000, Balance: 12000, AvgDaysBeyondTerm: 11},
+			"C-CORA": {Name: "Cora Home", Tier: "key", CreditLimit: 120000, Balance: 40000, AvgDaysBeyondTerm: 1},
+		},
+		stock: map[string]map[string]float64{
+			"SKU-88": {"DAL": 700, "ATL": 500, "RNO": 1500},
+			"SKU-12": {"DAL": 4000, "ATL": 2600},
+			"SKU-31": {"DAL": 320, "RNO": 150},
+		},
+		pos: map[string]map[string]POLine{
+			"PO-3298": {"SKU-12": {Quantity: 500, UnitPrice: 4.00}},
+			"PO-3305": {"SKU-31": {Quantity: 400, UnitPrice: 12.00}},
+			"PO-3310": {"SKU-88": {Quantity: 2000, UnitPrice: 9.50}},
+		},
+		receipts: map[string]map[string]float64{
+			"PO-3298": {"SKU-12": 500},
+			"PO-3305": {"SKU-31": 400},
+		},
+		shipments: map[string]string{"ASN-7781": "2026-12-02"},
+		promises:  map[string]string{"SO-1042": "2026-11-30"},
+		done:      map[string]string{},
+	}
+}
+
+// Enrich looks up what the systems know about the case's order, customer,
+// stock, PO, receipt and shipments. What is not there is named in missing.
+func (s *Simulator) Enrich(_ context.Context, c *cases.Case) (map[string]string, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	facts := map[string]string{}
+	var missing []string
+	seen := map[string]bool{}
+	once := func(k string) bool {
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		return true
+	}
+	for _, ce := range c.Events {
+		ev := ce.Event()
+		if cu := ev.Str("customer"); cu != "" && once("c"+cu) {
+			if cust, ok := s.customers[cu]; ok {
+				facts[cases.CtxCustomerName(cu)] = cust.Name
+				facts[cases.CtxCustomerTier(cu)] = cust.Tier
+				facts[cases.CtxCreditLimit(cu)] = num(cust.CreditLimit)
+				facts[cases.CtxCreditBalance(cu)] = num(cust.Balance)
+				facts[cases.CtxDaysBeyondTerms(cu)] = num(cust.AvgDaysBeyondTerm)
+			} else {
+				missing = append(missing, "credit status unavailable: ERP has no customer "+cu)
+			}
+		}
+		if sku := ev.Str("sku"); sku != "" && ce.Family == cases.FamilyAllocationConflict && once("s"+sku) {
+			if wh, ok := s.stock[sku]; ok {
+				for w, q := range wh {
+					facts[cases.CtxStock(sku, w)] = num(q)
+				}
+			} else {
+				missing = append(missing, "stock unavailable: WMS has no item "+sku)
+			}
+		}
+		if po, sku := ev.Str("po"), ev.Str("sku"); po != "" && sku != "" && once("p"+po+sku) {
+			if line, ok := s.pos[po][sku]; ok {
+				facts[cases.CtxPOPrice(po, sku)] = num(line.UnitPrice)
+				facts[cases.CtxPOQuantity(po, sku)] = num(line.Quantity)
+			} else if ce.Family == cases.FamilyPriceDiscrepancy || ce.Family == cases.FamilyReceiptQuantityVaries {
+				missing = append(missing, fmt.Sprintf("PO line unavailable: ERP has no %s on %s", sku, po))
+			}
+			if q, ok := s.receipts[po][sku]; ok {
+				facts[cases.CtxReceived(po, sku)] = num(q)
+			}
+		}
+		if sh := ev.Str("shipment"); sh != "" && once("h"+sh) {
+			if eta, ok := s.shipments[sh]; ok {
+				facts[cases.CtxShipmentETA(sh)] = eta
+			}
+		}
+		for _, o := range append(ev.Strs("orders"), ev.Str("order")) {
+			if p, ok := s.promises[o]; ok && o != "" && once("o"+o) {
+				facts[cases.CtxPromiseDate(o)] = p
+			}
+		}
+	}
+	sort.Strings(missing)
+	return facts, missing
+}
+
+// Execute performs an action against the simulated systems, once per key.
+func (s *Simulator) Execute(_ context.Context, req cases.ActionRequest) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if out, ok := s.done[req.Key]; ok {
+		return out, nil
+	}
+	p := req.Params
+	var out string
+	switch req.Action {
+	case "release_credit_hold":
+		cu, ok := s.customers[p["customer"]]
+		if !ok {
+			return "", cases.Errorf(cases.KindNotFound, "ERP: no customer %s", p["customer"])
+		}
+		cu.OnHold = false
+		s.customers[p["customer"]] = cu
+		out = "ERP released the credit hold on " + p["order"]
+	case "reallocate_order":
+		q, _ := strconv.ParseFloat(p["quantity"], 64)
+		wh := s.stock[p["sku"]]
+		if wh == nil || wh[p["warehouse"]] < q {
+			return "", cases.Errorf(cases.KindConflict, "WMS: %s no longer has %s of %s", p["warehouse"], p["quantity"], p["sku"])
+		}
+		wh[p["warehouse"]] -= q
+		out = fmt.Sprintf("WMS allocated %s of %s on %s at %s", p["quantity"], p["sku"], p["order"], p["warehouse"])
+	case "split_shipment":
+		out = "WMS released " + p["order"] + " as planned: " + p["plan"]
+	case "expedite_shipment":
+		out = "TMS asked " + p["supplier"] + " to expedite " + p["shipment"]
+	case "accept_price_variance":
+		out = "ERP approved invoice " + p["invoice"] + " for payment at the invoiced price"
+	case "dispute_price_variance":
+		out = "ERP put invoice " + p["invoice"] + " on hold and sent a price dispute to " + p["supplier"]
+	case "accept_receipt_variance":
+		out = "ERP closed the receipt on " + p["po"] + " as counted"
+	case "dispute_receipt_variance":
+		out = "ERP opened a shortage claim on " + p["po"]
+	case "adjust_inventory":
+		out = "WMS set " + p["sku"] + " at " + p["warehouse"] + " to " + p["quantity"]
+	case "recount_inventory":
+		out = "WMS scheduled a recount of " + p["sku"] + " at " + p["warehouse"]
+	case "ask_supplier_confirmation":
+		out = "ERP sent a confirmation reminder for " + p["po"] + " to " + p["supplier"]
+	case "contact_carrier":
+		out = "TMS opened a ticket with the carrier for " + p["shipment"]
+	case "request_order_data":
+		out = "CRM asked the customer for " + p["missing"] + " on " + p["order"]
+	default:
+		return "", cases.Errorf(cases.KindInvalid, "simulator: unknown action %q", req.Action)
+	}
+	s.seq++
+	out = fmt.Sprintf("%s (ref SIM-%04d)", out, s.seq)
+	s.done[req.Key] = out
+	s.Actions = append(s.Actions, req)
+	return out, nil
+}
+
+// CustomerOnHold reports the simulated credit hold flag (for tests).
+func (s *Simulator) CustomerOnHold(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.customers[id].OnHold
+}
+
+// Executed returns a copy of the actions executed so far.
+func (s *Simulator) Executed() []cases.ActionRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]cases.ActionRequest(nil), s.Actions...)
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

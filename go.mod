@@ -1,0 +1,14 @@
+module github.com/exops/exops
+
+go 1.26.8
+
+require (
+	github.com/slack-go/slack v0.35.0
+	go.etcd.io/bbolt v1.5.0
+)
+
+require (
+	github.com/gorilla/websocket v1.5.3 // indirect
+	golang.org/x/sys v0.45.0 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+)
