@@ -1,0 +1,218 @@
+// Package bot is exops's Slack side: it posts case cards and thread replies,
+// and turns button clicks (over HTTP or Socket Mode) into decisions by the
+// case engine. It is the only package that imports slack-go; none of
+// slack-go's types appear in what the engine sees (cases.Notifier).
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/exops/exops/cases"
+)
+
+// Config is what the bot needs to talk to Slack. Tokens and the signing
+// secret are never logged.
+type Config struct {
+	BotToken      string // xoxb-…: Web API calls (SLACK_BOT_TOKEN)
+	AppToken      string // xapp-…: Socket Mode only (SLACK_APP_TOKEN)
+	SigningSecret string // HTTP interactions only (SLACK_SIGNING_SECRET)
+	// APIURL points the Web API at another server, such as LocalSlack;
+	// empty means Slack's real API.
+	APIURL string
+	Logger *slog.Logger
+	// Now is the clock for the signature's timestamp window; nil means
+	// time.Now. Tests inject it to check Slack's documented example.
+	Now func() time.Time
+}
+
+// Decider records a person's click on a recommendation. The case engine
+// implements it; it is declared here so the bot needs nothing else of it.
+type Decider interface {
+	Decide(ctx context.Context, req cases.DecideRequest) (cases.DecideResult, error)
+}
+
+// DeciderFunc adapts a function to Decider. It breaks the construction
+// cycle in cmd/exops, where the engine needs the bot as its Notifier and the
+// bot needs the engine as its Decider.
+type DeciderFunc func(ctx context.Context, req cases.DecideRequest) (cases.DecideResult, error)
+
+// Decide calls f.
+func (f DeciderFunc) Decide(ctx context.Context, req cases.DecideRequest) (cases.DecideResult, error) {
+	return f(ctx, req)
+}
+
+// Bot posts case cards to Slack and handles clicks on them.
+type Bot struct {
+	cfg     Config
+	api     *slack.Client
+	decider Decider
+	log     *slog.Logger
+	now     func() time.Time
+
+	// ctx bounds the work started by clicks; Close cancels it.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	inflight sync.WaitGroup
+
+	mu   sync.Mutex
+	seen map[string]time.Time // signatures already accepted, until they expire
+}
+
+// handleTimeout bounds the work for one click: Decide plus the ephemeral
+// answer. The click was already acknowledged, so this is not Slack's 3 s.
+const handleTimeout = 30 * time.Second
+
+// New makes a bot. cfg.BotToken and d are required.
+func New(cfg Config, d Decider) (*Bot, error) {
+	if cfg.BotToken == "" {
+		return nil, errors.New("bot: no bot token (set SLACK_BOT_TOKEN)")
+	}
+	if d == nil {
+		return nil, errors.New("bot: no decider")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Bot{
+		cfg:     cfg,
+		api:     slack.New(cfg.BotToken, apiOptions(cfg)...),
+		decider: d,
+		log:     cfg.Logger.With("component", "bot"),
+		now:     cfg.Now,
+		ctx:     ctx,
+		cancel:  cancel,
+		seen:    map[string]time.Time{},
+	}, nil
+}
+
+func apiOptions(cfg Config, extra ...slack.Option) []slack.Option {
+	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: 20 * time.Second})}
+	if cfg.APIURL != "" {
+		// slack-go appends method names to the URL as is.
+		opts = append(opts, slack.OptionAPIURL(strings.TrimSuffix(cfg.APIURL, "/")+"/"))
+	}
+	return append(opts, extra...)
+}
+
+// Wait blocks until every click being handled has finished.
+func (b *Bot) Wait() { b.inflight.Wait() }
+
+// Close stops the work of clicks still in flight and waits for it to end.
+func (b *Bot) Close() error {
+	b.cancel()
+	b.inflight.Wait()
+	return nil
+}
+
+// PostCard posts a new case card to c.Channel and returns where it landed.
+func (b *Bot) PostCard(ctx context.Context, c *cases.Case) (cases.SlackRef, error) {
+	if c.Channel == "" {
+		return cases.SlackRef{}, &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("case %s has no channel to post to", c.ID)}
+	}
+	channel, ts, err := b.api.PostMessageContext(ctx, c.Channel,
+		slack.MsgOptionText(CardText(c), false),
+		slack.MsgOptionBlocks(CaseCard(c)...),
+		slack.MsgOptionDisableLinkUnfurl(),
+	)
+	if err != nil {
+		return cases.SlackRef{}, slackError(fmt.Sprintf("post card of %s to %s", c.ID, c.Channel), err)
+	}
+	return cases.SlackRef{Channel: channel, TS: ts}, nil
+}
+
+// UpdateCard rewrites the card at c.Slack to show the case as it is now.
+func (b *Bot) UpdateCard(ctx context.Context, c *cases.Case) error {
+	if c.Slack.Channel == "" || c.Slack.TS == "" {
+		return &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("case %s has no card to update", c.ID)}
+	}
+	_, _, _, err := b.api.UpdateMessageContext(ctx, c.Slack.Channel, c.Slack.TS,
+		slack.MsgOptionText(CardText(c), false),
+		slack.MsgOptionBlocks(CaseCard(c)...),
+	)
+	if err != nil {
+		return slackError(fmt.Sprintf("update card of %s", c.ID), err)
+	}
+	return nil
+}
+
+// PostReply posts text in the case's thread.
+func (b *Bot) PostReply(ctx context.Context, c *cases.Case, text string) error {
+	if c.Slack.Channel == "" || c.Slack.TS == "" {
+		return &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("case %s has no card to reply under", c.ID)}
+	}
+	_, _, err := b.api.PostMessageContext(ctx, c.Slack.Channel,
+		slack.MsgOptionText(truncate(text, 40000), false),
+		slack.MsgOptionTS(c.Slack.TS),
+		slack.MsgOptionDisableLinkUnfurl(),
+	)
+	if err != nil {
+		return slackError(fmt.Sprintf("reply in thread of %s", c.ID), err)
+	}
+	return nil
+}
+
+var _ cases.Notifier = (*Bot)(nil)
+
+// Slack's "ok": false error codes that mean "try again later", and those that
+// mean the request itself is wrong. Anything else (invalid_auth,
+// not_in_channel, missing_scope…) is a setup problem: internal.
+var (
+	transientCodes = map[string]bool{
+		"ratelimited": true, "internal_error": true, "fatal_error": true,
+		"service_unavailable": true, "request_timeout": true, "team_added_to_org": true,
+	}
+	invalidCodes = map[string]bool{
+		"invalid_blocks": true, "invalid_blocks_format": true, "msg_too_long": true,
+		"no_text": true, "invalid_arguments": true, "channel_not_found": true,
+		"message_not_found": true, "cant_update_message": true, "too_many_attachments": true,
+		"invalid_ts_latest": true, "invalid_thread_ts": true,
+	}
+)
+
+// slackError gives a Slack failure the kind the outbox acts on: only
+// transient ones (rate limits, 5xx, network) are retried.
+func slackError(op string, err error) error {
+	kind := cases.KindInternal
+	var (
+		rl     *slack.RateLimitedError
+		status slack.StatusCodeError
+		resp   slack.SlackErrorResponse
+		netErr net.Error
+	)
+	switch {
+	case errors.As(err, &rl):
+		kind = cases.KindTransient
+	case errors.As(err, &status):
+		if status.Code >= 500 || status.Code == http.StatusTooManyRequests {
+			kind = cases.KindTransient
+		}
+	case errors.As(err, &resp):
+		switch {
+		case transientCodes[resp.Err]:
+			kind = cases.KindTransient
+		case invalidCodes[resp.Err]:
+			kind = cases.KindInvalid
+		}
+	case errors.As(err, &netErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// A cancelled context is a shutdown mid-delivery: the outbox should
+		// deliver it again after the restart.
+		kind = cases.KindTransient
+	}
+	return &cases.Error{Kind: kind, Msg: "slack: " + op, Err: err}
+}

@@ -1,0 +1,411 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack/slacktest"
+)
+
+// LocalSlack is a Slack Web API stand-in for the demo and the tests, where
+// no workspace is reachable. It is slacktest's server with chat.postMessage,
+// chat.update and chat.postEphemeral replaced (slacktest has no chat.update,
+// and its ts values are whole seconds that collide) by handlers that answer
+// like Slack and keep a transcript.
+type LocalSlack struct {
+	srv *slacktest.Server
+
+	mu     sync.Mutex
+	posts  []Posted
+	nextTS int64 // microseconds since the epoch; ts values only go up
+	// overrides replace the recording handlers, for tests of failures.
+	overrides map[string]http.HandlerFunc
+}
+
+// Posted is one message the bot sent to LocalSlack.
+type Posted struct {
+	Method   string          `json:"method"` // chat.postMessage, chat.update, chat.postEphemeral
+	Channel  string          `json:"channel"`
+	TS       string          `json:"ts"`
+	ThreadTS string          `json:"thread_ts,omitempty"`
+	User     string          `json:"user,omitempty"` // who sees an ephemeral message
+	Text     string          `json:"text"`
+	Blocks   json.RawMessage `json:"blocks,omitempty"`
+}
+
+// Button is one button found in a posted message's blocks.
+type Button struct {
+	Text     string `json:"text"`
+	ActionID string `json:"action_id"`
+	BlockID  string `json:"block_id"`
+	Value    string `json:"value"`
+	// Label is the button's accessibility label, which on exops cards names
+	// the recommendation ("Approve: Release credit hold").
+	Label string `json:"label,omitempty"`
+}
+
+// localEpoch is where LocalSlack's message timestamps start.
+const localEpoch = 1732680000
+
+// NewLocalSlack starts a local Slack API server. Close it when done.
+func NewLocalSlack() *LocalSlack {
+	l := &LocalSlack{nextTS: localEpoch * 1_000_000}
+	l.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
+		// Custom handlers are registered first and win over slacktest's.
+		c.Handle("/chat.postMessage", l.handle("chat.postMessage"))
+		c.Handle("/chat.update", l.handle("chat.update"))
+		c.Handle("/chat.postEphemeral", l.handle("chat.postEphemeral"))
+	})
+	l.srv.Start()
+	return l
+}
+
+// APIURL is the URL to give the bot as Config.APIURL.
+func (l *LocalSlack) APIURL() string { return l.srv.GetAPIURL() }
+
+// Server is the underlying slacktest server, for Socket Mode tests that
+// need its WebSocket.
+func (l *LocalSlack) Server() *slacktest.Server { return l.srv }
+
+// Close stops the server.
+func (l *LocalSlack) Close() { l.srv.Stop() }
+
+// Transcript returns a copy of everything posted so far, in order.
+func (l *LocalSlack) Transcript() []Posted {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Posted(nil), l.posts...)
+}
+
+// Handle replaces an API method, such as chat.postMessage with a handler
+// that answers 429 to test rate limits, or adds one slacktest lacks.
+func (l *LocalSlack) Handle(method string, h http.HandlerFunc) {
+	method = strings.TrimPrefix(method, "/")
+	switch method {
+	case "chat.postMessage", "chat.update", "chat.postEphemeral":
+		// slacktest's routes cannot be registered twice; ours look here first.
+		l.mu.Lock()
+		if l.overrides == nil {
+			l.overrides = map[string]http.HandlerFunc{}
+		}
+		l.overrides[method] = h
+		l.mu.Unlock()
+	default:
+		l.srv.Handle("/"+method, h)
+	}
+}
+
+func (l *LocalSlack) handle(method string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		l.mu.Lock()
+		override := l.overrides[method]
+		l.mu.Unlock()
+		if override != nil {
+			override(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if err := r.ParseForm(); err != nil {
+			writeJSON(w, map[string]any{"ok": false, "error": "invalid_form_data"})
+			return
+		}
+		f := r.PostForm
+		p := Posted{
+			Method:   method,
+			Channel:  f.Get("channel"),
+			ThreadTS: f.Get("thread_ts"),
+			User:     f.Get("user"),
+			Text:     f.Get("text"),
+		}
+		if bl := f.Get("blocks"); bl != "" {
+			if !json.Valid([]byte(bl)) {
+				writeJSON(w, map[string]any{"ok": false, "error": "invalid_blocks_format"})
+				return
+			}
+			p.Blocks = json.RawMessage(bl)
+		}
+		if p.Channel == "" {
+			writeJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
+			return
+		}
+		if p.Text == "" && p.Blocks == nil {
+			writeJSON(w, map[string]any{"ok": false, "error": "no_text"})
+			return
+		}
+
+		l.mu.Lock()
+		if method == "chat.update" {
+			p.TS = f.Get("ts")
+			if !l.hasMessage(p.Channel, p.TS) {
+				l.mu.Unlock()
+				writeJSON(w, map[string]any{"ok": false, "error": "message_not_found"})
+				return
+			}
+		} else {
+			l.nextTS += 100
+			p.TS = fmt.Sprintf("%d.%06d", l.nextTS/1_000_000, l.nextTS%1_000_000)
+		}
+		l.posts = append(l.posts, p)
+		l.mu.Unlock()
+
+		msg := map[string]any{"type": "message", "text": p.Text, "ts": p.TS, "bot_id": "B000EXOPS"}
+		if p.Blocks != nil {
+			msg["blocks"] = p.Blocks
+		}
+		if p.ThreadTS != "" {
+			msg["thread_ts"] = p.ThreadTS
+		}
+		switch method {
+		case "chat.postEphemeral":
+			writeJSON(w, map[string]any{"ok": true, "message_ts": p.TS})
+		default:
+			writeJSON(w, map[string]any{"ok": true, "channel": p.Channel, "ts": p.TS, "text": p.Text, "message": msg})
+		}
+	}
+}
+
+// hasMessage reports whether a non-ephemeral message was posted at ts.
+// Callers hold l.mu.
+func (l *LocalSlack) hasMessage(channel, ts string) bool {
+	for _, p := range l.posts {
+		if p.Method == "chat.postMessage" && p.Channel == channel && p.TS == ts {
+			return true
+		}
+	}
+	return false
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Buttons lists the buttons in the message's blocks, in order.
+func (p Posted) Buttons() []Button {
+	var blocks []struct {
+		Type     string `json:"type"`
+		BlockID  string `json:"block_id"`
+		Elements []struct {
+			Type     string `json:"type"`
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+			Label    string `json:"accessibility_label"`
+			// A button's text is an object; a context element's is a string.
+			Text json.RawMessage `json:"text"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal(p.Blocks, &blocks); err != nil {
+		return nil
+	}
+	var out []Button
+	for _, b := range blocks {
+		if b.Type != "actions" {
+			continue
+		}
+		for _, e := range b.Elements {
+			if e.Type == "button" {
+				var text struct {
+					Text string `json:"text"`
+				}
+				_ = json.Unmarshal(e.Text, &text)
+				out = append(out, Button{Text: text.Text, ActionID: e.ActionID, BlockID: b.BlockID, Value: e.Value, Label: e.Label})
+			}
+		}
+	}
+	return out
+}
+
+// Click sends the interactions endpoint what Slack sends when userID clicks
+// button b on message p: a signed block_actions payload shaped like Slack's
+// documented one. A non-200 answer is an error.
+func (l *LocalSlack) Click(ctx context.Context, interactionsURL, signingSecret, userID string, p Posted, b Button) error {
+	body, err := ClickBody(userID, p, b, time.Now())
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, interactionsURL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("click: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	stamp := strconv.FormatInt(time.Now().Unix(), 10)
+	req.Header.Set("X-Slack-Request-Timestamp", stamp)
+	req.Header.Set("X-Slack-Signature", Sign(signingSecret, stamp, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("click %s on %s: %w", b.ActionID, p.TS, err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("click %s on %s: %s: %s", b.ActionID, p.TS, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return nil
+}
+
+// Sign computes Slack's v0 request signature.
+func Sign(secret, timestamp string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("v0:" + timestamp + ":"))
+	mac.Write(body)
+	return "v0=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// ClickBody is the form-encoded body (payload=…) Slack posts when userID
+// clicks button b on message p at time at.
+func ClickBody(userID string, p Posted, b Button, at time.Time) ([]byte, error) {
+	actionTS := fmt.Sprintf("%d.%06d", at.Unix(), at.Nanosecond()/1000)
+	trigger := sha256.Sum256([]byte(actionTS + userID + p.TS))
+	blocks := p.Blocks
+	if blocks == nil {
+		blocks = json.RawMessage("[]")
+	}
+	payload := map[string]any{
+		"type": "block_actions",
+		"user": map[string]any{
+			"id": userID, "username": strings.ToLower(userID), "name": strings.ToLower(userID), "team_id": "T0EXOPS01",
+		},
+		"api_app_id": "A0EXOPS01",
+		"token":      "verification-token-unused",
+		"container": map[string]any{
+			"type": "message", "message_ts": p.TS, "channel_id": p.Channel, "is_ephemeral": false,
+		},
+		"trigger_id": fmt.Sprintf("%d.%d.%x", at.Unix(), 47445629121, trigger[:16]),
+		"team":       map[string]any{"id": "T0EXOPS01", "domain": "exops-local"},
+		"enterprise": nil,
+		"channel":    map[string]any{"id": p.Channel, "name": strings.TrimPrefix(p.Channel, "#")},
+		"message": map[string]any{
+			"type": "message", "bot_id": "B000EXOPS", "text": p.Text, "ts": p.TS, "blocks": blocks,
+		},
+		"state":        map[string]any{"values": map[string]any{}},
+		"response_url": "https://hooks.slack.com/actions/T0EXOPS01/000000000000/local",
+		"actions": []map[string]any{{
+			"action_id": b.ActionID,
+			"block_id":  b.BlockID,
+			"text":      map[string]any{"type": "plain_text", "text": b.Text, "emoji": true},
+			"value":     b.Value,
+			"type":      "button",
+			"action_ts": actionTS,
+		}},
+	}
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("click payload: %w", err)
+	}
+	return []byte(url.Values{"payload": {string(raw)}}.Encode()), nil
+}
+
+// FormatTranscript writes what was posted as people would read it.
+func FormatTranscript(w io.Writer, posts []Posted) {
+	for _, p := range posts {
+		var what string
+		switch {
+		case p.Method == "chat.update":
+			what = "card updated"
+		case p.Method == "chat.postEphemeral":
+			what = "ephemeral to @" + p.User
+		case p.ThreadTS != "":
+			what = "thread reply"
+		default:
+			what = "new card"
+		}
+		fmt.Fprintf(w, "→ #%s (%s) ts=%s\n", strings.TrimPrefix(p.Channel, "#"), what, p.TS)
+		for _, line := range blockLines(p) {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+	}
+}
+
+// slackDateToken matches <!date^unix^format|fallback>, shown as its fallback.
+var slackDateToken = regexp.MustCompile(`<!date\^[0-9]+\^[^|>]*\|([^>]*)>`)
+
+// readable turns mrkdwn into what a reader sees, near enough for a transcript.
+func readable(s string) string {
+	s = slackDateToken.ReplaceAllString(s, "$1")
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}
+
+// buttonLine renders an actions block's buttons as "[Approve: title]".
+func buttonLine(raw json.RawMessage) string {
+	var buttons []string
+	for _, b := range (Posted{Blocks: json.RawMessage("[" + string(raw) + "]")}).Buttons() {
+		label := b.Label
+		if label == "" {
+			label = b.Text
+		}
+		buttons = append(buttons, "["+label+"]")
+	}
+	return strings.Join(buttons, " ")
+}
+
+// blockLines extracts the readable text of a message: the header, sections,
+// fields and context lines, or the plain text when there are no blocks.
+func blockLines(p Posted) []string {
+	type text struct {
+		Text string `json:"text"`
+	}
+	var blocks []struct {
+		Type   string `json:"type"`
+		Text   *text  `json:"text"`
+		Fields []text `json:"fields"`
+		// Raw, because elements differ by block: context elements have
+		// text strings, buttons have text objects.
+		Elements []json.RawMessage `json:"elements"`
+	}
+	if len(p.Blocks) == 0 || json.Unmarshal(p.Blocks, &blocks) != nil || len(blocks) == 0 {
+		return strings.Split(p.Text, "\n")
+	}
+	var raws []json.RawMessage
+	_ = json.Unmarshal(p.Blocks, &raws)
+	var lines []string
+	add := func(s string) {
+		for _, l := range strings.Split(readable(s), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	for i, b := range blocks {
+		switch b.Type {
+		case "actions":
+			add(buttonLine(raws[i]))
+		case "header":
+			if b.Text != nil {
+				add("== " + b.Text.Text + " ==")
+			}
+		case "section":
+			if b.Text != nil {
+				add(b.Text.Text)
+			}
+			var fields []string
+			for _, f := range b.Fields {
+				fields = append(fields, strings.ReplaceAll(f.Text, "\n", " "))
+			}
+			if len(fields) > 0 {
+				add(strings.Join(fields, " | "))
+			}
+		case "context":
+			for _, raw := range b.Elements {
+				var e text
+				if json.Unmarshal(raw, &e) == nil {
+					add(e.Text)
+				}
+			}
+		case "divider":
+			add("----")
+		}
+	}
+	return lines
+}
