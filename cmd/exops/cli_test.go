@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/exops/exops/cases"
+)
+
+func exops(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb, func(string) string { return "" })
+	return code, out.String(), errb.String()
+}
+
+// runDemo plays the demo into a kept database and returns its path.
+func runDemo(t *testing.T) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "exops.db")
+	code, out, errOut := exops(t, "demo", "--db", db)
+	if code != 0 {
+		t.Fatalf("demo exited %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "Demo passed: 7 of 7 steps.") {
+		t.Fatalf("demo output lacks the pass line:\n%s", out)
+	}
+	return db
+}
+
+// TestDemoScenario plays the whole product: signed events over HTTP, cards
+// to a slacktest-based Slack, signed clicks, the audit check. The demo
+// itself fails on any step that does not happen; this test also checks what
+// it left in the database.
+func TestDemoScenario(t *testing.T) {
+	db := runDemo(t)
+	code, out, _ := exops(t, "cases", "list", "--db", db)
+	if code != 0 {
+		t.Fatalf("cases list exited %d", code)
+	}
+	for _, want := range []string{
+		"EX-000001  open      high",
+		"allocation_conflict,supplier_delay,credit_hold",
+		"EX-000002  resolved",
+		"EX-000003  resolved",
+		"3 cases",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cases list lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = exops(t, "cases", "show", "EX-000003", "--db", db, "--json")
+	if code != 0 {
+		t.Fatalf("cases show exited %d", code)
+	}
+	var c cases.Case
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	var approver, refusedAudited bool
+	for _, d := range c.Decisions {
+		if d.Actor == demoAPLead && d.Choice == cases.ChoiceApprove {
+			approver = true
+		}
+		if d.Actor == demoIntern {
+			t.Errorf("a refused click became a decision: %+v", d)
+		}
+	}
+	if !approver || c.Status != cases.StatusResolved {
+		t.Errorf("EX-000003: status %s, decisions %+v", c.Status, c.Decisions)
+	}
+	code, out, _ = exops(t, "audit", "export", "--db", db, "--format", "ndjson", "--case", "EX-000003")
+	if code != 0 {
+		t.Fatalf("audit export exited %d", code)
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("export line %q: %v", sc.Text(), err)
+		}
+		for _, k := range []string{"seq", "time", "case", "kind", "action", "actor", "verdict", "confidence", "policy_version", "prev_hash", "hash"} {
+			if _, ok := rec[k]; !ok {
+				t.Errorf("export record lacks %q: %s", k, sc.Text())
+			}
+		}
+		if rec["kind"] == cases.AuditRefused && rec["actor"] == demoIntern {
+			refusedAudited = true
+		}
+	}
+	if !refusedAudited {
+		t.Error("the refused click is not in the audit export")
+	}
+}
+
+// TestAuditVerifyFindsTamperedRecord edits one audit record in the database
+// file itself, as someone with disk access would, and expects verify to name
+// that record's sequence number.
+func TestAuditVerifyFindsTamperedRecord(t *testing.T) {
+	db := runDemo(t)
+	code, out, _ := exops(t, "audit", "verify", "--db", db)
+	if code != 0 || !regexp.MustCompile(`intact: \d+ records checked`).MatchString(out) {
+		t.Fatalf("verify on the untouched log: exit %d, %q", code, out)
+	}
+	// Find the refused click's record and its seq.
+	_, export, _ := exops(t, "audit", "export", "--db", db, "--format", "ndjson")
+	var seq float64
+	for _, line := range strings.Split(strings.TrimSpace(export), "\n") {
+		var rec map[string]any
+		json.Unmarshal([]byte(line), &rec)
+		if rec["kind"] == cases.AuditRefused {
+			seq = rec["seq"].(float64)
+		}
+	}
+	if seq == 0 {
+		t.Fatal("no refused record in the demo's log")
+	}
+	raw, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The refused record is the only one with this actor: make the intern
+	// look like someone else (same length, so the file stays readable).
+	old := []byte(`"actor":"` + demoIntern + `"`)
+	forged := []byte(`"actor":"U0INTERX"`)
+	if !bytes.Contains(raw, old) {
+		t.Fatal("record not found in the file")
+	}
+	if err := os.WriteFile(db, bytes.ReplaceAll(raw, old, forged), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = exops(t, "audit", "verify", "--db", db)
+	want := fmt.Sprintf("BROKEN at record %d:", int(seq))
+	if code != 1 || !strings.Contains(out, want) {
+		t.Fatalf("verify after tampering: exit %d, %q; want exit 1 and %q", code, out, want)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "Usage:"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"audit", "export", "--db", "x.db"}, 2, "--format csv or --format ndjson"},
+		{[]string{"audit", "verify", "--db", "/nonexistent/exops.db"}, 1, "open database"},
+		{[]string{"cases", "show"}, 2, "needs a case id"},
+		{[]string{"serve", "--db", "x.db"}, 1, "no policy file"},
+		{[]string{"demo", "--help"}, 0, "Usage: exops demo"},
+		{[]string{"audit", "export", "--help"}, 0, "--format"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := exops(t, tt.args...)
+			if code != tt.code || !strings.Contains(out+errOut, tt.want) {
+				t.Errorf("exit %d (want %d), output lacks %q:\n%s%s", code, tt.code, tt.want, out, errOut)
+			}
+		})
+	}
+}
+
+func TestServeNeedsBotToken(t *testing.T) {
+	code, _, errOut := exops(t, "serve", "--db", filepath.Join(t.TempDir(), "x.db"), "--policy", "../../policies/examples/distributor.yaml")
+	if code != 1 || !strings.Contains(errOut, "SLACK_BOT_TOKEN") {
+		t.Errorf("exit %d, %q", code, errOut)
+	}
+}
