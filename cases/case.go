@@ -71,6 +71,10 @@ func ParseSeverity(s string) (Severity, error) {
 
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 func (s *Severity) UnmarshalText(b []byte) error {
+	if string(b) == "unknown" { // the zero value, as MarshalText writes it
+		*s = 0
+		return nil
+	}
 	v, err := ParseSeverity(string(b))
 	*s = v
 	return err
