@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/exops/exops/cases"
 )
@@ -48,7 +50,7 @@ func (a *Rules) Summarize(_ context.Context, c *cases.Case) (string, string, err
 		s = append(s, fmt.Sprintf("%s: %s %s.", c.ID, fams[0], subject))
 	}
 	var impact []string
-	if v, ok := num(c.Fact("order_value")); ok {
+	if v, ok := c.FactNum("order_value"); ok {
 		impact = append(impact, "order value "+cases.FormatAmount(v, c.Fact("currency")))
 	}
 	if p := c.Fact("promise_date"); p != "" {
@@ -58,41 +60,64 @@ func (a *Rules) Summarize(_ context.Context, c *cases.Case) (string, string, err
 		impact = append(impact, fmt.Sprintf("inbound %s slipped %.0f days to %s", ev.Str("shipment"), ev.DaysLate(a.now()), day(ev.Str("new_eta"))))
 	}
 	for _, ev := range c.EventsOf(cases.FamilyPriceDiscrepancy) {
-		impact = append(impact, fmt.Sprintf("invoice %s is %+.2f%% off the PO price (%s at stake)", ev.Str("invoice"), ev.VariancePercent(),
+		impact = append(impact, fmt.Sprintf("invoice %s is %s off the PO price (%s at stake)", ev.Str("invoice"), pctText(ev.VariancePercent(), 2),
 			cases.FormatAmount(ev.Amount(), ev.Str("currency"))))
 	}
 	for _, ev := range c.EventsOf(cases.FamilyReceiptQuantityVaries) {
-		impact = append(impact, fmt.Sprintf("receipt on %s is %+.1f%% against the order", ev.Str("po"), ev.VariancePercent()))
+		impact = append(impact, fmt.Sprintf("receipt on %s is %s against the order", ev.Str("po"), pctText(ev.VariancePercent(), 1)))
 	}
 	for _, ev := range c.EventsOf(cases.FamilyInventoryVariance) {
-		impact = append(impact, fmt.Sprintf("stock of %s at %s is %+.1f%% off", ev.Str("sku"), ev.Str("warehouse"), ev.VariancePercent()))
+		impact = append(impact, fmt.Sprintf("stock of %s at %s is %s off", ev.Str("sku"), ev.Str("warehouse"), pctText(ev.VariancePercent(), 1)))
+	}
+	if len(c.Missing) > 0 {
+		impact = append(impact, "missing context: "+strings.Join(c.Missing, "; "))
 	}
 	if len(impact) > 0 {
 		s = append(s, "Impact: "+strings.Join(impact, "; ")+".")
 	}
-	s = append(s, fmt.Sprintf("Severity %s, priority %s, owned by %s.", c.Severity, c.Priority, c.Team))
-	var decide []string
+	var decide, done []string
 	for _, r := range c.Recommendations {
-		if r.State == cases.RecPending {
-			decide = append(decide, strings.ToLower(r.Title[:1])+r.Title[1:])
-		}
-	}
-	var done []string
-	for _, r := range c.Recommendations {
-		if r.State == cases.RecExecuted {
-			done = append(done, strings.ToLower(r.Title[:1])+r.Title[1:])
+		switch r.State {
+		case cases.RecPending:
+			decide = append(decide, lowerFirst(r.Title))
+		case cases.RecExecuted:
+			done = append(done, lowerFirst(r.Title))
 		}
 	}
 	switch {
-	case c.Status == cases.StatusResolved:
+	case c.Status == cases.StatusResolved && len(done) > 0:
 		s = append(s, "Resolved: "+joinAnd(done)+".")
+	case c.Status == cases.StatusResolved:
+		s = append(s, "Resolved.")
 	case len(decide) > 0:
 		s = append(s, "Decision needed: "+joinAnd(decide)+".")
 	}
-	if len(c.Missing) > 0 {
-		s = append(s[:min(len(s), 3)], "Missing context: "+strings.Join(c.Missing, "; ")+".")
+	// Severity comes last so that, at four sentences, it is what gives way.
+	if len(s) < 4 {
+		s = append(s, fmt.Sprintf("Severity %s, priority %s, owned by %s.", c.Severity, c.Priority, c.Team))
 	}
 	return strings.Join(s[:min(len(s), 4)], " "), Name, nil
+}
+
+// lowerFirst lower-cases the first letter of a title for use mid-sentence.
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToLower(r)) + s[n:]
+}
+
+// pctText prints a variance such as +0.75% or, for something against
+// nothing, "+∞%".
+func pctText(v float64, prec int) string {
+	if math.IsInf(v, 0) {
+		if v > 0 {
+			return "+∞%"
+		}
+		return "-∞%"
+	}
+	return fmt.Sprintf("%+.*f%%", prec, v)
 }
 
 func (a *Rules) now() time.Time {
@@ -292,12 +317,12 @@ func (a *Rules) priceVariance(c *cases.Case, ev cases.Event) *cases.Recommendati
 	receipt := check("invoiced quantity matches the goods receipt", okR && received == qty, 2, fmt.Sprintf("received %s, invoiced %s", plain(received), plain(qty)))
 	if within {
 		return score(&cases.Recommendation{Action: "accept_price_variance", Params: params,
-			Title: fmt.Sprintf("Accept the %+.2f%% price variance on invoice %s", ev.VariancePercent(), ev.Str("invoice"))},
+			Title: fmt.Sprintf("Accept the %s price variance on invoice %s", pctText(ev.VariancePercent(), 2), ev.Str("invoice"))},
 			check(fmt.Sprintf("variance within %.1f%% tolerance", a.tol(a.PriceTolerancePct, 1)), true, 3, fmt.Sprintf("%.2f%%", variance)),
 			confirmed, receipt)
 	}
 	return score(&cases.Recommendation{Action: "dispute_price_variance", Params: params,
-		Title: fmt.Sprintf("Dispute invoice %s with %s (%+.2f%% over PO)", ev.Str("invoice"), ev.Str("supplier"), ev.VariancePercent())},
+		Title: fmt.Sprintf("Dispute invoice %s with %s (%s against PO)", ev.Str("invoice"), ev.Str("supplier"), pctText(ev.VariancePercent(), 2))},
 		check(fmt.Sprintf("variance beyond %.1f%% tolerance", a.tol(a.PriceTolerancePct, 1)), true, 3, fmt.Sprintf("%.2f%%", variance)),
 		confirmed, receipt,
 		check("no price change on file for the PO", c.Context["po/"+po+"/price_change"] == "", 1, ""))
@@ -313,11 +338,11 @@ func (a *Rules) receiptVariance(c *cases.Case, ev cases.Event) *cases.Recommenda
 	confirmed := check("ordered quantity confirmed in the ERP", okQ && erpQty == ordered, 2, fmt.Sprintf("ERP %s, event %s", plain(erpQty), plain(ordered)))
 	if variance <= tol {
 		return score(&cases.Recommendation{Action: "accept_receipt_variance", Params: params,
-			Title: fmt.Sprintf("Accept the receipt on %s as counted (%+.1f%%)", po, ev.VariancePercent())},
+			Title: fmt.Sprintf("Accept the receipt on %s as counted (%s)", po, pctText(ev.VariancePercent(), 1))},
 			check(fmt.Sprintf("variance within %.1f%% tolerance", tol), true, 3, fmt.Sprintf("%.1f%%", variance)), confirmed)
 	}
 	return score(&cases.Recommendation{Action: "dispute_receipt_variance", Params: params,
-		Title: fmt.Sprintf("Claim the short receipt on %s from %s", po, or(ev.Str("supplier"), "the supplier"))},
+		Title: fmt.Sprintf("Claim the receipt variance on %s (%s) with %s", po, pctText(ev.VariancePercent(), 1), or(ev.Str("supplier"), "the supplier"))},
 		check(fmt.Sprintf("variance beyond %.1f%% tolerance", tol), true, 2, fmt.Sprintf("%.1f%%", variance)), confirmed)
 }
 

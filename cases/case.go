@@ -259,6 +259,17 @@ func (c *Case) Fact(name string) string {
 	return ""
 }
 
+// FactNum returns the latest numeric value of a data field across the
+// case's events.
+func (c *Case) FactNum(name string) (float64, bool) {
+	for i := len(c.Events) - 1; i >= 0; i-- {
+		if v, ok := c.Events[i].Event().Num(name); ok {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
 // EventsOf returns the case's events of one family, oldest first.
 func (c *Case) EventsOf(f Family) []Event {
 	var out []Event

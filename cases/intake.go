@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -46,14 +47,15 @@ func (e *Engine) Ingest(ctx context.Context, events []Event) ([]IngestResult, er
 		results = make([]IngestResult, 0, len(preps))
 		now := e.now()
 		pol := e.Policy()
+		ctx := &cachedTx{Tx: tx, cases: map[string]*Case{}}
 		for i := range preps {
-			r, err := e.ingestOne(tx, pol, &preps[i], now)
+			r, err := e.ingestOne(ctx, pol, &preps[i], now)
 			if err != nil {
 				return err
 			}
 			results = append(results, r)
 		}
-		return nil
+		return ctx.flush()
 	})
 	if err != nil {
 		return nil, err
@@ -287,4 +289,42 @@ func caseIDLess(a, b string) bool {
 		return len(a) < len(b)
 	}
 	return strings.Compare(a, b) < 0
+}
+
+// cachedTx keeps the cases a batch touches decoded and writes each once at
+// the end: the events of one batch often belong to the same case, and
+// decoding and encoding a case is most of an event's cost in the writer.
+type cachedTx struct {
+	Tx
+	cases map[string]*Case
+	dirty []string
+}
+
+func (t *cachedTx) Case(id string) (*Case, error) {
+	if c, ok := t.cases[id]; ok {
+		return c, nil
+	}
+	c, err := t.Tx.Case(id)
+	if err != nil {
+		return nil, err
+	}
+	t.cases[id] = c
+	return c, nil
+}
+
+func (t *cachedTx) PutCase(c *Case) error {
+	if _, ok := t.cases[c.ID]; !ok || !slices.Contains(t.dirty, c.ID) {
+		t.dirty = append(t.dirty, c.ID)
+	}
+	t.cases[c.ID] = c
+	return nil
+}
+
+func (t *cachedTx) flush() error {
+	for _, id := range t.dirty {
+		if err := t.Tx.PutCase(t.cases[id]); err != nil {
+			return fmt.Errorf("save case %s: %w", id, err)
+		}
+	}
+	return nil
 }

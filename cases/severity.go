@@ -83,10 +83,15 @@ func (e Event) VariancePercent() float64 {
 	default:
 		return 0
 	}
-	if b == 0 {
+	switch {
+	case b == 0 && a == 0:
 		return 0
+	case b == 0:
+		// Something against nothing is beyond any tolerance.
+		return math.Copysign(math.Inf(1), a)
 	}
-	return (a - b) / b * 100
+	// Rounded so that 4.04 against 4.00 is exactly 1%, not 1.0000000000000009%.
+	return math.Round((a-b)/b*100*1e6) / 1e6
 }
 
 // EventSeverity applies the severity rules to one event.

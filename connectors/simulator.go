@@ -108,15 +108,17 @@ func (s *Simulator) Enrich(_ context.Context, c *cases.Case) (map[string]string,
 				missing = append(missing, "stock unavailable: WMS has no item "+sku)
 			}
 		}
-		if po, sku := ev.Str("po"), ev.Str("sku"); po != "" && sku != "" && once("p"+po+sku) {
-			if line, ok := s.pos[po][sku]; ok {
+		if po, sku := ev.Str("po"), ev.Str("sku"); po != "" && sku != "" {
+			line, ok := s.pos[po][sku]
+			needsLine := ce.Family == cases.FamilyPriceDiscrepancy || ce.Family == cases.FamilyReceiptQuantityVaries
+			if ok && once("p\x00"+po+"\x00"+sku) {
 				facts[cases.CtxPOPrice(po, sku)] = num(line.UnitPrice)
 				facts[cases.CtxPOQuantity(po, sku)] = num(line.Quantity)
-			} else if ce.Family == cases.FamilyPriceDiscrepancy || ce.Family == cases.FamilyReceiptQuantityVaries {
+				if q, ok := s.receipts[po][sku]; ok {
+					facts[cases.CtxReceived(po, sku)] = num(q)
+				}
+			} else if !ok && needsLine && once("m\x00"+po+"\x00"+sku) {
 				missing = append(missing, fmt.Sprintf("PO line unavailable: ERP has no %s on %s", sku, po))
-			}
-			if q, ok := s.receipts[po][sku]; ok {
-				facts[cases.CtxReceived(po, sku)] = num(q)
 			}
 		}
 		if sh := ev.Str("shipment"); sh != "" && once("h"+sh) {
@@ -153,7 +155,10 @@ func (s *Simulator) Execute(_ context.Context, req cases.ActionRequest) (string,
 		s.customers[p["customer"]] = cu
 		out = "ERP released the credit hold on " + p["order"]
 	case "reallocate_order":
-		q, _ := strconv.ParseFloat(p["quantity"], 64)
+		q, err := strconv.ParseFloat(p["quantity"], 64)
+		if err != nil || !(q > 0) {
+			return "", cases.Errorf(cases.KindInvalid, "WMS: reallocate needs a positive quantity, got %q", p["quantity"])
+		}
 		wh := s.stock[p["sku"]]
 		if wh == nil || wh[p["warehouse"]] < q {
 			return "", cases.Errorf(cases.KindConflict, "WMS: %s no longer has %s of %s", p["warehouse"], p["quantity"], p["sku"])

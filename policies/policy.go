@@ -164,7 +164,7 @@ func Parse(b []byte) (*Policy, error) {
 	}
 	for name, a := range f.Actions {
 		in01 := func(field string, v *float64) {
-			if v != nil && (*v < 0 || *v > 1) {
+			if v != nil && !(*v >= 0 && *v <= 1) { // also refuses NaN
 				bad("actions.%s.%s: %v is not between 0 and 1", name, field, *v)
 			}
 		}
@@ -186,6 +186,23 @@ func Parse(b []byte) (*Policy, error) {
 		}
 		if a.Approvals < 0 {
 			bad("actions.%s.approvals: must not be negative", name)
+		}
+		// n of m needs m ≥ n in every team that may have to approve, or
+		// approvals would stall for ever.
+		if a.Approvals > 1 {
+			teams := []string{a.Team}
+			if a.Team == "" {
+				teams = nil
+				for t := range f.Teams {
+					teams = append(teams, t)
+				}
+				sort.Strings(teams)
+			}
+			for _, t := range teams {
+				if ts, ok := f.Teams[t]; ok && len(ts.Approvers) < a.Approvals {
+					bad("actions.%s.approvals: %d approvals needed but team %s has %d approvers", name, a.Approvals, t, len(ts.Approvers))
+				}
+			}
 		}
 	}
 	if len(errs) > 0 {

@@ -2,8 +2,8 @@ package bolt
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"math"
 	"strings"
 
