@@ -20,8 +20,8 @@ type Config struct {
 	Notifier Notifier
 	Now      func() time.Time // default time.Now
 	Logger   *slog.Logger
-	// MaxCaseEvents bounds how many events a case keeps with their data;
-	// later ones are kept as references only (the events store has them all).
+	// MaxCaseEvents bounds a case: a case this full takes no more events or
+	// merges, so the next related event opens a new case. Default 200.
 	MaxCaseEvents int
 	// Backoff is the wait before retry n (1-based); default doubles from 1 s
 	// to at most 5 min.

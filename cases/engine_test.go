@@ -198,6 +198,26 @@ func priceVariance(t *testing.T, id, invoice, po string, at time.Time) cases.Eve
 		"quantity": 10, "invoice_unit_price": 10.05, "po_unit_price": 10})
 }
 
+func TestFullCaseTakesNoMoreEvents(t *testing.T) {
+	h := newHarness(t)
+	eng, err := cases.New(cases.Config{Store: h.store, Policy: h.eng.Policy(), Agents: h.agents, Executor: h.exec, Notifier: h.notify,
+		Now: h.clock.Now, MaxCaseEvents: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last cases.IngestResult
+	for i := 0; i < 4; i++ {
+		res, err := eng.Ingest(h.ctx, []cases.Event{creditHold(t, fmt.Sprintf("e%d", i), "SO-1", "C1", t0.Add(time.Duration(i)*time.Minute))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = res[0]
+	}
+	if last.Case != "EX-000002" || last.Outcome != "opened" {
+		t.Fatalf("fourth event on a case capped at 3: %+v, want a new case", last)
+	}
+}
+
 func (h *harness) ingest(evs ...cases.Event) []cases.IngestResult {
 	h.t.Helper()
 	res, err := h.eng.Ingest(h.ctx, evs)

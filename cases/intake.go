@@ -104,6 +104,12 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 		if err != nil {
 			return IngestResult{}, err
 		}
+		// A full case takes no more events: correlation through shared
+		// customers and shipments must not snowball into one case of
+		// everything. The event opens a new case instead.
+		if c != nil && len(c.Events) >= e.maxEv {
+			continue
+		}
 		if c != nil && !seen[c.ID+"#live"] {
 			seen[c.ID+"#live"] = true
 			open = append(open, c)
@@ -128,6 +134,9 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 		c = open[0]
 		res.Outcome = "joined"
 		for _, other := range open[1:] {
+			if len(c.Events)+len(other.Events) >= e.maxEv {
+				continue // too big together; the event joins the older case only
+			}
 			if err := e.merge(tx, pol, c, other, ev, now); err != nil {
 				return IngestResult{}, err
 			}
@@ -141,10 +150,7 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 	}
 	res.Case = c.ID
 
-	ce := CaseEvent{ID: ev.ID, Source: ev.Source, Type: ev.Type, Family: p.family, Time: ev.Time, Received: now, Subject: ev.Subject}
-	if len(c.Events) < e.maxEv {
-		ce.Data = ev.Data
-	}
+	ce := CaseEvent{ID: ev.ID, Source: ev.Source, Type: ev.Type, Family: p.family, Time: ev.Time, Received: now, Subject: ev.Subject, Data: ev.Data}
 	c.Events = append(c.Events, ce)
 	c.addFamily(p.family)
 	c.addKeys(p.keys)

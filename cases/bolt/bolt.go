@@ -24,11 +24,8 @@ const schemaVersion = 1
 // DefaultTimeout is how long Open waits for the file lock.
 const DefaultTimeout = 2 * time.Second
 
-// DefaultBatchDelay is how long a grouped commit waits for more Updates.
-// bbolt's own 10 ms made every lone Update wait 10 ms and capped 16 busy
-// writers at about 1,100 commits/s in BenchmarkUpdateParallel; at 2 ms the
-// same machine reached about 3,500, since an fsync takes about a millisecond.
-const DefaultBatchDelay = 2 * time.Millisecond
+// maxGroup bounds how many Updates share one commit.
+const maxGroup = 1000
 
 var (
 	bucketEvents = []byte("events") // source "\x00" id → StoredEvent
@@ -57,9 +54,6 @@ type Options struct {
 	// NoBatch makes every Update its own commit. By default concurrent
 	// Updates are grouped into one commit, so they share one fsync.
 	NoBatch bool
-	// BatchDelay is how long a grouped commit waits for more Updates to join
-	// it (DefaultBatchDelay if zero).
-	BatchDelay time.Duration
 }
 
 // Store is a cases.Store and an audit.Log on one bbolt file.
@@ -67,6 +61,7 @@ type Store struct {
 	db      *bbolt.DB
 	path    string
 	noBatch bool
+	group   *committer
 }
 
 var (
@@ -115,11 +110,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	db.MaxBatchDelay = DefaultBatchDelay
-	if opts.BatchDelay > 0 {
-		db.MaxBatchDelay = opts.BatchDelay
-	}
-	return &Store{db: db, path: path, noBatch: opts.NoBatch}, nil
+	return &Store{db: db, path: path, noBatch: opts.NoBatch, group: newCommitter(db, maxGroup)}, nil
 }
 
 // Path returns the file the store was opened from.
@@ -127,6 +118,7 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the file. Update and View fail afterwards.
 func (s *Store) Close() error {
+	s.group.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}
@@ -140,9 +132,9 @@ type fnError struct{ err error }
 func (e fnError) Error() string { return e.err.Error() }
 
 // Update runs fn in a read-write transaction and returns once it is durably
-// committed. Unless NoBatch is set, concurrent Updates share one commit; bbolt
-// then runs fn again when another function of the batch fails, which is why
-// every call gets a fresh tx value with no state of its own.
+// committed. Unless NoBatch is set, concurrent Updates share one commit (see
+// committer); fn runs again when another function of its group fails, which
+// is why every call gets a fresh tx value with no state of its own.
 func (s *Store) Update(ctx context.Context, fn func(tx cases.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -160,7 +152,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx cases.Tx) error) error {
 	if s.noBatch {
 		err = s.db.Update(run)
 	} else {
-		err = s.db.Batch(run)
+		err = s.group.update(run)
 	}
 	return s.txError("update", err)
 }

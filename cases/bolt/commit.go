@@ -1,0 +1,135 @@
+package bolt
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	bbolt "go.etcd.io/bbolt"
+)
+
+// committer groups concurrent Updates into one bbolt transaction and one
+// commit (one pair of fsyncs). Unlike bbolt's own Batch it waits for nothing:
+// a lone Update commits at once, and the Updates that arrive while a commit
+// is on disk all go into the next one. Under load batches grow by themselves
+// to what the disk allows, without a timer.
+type committer struct {
+	db    *bbolt.DB
+	calls chan *call
+	max   int
+
+	mu     sync.RWMutex
+	closed bool
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+type call struct {
+	fn  func(*bbolt.Tx) error
+	err chan error
+}
+
+var errClosed = errors.New("store is closed")
+
+func newCommitter(db *bbolt.DB, max int) *committer {
+	c := &committer{db: db, calls: make(chan *call, 4096), max: max, stop: make(chan struct{}), done: make(chan struct{})}
+	go c.loop()
+	return c
+}
+
+// update runs fn in a grouped transaction and returns once it is committed.
+// fn may run more than once: when another function of its group fails, the
+// rest of the group runs again without it.
+func (c *committer) update(fn func(*bbolt.Tx) error) error {
+	cl := &call{fn: fn, err: make(chan error, 1)}
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return errClosed
+	}
+	c.calls <- cl
+	c.mu.RUnlock()
+	return <-cl.err
+}
+
+// close finishes the Updates already handed in and stops the loop.
+func (c *committer) close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.mu.Unlock()
+	close(c.stop)
+	<-c.done
+}
+
+func (c *committer) loop() {
+	defer close(c.done)
+	for {
+		select {
+		case first := <-c.calls:
+			c.run(c.collect(first))
+		case <-c.stop:
+			for {
+				select {
+				case cl := <-c.calls:
+					c.run(c.collect(cl))
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (c *committer) collect(first *call) []*call {
+	group := []*call{first}
+	for len(group) < c.max {
+		select {
+		case cl := <-c.calls:
+			group = append(group, cl)
+		default:
+			return group
+		}
+	}
+	return group
+}
+
+// run commits a group. A function that fails gets its own error and is
+// dropped; the others run again in a fresh transaction, since the failed
+// one's transaction was rolled back with theirs.
+func (c *committer) run(group []*call) {
+	for len(group) > 0 {
+		failed := -1
+		err := c.db.Update(func(tx *bbolt.Tx) error {
+			for i, cl := range group {
+				if err := safely(cl.fn, tx); err != nil {
+					failed = i
+					return err
+				}
+			}
+			return nil
+		})
+		if failed < 0 {
+			for _, cl := range group {
+				cl.err <- err // nil, or the commit's own error for everyone
+			}
+			return
+		}
+		group[failed].err <- err
+		group = append(group[:failed:failed], group[failed+1:]...)
+	}
+}
+
+// safely turns a panic in fn into an error, so one bad function cannot take
+// the whole group, or the committer, down.
+func safely(fn func(*bbolt.Tx) error, tx *bbolt.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in update: %v", p)
+		}
+	}()
+	return fn(tx)
+}
