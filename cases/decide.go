@@ -127,16 +127,9 @@ func mentions(ids []string) string {
 // handleAction runs one approved action in the system of record and records
 // its outcome. The idempotency key is the same on every try.
 func (e *Engine) handleAction(ctx context.Context, job Job) error {
-	var c *Case
-	if err := e.store.View(ctx, func(tx ReadTx) error {
-		var err error
-		c, err = tx.Case(job.Case)
+	c, err := e.jobCase(ctx, QueueActions, job)
+	if c == nil {
 		return err
-	}); err != nil {
-		if KindOf(err) == KindNotFound {
-			return e.dropJob(ctx, QueueActions, job.ID)
-		}
-		return fmt.Errorf("load case %s: %w", job.Case, err)
 	}
 	r := c.Recommendation(job.Recommendation)
 	if r == nil || r.State != RecApproved {
@@ -146,7 +139,7 @@ func (e *Engine) handleAction(ctx context.Context, job Job) error {
 	if runErr != nil && KindOf(runErr) == KindTransient && job.Attempts+1 < maxActionAttempts {
 		return fmt.Errorf("execute %s on %s: %w", r.Action, c.ID, runErr)
 	}
-	err := e.store.Update(ctx, func(tx Tx) error {
+	err = e.store.Update(ctx, func(tx Tx) error {
 		c, err := tx.Case(job.Case)
 		if err != nil {
 			return err

@@ -18,6 +18,7 @@ type prepared struct {
 	digest string
 	keys   []string
 	family Family
+	detail string // the audit record's words for it, made outside the writer
 }
 
 // Ingest correlates validated events into cases in one transaction and
@@ -39,7 +40,8 @@ func (e *Engine) Ingest(ctx context.Context, events []Event) ([]IngestResult, er
 		if err != nil {
 			return nil, fmt.Errorf("event %d: %w", i, err)
 		}
-		preps[i] = prepared{ev: ev, digest: d, keys: ev.Keys(), family: t.Family}
+		preps[i] = prepared{ev: ev, digest: d, keys: ev.Keys(), family: t.Family,
+			detail: fmt.Sprintf("%s %s: %s", ev.Type, ev.ID, DescribeEvent(ev))}
 	}
 	var results []IngestResult
 	err := e.store.Update(ctx, func(tx Tx) error {
@@ -127,7 +129,7 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 		c = &Case{ID: FormatCaseID(n), Status: StatusOpen, OpenedAt: now}
 		res.Outcome = "opened"
 		if err := e.audit(tx, AuditEntry{Time: now, Case: c.ID, Kind: AuditCaseOpened, Actor: ev.Source,
-			PolicyVersion: pol.Version(), Detail: fmt.Sprintf("%s %s: %s", ev.Type, ev.ID, DescribeEvent(ev))}); err != nil {
+			PolicyVersion: pol.Version(), Detail: p.detail}); err != nil {
 			return IngestResult{}, err
 		}
 	} else {
@@ -144,7 +146,7 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 			res.Outcome = "merged"
 		}
 		if err := e.audit(tx, AuditEntry{Time: now, Case: c.ID, Kind: AuditEventJoined, Actor: ev.Source,
-			PolicyVersion: pol.Version(), Detail: fmt.Sprintf("%s %s: %s", ev.Type, ev.ID, DescribeEvent(ev))}); err != nil {
+			PolicyVersion: pol.Version(), Detail: p.detail}); err != nil {
 			return IngestResult{}, err
 		}
 	}

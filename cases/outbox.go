@@ -9,16 +9,9 @@ import (
 // the case as it is at delivery time; if the case changed while the card was
 // in flight, the job stays and the card is rendered again.
 func (e *Engine) handleOutbox(ctx context.Context, job Job) error {
-	var c *Case
-	if err := e.store.View(ctx, func(tx ReadTx) error {
-		var err error
-		c, err = tx.Case(job.Case)
+	c, err := e.jobCase(ctx, QueueOutbox, job)
+	if c == nil {
 		return err
-	}); err != nil {
-		if KindOf(err) == KindNotFound {
-			return e.dropJob(ctx, QueueOutbox, job.ID)
-		}
-		return fmt.Errorf("load case %s: %w", job.Case, err)
 	}
 	var sendErr error
 	var posted SlackRef

@@ -90,6 +90,24 @@ func (e *Engine) handleWork(ctx context.Context, job Job) error {
 	return Errorf(KindTransient, "case %s kept changing while it was processed", job.Case)
 }
 
+// jobCase loads the case a job is about. A job whose case is gone is
+// dropped: it returns nil and no error then.
+func (e *Engine) jobCase(ctx context.Context, q Queue, job Job) (*Case, error) {
+	var c *Case
+	err := e.store.View(ctx, func(tx ReadTx) error {
+		var err error
+		c, err = tx.Case(job.Case)
+		return err
+	})
+	switch {
+	case KindOf(err) == KindNotFound:
+		return nil, e.dropJob(ctx, q, job.ID)
+	case err != nil:
+		return nil, fmt.Errorf("load case %s: %w", job.Case, err)
+	}
+	return c, nil
+}
+
 func (e *Engine) dropJob(ctx context.Context, q Queue, id uint64) error {
 	return e.store.Update(ctx, func(tx Tx) error { return tx.DeleteJob(q, id) })
 }

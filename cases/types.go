@@ -1,7 +1,8 @@
 package cases
 
-// The event types exops understands. docs/events.md is generated from this
-// table (go run ./cmd/exops docs events), so the docs cannot drift from the code.
+// The event types exops understands. docs/events.md is rendered from this
+// table by a test (go test ./cmd/exops -run EventsDoc -update), so the docs
+// cannot drift from the code.
 
 var (
 	fOrder        = Field{Name: "order", Kind: FieldString, Required: true, Doc: "sales order number"}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 )
@@ -97,26 +98,38 @@ func (c *committer) collect(first *call) []*call {
 	return group
 }
 
+// maxTxTime bounds how long one grouped transaction runs its functions. A
+// very large transaction costs more per function than several smaller ones
+// (more dirty pages to sort, spill and hold in memory), so a group that runs
+// over it is committed and its rest goes into the next transaction.
+const maxTxTime = 5 * time.Millisecond
+
 // run commits a group. A function that fails gets its own error and is
 // dropped; the others run again in a fresh transaction, since the failed
 // one's transaction was rolled back with theirs.
 func (c *committer) run(group []*call) {
 	for len(group) > 0 {
-		failed := -1
+		failed, ran := -1, 0
 		err := c.db.Update(func(tx *bbolt.Tx) error {
+			start := time.Now()
 			for i, cl := range group {
 				if err := safely(cl.fn, tx); err != nil {
 					failed = i
 					return err
 				}
+				ran = i + 1
+				if time.Since(start) > maxTxTime {
+					break
+				}
 			}
 			return nil
 		})
 		if failed < 0 {
-			for _, cl := range group {
-				cl.err <- err // nil, or the commit's own error for everyone
+			for _, cl := range group[:ran] {
+				cl.err <- err // nil, or the commit's own error for all of them
 			}
-			return
+			group = group[ran:]
+			continue
 		}
 		group[failed].err <- err
 		group = append(group[:failed:failed], group[failed+1:]...)

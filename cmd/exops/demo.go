@@ -269,10 +269,7 @@ func (d *demo) composite() error {
 	if err != nil {
 		return err
 	}
-	more, err := d.send(demoTMS, d.event(demoTMS, "evt-asn7781-eta", "shipment.delayed", map[string]any{
-		"shipment": "ASN-7781", "po": "PO-3310", "supplier": "Northwind Fasteners", "warehouse": "DAL", "sku": "SKU-88",
-		"quantity": 2000, "original_eta": d.day(0), "new_eta": d.day(5), "orders": []string{"SO-1042"}, "reason": "carrier missed pickup",
-	}))
+	more, err := d.send(demoTMS, d.delayEvent())
 	if err != nil {
 		return err
 	}
@@ -314,15 +311,20 @@ func (d *demo) composite() error {
 	return nil
 }
 
+// delayEvent is the TMS's report that SO-1042's replenishment is late.
+func (d *demo) delayEvent() map[string]any {
+	return d.event(demoTMS, "evt-asn7781-eta", "shipment.delayed", map[string]any{
+		"shipment": "ASN-7781", "po": "PO-3310", "supplier": "Northwind Fasteners", "warehouse": "DAL", "sku": "SKU-88",
+		"quantity": 2000, "original_eta": d.day(0), "new_eta": d.day(5), "orders": []string{"SO-1042"}, "reason": "carrier missed pickup",
+	})
+}
+
 func (d *demo) retry() error {
 	before, err := d.countCases()
 	if err != nil {
 		return err
 	}
-	res, err := d.send(demoTMS, d.event(demoTMS, "evt-asn7781-eta", "shipment.delayed", map[string]any{
-		"shipment": "ASN-7781", "po": "PO-3310", "supplier": "Northwind Fasteners", "warehouse": "DAL", "sku": "SKU-88",
-		"quantity": 2000, "original_eta": d.day(0), "new_eta": d.day(5), "orders": []string{"SO-1042"}, "reason": "carrier missed pickup",
-	}))
+	res, err := d.send(demoTMS, d.delayEvent())
 	if err != nil {
 		return err
 	}
