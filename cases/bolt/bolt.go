@@ -76,7 +76,10 @@ func Open(path string, opts Options) (*Store, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout})
+	// The free list is not written on every commit but rebuilt when the file
+	// opens (as etcd runs bbolt): a commit then writes only the pages that
+	// changed. The map free list keeps allocation fast in a large file.
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store %s: file is locked by another exops process or another open store (waited %s): %w", path, timeout, err)
 	}
