@@ -166,6 +166,25 @@ func (b *Bot) PostReply(ctx context.Context, c *cases.Case, text string) error {
 	return nil
 }
 
+// PostMessage posts text about a case in another channel (an escalation to
+// a manager channel), with a pointer to the case's thread.
+func (b *Bot) PostMessage(ctx context.Context, channel string, c *cases.Case, text string) error {
+	if channel == "" {
+		return &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("no channel for a message about %s", c.ID)}
+	}
+	if c.Slack.Channel != "" && c.Slack.TS != "" {
+		text += fmt.Sprintf("\nThe case thread: <#%s> (message %s).", strings.TrimPrefix(c.Slack.Channel, "#"), c.Slack.TS)
+	}
+	_, _, err := b.api.PostMessageContext(ctx, channel,
+		slack.MsgOptionText(truncate(text, 40000), false),
+		slack.MsgOptionDisableLinkUnfurl(),
+	)
+	if err != nil {
+		return slackError(fmt.Sprintf("post about %s to %s", c.ID, channel), err)
+	}
+	return nil
+}
+
 var _ cases.Notifier = (*Bot)(nil)
 
 // Slack's "ok": false error codes that mean "try again later", and those that

@@ -138,9 +138,14 @@ type Recommendation struct {
 	Rationale  string            `json:"rationale,omitempty"`
 	By         string            `json:"by,omitempty"` // which agent proposed it
 
-	Verdict         Verdict  `json:"verdict"`
-	VerdictReason   string   `json:"verdict_reason,omitempty"`
-	Approvers       []string `json:"approvers,omitempty"`
+	Verdict        Verdict  `json:"verdict"`
+	VerdictReason  string   `json:"verdict_reason,omitempty"`
+	Approvers      []string `json:"approvers,omitempty"`
+	ApproverGroups []string `json:"approver_groups,omitempty"`
+	ApprovalTTL    Duration `json:"approval_ttl,omitempty"`
+	// RequestedBy names the people who asked for this action (from the
+	// events' requested_by); they may not approve it themselves.
+	RequestedBy     []string `json:"requested_by,omitempty"`
 	ApprovalsNeeded int      `json:"approvals_needed,omitempty"`
 	Approvals       []string `json:"approvals,omitempty"`
 	PolicyVersion   string   `json:"policy_version,omitempty"`
@@ -196,22 +201,29 @@ type SlackRef struct {
 
 // Case is the exception object: one per business problem.
 type Case struct {
-	ID         string      `json:"id"`
-	Version    uint64      `json:"version"`
-	Families   []Family    `json:"families"`
-	Severity   Severity    `json:"severity"`
-	Priority   string      `json:"priority"`
-	Team       string      `json:"team"`
-	Channel    string      `json:"channel"`
-	Status     Status      `json:"status"`
-	MergedInto string      `json:"merged_into,omitempty"`
-	MergedFrom []string    `json:"merged_from,omitempty"`
-	OpenedAt   time.Time   `json:"opened_at"`
-	UpdatedAt  time.Time   `json:"updated_at"`
-	ResolvedAt *time.Time  `json:"resolved_at,omitempty"`
-	SLADue     time.Time   `json:"sla_due"`
-	Keys       []string    `json:"keys"`
-	Events     []CaseEvent `json:"events"`
+	ID         string     `json:"id"`
+	Version    uint64     `json:"version"`
+	Families   []Family   `json:"families"`
+	Severity   Severity   `json:"severity"`
+	Priority   string     `json:"priority"`
+	Team       string     `json:"team"`
+	Channel    string     `json:"channel"`
+	Status     Status     `json:"status"`
+	MergedInto string     `json:"merged_into,omitempty"`
+	MergedFrom []string   `json:"merged_from,omitempty"`
+	OpenedAt   time.Time  `json:"opened_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
+	SLADue     time.Time  `json:"sla_due"`
+	// FirstTouchDue is when a person should have acted on the case;
+	// FirstTouchedAt when one first did (a decision, an assignment, a comment).
+	FirstTouchDue  time.Time  `json:"first_touch_due,omitempty"`
+	FirstTouchedAt *time.Time `json:"first_touched_at,omitempty"`
+	// Escalated lists the escalation steps already taken (by name), so a
+	// restart neither loses nor repeats one.
+	Escalated []string    `json:"escalated,omitempty"`
+	Keys      []string    `json:"keys"`
+	Events    []CaseEvent `json:"events"`
 
 	Context   map[string]string `json:"context,omitempty"`
 	Missing   []string          `json:"missing_context,omitempty"`
@@ -313,11 +325,18 @@ func (c *Case) Clone() *Case {
 	cp.Events = append([]CaseEvent(nil), c.Events...)
 	cp.MergedFrom = append([]string(nil), c.MergedFrom...)
 	cp.Missing = append([]string(nil), c.Missing...)
+	cp.Escalated = append([]string(nil), c.Escalated...)
+	if c.FirstTouchedAt != nil {
+		t := *c.FirstTouchedAt
+		cp.FirstTouchedAt = &t
+	}
 	cp.Decisions = append([]Decision(nil), c.Decisions...)
 	cp.Recommendations = make([]Recommendation, len(c.Recommendations))
 	for i, r := range c.Recommendations {
 		r.Approvals = append([]string(nil), r.Approvals...)
 		r.Approvers = append([]string(nil), r.Approvers...)
+		r.ApproverGroups = append([]string(nil), r.ApproverGroups...)
+		r.RequestedBy = append([]string(nil), r.RequestedBy...)
 		r.Evidence = append([]Evidence(nil), r.Evidence...)
 		cp.Recommendations[i] = r
 	}
@@ -332,4 +351,14 @@ func (c *Case) Clone() *Case {
 		cp.ResolvedAt = &t
 	}
 	return &cp
+}
+
+// Duration is a time.Duration that reads and writes as "24h0m0s" in JSON.
+type Duration time.Duration
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
 }

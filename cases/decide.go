@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Decide records a person's approval or rejection of a recommendation.
-// Only the approvers the policy named may decide; anyone else is refused in
-// plain words (KindDenied) and the refused attempt is audited.
+// Only the approvers the policy named (users, or members of its user groups)
+// may decide; the person who asked for an action may not approve it; each
+// person counts once; approvals older than the policy's TTL no longer count;
+// a rejection needs a reason. Every refusal is explained in plain words and
+// audited.
 func (e *Engine) Decide(ctx context.Context, req DecideRequest) (DecideResult, error) {
 	if req.Choice != ChoiceApprove && req.Choice != ChoiceReject {
 		return DecideResult{}, Errorf(KindInvalid, "unknown choice %q", req.Choice)
@@ -17,9 +21,13 @@ func (e *Engine) Decide(ctx context.Context, req DecideRequest) (DecideResult, e
 	if req.Actor == "" {
 		return DecideResult{}, Errorf(KindInvalid, "no actor")
 	}
+	members, err := e.groupMembers(ctx, req)
+	if err != nil {
+		return DecideResult{}, err
+	}
 	var res DecideResult
 	var refusal error
-	err := e.store.Update(ctx, func(tx Tx) error {
+	err = e.store.Update(ctx, func(tx Tx) error {
 		res, refusal = DecideResult{}, nil
 		c, err := tx.Case(req.Case)
 		if KindOf(err) == KindNotFound {
@@ -39,8 +47,8 @@ func (e *Engine) Decide(ctx context.Context, req DecideRequest) (DecideResult, e
 		now := e.now()
 		entry := AuditEntry{Time: now, Case: c.ID, Action: r.Action, Actor: req.Actor, Verdict: string(r.Verdict),
 			Confidence: r.Confidence, PolicyVersion: ver}
-		refuse := func(msg string) error {
-			refusal = Errorf(KindDenied, "%s", msg)
+		refuse := func(kind Kind, msg string) error {
+			refusal = Errorf(kind, "%s", msg)
 			entry.Kind = AuditRefused
 			entry.Detail = string(req.Choice) + " refused: " + msg
 			return e.audit(tx, entry)
@@ -49,10 +57,20 @@ func (e *Engine) Decide(ctx context.Context, req DecideRequest) (DecideResult, e
 			return Errorf(KindConflict, "%s on %s is already %s; nothing was changed.", r.Title, c.ID, r.State)
 		}
 		if r.Verdict == VerdictDeny {
-			return refuse(fmt.Sprintf("The policy does not allow %s on %s.", r.Title, c.ID))
+			return refuse(KindDenied, fmt.Sprintf("The policy does not allow %s on %s.", r.Title, c.ID))
 		}
-		if !slices.Contains(r.Approvers, req.Actor) {
-			return refuse(fmt.Sprintf("You are not an approver for %s on %s. Approvers: %s.", r.Title, c.ID, mentions(r.Approvers)))
+		if !slices.Contains(r.Approvers, req.Actor) && !members[req.Actor] {
+			return refuse(KindDenied, fmt.Sprintf("You are not an approver for %s on %s. Approvers: %s.", r.Title, c.ID,
+				mentions(append(append([]string(nil), r.Approvers...), r.ApproverGroups...))))
+		}
+		if req.Choice == ChoiceApprove && slices.Contains(r.RequestedBy, req.Actor) {
+			return refuse(KindDenied, fmt.Sprintf("You asked for %s on %s, so someone else must approve it (separation of duties).", r.Title, c.ID))
+		}
+		if req.Choice == ChoiceReject && strings.TrimSpace(req.Reason) == "" {
+			return refuse(KindInvalid, fmt.Sprintf("A rejection of %s on %s needs a reason; nothing was changed.", r.Title, c.ID))
+		}
+		if err := e.expireApprovals(tx, c, r, now, ver); err != nil {
+			return err
 		}
 		d := Decision{Time: now, Actor: req.Actor, RecommendationID: r.ID, Action: r.Action, Choice: req.Choice,
 			Verdict: r.Verdict, Confidence: r.Confidence, PolicyVersion: ver, Reason: req.Reason}
@@ -60,12 +78,9 @@ func (e *Engine) Decide(ctx context.Context, req DecideRequest) (DecideResult, e
 		var reply string
 		if req.Choice == ChoiceReject {
 			r.State = RecRejected
-			r.Outcome = "rejected by <@" + req.Actor + ">"
-			if req.Reason != "" {
-				r.Outcome += ": " + req.Reason
-			}
+			r.Outcome = "rejected by <@" + req.Actor + ">: " + req.Reason
 			entry.Detail = "reject: " + req.Reason
-			reply = fmt.Sprintf("<@%s> rejected %s.", req.Actor, r.Title)
+			reply = fmt.Sprintf("<@%s> rejected %s: %s", req.Actor, r.Title, req.Reason)
 			res.Message = fmt.Sprintf("You rejected %s on %s.", r.Title, c.ID)
 		} else {
 			if slices.Contains(r.Approvals, req.Actor) {
@@ -90,10 +105,16 @@ func (e *Engine) Decide(ctx context.Context, req DecideRequest) (DecideResult, e
 		if err := e.audit(tx, entry); err != nil {
 			return err
 		}
+		if c.FirstTouchedAt == nil {
+			c.FirstTouchedAt = &now
+		}
 		c.UpdatedAt = now
 		c.Version++
 		if err := tx.PutCase(c); err != nil {
 			return fmt.Errorf("save case %s: %w", c.ID, err)
+		}
+		if err := e.schedule(tx, pol, c); err != nil {
+			return err
 		}
 		res.Case = c
 		if err := e.enqueue(tx, QueueOutbox, Job{Kind: "reply", Case: c.ID, Text: reply}); err != nil {
@@ -111,17 +132,74 @@ func (e *Engine) Decide(ctx context.Context, req DecideRequest) (DecideResult, e
 	return res, nil
 }
 
+// groupMembers resolves the user groups that may decide the recommendation,
+// before the transaction: the directory may call Slack.
+func (e *Engine) groupMembers(ctx context.Context, req DecideRequest) (map[string]bool, error) {
+	if e.directory == nil {
+		return nil, nil
+	}
+	var groups []string
+	err := e.store.View(ctx, func(tx ReadTx) error {
+		c, err := tx.Case(req.Case)
+		if err != nil {
+			return nil // Decide reports it
+		}
+		if r := c.Recommendation(req.Recommendation); r != nil {
+			groups = r.ApproverGroups
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read approver groups of %s: %w", req.Case, err)
+	}
+	members := map[string]bool{}
+	for _, g := range groups {
+		ids, err := e.directory.GroupMembers(ctx, g)
+		if err != nil {
+			return nil, &Error{Kind: KindTransient, Msg: "could not read the members of approver group " + g + "; try again", Err: err}
+		}
+		for _, id := range ids {
+			members[id] = true
+		}
+	}
+	return members, nil
+}
+
+// expireApprovals drops approvals older than the recommendation's TTL, each
+// audited: an old yes no longer counts towards n of m.
+func (e *Engine) expireApprovals(tx Tx, c *Case, r *Recommendation, now time.Time, ver string) error {
+	if r.ApprovalTTL <= 0 || len(r.Approvals) == 0 {
+		return nil
+	}
+	kept := r.Approvals[:0:0]
+	for _, who := range r.Approvals {
+		var at time.Time
+		for _, d := range c.Decisions {
+			if d.RecommendationID == r.ID && d.Actor == who && d.Choice == ChoiceApprove && d.Time.After(at) {
+				at = d.Time
+			}
+		}
+		if now.Sub(at) <= time.Duration(r.ApprovalTTL) {
+			kept = append(kept, who)
+			continue
+		}
+		if err := e.audit(tx, AuditEntry{Time: now, Case: c.ID, Kind: AuditApprovalExpired, Action: r.Action, Actor: who,
+			Verdict: string(r.Verdict), Confidence: r.Confidence, PolicyVersion: ver,
+			Detail: fmt.Sprintf("approval of %s expired after %s", at.UTC().Format(time.RFC3339), time.Duration(r.ApprovalTTL))}); err != nil {
+			return err
+		}
+	}
+	r.Approvals = kept
+	return nil
+}
+
 func need(r *Recommendation) int { return max(r.ApprovalsNeeded, 1) }
 
 func mentions(ids []string) string {
 	if len(ids) == 0 {
 		return "none named in the policy"
 	}
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = "<@" + id + ">"
-	}
-	return strings.Join(out, ", ")
+	return strings.ReplaceAll(mentionAll(ids), " ", ", ")
 }
 
 // handleAction runs one approved action in the system of record and records
@@ -194,6 +272,9 @@ func (e *Engine) handleAction(ctx context.Context, job Job) error {
 		c.Version++
 		if err := tx.PutCase(c); err != nil {
 			return fmt.Errorf("save case %s: %w", c.ID, err)
+		}
+		if err := e.schedule(tx, pol, c); err != nil {
+			return err
 		}
 		if err := e.enqueue(tx, QueueOutbox, Job{Kind: "reply", Case: c.ID, Text: reply}); err != nil {
 			return err

@@ -18,8 +18,10 @@ type Config struct {
 	Enricher Enricher // optional
 	Executor Executor
 	Notifier Notifier
-	Now      func() time.Time // default time.Now
-	Logger   *slog.Logger
+	// Directory resolves approver user groups; optional.
+	Directory Directory
+	Now       func() time.Time // default time.Now
+	Logger    *slog.Logger
 	// MaxCaseEvents bounds a case: a case this full takes no more events or
 	// merges, so the next related event opens a new case. Default 200.
 	MaxCaseEvents int
@@ -32,16 +34,17 @@ type Config struct {
 // and feeds the outbox. Every change it makes commits together with its audit
 // records and the jobs it causes.
 type Engine struct {
-	store    Store
-	policy   atomic.Pointer[policyHolder]
-	agents   Agents
-	enricher Enricher
-	executor Executor
-	notifier Notifier
-	now      func() time.Time
-	log      *slog.Logger
-	maxEv    int
-	backoff  func(int) time.Duration
+	store     Store
+	policy    atomic.Pointer[policyHolder]
+	agents    Agents
+	enricher  Enricher
+	executor  Executor
+	notifier  Notifier
+	directory Directory
+	now       func() time.Time
+	log       *slog.Logger
+	maxEv     int
+	backoff   func(int) time.Duration
 
 	wake map[Queue]chan struct{}
 	busy sync.WaitGroup // jobs being handled, for WaitIdle
@@ -74,7 +77,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		store: cfg.Store, agents: cfg.Agents, enricher: cfg.Enricher, executor: cfg.Executor,
-		notifier: cfg.Notifier, now: cfg.Now, log: cfg.Logger, maxEv: cfg.MaxCaseEvents, backoff: cfg.Backoff,
+		notifier: cfg.Notifier, directory: cfg.Directory, now: cfg.Now, log: cfg.Logger, maxEv: cfg.MaxCaseEvents, backoff: cfg.Backoff,
 		wake: map[Queue]chan struct{}{},
 	}
 	if e.now == nil {

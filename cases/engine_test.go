@@ -103,6 +103,16 @@ func (f *fakeNotifier) all() []sent {
 	return append([]sent(nil), f.sent...)
 }
 
+func (f *fakeNotifier) PostMessage(_ context.Context, channel string, c *cases.Case, text string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail(); err != nil {
+		return err
+	}
+	f.sent = append(f.sent, sent{"post:" + channel, c.ID, text})
+	return nil
+}
+
 type fakeExecutor struct {
 	mu   sync.Mutex
 	runs []cases.ActionRequest

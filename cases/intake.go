@@ -169,6 +169,9 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 			return IngestResult{}, fmt.Errorf("index key %s: %w", k, err)
 		}
 	}
+	if err := e.schedule(tx, pol, c); err != nil {
+		return IngestResult{}, err
+	}
 	if err := tx.PutEvent(&StoredEvent{Event: ev, Digest: p.digest, Received: now, Result: res}); err != nil {
 		return IngestResult{}, fmt.Errorf("save event %s: %w", ev.ID, err)
 	}
@@ -237,6 +240,9 @@ func (e *Engine) merge(tx Tx, pol Policy, c, other *Case, ev Event, now time.Tim
 	if err := tx.PutCase(other); err != nil {
 		return fmt.Errorf("merge %s: %w", other.ID, err)
 	}
+	if err := tx.ClearTimer(other.ID); err != nil {
+		return fmt.Errorf("merge %s: %w", other.ID, err)
+	}
 	why := fmt.Sprintf("event %s %s links %s and %s", ev.Type, ev.ID, c.ID, other.ID)
 	for _, en := range []AuditEntry{
 		{Case: c.ID, Kind: AuditCaseMerged, Actor: ActorExops, PolicyVersion: pol.Version(), Detail: "absorbed " + other.ID + ": " + why},
@@ -267,19 +273,25 @@ func (e *Engine) merge(tx Tx, pol Policy, c, other *Case, ev Event, now time.Tim
 // routing (until the card is posted) and the SLA due time.
 func (e *Engine) refresh(c *Case, pol Policy, now time.Time) {
 	evs := make([]Event, len(c.Events))
-	sev := SeverityLow
+	base := SeverityLow
 	for i, ce := range c.Events {
 		evs[i] = ce.Event()
-		if s := EventSeverity(evs[i], now); s > sev {
-			sev = s
+		if t, ok := LookupEventType(ce.Type); ok && t.Severity > base {
+			base = t.Severity
 		}
+	}
+	sev := pol.Severity(c, base)
+	if sev < base {
+		sev = base // a policy raises severity, never lowers it below the types'
 	}
 	c.Severity = sev
 	c.Priority = priorityOf(sev, evs)
 	if c.Slack.TS == "" {
 		c.Team, c.Channel = pol.Route(c)
 	}
-	c.SLADue = c.OpenedAt.Add(pol.SLA(sev))
+	sla := pol.SLA(sev)
+	c.SLADue = c.OpenedAt.Add(sla.Resolve)
+	c.FirstTouchDue = c.OpenedAt.Add(sla.FirstTouch)
 	c.UpdatedAt = now
 	c.Version++
 }

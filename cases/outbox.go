@@ -25,6 +25,8 @@ func (e *Engine) handleOutbox(ctx context.Context, job Job) error {
 		} else {
 			sendErr = e.notifier.UpdateCard(ctx, c)
 		}
+	case "post":
+		sendErr = e.notifier.PostMessage(ctx, job.Channel, c, job.Text)
 	case "reply":
 		if c.Slack.TS == "" {
 			return Errorf(KindTransient, "reply on %s waits for its card", c.ID)

@@ -18,28 +18,67 @@ type Notifier interface {
 	UpdateCard(ctx context.Context, c *Case) error
 	// PostReply posts text in the case's thread (under c.Slack.TS).
 	PostReply(ctx context.Context, c *Case, text string) error
+	// PostMessage posts text about a case in another channel, such as a
+	// manager channel an escalation goes to.
+	PostMessage(ctx context.Context, channel string, c *Case, text string) error
 }
 
-// Policy decides what exops may do: routing, thresholds, approvers.
+// Policy decides what exops may do: severity, routing, SLAs, escalation,
+// thresholds and approvers.
 type Policy interface {
 	// Version names the policy in force, with the hash of its content.
 	Version() string
 	// CorrelationWindow is how long a correlation key keeps joining events.
 	CorrelationWindow() time.Duration
+	// Severity rates a case whose events' types give at least base.
+	Severity(c *Case, base Severity) Severity
 	// Route returns the team and channel that own a case.
 	Route(c *Case) (team, channel string)
-	// SLA is the time to resolve a case of this severity.
-	SLA(s Severity) time.Duration
+	// SLA is the time to first touch and to resolve a case of this severity.
+	SLA(s Severity) SLA
+	// Escalation lists the reminders and escalations of a case, in time
+	// order, with their due times worked out from the case.
+	Escalation(c *Case) []EscalationStep
 	// Judge returns the verdict for one recommendation on a case.
 	Judge(c *Case, r Recommendation) Judgement
 }
 
+// SLA is how fast a case must be touched by a person and resolved.
+type SLA struct {
+	FirstTouch time.Duration
+	Resolve    time.Duration
+}
+
+// EscalationStep is one reminder or escalation of a case.
+type EscalationStep struct {
+	Name string    // stable within a policy: "remind", "escalate:credit-managers"
+	At   time.Time // when it is due
+	// Channel is where it is posted; empty means the case's own thread.
+	Channel string
+	// Mention lists Slack user or user-group ids to mention.
+	Mention []string
+	// UnlessTouched skips the step when a person has acted on the case.
+	UnlessTouched bool
+	Text          string // what it says, before the case reference
+}
+
 // Judgement is a policy's verdict with what it needs.
 type Judgement struct {
-	Verdict         Verdict
-	Approvers       []string // Slack user ids allowed to approve
+	Verdict        Verdict
+	Approvers      []string // Slack user ids allowed to approve
+	ApproverGroups []string // Slack user-group ids whose members may approve
+	// ApprovalsNeeded is n in "n of m approvers".
 	ApprovalsNeeded int
-	Reason          string // plain words: why this verdict
+	// ApprovalTTL: an approval older than this no longer counts (0: never expires).
+	ApprovalTTL time.Duration
+	Reason      string   // plain words: why this verdict
+	Explain     []string // the rules consulted, their values and results, for "policy explain"
+}
+
+// Directory resolves Slack user groups to their members (the bot, with a
+// cache). Optional: without one, only named approvers can approve.
+type Directory interface {
+	GroupMembers(ctx context.Context, group string) ([]string, error)
 }
 
 // Agents write the summary and propose actions with a confidence computed

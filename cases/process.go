@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -70,6 +71,9 @@ func (e *Engine) handleWork(ctx context.Context, job Job) error {
 				return err
 			}
 			if err := e.announce(tx, cur); err != nil {
+				return err
+			}
+			if err := e.schedule(tx, e.Policy(), cur); err != nil {
 				return err
 			}
 			cur.UpdatedAt = e.now()
@@ -156,7 +160,9 @@ func (e *Engine) applyRecommendations(tx Tx, c *Case, fresh []Recommendation) er
 		cur.ID, cur.Approvals, cur.State = id, approvals, state
 		j := pol.Judge(c, *cur)
 		cur.Verdict, cur.VerdictReason = j.Verdict, j.Reason
-		cur.Approvers, cur.ApprovalsNeeded = j.Approvers, j.ApprovalsNeeded
+		cur.Approvers, cur.ApproverGroups, cur.ApprovalsNeeded = j.Approvers, j.ApproverGroups, j.ApprovalsNeeded
+		cur.ApprovalTTL = Duration(j.ApprovalTTL)
+		cur.RequestedBy = requesters(c, cur.Family)
 		cur.PolicyVersion = ver
 		if isNew || oldConf != cur.Confidence {
 			if err := e.audit(tx, AuditEntry{Case: c.ID, Kind: AuditRecommendation, Action: cur.Action, Actor: cur.By,
@@ -253,4 +259,17 @@ func (e *Engine) resummarize(ctx context.Context, job Job, snap *Case) error {
 		}
 		return tx.DeleteJob(QueueWork, job.ID)
 	})
+}
+
+// requesters are the people the events of a family name as having asked for
+// the action (data field requested_by): separation of duties keeps them
+// from approving it.
+func requesters(c *Case, f Family) []string {
+	var out []string
+	for _, ev := range c.EventsOf(f) {
+		if r := ev.Str("requested_by"); r != "" && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

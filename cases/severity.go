@@ -7,21 +7,12 @@ import (
 	"time"
 )
 
-// Severity and priority rules (docs/severity.md explains them to people):
-//
-// Severity starts at the event type's default and is raised, never lowered:
-//   - money at stake (order value, PO value, price variance × quantity, stock
-//     variance × unit cost): 10,000 or more → at least medium; 50,000 or
-//     more → at least high; 250,000 or more → critical;
-//   - days late (ETA slip, confirmation overdue): 2 or more → at least medium;
-//     5 or more → at least high;
-//   - variance percent (price or quantity): 10% or more → at least medium;
-//   - a strategic customer raises the result one level.
-//
-// A case's severity is the highest of its events'. Priority is business
+// A case's severity starts at the highest default of its event types and is
+// raised by the policy's severity rules (policies.DefaultSeverityRules when
+// the file has none), which read the measures below. Priority is business
 // impact, P1 (first) to P4: critical → P1, high → P2, medium → P3, low → P4,
 // one level more urgent for a strategic or key customer or an order worth
-// 25,000 or more.
+// 25,000 or more. docs/cases.md explains both to people.
 
 // Money at stake in one event, in the event's currency.
 func (e Event) Amount() float64 {
@@ -92,41 +83,6 @@ func (e Event) VariancePercent() float64 {
 	}
 	// Rounded so that 4.04 against 4.00 is exactly 1%, not 1.0000000000000009%.
 	return math.Round((a-b)/b*100*1e6) / 1e6
-}
-
-// EventSeverity applies the severity rules to one event.
-func EventSeverity(e Event, now time.Time) Severity {
-	t := eventTypes[e.Type]
-	s := t.Severity
-	if s == 0 {
-		s = SeverityLow
-	}
-	atLeast := func(min Severity) {
-		if s < min {
-			s = min
-		}
-	}
-	switch amt := e.Amount(); {
-	case amt >= 250000:
-		atLeast(SeverityCritical)
-	case amt >= 50000:
-		atLeast(SeverityHigh)
-	case amt >= 10000:
-		atLeast(SeverityMedium)
-	}
-	switch d := e.DaysLate(now); {
-	case d >= 5:
-		atLeast(SeverityHigh)
-	case d >= 2:
-		atLeast(SeverityMedium)
-	}
-	if math.Abs(e.VariancePercent()) >= 10 {
-		atLeast(SeverityMedium)
-	}
-	if strings.EqualFold(e.Str("customer_tier"), "strategic") && s < SeverityCritical {
-		s++
-	}
-	return s
 }
 
 // Priority applies the priority rules to a case of severity s.

@@ -34,6 +34,9 @@ type ReadTx interface {
 	// AuditHead returns the sequence number and hash of the newest audit
 	// record (0 and "" for an empty log).
 	AuditHead() (seq uint64, hash string, err error)
+	// DueTimers calls fn for every case timer due at or before until, the
+	// earliest first, until fn returns an error.
+	DueTimers(until time.Time, fn func(caseID string, at time.Time) error) error
 }
 
 // Tx is a read-write transaction.
@@ -56,6 +59,10 @@ type Tx interface {
 	UpdateJob(q Queue, j Job) error
 	// DeleteJob removes a job, done or given up; deleting a missing job is no error.
 	DeleteJob(q Queue, id uint64) error
+	// SetTimer sets the one timer a case has (its next escalation step),
+	// replacing any earlier one; ClearTimer removes it (no error if none).
+	SetTimer(caseID string, at time.Time) error
+	ClearTimer(caseID string) error
 }
 
 // StoredEvent is an accepted event with what its intake did, so that a retry
@@ -104,6 +111,7 @@ type Job struct {
 	Case           string    `json:"case"`
 	Recommendation string    `json:"recommendation,omitempty"`
 	Text           string    `json:"text,omitempty"`
+	Channel        string    `json:"channel,omitempty"` // for posts outside the case's thread
 	Attempts       int       `json:"attempts,omitempty"`
 	NotBefore      time.Time `json:"not_before,omitempty"`
 	LastError      string    `json:"last_error,omitempty"`
@@ -126,16 +134,18 @@ type AuditEntry struct {
 
 // Audit record kinds.
 const (
-	AuditCaseOpened     = "case_opened"
-	AuditEventJoined    = "event_joined"
-	AuditCaseMerged     = "case_merged"
-	AuditRecommendation = "recommendation"
-	AuditVerdict        = "verdict"
-	AuditDecision       = "decision"
-	AuditRefused        = "refused"
-	AuditActionExecuted = "action_executed"
-	AuditActionFailed   = "action_failed"
-	AuditCaseResolved   = "case_resolved"
+	AuditCaseOpened      = "case_opened"
+	AuditEventJoined     = "event_joined"
+	AuditCaseMerged      = "case_merged"
+	AuditRecommendation  = "recommendation"
+	AuditVerdict         = "verdict"
+	AuditDecision        = "decision"
+	AuditRefused         = "refused"
+	AuditActionExecuted  = "action_executed"
+	AuditActionFailed    = "action_failed"
+	AuditCaseResolved    = "case_resolved"
+	AuditEscalated       = "escalated"
+	AuditApprovalExpired = "approval_expired"
 )
 
 // ActorExops is the actor of what the bot does on its own.

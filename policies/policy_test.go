@@ -39,13 +39,13 @@ func TestParseExample(t *testing.T) {
 	if m == nil {
 		t.Fatalf("Version() = %q, want <version>+sha256:<12 hex>", p.Version())
 	}
-	if m[1] != "2026-11-27.1" {
-		t.Errorf("Version() label = %q, want the file's version 2026-11-27.1", m[1])
+	if m[1] != "2026-11-27.2" {
+		t.Errorf("Version() label = %q, want the file's version 2026-11-27.2", m[1])
 	}
 	if got := p.CorrelationWindow(); got != 72*time.Hour {
 		t.Errorf("CorrelationWindow() = %v, want 72h", got)
 	}
-	want := []string{"accounts-payable", "credit", "customer-service", "procurement", "warehouse"}
+	want := []string{"accounts-payable", "credit", "customer-service", "ops-leadership", "procurement", "warehouse"}
 	if got := p.Teams(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Teams() = %v, want %v", got, want)
 	}
@@ -343,7 +343,7 @@ func TestJudgeExample(t *testing.T) {
 		{"accept_price_variance", 0.43, cases.VerdictRecommend, []string{"U0CSLEAD", "U0CSSUP"}},
 		{"reallocate_order", 0.8, cases.VerdictApprove, []string{"U0CSLEAD", "U0CSSUP"}},
 		{"dispute_price_variance", 1.0, cases.VerdictApprove, []string{"U0CSLEAD", "U0CSSUP"}},
-		{"expedite_shipment", 0.6, cases.VerdictApprove, []string{"U0BUYERLEAD"}},
+		{"expedite_shipment", 0.6, cases.VerdictApprove, []string{"U0BUYERLEAD", "U0BUYER2"}},
 		{"substitute_item", 1.0, cases.VerdictApprove, []string{"U0CSLEAD", "U0CSSUP"}},
 		{"ask_supplier_confirmation", 0.67, cases.VerdictApprove, []string{"U0CSLEAD", "U0CSSUP"}},
 	}
@@ -418,7 +418,7 @@ func TestSLAAndWindow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.p.SLA(tt.sev); got != tt.want {
+			if got := tt.p.SLA(tt.sev).Resolve; got != tt.want {
 				t.Errorf("SLA(%s) = %v, want %v", tt.sev, got, tt.want)
 			}
 		})

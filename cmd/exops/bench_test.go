@@ -43,8 +43,9 @@ type nopNotifier struct{}
 func (nopNotifier) PostCard(context.Context, *cases.Case) (cases.SlackRef, error) {
 	return cases.SlackRef{}, nil
 }
-func (nopNotifier) UpdateCard(context.Context, *cases.Case) error        { return nil }
-func (nopNotifier) PostReply(context.Context, *cases.Case, string) error { return nil }
+func (nopNotifier) UpdateCard(context.Context, *cases.Case) error                  { return nil }
+func (nopNotifier) PostReply(context.Context, *cases.Case, string) error           { return nil }
+func (nopNotifier) PostMessage(context.Context, string, *cases.Case, string) error { return nil }
 
 func benchIntake(b *testing.B, batch, senders int) {
 	store, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.Options{})

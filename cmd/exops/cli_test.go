@@ -47,7 +47,7 @@ func TestDemoScenario(t *testing.T) {
 		t.Fatalf("cases list exited %d", code)
 	}
 	for _, want := range []string{
-		"EX-000001  open      high",
+		"EX-000001  open      critical",
 		"allocation_conflict,supplier_delay,credit_hold",
 		"EX-000002  resolved",
 		"EX-000003  resolved",
