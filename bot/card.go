@@ -345,9 +345,12 @@ func verdictWords(c *cases.Case, r *cases.Recommendation) string {
 		if n == 1 {
 			noun = "approval"
 		}
-		who := make([]string, 0, len(r.Approvers))
+		who := make([]string, 0, len(r.Approvers)+len(r.ApproverGroups))
 		for _, a := range r.Approvers {
 			who = append(who, mention(a))
+		}
+		for _, g := range r.ApproverGroups {
+			who = append(who, "<!subteam^"+g+">")
 		}
 		line := fmt.Sprintf("needs %d %s", n, noun)
 		if len(who) > 0 {

@@ -162,31 +162,36 @@ func (b *Bot) dispatch(ic slack.InteractionCallback) {
 }
 
 func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallback) {
-	if ic.Type != slack.InteractionTypeBlockActions {
+	switch ic.Type {
+	case slack.InteractionTypeBlockActions:
+	case slack.InteractionTypeViewSubmission:
+		if ic.View.CallbackID == CallbackReject {
+			b.submitReject(ctx, ic)
+		}
+		return
+	default:
 		b.log.Debug("interaction ignored", "type", string(ic.Type))
 		return
 	}
-	for _, a := range ic.ActionCallback.BlockActions {
-		var choice cases.Choice
-		switch a.ActionID {
-		case ActionApprove:
-			choice = cases.ChoiceApprove
-		case ActionReject:
-			choice = cases.ChoiceReject
-		default:
-			// Buttons of a later version, or another app's: not ours to judge.
-			b.log.Debug("unknown action ignored", "action_id", a.ActionID)
-			continue
-		}
-		b.decide(ctx, ic, a, choice)
-	}
-}
-
-func (b *Bot) decide(ctx context.Context, ic slack.InteractionCallback, a *slack.BlockAction, choice cases.Choice) {
 	channel := ic.Channel.ID
 	if channel == "" {
 		channel = ic.Container.ChannelID
 	}
+	for _, a := range ic.ActionCallback.BlockActions {
+		switch a.ActionID {
+		case ActionApprove:
+			b.decide(ctx, ic, a, channel)
+		case ActionReject:
+			// The policy needs a reason for every rejection: ask for it.
+			b.openRejectModal(ctx, ic, a, channel)
+		default:
+			// Buttons of a later version, or another app's: not ours to judge.
+			b.log.Debug("unknown action ignored", "action_id", a.ActionID)
+		}
+	}
+}
+
+func (b *Bot) decide(ctx context.Context, ic slack.InteractionCallback, a *slack.BlockAction, channel string) {
 	user := ic.User.ID
 	caseID, recID, ok := strings.Cut(a.Value, "|")
 	if !ok || caseID == "" || recID == "" {
@@ -194,24 +199,24 @@ func (b *Bot) decide(ctx context.Context, ic slack.InteractionCallback, a *slack
 		b.ephemeral(ctx, channel, user, "That button is not one of exops's; nothing was recorded.")
 		return
 	}
-	log := b.log.With("case", caseID, "recommendation", recID, "user", user, "choice", string(choice))
+	b.record(ctx, channel, user, cases.DecideRequest{Case: caseID, Recommendation: recID, Actor: user, Choice: cases.ChoiceApprove})
+}
 
-	res, err := b.decider.Decide(ctx, cases.DecideRequest{
-		Case:           caseID,
-		Recommendation: recID,
-		Actor:          user,
-		Choice:         choice,
-	})
+// record hands a decision to the engine and tells the person, in an
+// ephemeral message, what it did or why it was refused.
+func (b *Bot) record(ctx context.Context, channel, user string, req cases.DecideRequest) {
+	log := b.log.With("case", req.Case, "recommendation", req.Recommendation, "user", user, "choice", string(req.Choice))
+	res, err := b.decider.Decide(ctx, req)
 	if err != nil {
 		msg := genericFailure
 		var ce *cases.Error
 		if errors.As(err, &ce) && ce.Msg != "" {
 			switch ce.Kind {
-			case cases.KindDenied, cases.KindConflict, cases.KindNotFound, cases.KindInvalid:
+			case cases.KindDenied, cases.KindConflict, cases.KindNotFound, cases.KindInvalid, cases.KindTransient:
 				msg = ce.Msg
 			}
 		}
-		if kind := cases.KindOf(err); kind == cases.KindDenied || kind == cases.KindConflict {
+		if kind := cases.KindOf(err); kind == cases.KindDenied || kind == cases.KindConflict || kind == cases.KindInvalid {
 			log.Info("click refused", "kind", kind.String(), "err", err)
 		} else {
 			log.Error("click failed", "kind", kind.String(), "err", err)
@@ -222,7 +227,7 @@ func (b *Bot) decide(ctx context.Context, ic slack.InteractionCallback, a *slack
 	log.Info("click recorded")
 	msg := res.Message
 	if msg == "" {
-		msg = "Done: your " + string(choice) + " is recorded."
+		msg = "Done: your " + string(req.Choice) + " is recorded."
 	}
 	b.ephemeral(ctx, channel, user, msg)
 }

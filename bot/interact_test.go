@@ -162,7 +162,7 @@ func TestClickFlow(t *testing.T) {
 		},
 		{
 			name: "reject", user: "U0ALICE", button: 3, result: "You rejected Ship 60 from DC-East now, rest later on EX-000001.",
-			wantReq:    cases.DecideRequest{Case: "EX-000001", Recommendation: "r2", Actor: "U0ALICE", Choice: cases.ChoiceReject},
+			wantReq:    cases.DecideRequest{Case: "EX-000001", Recommendation: "r2", Actor: "U0ALICE", Choice: cases.ChoiceReject, Reason: "Customer cancelled the order"},
 			wantAnswer: "You rejected Ship 60 from DC-East now, rest later on EX-000001.",
 		},
 		{
@@ -204,6 +204,21 @@ func TestClickFlow(t *testing.T) {
 				t.Fatalf("click: %v", err)
 			}
 			b.Wait()
+			if btn.ActionID == ActionReject {
+				// Reject asks for the reason in a modal first; nothing is decided yet.
+				views := ls.Views()
+				if len(views) != 1 || len(d.requests()) != 0 {
+					t.Fatalf("after Reject: %d modals, %d decisions; want the reason modal and no decision", len(views), len(d.requests()))
+				}
+				if !strings.Contains(string(views[0].View), CallbackReject) {
+					t.Fatalf("modal is not the reject form: %s", views[0].View)
+				}
+				if err := ls.SubmitView(context.Background(), srv.URL, testSecret, tt.user, views[0],
+					map[string]map[string]string{reasonBlock: {reasonAction: tt.wantReq.Reason}}); err != nil {
+					t.Fatalf("submit: %v", err)
+				}
+				b.Wait()
+			}
 
 			reqs := d.requests()
 			if len(reqs) != 1 || reqs[0] != tt.wantReq {

@@ -33,6 +33,15 @@ type LocalSlack struct {
 	nextTS int64 // microseconds since the epoch; ts values only go up
 	// overrides replace the recording handlers, for tests of failures.
 	overrides map[string]http.HandlerFunc
+	// groups are the user groups usergroups.users.list answers with.
+	groups map[string][]string
+	views  []OpenedView
+}
+
+// OpenedView is a modal the bot opened with views.open.
+type OpenedView struct {
+	TriggerID string          `json:"trigger_id"`
+	View      json.RawMessage `json:"view"`
 }
 
 // Posted is one message the bot sent to LocalSlack.
@@ -68,6 +77,8 @@ func NewLocalSlack() *LocalSlack {
 		c.Handle("/chat.postMessage", l.handle("chat.postMessage"))
 		c.Handle("/chat.update", l.handle("chat.update"))
 		c.Handle("/chat.postEphemeral", l.handle("chat.postEphemeral"))
+		c.Handle("/views.open", l.viewsOpen)
+		c.Handle("/usergroups.users.list", l.groupMembers)
 	})
 	l.srv.Start()
 	return l
@@ -235,24 +246,7 @@ func (l *LocalSlack) Click(ctx context.Context, interactionsURL, signingSecret, 
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, interactionsURL, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("click: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	stamp := strconv.FormatInt(time.Now().Unix(), 10)
-	req.Header.Set("X-Slack-Request-Timestamp", stamp)
-	req.Header.Set("X-Slack-Signature", Sign(signingSecret, stamp, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("click %s on %s: %w", b.ActionID, p.TS, err)
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("click %s on %s: %s: %s", b.ActionID, p.TS, resp.Status, strings.TrimSpace(string(msg)))
-	}
-	return nil
+	return l.post(ctx, interactionsURL, signingSecret, body, fmt.Sprintf("click %s on %s", b.ActionID, p.TS))
 }
 
 // Sign computes Slack's v0 request signature.
@@ -408,4 +402,110 @@ func blockLines(p Posted) []string {
 		}
 	}
 	return lines
+}
+
+// SetGroup makes usergroups.users.list answer members for group.
+func (l *LocalSlack) SetGroup(group string, members ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.groups == nil {
+		l.groups = map[string][]string{}
+	}
+	l.groups[group] = members
+}
+
+func (l *LocalSlack) groupMembers(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = r.ParseForm()
+	l.mu.Lock()
+	members, ok := l.groups[r.Form.Get("usergroup")]
+	l.mu.Unlock()
+	if !ok {
+		writeJSON(w, map[string]any{"ok": false, "error": "no_such_subteam"})
+		return
+	}
+	writeJSON(w, map[string]any{"ok": true, "users": members})
+}
+
+func (l *LocalSlack) viewsOpen(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	var body struct {
+		TriggerID string          `json:"trigger_id"`
+		View      json.RawMessage `json:"view"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || body.TriggerID == "" {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	l.mu.Lock()
+	l.views = append(l.views, OpenedView{TriggerID: body.TriggerID, View: body.View})
+	n := len(l.views)
+	l.mu.Unlock()
+	var view map[string]any
+	_ = json.Unmarshal(body.View, &view)
+	view["id"] = fmt.Sprintf("V%08d", n)
+	writeJSON(w, map[string]any{"ok": true, "view": view})
+}
+
+// Views returns the modals opened so far.
+func (l *LocalSlack) Views() []OpenedView {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]OpenedView(nil), l.views...)
+}
+
+// SubmitView sends the interactions endpoint what Slack sends when userID
+// submits modal v with the given input values (block id → action id →
+// value): a signed view_submission payload.
+func (l *LocalSlack) SubmitView(ctx context.Context, interactionsURL, signingSecret, userID string, v OpenedView, values map[string]map[string]string) error {
+	var view map[string]any
+	if err := json.Unmarshal(v.View, &view); err != nil {
+		return fmt.Errorf("submit view: %w", err)
+	}
+	state := map[string]any{}
+	for block, actions := range values {
+		m := map[string]any{}
+		for action, value := range actions {
+			m[action] = map[string]any{"type": "plain_text_input", "value": value}
+		}
+		state[block] = m
+	}
+	view["id"] = "V00000001"
+	view["state"] = map[string]any{"values": state}
+	payload := map[string]any{
+		"type":       "view_submission",
+		"team":       map[string]any{"id": "T0EXOPS01", "domain": "exops-local"},
+		"user":       map[string]any{"id": userID, "username": strings.ToLower(userID), "name": strings.ToLower(userID), "team_id": "T0EXOPS01"},
+		"api_app_id": "A0EXOPS01",
+		"token":      "verification-token-unused",
+		"trigger_id": "12345.98765.abcd2358fdea",
+		"view":       view,
+	}
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("submit view: %w", err)
+	}
+	return l.post(ctx, interactionsURL, signingSecret, []byte(url.Values{"payload": {string(raw)}}.Encode()), "view_submission")
+}
+
+// post signs body as Slack does and POSTs it to the interactions endpoint.
+func (l *LocalSlack) post(ctx context.Context, interactionsURL, signingSecret string, body []byte, what string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, interactionsURL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	stamp := strconv.FormatInt(time.Now().Unix(), 10)
+	req.Header.Set("X-Slack-Request-Timestamp", stamp)
+	req.Header.Set("X-Slack-Signature", Sign(signingSecret, stamp, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s: %s", what, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return nil
 }

@@ -144,7 +144,7 @@ func TestSocketEventAcksBeforeWork(t *testing.T) {
 		User:    slack.User{ID: "U0BOB"},
 		Channel: slack.Channel{GroupConversation: slack.GroupConversation{Conversation: slack.Conversation{ID: "C0CREDIT"}}},
 		ActionCallback: slack.ActionCallbacks{BlockActions: []*slack.BlockAction{
-			{ActionID: ActionReject, BlockID: "rec:EX-000001:r2", Value: "EX-000001|r2"},
+			{ActionID: ActionApprove, BlockID: "rec:EX-000001:r2", Value: "EX-000001|r2"},
 		}},
 	}
 	events := []socketmode.Event{

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,9 @@ import (
 	"github.com/exops/exops/cases/bolt"
 	"github.com/exops/exops/policies"
 )
+
+// quiet keeps expected retries out of the test output.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
@@ -171,7 +176,7 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, ctx: context.Background(), clock: &clock{t: t0}, store: st, notify: &fakeNotifier{}, exec: &fakeExecutor{},
 		agents: fakeAgents{conf: map[cases.Family]float64{}}}
 	h.eng, err = cases.New(cases.Config{Store: st, Policy: pol, Agents: h.agents, Executor: h.exec, Notifier: h.notify,
-		Now: h.clock.Now, Backoff: func(int) time.Duration { return 0 }})
+		Now: h.clock.Now, Backoff: func(int) time.Duration { return 0 }, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,11 @@ func (e *Expr) compile() error {
 	}
 	ast, iss := celEnv.Compile(e.Src)
 	if iss.Err() != nil {
-		return fmt.Errorf("%s", strings.ReplaceAll(iss.Err().Error(), "\n", " "))
+		var msgs []string
+		for _, ce := range iss.Errors() {
+			msgs = append(msgs, fmt.Sprintf("at column %d: %s", ce.Location.Column()+1, ce.Message))
+		}
+		return fmt.Errorf("%s", strings.Join(msgs, "; "))
 	}
 	if ast.OutputType() != cel.BoolType {
 		return fmt.Errorf("is a %s, not a true/false condition", ast.OutputType())

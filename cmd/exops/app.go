@@ -34,6 +34,12 @@ type Config struct {
 	SourceSecrets map[string]string // event source → shared secret
 	MaxBody       int64
 
+	// TimerEvery is how often escalation timers are checked (default 15 s).
+	TimerEvery time.Duration
+	// PolicyCheckEvery is how often the policy file is checked for changes
+	// (default 5 s); SIGHUP reloads it at once.
+	PolicyCheckEvery time.Duration
+
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -97,8 +103,8 @@ func NewMain(cfg Config) (*Main, error) {
 		return nil, fmt.Errorf("slack: %w", err)
 	}
 	eng, err = cases.New(cases.Config{
-		Store: store, Policy: pol, Agents: rules, Enricher: m.sim, Executor: m.sim, Notifier: b,
-		Now: cfg.Now, Logger: cfg.Logger,
+		Store: store, Policy: pol.WithClock(cfg.Now), Agents: rules, Enricher: m.sim, Executor: m.sim, Notifier: b,
+		Directory: b.Directory(), Now: cfg.Now, Logger: cfg.Logger,
 	})
 	if err != nil {
 		store.Close()
@@ -154,8 +160,22 @@ func (m *Main) Run(ctx context.Context) error {
 		defer wg.Done()
 		m.engine.Run(ctx)
 	}()
+	stopCron, err := m.startSchedules(ctx)
+	if err != nil {
+		cancel()
+		wg.Wait()
+		return err
+	}
+	defer stopCron()
+	if m.cfg.PolicyPath != "" && m.cfg.Policy == nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.watchPolicy(ctx)
+		}()
+	}
 	close(m.ready)
-	var err error
+	err = nil
 	select {
 	case <-ctx.Done():
 	case err = <-errs:

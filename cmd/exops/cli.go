@@ -33,6 +33,10 @@ Usage:
   exops cases show ID [--db PATH] [--json]
   exops audit verify [--db PATH]
   exops audit export [--db PATH] --format csv|ndjson [--since T] [--until T] [--case ID] [--actor A] [--out FILE]
+  exops policy check FILE
+  exops policy explain --db PATH --policy FILE CASE-ID
+  exops policy diff OLD NEW [--db PATH]
+  exops extract FILE... | exops extract --eval DIR              read supplier PDFs into fields (JSON)
   exops version
 
 Run "exops COMMAND --help" for a command's flags. Secrets and endpoints come
@@ -81,6 +85,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return c.auditExport(args[2:])
 		}
 		return c.usageError("audit needs verify or export")
+	case "policy":
+		return c.policy(args[1:])
+	case "extract":
+		return c.extract(args[1:])
+	case "pdf-worker":
+		return c.pdfWorker(args[1:])
 	case "version", "--version":
 		fmt.Fprintf(stdout, "exops %s (%s)\n", version, runtime.Version())
 		return exitOK

@@ -98,6 +98,9 @@ func newDemo(ctx context.Context, dbPath, polPath string, out io.Writer) (*demo,
 		return nil, err
 	}
 	d.slack = bot.NewLocalSlack()
+	// The credit team's approvers include a Slack user group (policy
+	// approver_groups); the local Slack knows its members.
+	d.slack.SetGroup("S0CREDITLEADS", "U0CREDITLEAD2", "U0CREDITLEAD3")
 	d.m, err = NewMain(Config{
 		DBPath: dbPath, Policy: pol, Addr: "127.0.0.1:0",
 		SlackBotToken: demoBotToken, SlackSigningSecret: d.secret, SlackAPIURL: d.slack.APIURL(),

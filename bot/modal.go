@@ -1,0 +1,119 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/exops/exops/cases"
+)
+
+// CallbackReject is the callback id of the modal that asks for a rejection's
+// reason; its private metadata is "caseID|recommendationID|channel".
+const CallbackReject = "exops_reject"
+
+// Block and action ids of the reason input in the reject modal.
+const (
+	reasonBlock  = "reason"
+	reasonAction = "reason_input"
+)
+
+// RejectModal is the view that asks why a recommendation is rejected: the
+// policy needs a reason for every rejection.
+func RejectModal(caseID, recID, channel, title string) slack.ModalViewRequest {
+	input := slack.NewPlainTextInputBlockElement(slack.NewTextBlockObject(slack.PlainTextType, "What is wrong with it?", false, false), reasonAction)
+	input.Multiline = true
+	input.MaxLength = 1000
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      CallbackReject,
+		PrivateMetadata: caseID + "|" + recID + "|" + channel,
+		Title:           slack.NewTextBlockObject(slack.PlainTextType, "Reject "+truncate(caseID, 17), false, false),
+		Submit:          slack.NewTextBlockObject(slack.PlainTextType, "Reject", false, false),
+		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "*"+escape(truncate(title, 2900))+"*", false, false), nil, nil),
+			slack.NewInputBlock(reasonBlock, slack.NewTextBlockObject(slack.PlainTextType, "Reason", false, false),
+				slack.NewTextBlockObject(slack.PlainTextType, "The reason goes into the thread and the audit log.", false, false), input),
+		}},
+	}
+}
+
+// openRejectModal answers a Reject click with the reason modal. The
+// trigger id is only valid for 3 seconds, so this runs first.
+func (b *Bot) openRejectModal(ctx context.Context, ic slack.InteractionCallback, a *slack.BlockAction, channel string) {
+	caseID, recID, ok := strings.Cut(a.Value, "|")
+	if !ok || caseID == "" || recID == "" {
+		b.ephemeral(ctx, channel, ic.User.ID, "That button is not one of exops's; nothing was recorded.")
+		return
+	}
+	title := strings.TrimPrefix(a.Text.Text, "Reject")
+	if title == "" || title == a.Text.Text {
+		title = "the recommendation"
+	}
+	if _, err := b.api.OpenViewContext(ctx, ic.TriggerID, RejectModal(caseID, recID, channel, strings.TrimSpace(title))); err != nil {
+		b.log.Error("open reject modal", "case", caseID, "err", slackError("views.open", err))
+		b.ephemeral(ctx, channel, ic.User.ID, "Could not open the form for a reason; nothing was recorded. Try again.")
+	}
+}
+
+// submitReject records a rejection whose reason came from the modal.
+func (b *Bot) submitReject(ctx context.Context, ic slack.InteractionCallback) {
+	parts := strings.SplitN(ic.View.PrivateMetadata, "|", 3)
+	if len(parts) != 3 {
+		b.log.Warn("reject modal with malformed metadata", "user", ic.User.ID)
+		return
+	}
+	reason := ""
+	if v, ok := ic.View.State.Values[reasonBlock][reasonAction]; ok {
+		reason = v.Value
+	}
+	b.record(ctx, parts[2], ic.User.ID, cases.DecideRequest{Case: parts[0], Recommendation: parts[1], Actor: ic.User.ID,
+		Choice: cases.ChoiceReject, Reason: strings.TrimSpace(reason)})
+}
+
+// Directory resolves Slack user groups to their members, through
+// usergroups.users.list, cached for a few minutes (the method is Tier 2).
+type Directory struct {
+	api *slack.Client
+	ttl time.Duration
+	now func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]groupEntry
+}
+
+type groupEntry struct {
+	members []string
+	until   time.Time
+}
+
+// Directory returns the bot's group directory (a cases.Directory).
+func (b *Bot) Directory() *Directory {
+	return &Directory{api: b.api, ttl: 5 * time.Minute, now: b.now, cache: map[string]groupEntry{}}
+}
+
+// GroupMembers returns the user ids in a Slack user group.
+func (d *Directory) GroupMembers(ctx context.Context, group string) ([]string, error) {
+	now := d.now()
+	d.mu.Lock()
+	if e, ok := d.cache[group]; ok && now.Before(e.until) {
+		d.mu.Unlock()
+		return e.members, nil
+	}
+	d.mu.Unlock()
+	members, err := d.api.GetUserGroupMembersContext(ctx, group)
+	if err != nil {
+		return nil, slackError(fmt.Sprintf("members of user group %s", group), err)
+	}
+	d.mu.Lock()
+	d.cache[group] = groupEntry{members: members, until: now.Add(d.ttl)}
+	d.mu.Unlock()
+	return members, nil
+}
+
+var _ cases.Directory = (*Directory)(nil)

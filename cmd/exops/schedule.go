@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/exops/exops/policies"
+)
+
+// startSchedules runs the periodic jobs on robfig/cron: escalation timers.
+// cron does not recover panics by default, so the chain does; the stored
+// timers make a missed or crashed run harmless, since the next one finds the
+// same due steps.
+func (m *Main) startSchedules(ctx context.Context) (stop func(), err error) {
+	every := m.cfg.TimerEvery
+	if every <= 0 {
+		every = 15 * time.Second
+	}
+	logger := cronLogger{m.log}
+	c := cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)), cron.WithLogger(logger))
+	if _, err := c.AddFunc(fmt.Sprintf("@every %s", every), func() {
+		n, err := m.engine.FireTimers(ctx)
+		if err != nil && ctx.Err() == nil {
+			m.log.Error("escalation timers", "err", err)
+		} else if n > 0 {
+			m.log.Info("escalation steps taken", "steps", n)
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("schedule escalation timers: %w", err)
+	}
+	c.Start()
+	return func() { <-c.Stop().Done() }, nil
+}
+
+// cronLogger adapts slog to cron's logger.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug("cron: "+msg, kv...) }
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error("cron: "+msg, append(kv, "err", err)...)
+}
+
+// watchPolicy reloads the policy file on SIGHUP and when it changes on disk.
+// A file that does not load is refused and logged; the policy in force stays.
+func (m *Main) watchPolicy(ctx context.Context) {
+	every := m.cfg.PolicyCheckEvery
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	last := fileStamp(m.cfg.PolicyPath)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			last = fileStamp(m.cfg.PolicyPath)
+			m.reloadPolicy("SIGHUP")
+		case <-t.C:
+			if s := fileStamp(m.cfg.PolicyPath); s != last {
+				last = s
+				m.reloadPolicy("file changed")
+			}
+		}
+	}
+}
+
+// ReloadPolicy loads the policy file again and puts it in force if it is
+// valid. It returns the error that kept the old one in force.
+func (m *Main) reloadPolicy(why string) error {
+	old := m.engine.Policy().Version()
+	p, err := policies.Load(m.cfg.PolicyPath)
+	if err != nil {
+		m.log.Error("policy reload refused; the old policy stays in force", "why", why, "version", old, "err", err)
+		return err
+	}
+	if p.Version() == old {
+		return nil
+	}
+	m.engine.SetPolicy(p.WithClock(m.cfg.Now))
+	m.log.Info("policy reloaded", "why", why, "old", old, "new", p.Version())
+	return nil
+}
+
+type stamp struct {
+	mod  time.Time
+	size int64
+	err  bool
+}
+
+func fileStamp(path string) stamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return stamp{err: true}
+	}
+	return stamp{mod: fi.ModTime(), size: fi.Size()}
+}
