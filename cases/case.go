@@ -221,9 +221,14 @@ type Case struct {
 	FirstTouchedAt *time.Time `json:"first_touched_at,omitempty"`
 	// Escalated lists the escalation steps already taken (by name), so a
 	// restart neither loses nor repeats one.
-	Escalated []string    `json:"escalated,omitempty"`
-	Keys      []string    `json:"keys"`
-	Events    []CaseEvent `json:"events"`
+	Escalated []string `json:"escalated,omitempty"`
+	// Assignee is the person working the case; SnoozedUntil holds its
+	// reminders and escalations until then.
+	Assignee     string      `json:"assignee,omitempty"`
+	SnoozedUntil *time.Time  `json:"snoozed_until,omitempty"`
+	Comments     []Comment   `json:"comments,omitempty"`
+	Keys         []string    `json:"keys"`
+	Events       []CaseEvent `json:"events"`
 
 	Context   map[string]string `json:"context,omitempty"`
 	Missing   []string          `json:"missing_context,omitempty"`
@@ -326,6 +331,11 @@ func (c *Case) Clone() *Case {
 	cp.MergedFrom = append([]string(nil), c.MergedFrom...)
 	cp.Missing = append([]string(nil), c.Missing...)
 	cp.Escalated = append([]string(nil), c.Escalated...)
+	cp.Comments = append([]Comment(nil), c.Comments...)
+	if c.SnoozedUntil != nil {
+		t := *c.SnoozedUntil
+		cp.SnoozedUntil = &t
+	}
 	if c.FirstTouchedAt != nil {
 		t := *c.FirstTouchedAt
 		cp.FirstTouchedAt = &t

@@ -32,6 +32,9 @@ func nextStep(steps []EscalationStep, c *Case) (EscalationStep, bool) {
 		if slices.Contains(c.Escalated, s.Name) || (s.UnlessTouched && c.FirstTouchedAt != nil) {
 			continue
 		}
+		if c.SnoozedUntil != nil && s.At.Before(*c.SnoozedUntil) {
+			s.At = *c.SnoozedUntil
+		}
 		return s, true
 	}
 	return EscalationStep{}, false
@@ -84,7 +87,8 @@ func (e *Engine) fireCase(ctx context.Context, id string, now time.Time) (int, e
 			return fmt.Errorf("load case %s: %w", id, err)
 		}
 		pol := e.Policy()
-		if c.Status == StatusOpen {
+		snoozed := c.SnoozedUntil != nil && now.Before(*c.SnoozedUntil)
+		if c.Status == StatusOpen && !snoozed {
 			for _, s := range pol.Escalation(c) {
 				if s.At.After(now) || slices.Contains(c.Escalated, s.Name) {
 					continue
