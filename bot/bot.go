@@ -57,6 +57,7 @@ type Bot struct {
 	cfg     Config
 	api     *slack.Client
 	decider Decider
+	desk    Desk // nil when the decider is only a Decider
 	log     *slog.Logger
 	now     func() time.Time
 
@@ -88,10 +89,12 @@ func New(cfg Config, d Decider) (*Bot, error) {
 		cfg.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	desk, _ := d.(Desk)
 	return &Bot{
 		cfg:     cfg,
 		api:     slack.New(cfg.BotToken, apiOptions(cfg)...),
 		decider: d,
+		desk:    desk,
 		log:     cfg.Logger.With("component", "bot"),
 		now:     cfg.Now,
 		ctx:     ctx,

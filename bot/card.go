@@ -19,8 +19,12 @@ import (
 // so they are part of the contract with messages already posted in Slack:
 // renaming them would make old cards' buttons dead.
 const (
-	ActionApprove = "exops_approve"
-	ActionReject  = "exops_reject"
+	ActionApprove  = "exops_approve"
+	ActionReject   = "exops_reject"
+	ActionAssign   = "exops_assign"
+	ActionSnooze   = "exops_snooze"
+	ActionEscalate = "exops_escalate"
+	ActionComment  = "exops_comment"
 )
 
 // Block Kit limits that Slack enforces by refusing the whole message
@@ -61,9 +65,24 @@ func CaseCard(c *cases.Case) []slack.Block {
 	if fields := factFields(c); len(fields) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 	}
+	if line := ownerLine(c); line != "" {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(line, maxContextText)))
+	}
+	// The case's own buttons come last; keep a block for them.
+	tail := caseActions(c)
+	limit := maxBlocks
+	if tail != nil {
+		limit--
+	}
+	finish := func(bs []slack.Block) []slack.Block {
+		if tail != nil {
+			bs = append(bs, tail)
+		}
+		return bs
+	}
 
 	if len(c.Recommendations) == 0 {
-		return blocks
+		return finish(blocks)
 	}
 	blocks = append(blocks, slack.NewDividerBlock())
 
@@ -76,13 +95,13 @@ func CaseCard(c *cases.Case) []slack.Block {
 		recBlocks[i] = recommendationBlocks(c, &c.Recommendations[i])
 		total += len(recBlocks[i])
 	}
-	if len(blocks)+total <= maxBlocks {
+	if len(blocks)+total <= limit {
 		for _, rb := range recBlocks {
 			blocks = append(blocks, rb...)
 		}
-		return blocks
+		return finish(blocks)
 	}
-	room := maxBlocks - len(blocks) - 1
+	room := limit - len(blocks) - 1
 	shown := 0
 	for _, rb := range recBlocks {
 		if len(rb) > room {
@@ -99,7 +118,51 @@ func CaseCard(c *cases.Case) []slack.Block {
 	}
 	blocks = append(blocks, slack.NewContextBlock("",
 		mrkdwn(fmt.Sprintf("%d more %s: `/exops status %s`", more, noun, c.ID), maxContextText)))
-	return blocks
+	return finish(blocks)
+}
+
+// ownerLine says who owns the case and how much time is left.
+func ownerLine(c *cases.Case) string {
+	var parts []string
+	if c.Team != "" {
+		parts = append(parts, "Owner: "+escape(c.Team))
+	}
+	if c.Assignee != "" {
+		parts = append(parts, "assigned to "+mention(c.Assignee))
+	}
+	if c.Status == cases.StatusOpen {
+		if c.FirstTouchedAt == nil && !c.FirstTouchDue.IsZero() {
+			parts = append(parts, "first touch due "+slackDate(c.FirstTouchDue))
+		}
+		if !c.SLADue.IsZero() {
+			parts = append(parts, "resolve by "+slackDate(c.SLADue))
+		}
+		if c.SnoozedUntil != nil {
+			parts = append(parts, "snoozed until "+slackDate(*c.SnoozedUntil))
+		}
+	}
+	if n := len(c.Comments); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d comments in the thread", n))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// caseActions are the buttons that act on the whole case; none once it is
+// resolved or merged.
+func caseActions(c *cases.Case) slack.Block {
+	if c.Status != cases.StatusOpen {
+		return nil
+	}
+	btn := func(id, text string) slack.BlockElement {
+		return slack.NewButtonBlockElement(id, truncate(c.ID, maxButtonValue), plain(text, maxButtonText))
+	}
+	id := "case:" + c.ID
+	if len(id) > maxID {
+		sum := sha256.Sum256([]byte(id))
+		id = "case:h:" + hex.EncodeToString(sum[:16])
+	}
+	return slack.NewActionBlock(id,
+		btn(ActionAssign, "Assign to me"), btn(ActionSnooze, "Snooze"), btn(ActionEscalate, "Escalate"), btn(ActionComment, "Add comment"))
 }
 
 // CardText is the card's fallback text: what notifications, screen readers

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -189,13 +190,18 @@ func TestCaseCardHugeKeepsWholeRecommendations(t *testing.T) {
 	_ = json.Unmarshal(b, &raw)
 	// Every actions block follows its recommendation's section: no
 	// recommendation is cut in half by the block budget.
-	for i, blk := range raw {
+	// The last block is the case's own buttons (Assign, Snooze, …); the one
+	// before it points to the recommendations that did not fit.
+	for i, blk := range raw[:len(raw)-1] {
 		if blk["type"] == "actions" && raw[i-1]["type"] != "section" {
 			t.Errorf("actions block %d not preceded by its section", i)
 		}
 	}
-	if last := raw[len(raw)-1]; last["type"] != "context" {
-		t.Errorf("last block is %v, want the 'more recommendations' context", last["type"])
+	if last := raw[len(raw)-1]; last["type"] != "actions" || !strings.HasPrefix(fmt.Sprint(last["block_id"]), "case:") {
+		t.Errorf("last block is %v %v, want the case's buttons", last["type"], last["block_id"])
+	}
+	if more := raw[len(raw)-2]; more["type"] != "context" {
+		t.Errorf("second-to-last block is %v, want the 'more recommendations' context", more["type"])
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/exops/exops/cases"
@@ -127,7 +128,10 @@ func (b *Bot) verify(h http.Header, body []byte) error {
 
 // replayed remembers accepted signatures for the length of the window (after
 // which the timestamp check refuses them anyway) and reports a repeat.
-func (b *Bot) replayed(sig string) bool {
+func (b *Bot) replayed(sig string) bool { return b.replayedKey(sig, signatureWindow) }
+
+// replayedKey reports whether key was seen within ttl, and remembers it.
+func (b *Bot) replayedKey(sig string, ttl time.Duration) bool {
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -139,7 +143,7 @@ func (b *Bot) replayed(sig string) bool {
 	if _, ok := b.seen[sig]; ok {
 		return true
 	}
-	b.seen[sig] = now.Add(2 * signatureWindow)
+	b.seen[sig] = now.Add(2 * ttl)
 	return false
 }
 
@@ -165,8 +169,11 @@ func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallbac
 	switch ic.Type {
 	case slack.InteractionTypeBlockActions:
 	case slack.InteractionTypeViewSubmission:
-		if ic.View.CallbackID == CallbackReject {
+		switch ic.View.CallbackID {
+		case CallbackReject:
 			b.submitReject(ctx, ic)
+		case CallbackSnooze, CallbackComment:
+			b.submitCaseModal(ctx, ic)
 		}
 		return
 	default:
@@ -184,6 +191,8 @@ func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallbac
 		case ActionReject:
 			// The policy needs a reason for every rejection: ask for it.
 			b.openRejectModal(ctx, ic, a, channel)
+		case ActionAssign, ActionSnooze, ActionEscalate, ActionComment:
+			b.caseAction(ctx, ic, a, channel)
 		default:
 			// Buttons of a later version, or another app's: not ours to judge.
 			b.log.Debug("unknown action ignored", "action_id", a.ActionID)
@@ -302,12 +311,21 @@ func (b *Bot) socketEvent(ctx context.Context, client socketAcker, evt socketmod
 		}
 		b.dispatch(ic)
 	case socketmode.EventTypeSlashCommand, socketmode.EventTypeEventsAPI:
-		// Not handled in this version, but acknowledged so Slack does not
-		// retry them or show the user an error.
+		// Acknowledged first, like every envelope, then handled as over HTTP.
 		if evt.Request != nil {
 			if err := client.Ack(*evt.Request); err != nil {
 				b.log.Error("socket mode ack failed", "err", err)
 			}
+		}
+		switch data := evt.Data.(type) {
+		case slack.SlashCommand:
+			b.background(func(ctx context.Context) { b.command(ctx, data) })
+		case slackevents.EventsAPIEvent:
+			// A retried envelope repeats the envelope id.
+			if evt.Request != nil && evt.Request.EnvelopeID != "" && b.seenEvent("envelope:"+evt.Request.EnvelopeID) {
+				return
+			}
+			b.background(func(ctx context.Context) { b.handleEvent(ctx, data) })
 		}
 	}
 }

@@ -214,7 +214,7 @@ func TestClickFlow(t *testing.T) {
 					t.Fatalf("modal is not the reject form: %s", views[0].View)
 				}
 				if err := ls.SubmitView(context.Background(), srv.URL, testSecret, tt.user, views[0],
-					map[string]map[string]string{reasonBlock: {reasonAction: tt.wantReq.Reason}}); err != nil {
+					map[string]map[string]any{reasonBlock: {reasonAction: tt.wantReq.Reason}}); err != nil {
 					t.Fatalf("submit: %v", err)
 				}
 				b.Wait()

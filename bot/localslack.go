@@ -36,6 +36,16 @@ type LocalSlack struct {
 	// groups are the user groups usergroups.users.list answers with.
 	groups map[string][]string
 	views  []OpenedView
+	homes  map[string]json.RawMessage // user → published Home view
+	files  map[string]*UploadedFile   // file id → file
+	nextF  int
+}
+
+// UploadedFile is a file the bot uploaded with the external upload flow.
+type UploadedFile struct {
+	ID, Name, Channel, Comment string
+	Content                    []byte
+	Shared                     bool // completeUploadExternal was called
 }
 
 // OpenedView is a modal the bot opened with views.open.
@@ -78,7 +88,12 @@ func NewLocalSlack() *LocalSlack {
 		c.Handle("/chat.update", l.handle("chat.update"))
 		c.Handle("/chat.postEphemeral", l.handle("chat.postEphemeral"))
 		c.Handle("/views.open", l.viewsOpen)
+		c.Handle("/views.publish", l.viewsPublish)
 		c.Handle("/usergroups.users.list", l.groupMembers)
+		c.Handle("/conversations.open", l.conversationsOpen)
+		c.Handle("/files.getUploadURLExternal", l.uploadURL)
+		c.Handle("/upload/", l.upload)
+		c.Handle("/files.completeUploadExternal", l.completeUpload)
 	})
 	l.srv.Start()
 	return l
@@ -457,7 +472,9 @@ func (l *LocalSlack) Views() []OpenedView {
 // SubmitView sends the interactions endpoint what Slack sends when userID
 // submits modal v with the given input values (block id → action id →
 // value): a signed view_submission payload.
-func (l *LocalSlack) SubmitView(ctx context.Context, interactionsURL, signingSecret, userID string, v OpenedView, values map[string]map[string]string) error {
+//
+// A string value fills a plain_text_input; a time fills a datetimepicker.
+func (l *LocalSlack) SubmitView(ctx context.Context, interactionsURL, signingSecret, userID string, v OpenedView, values map[string]map[string]any) error {
 	var view map[string]any
 	if err := json.Unmarshal(v.View, &view); err != nil {
 		return fmt.Errorf("submit view: %w", err)
@@ -466,7 +483,12 @@ func (l *LocalSlack) SubmitView(ctx context.Context, interactionsURL, signingSec
 	for block, actions := range values {
 		m := map[string]any{}
 		for action, value := range actions {
-			m[action] = map[string]any{"type": "plain_text_input", "value": value}
+			switch v := value.(type) {
+			case time.Time:
+				m[action] = map[string]any{"type": "datetimepicker", "selected_date_time": v.Unix()}
+			default:
+				m[action] = map[string]any{"type": "plain_text_input", "value": fmt.Sprint(v)}
+			}
 		}
 		state[block] = m
 	}
@@ -495,6 +517,172 @@ func (l *LocalSlack) post(ctx context.Context, interactionsURL, signingSecret st
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	stamp := strconv.FormatInt(time.Now().Unix(), 10)
+	req.Header.Set("X-Slack-Request-Timestamp", stamp)
+	req.Header.Set("X-Slack-Signature", Sign(signingSecret, stamp, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s: %s", what, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return nil
+}
+
+func (l *LocalSlack) viewsPublish(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	var body struct {
+		UserID string          `json:"user_id"`
+		View   json.RawMessage `json:"view"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil || body.UserID == "" {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	l.mu.Lock()
+	if l.homes == nil {
+		l.homes = map[string]json.RawMessage{}
+	}
+	l.homes[body.UserID] = body.View
+	l.mu.Unlock()
+	var view map[string]any
+	_ = json.Unmarshal(body.View, &view)
+	view["id"] = "VHOME" + body.UserID
+	writeJSON(w, map[string]any{"ok": true, "view": view})
+}
+
+// Home returns the App Home view last published for user.
+func (l *LocalSlack) Home(user string) json.RawMessage {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.homes[user]
+}
+
+func (l *LocalSlack) conversationsOpen(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = r.ParseForm()
+	users := r.Form.Get("users")
+	if users == "" || strings.Contains(users, ",") {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{"id": "D" + users, "is_im": true}})
+}
+
+func (l *LocalSlack) uploadURL(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = r.ParseForm()
+	name, size := r.Form.Get("filename"), r.Form.Get("length")
+	if name == "" || size == "" || size == "0" {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	l.mu.Lock()
+	l.nextF++
+	id := fmt.Sprintf("F%07d", l.nextF)
+	if l.files == nil {
+		l.files = map[string]*UploadedFile{}
+	}
+	l.files[id] = &UploadedFile{ID: id, Name: name}
+	l.mu.Unlock()
+	writeJSON(w, map[string]any{"ok": true, "upload_url": l.APIURL() + "upload/" + id, "file_id": id})
+}
+
+func (l *LocalSlack) upload(w http.ResponseWriter, r *http.Request) {
+	id := strings.TrimPrefix(r.URL.Path, "/upload/")
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		http.Error(w, "no file", http.StatusBadRequest)
+		return
+	}
+	defer file.Close()
+	data, _ := io.ReadAll(io.LimitReader(file, 50<<20))
+	l.mu.Lock()
+	f, ok := l.files[id]
+	if ok {
+		f.Content = data
+	}
+	l.mu.Unlock()
+	if !ok {
+		http.Error(w, "unknown upload", http.StatusNotFound)
+		return
+	}
+	io.WriteString(w, "OK - "+strconv.Itoa(len(data)))
+}
+
+func (l *LocalSlack) completeUpload(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = r.ParseForm()
+	var files []struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	}
+	if err := json.Unmarshal([]byte(r.Form.Get("files")), &files); err != nil || len(files) != 1 {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	l.mu.Lock()
+	f, ok := l.files[files[0].ID]
+	if ok {
+		f.Shared, f.Channel, f.Comment = true, r.Form.Get("channel_id"), r.Form.Get("initial_comment")
+	}
+	l.mu.Unlock()
+	if !ok {
+		writeJSON(w, map[string]any{"ok": false, "error": "file_not_found"})
+		return
+	}
+	writeJSON(w, map[string]any{"ok": true, "files": []map[string]any{{"id": f.ID, "title": files[0].Title}}})
+}
+
+// Files returns the files uploaded and shared so far.
+func (l *LocalSlack) Files() []UploadedFile {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []UploadedFile
+	for _, f := range l.files {
+		if f.Shared {
+			out = append(out, *f)
+		}
+	}
+	return out
+}
+
+// Command sends the commands endpoint what Slack sends when userID types
+// "/exops TEXT" in channel: a signed form post.
+func (l *LocalSlack) Command(ctx context.Context, commandsURL, signingSecret, userID, channel, text string) error {
+	body := url.Values{
+		"token": {"verification-token-unused"}, "team_id": {"T0EXOPS01"}, "team_domain": {"exops-local"},
+		"channel_id": {channel}, "channel_name": {strings.TrimPrefix(channel, "#")}, "user_id": {userID},
+		"user_name": {strings.ToLower(userID)}, "command": {"/exops"}, "text": {text},
+		"api_app_id":   {"A0EXOPS01"},
+		"response_url": {"https://hooks.slack.com/commands/T0EXOPS01/0000/local"}, "trigger_id": {"13345224609.738474920.8088930838d88f008e0"},
+	}.Encode()
+	return l.post(ctx, commandsURL, signingSecret, []byte(body), "/exops "+text)
+}
+
+// Event sends the events endpoint an Events API callback wrapping inner
+// (an app_mention, message or app_home_opened event), signed, with eventID.
+func (l *LocalSlack) Event(ctx context.Context, eventsURL, signingSecret, eventID string, inner map[string]any) error {
+	raw, err := json.Marshal(map[string]any{
+		"token": "verification-token-unused", "team_id": "T0EXOPS01", "api_app_id": "A0EXOPS01",
+		"event": inner, "type": "event_callback", "event_id": eventID, "event_time": time.Now().Unix(),
+		"authorizations": []map[string]any{{"team_id": "T0EXOPS01", "user_id": "U0EXOPSBOT", "is_bot": true}},
+	})
+	if err != nil {
+		return fmt.Errorf("event: %w", err)
+	}
+	return l.postJSON(ctx, eventsURL, signingSecret, raw, "event "+eventID)
+}
+
+func (l *LocalSlack) postJSON(ctx context.Context, target, signingSecret string, body []byte, what string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
 	stamp := strconv.FormatInt(time.Now().Unix(), 10)
 	req.Header.Set("X-Slack-Request-Timestamp", stamp)
 	req.Header.Set("X-Slack-Signature", Sign(signingSecret, stamp, body))

@@ -288,3 +288,12 @@ func (e *Engine) enqueue(tx Tx, q Queue, j Job) error {
 	}
 	return nil
 }
+
+// Record appends one audit record that belongs to no case change, such as
+// an audit export or a refused one.
+func (e *Engine) Record(ctx context.Context, en AuditEntry) error {
+	if en.PolicyVersion == "" {
+		en.PolicyVersion = e.Policy().Version()
+	}
+	return e.store.Update(ctx, func(tx Tx) error { return e.audit(tx, en) })
+}

@@ -42,6 +42,9 @@ type File struct {
 	SLA               map[string]SLASpec    `yaml:"sla" json:"sla"`
 	Escalation        []EscalationSpec      `yaml:"escalation" json:"escalation,omitempty"`
 	Actions           map[string]ActionSpec `yaml:"actions" json:"actions"`
+	// ComplianceTeam names the team whose approvers and approver groups may
+	// export the audit trail from Slack.
+	ComplianceTeam string `yaml:"compliance_team" json:"compliance_team,omitempty"`
 }
 
 // TeamSpec is a team: its channel, who may approve, who is escalated to.
@@ -231,6 +234,11 @@ func ParseFile(name string, b []byte) (*Policy, error) {
 	}
 	if _, ok := f.Teams[f.DefaultTeam]; !ok {
 		bad("default_team: %q is not one of the teams", f.DefaultTeam)
+	}
+	if f.ComplianceTeam != "" {
+		if _, ok := f.Teams[f.ComplianceTeam]; !ok {
+			bad("compliance_team: %q is not one of the teams", f.ComplianceTeam)
+		}
 	}
 	p.severity = f.Severity
 	if len(p.severity) == 0 {
@@ -502,6 +510,16 @@ func (p *Policy) routeMatches(r *RouteSpec, c *cases.Case, f *facts) bool {
 		return ok
 	}
 	return true
+}
+
+// Compliance returns who may export the audit trail: the compliance team's
+// approvers and approver groups (none when the file names no such team).
+func (p *Policy) Compliance() (users, groups []string) {
+	if p.file.ComplianceTeam == "" {
+		return nil, nil
+	}
+	t := p.file.Teams[p.file.ComplianceTeam]
+	return append([]string(nil), t.Approvers...), append([]string(nil), t.ApproverGroups...)
 }
 
 // Teams lists team names, sorted.

@@ -45,7 +45,7 @@ func TestParseExample(t *testing.T) {
 	if got := p.CorrelationWindow(); got != 72*time.Hour {
 		t.Errorf("CorrelationWindow() = %v, want 72h", got)
 	}
-	want := []string{"accounts-payable", "credit", "customer-service", "ops-leadership", "procurement", "warehouse"}
+	want := []string{"accounts-payable", "compliance", "credit", "customer-service", "ops-leadership", "procurement", "warehouse"}
 	if got := p.Teams(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Teams() = %v, want %v", got, want)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/exops/exops/agents"
@@ -51,10 +52,13 @@ type Main struct {
 	log    *slog.Logger
 	store  *bolt.Store
 	policy *policies.Policy
-	engine *cases.Engine
-	bot    *bot.Bot
-	sim    *connectors.Simulator
-	mux    *http.ServeMux
+	// current is the policy in force, for what reads it outside the engine
+	// (the audit export's compliance team).
+	current atomic.Pointer[policies.Policy]
+	engine  *cases.Engine
+	bot     *bot.Bot
+	sim     *connectors.Simulator
+	mux     *http.ServeMux
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -89,32 +93,35 @@ func NewMain(cfg Config) (*Main, error) {
 	m := &Main{cfg: cfg, log: cfg.Logger, store: store, policy: pol, sim: connectors.NewSimulator(), ready: make(chan struct{})}
 	rules := agents.NewRules()
 	rules.Now = cfg.Now
-	// The engine and the bot need each other (cards out, clicks in); the
-	// bot gets a decider that forwards to the engine once it exists.
-	var eng *cases.Engine
+	m.current.Store(pol)
+	// The engine and the bot need each other (cards out, clicks in): the bot
+	// gets the desk now, and the desk gets the engine once it exists.
+	dk := &desk{store: store, policy: m.current.Load, now: cfg.Now}
 	b, err := bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, SigningSecret: cfg.SlackSigningSecret,
 		APIURL: cfg.SlackAPIURL, Logger: cfg.Logger, Now: cfg.Now,
-	}, bot.DeciderFunc(func(ctx context.Context, req cases.DecideRequest) (cases.DecideResult, error) {
-		return eng.Decide(ctx, req)
-	}))
+	}, dk)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("slack: %w", err)
 	}
-	eng, err = cases.New(cases.Config{
+	dk.groups = b.Directory()
+	eng, err := cases.New(cases.Config{
 		Store: store, Policy: pol.WithClock(cfg.Now), Agents: rules, Enricher: m.sim, Executor: m.sim, Notifier: b,
-		Directory: b.Directory(), Now: cfg.Now, Logger: cfg.Logger,
+		Directory: dk.groups, Now: cfg.Now, Logger: cfg.Logger,
 	})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
+	dk.Engine = eng
 	m.engine, m.bot = eng, b
 	m.mux = http.NewServeMux()
 	m.mux.Handle("POST /v1/events", &connectors.Intake{Ingester: eng, Secrets: cfg.SourceSecrets, MaxBody: cfg.MaxBody, Logger: cfg.Logger})
 	if cfg.SlackSigningSecret != "" {
 		m.mux.Handle("POST /slack/interactions", b.InteractionsHandler())
+		m.mux.Handle("POST /slack/commands", b.CommandsHandler())
+		m.mux.Handle("POST /slack/events", b.EventsHandler())
 	}
 	m.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	return m, nil

@@ -89,6 +89,7 @@ func (m *Main) reloadPolicy(why string) error {
 		return nil
 	}
 	m.engine.SetPolicy(p.WithClock(m.cfg.Now))
+	m.current.Store(p)
 	m.log.Info("policy reloaded", "why", why, "old", old, "new", p.Version())
 	return nil
 }

@@ -1,0 +1,90 @@
+package documents
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+type benchDoc struct {
+	name  string
+	data  []byte
+	pages int
+}
+
+// benchCorpus loads the readable corpus documents and counts their pages.
+func benchCorpus(b *testing.B) ([]benchDoc, int) {
+	paths, _ := filepath.Glob("testdata/corpus/*.pdf")
+	var docs []benchDoc
+	total := 0
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pages, err := ReadTextUnisolated(data, DefaultMaxPages)
+		if err != nil {
+			continue // the RC4-40 file: not comparable
+		}
+		docs = append(docs, benchDoc{p, data, len(pages)})
+		total += len(pages)
+	}
+	return docs, total
+}
+
+// BenchmarkCorpus measures, in one run over the same corpus: the text layer
+// in-process (ledongthuc/pdf + layout), full extraction through the isolated
+// child process (what exops does), and pdftotext -layout from poppler-utils
+// (skipped when not installed). Compare pages/s across the three:
+//
+//	go test ./agents/documents -run '^$' -bench Corpus -count 5
+func BenchmarkCorpus(b *testing.B) {
+	docs, pages := benchCorpus(b)
+	b.Run("text-inprocess", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for _, d := range docs {
+				if _, err := ReadTextUnisolated(d.data, DefaultMaxPages); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		report(b, len(docs), pages)
+	})
+	b.Run("extract-isolated", func(b *testing.B) {
+		ex := testExtractor()
+		for i := 0; i < b.N; i++ {
+			for _, d := range docs {
+				if _, err := ex.Extract(context.Background(), d.name, d.data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		report(b, len(docs), pages)
+	})
+	b.Run("pdftotext-layout", func(b *testing.B) {
+		bin, err := exec.LookPath("pdftotext")
+		if err != nil {
+			b.Skip("pdftotext not installed (apt-get install poppler-utils)")
+		}
+		for i := 0; i < b.N; i++ {
+			for _, d := range docs {
+				if out, err := exec.Command(bin, "-layout", "-q", d.name, "-").Output(); err != nil || len(out) == 0 {
+					b.Fatalf("pdftotext %s: %v", d.name, err)
+				}
+			}
+		}
+		report(b, len(docs), pages)
+	})
+}
+
+func report(b *testing.B, docs, pages int) {
+	s := b.Elapsed().Seconds()
+	if s == 0 {
+		return
+	}
+	b.ReportMetric(float64(docs*b.N)/s, "docs/s")
+	b.ReportMetric(float64(pages*b.N)/s, "pages/s")
+	b.ReportMetric(0, "ns/op")
+}

@@ -1,0 +1,349 @@
+package documents
+
+import (
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// ExtractFields applies the field rules to a document's text layer: type,
+// labelled header fields, the line item table, then the arithmetic checks
+// that set each field's confidence. It is pure and safe to run in the
+// caller's process.
+func ExtractFields(pages []PageText) Document {
+	d := Document{Confidence: map[string]float64{}, Problems: []string{}, Lines: []Line{}, Pages: len(pages)}
+	x := newExtraction(pages)
+	d.Type, d.Confidence["type"] = Classify(pages)
+	x.tables()
+	x.labelled(&d)
+	d.Lines = x.items
+	if d.Supplier == "" {
+		d.Supplier, d.Confidence["supplier"] = x.supplierByFont()
+	}
+	if d.Currency == "" {
+		d.Currency, d.Confidence["currency"] = x.currencyByCount()
+	}
+	if d.Type == TypeShipNotice || d.Type == TypeBillOfLading {
+		// Shipping documents carry no prices; a "Total" there counts
+		// packages or weight, not money.
+		for _, f := range []string{"subtotal", "tax", "total", "currency", "due_date"} {
+			d.SetField(f, "")
+			delete(d.Confidence, f)
+		}
+	}
+	check(&d)
+	return d
+}
+
+// flatLine is a line with its page, for lookups across the document.
+type flatLine struct {
+	page  int
+	line  TextLine
+	table bool // part of a line item table: no labels read here
+}
+
+type extraction struct {
+	pages    []PageText
+	lines    []flatLine
+	decimal  byte
+	dayFirst bool
+	items    []Line
+	itemsOK  bool
+}
+
+var (
+	reCommaDecimal = regexp.MustCompile(`\d,\d{2}(\D|$)`)
+	rePointDecimal = regexp.MustCompile(`\d\.\d{2}(\D|$)`)
+	reGerman       = regexp.MustCompile(`(?i)\b(rechnung|datum|menge|einzelpreis|gesamtbetrag|mwst|lieferschein|bestellnummer|zahlungsbedingungen)\b`)
+	reFrench       = regexp.MustCompile(`(?i)(facture|quantité|qté|montant|désignation|échéance|commande|règlement|tva)`)
+	reDayFirstDate = regexp.MustCompile(`\b(1[3-9]|2\d|3[01])/(0?[1-9]|1[0-2])/\d{4}\b`)
+	reMonthFirst   = regexp.MustCompile(`\b(0?[1-9]|1[0-2])/(1[3-9]|2\d|3[01])/\d{4}\b`)
+)
+
+func newExtraction(pages []PageText) *extraction {
+	x := &extraction{pages: pages}
+	var all strings.Builder
+	for pi, p := range pages {
+		for _, l := range p.Lines {
+			x.lines = append(x.lines, flatLine{page: pi, line: l})
+			all.WriteString(l.Text())
+			all.WriteByte('\n')
+		}
+	}
+	text := all.String()
+	// Locale: which separator is followed by two digits more often.
+	comma := len(reCommaDecimal.FindAllStringIndex(text, -1))
+	point := len(rePointDecimal.FindAllStringIndex(text, -1))
+	switch {
+	case comma > point:
+		x.decimal = DecimalComma
+	case point > comma:
+		x.decimal = DecimalPoint
+	}
+	// Day or month first for 05/11/2026: any unambiguous date decides,
+	// else the language and the separator (Europe and India write day first).
+	df := len(reDayFirstDate.FindAllString(text, -1))
+	mf := len(reMonthFirst.FindAllString(text, -1))
+	switch {
+	case df > mf:
+		x.dayFirst = true
+	case mf > df:
+		x.dayFirst = false
+	default:
+		x.dayFirst = x.decimal == DecimalComma || reGerman.MatchString(text) || reFrench.MatchString(text) ||
+			strings.Contains(text, "£") || strings.Contains(text, "GBP") || strings.Contains(text, "INR") || strings.Contains(text, "₹")
+	}
+	return x
+}
+
+// candidate is one labelled value found in the document.
+type candidate struct {
+	value string
+	score float64 // label length: more specific labels win
+	order int     // position in the document
+}
+
+// labelled reads "label: value", "label | value" and "label above value".
+func (x *extraction) labelled(d *Document) {
+	found := map[string][]candidate{}
+	order := 0
+	for li, fl := range x.lines {
+		if fl.table {
+			continue
+		}
+		for ci, c := range fl.line.Cells {
+			field, rest, ok := matchLabel(c.Text)
+			if !ok {
+				continue
+			}
+			labelLen := float64(len(c.Text) - len(rest))
+			vals := []string{}
+			if rest != "" {
+				vals = append(vals, rest)
+			}
+			for _, n := range fl.line.Cells[ci+1:] {
+				if _, _, isLabel := matchLabel(n.Text); isLabel {
+					break
+				}
+				vals = append(vals, n.Text)
+			}
+			if v, ok := x.value(field, vals); ok {
+				order++
+				found[field] = append(found[field], candidate{v, labelLen, order})
+				continue
+			}
+			if rest == "" {
+				// Forms put "PO Number" over "PO-3069"; the cell to the right
+				// is then another column's label.
+				if below, ok := x.below(li, c); ok {
+					if _, _, isLabel := matchLabel(below); !isLabel {
+						if v, ok := x.value(field, []string{below}); ok {
+							order++
+							found[field] = append(found[field], candidate{v, labelLen - 0.5, order})
+						}
+					}
+				}
+			}
+		}
+	}
+	for field, cs := range found {
+		sort.SliceStable(cs, func(i, j int) bool {
+			if cs[i].score != cs[j].score {
+				return cs[i].score > cs[j].score
+			}
+			if isAmountField(field) {
+				// Totals: the last one printed is the final figure (multi-page
+				// documents print running totals on each page).
+				return cs[i].order > cs[j].order
+			}
+			return cs[i].order < cs[j].order
+		})
+		if isAmountField(field) {
+			// Among amount labels, the last printed wins regardless of wording.
+			sort.SliceStable(cs, func(i, j int) bool { return cs[i].order > cs[j].order })
+		}
+		d.SetField(field, cs[0].value)
+		d.Confidence[field] = 0.7
+	}
+}
+
+func isAmountField(f string) bool { return f == "subtotal" || f == "tax" || f == "total" }
+
+// below finds the text under a label cell on the next line: forms that put
+// "Invoice Number" over "INV-1042".
+func (x *extraction) below(li int, label Cell) (string, bool) {
+	if li+1 >= len(x.lines) {
+		return "", false
+	}
+	cur, next := x.lines[li], x.lines[li+1]
+	if next.page != cur.page || cur.line.Y-next.line.Y > 3*label.Size {
+		return "", false
+	}
+	for _, c := range next.line.Cells {
+		if overlap(label.X, label.X2, c.X, c.X2) > 0 || math.Abs(c.X-label.X) < 6 {
+			return c.Text, true
+		}
+	}
+	return "", false
+}
+
+func overlap(a1, a2, b1, b2 float64) float64 {
+	return math.Min(a2, b2) - math.Max(a1, b1)
+}
+
+var (
+	reHasDigit = regexp.MustCompile(`\d`)
+	reDocNum   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*$|^\d+$`)
+	rePercent  = regexp.MustCompile(`^\d+([.,]\d+)?\s*%$`)
+)
+
+// value picks the field's value from the text after its label.
+func (x *extraction) value(field string, vals []string) (string, bool) {
+	switch field {
+	case "issue_date", "due_date", "ship_date":
+		for _, v := range vals {
+			if d, ok := x.findDate(v); ok {
+				return d, true
+			}
+		}
+	case "subtotal", "tax", "total":
+		// The rightmost amount on the line: "VAT 20 %  |  20,00  |  245,80" has
+		// a rate, maybe a base, then the amount.
+		for i := len(vals) - 1; i >= 0; i-- {
+			v := strings.TrimSpace(vals[i])
+			if rePercent.MatchString(v) {
+				continue
+			}
+			if a, ok := x.trailingAmount(v); ok {
+				return a, true
+			}
+		}
+	case "currency":
+		for _, v := range vals {
+			if c, ok := ParseCurrency(strings.Fields(v + " x")[0]); ok {
+				return c, true
+			}
+		}
+	case "number", "po_number":
+		for _, v := range vals {
+			for _, tok := range strings.Fields(v) {
+				tok = strings.Trim(tok, ",;:()")
+				if reDocNum.MatchString(tok) && len(tok) <= 40 {
+					if _, err := ParseDate(tok, x.dayFirst); err == nil {
+						continue // a date next to the number
+					}
+					return tok, true
+				}
+			}
+			break // the number is the first thing after its label
+		}
+	case "payment_terms", "supplier":
+		if len(vals) > 0 {
+			v := normSpace(vals[0])
+			if v != "" && len(v) <= 120 && (field == "supplier" || !isOnlyDate(v, x.dayFirst)) {
+				return v, true
+			}
+		}
+	}
+	return "", false
+}
+
+func isOnlyDate(s string, dayFirst bool) bool {
+	_, err := ParseDate(s, dayFirst)
+	return err == nil
+}
+
+// trailingAmount reads the amount at the end of a cell: "19%: 222.678,36 €",
+// "20 % 87 351,46 €". The longest tail that parses wins, so French
+// space-grouped thousands stay whole.
+func (x *extraction) trailingAmount(v string) (string, bool) {
+	f := strings.Fields(v)
+	for n := min(len(f), 4); n >= 1; n-- {
+		tail := strings.TrimLeft(strings.Join(f[len(f)-n:], " "), ":")
+		if a, _, err := ParseAmount(tail, x.decimal); err == nil {
+			return a, true
+		}
+	}
+	return "", false
+}
+
+// findDate finds a date at the start of s, allowing words after it.
+func (x *extraction) findDate(s string) (string, bool) {
+	f := strings.Fields(s)
+	for n := min(len(f), 4); n >= 1; n-- {
+		if d, err := ParseDate(strings.Trim(strings.Join(f[:n], " "), "()"), x.dayFirst); err == nil {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// supplierByFont guesses the supplier as the largest non-title text at the top
+// of the first page: letterheads put the company name there.
+func (x *extraction) supplierByFont() (string, float64) {
+	if len(x.pages) == 0 || len(x.pages[0].Lines) == 0 {
+		return "", 0
+	}
+	y0 := x.pages[0].Lines[0].Y
+	var best Cell
+	for _, l := range x.pages[0].Lines {
+		if y0-l.Y > 200 {
+			break
+		}
+		for _, c := range l.Cells {
+			t := c.Text
+			if matchType(t) != "" || !strings.ContainsFunc(t, isLetterRune) || reHasDigit.MatchString(t) && !reCompany.MatchString(t) {
+				continue
+			}
+			if _, _, isLabel := matchLabel(t); isLabel {
+				continue
+			}
+			bonus := 0.0
+			if reCompany.MatchString(t) {
+				bonus = 2 // a legal form is a strong hint
+			}
+			if c.Size+bonus > best.Size {
+				best = c
+				best.Size = c.Size + bonus
+			}
+		}
+	}
+	if best.Text == "" {
+		return "", 0
+	}
+	if reCompany.MatchString(best.Text) {
+		return best.Text, 0.6
+	}
+	return best.Text, 0.4
+}
+
+var reCompany = regexp.MustCompile(`(?i)\b(inc|ltd|llc|gmbh|ag|kg|sa|sas|sarl|s\.a\.|s\.a\.r\.l\.|co|corp|corporation|limited|plc|pvt|bv|nv|oy|ab|spa|srl|group|company)\b\.?`)
+
+func isLetterRune(r rune) bool { return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r > 0xbf }
+
+// currencyByCount picks the currency named most often in the text.
+func (x *extraction) currencyByCount() (string, float64) {
+	counts := map[string]int{}
+	for _, fl := range x.lines {
+		for _, c := range fl.line.Cells {
+			for _, tok := range strings.Fields(c.Text) {
+				if _, cur := stripCurrency(tok); cur != "" {
+					counts[cur]++
+				} else if code, ok := ParseCurrency(tok); ok && len(tok) == 3 && strings.ToUpper(tok) == tok {
+					counts[code]++
+				}
+			}
+		}
+	}
+	best, n := "", 0
+	for c, k := range counts {
+		if k > n || k == n && c < best {
+			best, n = c, k
+		}
+	}
+	if best == "" {
+		return "", 0
+	}
+	return best, 0.5
+}

@@ -1,0 +1,198 @@
+package documents
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Labels that introduce header fields, in English, German and French. Each is
+// matched at the start of a cell, case-insensitively; when several match, the
+// longest wins, so "Total HT" is the subtotal and "Total" the total.
+var fieldLabels = map[string][]string{
+	"number": {
+		"invoice no", "invoice number", "invoice #", "invoice nr", "inv no", "inv. no", "invoice", "tax invoice no",
+		"credit note no", "credit note number", "credit note #", "credit memo no", "credit memo #", "credit note",
+		"confirmation no", "confirmation number", "order confirmation no", "acknowledgement no", "sales order no", "sales order",
+		"asn no", "asn number", "asn #", "packing list no", "packing slip no", "delivery note no", "shipment no", "shipment id",
+		"b/l no", "b/l number", "bill of lading no", "bill of lading number", "bol no", "bol #",
+		"document no", "document number", "doc no",
+		"rechnungsnummer", "rechnungs-nr", "rechnung nr", "rechnung-nr", "rechnungsnr",
+		"gutschriftsnummer", "gutschrift nr", "gutschrift-nr",
+		"auftragsbestätigung nr", "auftragsnummer", "auftrags-nr", "ab-nr", "ab nr",
+		"lieferschein-nr", "lieferschein nr", "lieferscheinnummer", "avis-nr", "frachtbrief-nr", "frachtbriefnummer", "konnossement nr",
+		"belegnummer", "beleg-nr",
+		"n° de facture", "no de facture", "numéro de facture", "facture n°", "facture no", "facture",
+		"n° d'avoir", "numéro d'avoir", "avoir n°",
+		"n° de confirmation", "confirmation n°", "n° de bordereau", "bordereau n°", "bon de livraison n°", "n° de bon de livraison",
+		"n° de connaissement", "connaissement n°", "n° lettre de voiture",
+	},
+	"issue_date": {
+		"invoice date", "date of invoice", "credit note date", "document date", "issue date", "date issued", "order date",
+		"confirmation date", "date", "dated", "tax point",
+		"rechnungsdatum", "belegdatum", "datum", "gutschriftsdatum", "ausstellungsdatum",
+		"date de facture", "date de facturation", "date d'émission", "date du document", "date de l'avoir",
+	},
+	"due_date": {
+		"due date", "payment due", "due", "pay by", "payable by", "due on",
+		"fällig am", "fälligkeitsdatum", "fällig", "zahlbar bis", "zahlungsziel",
+		"date d'échéance", "échéance", "date limite de paiement", "à payer avant le",
+	},
+	"ship_date": {
+		"ship date", "shipping date", "shipped", "shipped on", "date shipped", "dispatch date", "despatch date", "delivery date",
+		"estimated delivery", "ship by", "pickup date", "date of shipment", "departure date",
+		"versanddatum", "lieferdatum", "liefertermin", "versandtag", "abholdatum", "versand am",
+		"date d'expédition", "date de livraison", "expédié le", "date d'enlèvement",
+	},
+	"po_number": {
+		"po number", "po no", "po #", "p.o. number", "p.o. no", "po", "purchase order", "purchase order no", "purchase order number",
+		"your order", "your order no", "your po", "customer po", "customer order", "order no", "order number", "order ref",
+		"bestellnummer", "bestell-nr", "ihre bestellung", "ihre bestellnummer", "ihre bestell-nr", "bestellung",
+		"n° de commande", "no de commande", "numéro de commande", "votre commande", "votre commande n°", "réf. commande", "bon de commande",
+	},
+	"currency": {"currency", "währung", "devise", "monnaie"},
+	"subtotal": {
+		"subtotal", "sub-total", "sub total", "net amount", "net total", "total net", "total excl. vat", "total excl vat",
+		"total before tax", "goods total", "amount before tax", "merchandise total",
+		"zwischensumme", "nettobetrag", "summe netto", "netto", "gesamt netto", "warenwert",
+		"total ht", "sous-total", "montant ht", "total hors taxes",
+	},
+	"tax": {
+		"tax", "vat", "sales tax", "gst", "igst", "cgst", "tax amount", "vat amount", "total tax",
+		"mwst", "mwst.", "ust", "ust.", "mehrwertsteuer", "umsatzsteuer", "zzgl. mwst",
+		"tva", "montant tva", "total tva",
+	},
+	"total": {
+		"total", "total due", "amount due", "grand total", "invoice total", "total amount", "balance due", "total payable",
+		"total credit", "credit total", "total incl. vat", "total incl vat", "order total",
+		"gesamtbetrag", "rechnungsbetrag", "gesamtsumme", "summe", "endbetrag", "gesamt brutto", "bruttobetrag", "zahlbetrag", "gutschriftsbetrag",
+		"total ttc", "montant total", "montant ttc", "net à payer", "total à payer", "montant de l'avoir",
+	},
+	"payment_terms": {
+		"payment terms", "terms", "terms of payment", "payment",
+		"zahlungsbedingungen", "zahlungsbedingung", "zahlungsziel", "zahlungskonditionen",
+		"conditions de paiement", "conditions de règlement", "modalités de paiement", "règlement",
+	},
+	"supplier": {
+		"supplier", "vendor", "seller", "from", "shipper", "remit to", "sold by",
+		"lieferant", "verkäufer", "absender", "versender",
+		"fournisseur", "vendeur", "expéditeur",
+	},
+}
+
+// Headers of line item table columns.
+var columnLabels = map[string][]string{
+	"sku": {"sku", "item", "item no", "item #", "item code", "part no", "part number", "product code", "article", "art. no", "code",
+		"artikel", "artikel-nr", "art.-nr", "artikelnummer", "art.nr", "materialnummer", "réf", "réf.", "référence", "ref", "code article"},
+	"description": {"description", "item description", "product", "details", "goods", "description of goods",
+		"beschreibung", "bezeichnung", "artikelbezeichnung", "warenbezeichnung",
+		"désignation", "libellé", "description des marchandises"},
+	"quantity": {"qty", "quantity", "qty shipped", "qty ordered", "qty confirmed", "quantity shipped", "qty.", "pieces", "packages", "pkgs",
+		"menge", "anzahl", "liefermenge", "bestätigte menge", "stück", "colis",
+		"qté", "quantité", "qté livrée", "qté confirmée"},
+	"unit": {"unit", "uom", "u/m", "einheit", "me", "unité", "u.", "unite"},
+	"unit_price": {"unit price", "price", "price/unit", "unit cost", "rate", "each",
+		"einzelpreis", "preis", "e-preis", "stückpreis", "preis/einheit",
+		"prix unitaire", "p.u.", "prix u. ht", "prix", "pu ht", "prix unitaire ht"},
+	"total": {"amount", "total", "line total", "ext. price", "extended", "net", "value",
+		"betrag", "gesamt", "gesamtpreis", "summe", "wert",
+		"montant", "montant ht", "total ht", "total ligne"},
+}
+
+// Lines that sit inside a multi-page table but are not items.
+var reSkipLine = regexp.MustCompile(`(?i)^(carried forward|brought forward|continued|page \d+|übertrag|seite \d+|report|à reporter|suite|page \d+ (of|sur|von) \d+)`)
+
+type labelMatcher struct {
+	field string
+	label string
+}
+
+var labelsByLen []labelMatcher
+
+func init() {
+	for f, ls := range fieldLabels {
+		for _, l := range ls {
+			labelsByLen = append(labelsByLen, labelMatcher{f, l})
+		}
+	}
+	// Longest first so "total ht" beats "total", "invoice date" beats "invoice".
+	sortLabels(labelsByLen)
+}
+
+func sortLabels(ls []labelMatcher) {
+	for i := 1; i < len(ls); i++ {
+		for j := i; j > 0 && less(ls[j], ls[j-1]); j-- {
+			ls[j], ls[j-1] = ls[j-1], ls[j]
+		}
+	}
+}
+
+func less(a, b labelMatcher) bool {
+	if len(a.label) != len(b.label) {
+		return len(a.label) > len(b.label)
+	}
+	if a.field != b.field {
+		return a.field < b.field
+	}
+	return a.label < b.label
+}
+
+// matchLabel finds the longest field label at the start of text. It returns
+// the field, and the rest of the text after the label and its punctuation
+// (":", "#", "No.", "N°"). ok is false when the text starts with no label, or
+// the label runs into a longer word ("Totals", "Dateline").
+func matchLabel(text string) (field, rest string, ok bool) {
+	lt := strings.ToLower(text)
+	if len(lt) != len(text) {
+		text = lt // a case change that altered byte lengths; keep offsets valid
+	}
+	for _, m := range labelsByLen {
+		if !strings.HasPrefix(lt, m.label) {
+			continue
+		}
+		after := text[len(m.label):]
+		// The label must end there: "PO-1234" is a value, "Totals" another word.
+		if after != "" && !strings.ContainsRune(" :#.°(\t", rune(after[0])) && !strings.HasPrefix(after, "°") {
+			continue
+		}
+		return m.field, trimLabelPunct(after), true
+	}
+	return "", "", false
+}
+
+var reLabelPunct = regexp.MustCompile(`^(\s|[:#.°\-–]|\((excl|incl|net)[^)]*\)|(?i:no\.?|nr\.?|n°|number)(\s|:|$))*`)
+
+func trimLabelPunct(s string) string {
+	return strings.TrimSpace(reLabelPunct.ReplaceAllString(s, ""))
+}
+
+// columnOf says which column a table header cell names, or "".
+func columnOf(text string) string {
+	t := strings.ToLower(strings.TrimSpace(text))
+	t = strings.TrimRight(t, ":")
+	if t2 := strings.TrimRight(t, "."); t2 != t && t2 != "" {
+		if c := columnOf(t2); c != "" {
+			return c // "Artikel-Nr." as "artikel-nr"
+		}
+	}
+	t = normSpace(t)
+	best, bestLen := "", 0
+	for col, ls := range columnLabels {
+		for _, l := range ls {
+			if (t == l || t == strings.TrimSuffix(l, ".")) && len(l) > bestLen {
+				best, bestLen = col, len(l)
+			}
+		}
+	}
+	// Headers with a currency or unit suffix: "Amount (EUR)", "Price €", "Total USD".
+	if best == "" {
+		if i := strings.IndexAny(t, "(["); i > 0 {
+			return columnOf(t[:i])
+		}
+		if f := strings.Fields(t); len(f) > 1 {
+			if _, ok := ParseCurrency(f[len(f)-1]); ok {
+				return columnOf(strings.Join(f[:len(f)-1], " "))
+			}
+		}
+	}
+	return best
+}
