@@ -157,47 +157,93 @@ func subjectOf(c *cases.Case) string {
 func (a *Rules) Recommend(_ context.Context, c *cases.Case) ([]cases.Recommendation, error) {
 	var out []cases.Recommendation
 	for _, f := range c.Families {
-		evs := c.EventsOf(f)
-		if len(evs) == 0 {
-			continue
-		}
-		ev := evs[len(evs)-1]
-		var r *cases.Recommendation
-		switch f {
-		case cases.FamilyCreditHold:
-			r = a.creditHold(c, ev)
-		case cases.FamilyAllocationConflict:
-			r = a.allocation(c, ev)
-		case cases.FamilySupplierDelay:
-			r = a.supplierDelay(c, ev)
-		case cases.FamilyPriceDiscrepancy:
-			r = a.priceVariance(c, ev)
-		case cases.FamilyReceiptQuantityVaries:
-			r = a.receiptVariance(c, ev)
-		case cases.FamilyInventoryVariance:
-			r = a.inventory(c, ev)
-		case cases.FamilyMissingConfirmation:
-			r = score(&cases.Recommendation{Action: "ask_supplier_confirmation", Title: fmt.Sprintf("Ask %s to confirm %s", ev.Str("supplier"), ev.Str("po")),
-				Params: map[string]string{"po": ev.Str("po"), "supplier": ev.Str("supplier")}},
-				check("confirmation is overdue", ev.DaysLate(a.now()) > 0, 2, fmt.Sprintf("due %s", day(ev.Str("expected_by")))),
-				check("PO is known", ev.Str("po") != "", 1, ev.Str("po")))
-		case cases.FamilyShipmentHold:
-			r = score(&cases.Recommendation{Action: "contact_carrier", Title: fmt.Sprintf("Contact %s about shipment %s", or(ev.Str("carrier"), "the carrier"), ev.Str("shipment")),
-				Params: map[string]string{"shipment": ev.Str("shipment")}},
-				check("hold reason given", ev.Str("reason") != "", 1, ev.Str("reason")),
-				check("carrier known", ev.Str("carrier") != "", 1, ev.Str("carrier")))
-		case cases.FamilyIncompleteOrderData:
-			r = score(&cases.Recommendation{Action: "request_order_data", Title: fmt.Sprintf("Ask the customer for %s on %s", strings.Join(ev.Strs("missing"), ", "), ev.Str("order")),
-				Params: map[string]string{"order": ev.Str("order"), "missing": strings.Join(ev.Strs("missing"), ",")}},
-				check("missing fields named", len(ev.Strs("missing")) > 0, 1, strings.Join(ev.Strs("missing"), ", ")))
-		}
-		if r != nil {
-			r.Family = f
-			r.By = Name
-			out = append(out, *r)
+		if cands := a.candidates(c, f); len(cands) > 0 {
+			out = append(out, *cands[0])
 		}
 	}
 	return out, nil
+}
+
+// Score returns the recommendation of one action for one family of the
+// case, with the evidence and confidence the rules compute for it, whether
+// or not the rules would choose it; nil when the rules know no evidence for
+// that action in that family. It is how a model's proposal gets a
+// confidence: from the same checks, never from the model.
+//
+// Where the rules choose between actions (accept or dispute, adjust or
+// recount, reallocate or split), the condition that decides is itself a
+// check: it passes for the action the rules choose and fails for the other.
+func (a *Rules) Score(c *cases.Case, f cases.Family, action string) *cases.Recommendation {
+	for _, r := range a.candidates(c, f) {
+		if r.Action == action {
+			return r
+		}
+	}
+	return nil
+}
+
+// candidates scores the actions the rules know for family f on the case's
+// newest event of that family: the one the rules choose first, then the
+// alternatives.
+func (a *Rules) candidates(c *cases.Case, f cases.Family) []*cases.Recommendation {
+	evs := c.EventsOf(f)
+	if len(evs) == 0 {
+		return nil
+	}
+	ev := evs[len(evs)-1]
+	var rs []*cases.Recommendation
+	switch f {
+	case cases.FamilyCreditHold:
+		rs = []*cases.Recommendation{a.creditHold(c, ev)}
+	case cases.FamilyAllocationConflict:
+		rs = a.allocation(c, ev)
+	case cases.FamilySupplierDelay:
+		rs = []*cases.Recommendation{a.supplierDelay(c, ev)}
+	case cases.FamilyPriceDiscrepancy:
+		rs = a.priceVariance(c, ev)
+	case cases.FamilyReceiptQuantityVaries:
+		rs = a.receiptVariance(c, ev)
+	case cases.FamilyInventoryVariance:
+		rs = a.inventory(c, ev)
+	case cases.FamilyMissingConfirmation:
+		rs = []*cases.Recommendation{score(&cases.Recommendation{Action: "ask_supplier_confirmation", Title: fmt.Sprintf("Ask %s to confirm %s", ev.Str("supplier"), ev.Str("po")),
+			Params: map[string]string{"po": ev.Str("po"), "supplier": ev.Str("supplier")}},
+			check("confirmation is overdue", ev.DaysLate(a.now()) > 0, 2, fmt.Sprintf("due %s", day(ev.Str("expected_by")))),
+			check("PO is known", ev.Str("po") != "", 1, ev.Str("po")))}
+	case cases.FamilyShipmentHold:
+		rs = []*cases.Recommendation{score(&cases.Recommendation{Action: "contact_carrier", Title: fmt.Sprintf("Contact %s about shipment %s", or(ev.Str("carrier"), "the carrier"), ev.Str("shipment")),
+			Params: map[string]string{"shipment": ev.Str("shipment")}},
+			check("hold reason given", ev.Str("reason") != "", 1, ev.Str("reason")),
+			check("carrier known", ev.Str("carrier") != "", 1, ev.Str("carrier")))}
+	case cases.FamilyIncompleteOrderData:
+		rs = []*cases.Recommendation{score(&cases.Recommendation{Action: "request_order_data", Title: fmt.Sprintf("Ask the customer for %s on %s", strings.Join(ev.Strs("missing"), ", "), ev.Str("order")),
+			Params: map[string]string{"order": ev.Str("order"), "missing": strings.Join(ev.Strs("missing"), ",")}},
+			check("missing fields named", len(ev.Strs("missing")) > 0, 1, strings.Join(ev.Strs("missing"), ", ")))}
+	}
+	var out []*cases.Recommendation
+	for _, r := range rs {
+		if r != nil {
+			r.Family = f
+			r.By = Name
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// KnownActions lists, per family, the actions the rules can score.
+func KnownActions() map[cases.Family][]string {
+	return map[cases.Family][]string{
+		cases.FamilyCreditHold:            {"release_credit_hold"},
+		cases.FamilyAllocationConflict:    {"reallocate_order", "split_shipment"},
+		cases.FamilySupplierDelay:         {"expedite_shipment"},
+		cases.FamilyPriceDiscrepancy:      {"accept_price_variance", "dispute_price_variance"},
+		cases.FamilyReceiptQuantityVaries: {"accept_receipt_variance", "dispute_receipt_variance"},
+		cases.FamilyInventoryVariance:     {"adjust_inventory", "recount_inventory"},
+		cases.FamilyMissingConfirmation:   {"ask_supplier_confirmation"},
+		cases.FamilyShipmentHold:          {"contact_carrier"},
+		cases.FamilyIncompleteOrderData:   {"request_order_data"},
+	}
 }
 
 func (a *Rules) creditHold(c *cases.Case, ev cases.Event) *cases.Recommendation {
@@ -223,7 +269,7 @@ func (a *Rules) creditHold(c *cases.Case, ev cases.Event) *cases.Recommendation 
 		check("strategic or key customer", tier == "strategic" || tier == "key", 1, "tier "+or(tier, "unknown")))
 }
 
-func (a *Rules) allocation(c *cases.Case, ev cases.Event) *cases.Recommendation {
+func (a *Rules) allocation(c *cases.Case, ev cases.Event) []*cases.Recommendation {
 	sku := ev.Str("sku")
 	qty, _ := ev.Num("quantity")
 	if qty == 0 {
@@ -251,7 +297,9 @@ func (a *Rules) allocation(c *cases.Case, ev cases.Event) *cases.Recommendation 
 		return stocks[i].wh < stocks[j].wh
 	})
 	order := ev.Str("order")
-	if len(stocks) > 0 && stocks[0].qty >= qty {
+	holds := len(stocks) > 0 && stocks[0].qty >= qty
+	var reallocate *cases.Recommendation
+	if len(stocks) > 0 {
 		best := stocks[0]
 		planned := false
 		for _, al := range ev.Allocations("allocations") {
@@ -259,10 +307,10 @@ func (a *Rules) allocation(c *cases.Case, ev cases.Event) *cases.Recommendation 
 				planned = true
 			}
 		}
-		return score(&cases.Recommendation{Action: "reallocate_order",
+		reallocate = score(&cases.Recommendation{Action: "reallocate_order",
 			Title:  fmt.Sprintf("Ship all %s of %s on %s from %s", plain(qty), sku, order, best.wh),
 			Params: map[string]string{"order": order, "sku": sku, "warehouse": best.wh, "quantity": plain(qty)}},
-			check("one warehouse holds the whole line", true, 3, fmt.Sprintf("%s has %s, line needs %s", best.wh, plain(best.qty), plain(qty))),
+			check("one warehouse holds the whole line", holds, 3, fmt.Sprintf("%s has %s, line needs %s", best.wh, plain(best.qty), plain(qty))),
 			check("warehouse already part of the plan", planned, 1, best.wh),
 			check("no credit hold on the order", !c.HasFamily(cases.FamilyCreditHold), 1, ""))
 	}
@@ -271,11 +319,20 @@ func (a *Rules) allocation(c *cases.Case, ev cases.Event) *cases.Recommendation 
 		plan = append(plan, plain(al.Quantity)+" "+al.Warehouse)
 	}
 	promise, err := cases.ParseDate(ev.Str("promise_date"))
-	return score(&cases.Recommendation{Action: "split_shipment",
-		Title:  fmt.Sprintf("Ship %s in parts: %s", order, strings.Join(plan, " + ")),
-		Params: map[string]string{"order": order, "sku": sku, "plan": strings.Join(plan, ",")}},
+	checks := []cases.Evidence{
 		check("stock known at the warehouses", len(stocks) > 0, 1, fmt.Sprintf("%d warehouses reported", len(stocks))),
-		check("promise date still ahead", err == nil && promise.After(a.now()), 1, day(ev.Str("promise_date"))))
+		check("promise date still ahead", err == nil && promise.After(a.now()), 1, day(ev.Str("promise_date")))}
+	if holds {
+		// Against the rules' choice: the fact that chose otherwise counts.
+		checks = append(checks, check("no single warehouse holds the whole line", false, 3, stocks[0].wh+" does"))
+	}
+	split := score(&cases.Recommendation{Action: "split_shipment",
+		Title:  fmt.Sprintf("Ship %s in parts: %s", order, strings.Join(plan, " + ")),
+		Params: map[string]string{"order": order, "sku": sku, "plan": strings.Join(plan, ",")}}, checks...)
+	if holds {
+		return []*cases.Recommendation{reallocate, split}
+	}
+	return []*cases.Recommendation{split, reallocate}
 }
 
 func (a *Rules) supplierDelay(c *cases.Case, ev cases.Event) *cases.Recommendation {
@@ -304,7 +361,7 @@ func (a *Rules) supplierDelay(c *cases.Case, ev cases.Event) *cases.Recommendati
 		check("shipment confirmed by TMS", c.Context[cases.CtxShipmentETA(ev.Str("shipment"))] != "", 1, c.Context[cases.CtxShipmentETA(ev.Str("shipment"))]))
 }
 
-func (a *Rules) priceVariance(c *cases.Case, ev cases.Event) *cases.Recommendation {
+func (a *Rules) priceVariance(c *cases.Case, ev cases.Event) []*cases.Recommendation {
 	po, sku := ev.Str("po"), ev.Str("sku")
 	poPrice, _ := ev.Num("po_unit_price")
 	erpPrice, okP := num(c.Context[cases.CtxPOPrice(po, sku)])
@@ -315,20 +372,23 @@ func (a *Rules) priceVariance(c *cases.Case, ev cases.Event) *cases.Recommendati
 	params := map[string]string{"invoice": ev.Str("invoice"), "po": po, "sku": sku, "supplier": ev.Str("supplier")}
 	confirmed := check("PO price confirmed in the ERP", okP && erpPrice == poPrice, 2, fmt.Sprintf("ERP %s, event %s", plain(erpPrice), plain(poPrice)))
 	receipt := check("invoiced quantity matches the goods receipt", okR && received == qty, 2, fmt.Sprintf("received %s, invoiced %s", plain(received), plain(qty)))
-	if within {
-		return score(&cases.Recommendation{Action: "accept_price_variance", Params: params,
-			Title: fmt.Sprintf("Accept the %s price variance on invoice %s", pctText(ev.VariancePercent(), 2), ev.Str("invoice"))},
-			check(fmt.Sprintf("variance within %.1f%% tolerance", a.tol(a.PriceTolerancePct, 1)), true, 3, fmt.Sprintf("%.2f%%", variance)),
-			confirmed, receipt)
-	}
-	return score(&cases.Recommendation{Action: "dispute_price_variance", Params: params,
+	tol := a.tol(a.PriceTolerancePct, 1)
+	accept := score(&cases.Recommendation{Action: "accept_price_variance", Params: params,
+		Title: fmt.Sprintf("Accept the %s price variance on invoice %s", pctText(ev.VariancePercent(), 2), ev.Str("invoice"))},
+		check(fmt.Sprintf("variance within %.1f%% tolerance", tol), within, 3, fmt.Sprintf("%.2f%%", variance)),
+		confirmed, receipt)
+	dispute := score(&cases.Recommendation{Action: "dispute_price_variance", Params: params,
 		Title: fmt.Sprintf("Dispute invoice %s with %s (%s against PO)", ev.Str("invoice"), ev.Str("supplier"), pctText(ev.VariancePercent(), 2))},
-		check(fmt.Sprintf("variance beyond %.1f%% tolerance", a.tol(a.PriceTolerancePct, 1)), true, 3, fmt.Sprintf("%.2f%%", variance)),
+		check(fmt.Sprintf("variance beyond %.1f%% tolerance", tol), !within, 3, fmt.Sprintf("%.2f%%", variance)),
 		confirmed, receipt,
 		check("no price change on file for the PO", c.Context["po/"+po+"/price_change"] == "", 1, ""))
+	if within {
+		return []*cases.Recommendation{accept, dispute}
+	}
+	return []*cases.Recommendation{dispute, accept}
 }
 
-func (a *Rules) receiptVariance(c *cases.Case, ev cases.Event) *cases.Recommendation {
+func (a *Rules) receiptVariance(c *cases.Case, ev cases.Event) []*cases.Recommendation {
 	variance := math.Abs(ev.VariancePercent())
 	tol := a.tol(a.QuantityTolerancePct, 2)
 	po, sku := ev.Str("po"), ev.Str("sku")
@@ -336,30 +396,36 @@ func (a *Rules) receiptVariance(c *cases.Case, ev cases.Event) *cases.Recommenda
 	erpQty, okQ := num(c.Context[cases.CtxPOQuantity(po, sku)])
 	params := map[string]string{"po": po, "sku": sku, "warehouse": ev.Str("warehouse")}
 	confirmed := check("ordered quantity confirmed in the ERP", okQ && erpQty == ordered, 2, fmt.Sprintf("ERP %s, event %s", plain(erpQty), plain(ordered)))
-	if variance <= tol {
-		return score(&cases.Recommendation{Action: "accept_receipt_variance", Params: params,
-			Title: fmt.Sprintf("Accept the receipt on %s as counted (%s)", po, pctText(ev.VariancePercent(), 1))},
-			check(fmt.Sprintf("variance within %.1f%% tolerance", tol), true, 3, fmt.Sprintf("%.1f%%", variance)), confirmed)
-	}
-	return score(&cases.Recommendation{Action: "dispute_receipt_variance", Params: params,
+	within := variance <= tol
+	accept := score(&cases.Recommendation{Action: "accept_receipt_variance", Params: params,
+		Title: fmt.Sprintf("Accept the receipt on %s as counted (%s)", po, pctText(ev.VariancePercent(), 1))},
+		check(fmt.Sprintf("variance within %.1f%% tolerance", tol), within, 3, fmt.Sprintf("%.1f%%", variance)), confirmed)
+	dispute := score(&cases.Recommendation{Action: "dispute_receipt_variance", Params: params,
 		Title: fmt.Sprintf("Claim the receipt variance on %s (%s) with %s", po, pctText(ev.VariancePercent(), 1), or(ev.Str("supplier"), "the supplier"))},
-		check(fmt.Sprintf("variance beyond %.1f%% tolerance", tol), true, 2, fmt.Sprintf("%.1f%%", variance)), confirmed)
+		check(fmt.Sprintf("variance beyond %.1f%% tolerance", tol), !within, 2, fmt.Sprintf("%.1f%%", variance)), confirmed)
+	if within {
+		return []*cases.Recommendation{accept, dispute}
+	}
+	return []*cases.Recommendation{dispute, accept}
 }
 
-func (a *Rules) inventory(c *cases.Case, ev cases.Event) *cases.Recommendation {
+func (a *Rules) inventory(c *cases.Case, ev cases.Event) []*cases.Recommendation {
 	variance := math.Abs(ev.VariancePercent())
 	params := map[string]string{"sku": ev.Str("sku"), "warehouse": ev.Str("warehouse")}
 	counted, _ := ev.Num("counted_quantity")
 	params["quantity"] = plain(counted)
-	if variance <= 2 && ev.Amount() < 1000 {
-		return score(&cases.Recommendation{Action: "adjust_inventory", Params: params,
-			Title: fmt.Sprintf("Adjust %s at %s to the counted %s", ev.Str("sku"), ev.Str("warehouse"), plain(counted))},
-			check("variance 2% or less", true, 2, fmt.Sprintf("%.1f%%", variance)),
-			check("value at stake under 1,000", true, 1, plain(ev.Amount())))
-	}
-	return score(&cases.Recommendation{Action: "recount_inventory", Params: params,
+	small, cheap := variance <= 2, ev.Amount() < 1000
+	adjust := score(&cases.Recommendation{Action: "adjust_inventory", Params: params,
+		Title: fmt.Sprintf("Adjust %s at %s to the counted %s", ev.Str("sku"), ev.Str("warehouse"), plain(counted))},
+		check("variance 2% or less", small, 2, fmt.Sprintf("%.1f%%", variance)),
+		check("value at stake under 1,000", cheap, 1, plain(ev.Amount())))
+	recount := score(&cases.Recommendation{Action: "recount_inventory", Params: params,
 		Title: fmt.Sprintf("Recount %s at %s before adjusting", ev.Str("sku"), ev.Str("warehouse"))},
-		check("variance above 2% or value at stake 1,000 or more", true, 2, fmt.Sprintf("%.1f%%, %s", variance, plain(ev.Amount()))))
+		check("variance above 2% or value at stake 1,000 or more", !(small && cheap), 2, fmt.Sprintf("%.1f%%, %s", variance, plain(ev.Amount()))))
+	if small && cheap {
+		return []*cases.Recommendation{adjust, recount}
+	}
+	return []*cases.Recommendation{recount, adjust}
 }
 
 func (a *Rules) tol(v, def float64) float64 {

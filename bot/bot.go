@@ -131,11 +131,35 @@ func (b *Bot) PostCard(ctx context.Context, c *cases.Case) (cases.SlackRef, erro
 		slack.MsgOptionText(CardText(c), false),
 		slack.MsgOptionBlocks(CaseCard(c)...),
 		slack.MsgOptionDisableLinkUnfurl(),
+		// The case id rides along as message metadata, so FindCard can tell
+		// whether a card whose ts was never recorded was posted after all.
+		slack.MsgOptionMetadata(slack.SlackMetadata{EventType: cardEventType, EventPayload: map[string]any{"case": c.ID}}),
 	)
 	if err != nil {
 		return cases.SlackRef{}, slackError(fmt.Sprintf("post card of %s to %s", c.ID, c.Channel), err)
 	}
 	return cases.SlackRef{Channel: channel, TS: ts}, nil
+}
+
+// cardEventType marks exops case cards in Slack's message metadata.
+const cardEventType = "exops_case"
+
+// FindCard looks through the channel's recent messages for the card of c,
+// by the case id in its metadata: after a crash between Slack taking a card
+// and exops recording its ts, the card is found instead of posted twice.
+func (b *Bot) FindCard(ctx context.Context, c *cases.Case) (cases.SlackRef, bool, error) {
+	resp, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+		ChannelID: c.Channel, Limit: 200, IncludeAllMetadata: true,
+	})
+	if err != nil {
+		return cases.SlackRef{}, false, slackError(fmt.Sprintf("look for the card of %s in %s", c.ID, c.Channel), err)
+	}
+	for _, m := range resp.Messages {
+		if m.Metadata.EventType == cardEventType && fmt.Sprint(m.Metadata.EventPayload["case"]) == c.ID {
+			return cases.SlackRef{Channel: c.Channel, TS: m.Timestamp}, true, nil
+		}
+	}
+	return cases.SlackRef{}, false, nil
 }
 
 // UpdateCard rewrites the card at c.Slack to show the case as it is now.
@@ -236,5 +260,9 @@ func slackError(op string, err error) error {
 		// deliver it again after the restart.
 		kind = cases.KindTransient
 	}
-	return &cases.Error{Kind: kind, Msg: "slack: " + op, Err: err}
+	out := &cases.Error{Kind: kind, Msg: "slack: " + op, Err: err}
+	if rl != nil {
+		out.RetryAfter = rl.RetryAfter
+	}
+	return out
 }

@@ -37,6 +37,7 @@ type LocalSlack struct {
 	groups map[string][]string
 	views  []OpenedView
 	homes  map[string]json.RawMessage // user → published Home view
+	outage map[string][]Failure       // method → failures still to give
 	files  map[string]*UploadedFile   // file id → file
 	nextF  int
 }
@@ -63,6 +64,7 @@ type Posted struct {
 	User     string          `json:"user,omitempty"` // who sees an ephemeral message
 	Text     string          `json:"text"`
 	Blocks   json.RawMessage `json:"blocks,omitempty"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
 
 // Button is one button found in a posted message's blocks.
@@ -91,6 +93,7 @@ func NewLocalSlack() *LocalSlack {
 		c.Handle("/views.publish", l.viewsPublish)
 		c.Handle("/usergroups.users.list", l.groupMembers)
 		c.Handle("/conversations.open", l.conversationsOpen)
+		c.Handle("/conversations.history", l.conversationsHistory)
 		c.Handle("/files.getUploadURLExternal", l.uploadURL)
 		c.Handle("/upload/", l.upload)
 		c.Handle("/files.completeUploadExternal", l.completeUpload)
@@ -138,7 +141,18 @@ func (l *LocalSlack) handle(method string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		l.mu.Lock()
 		override := l.overrides[method]
+		var fail *Failure
+		if q := l.outage[method]; len(q) > 0 {
+			fail, l.outage[method] = &q[0], q[1:]
+		}
 		l.mu.Unlock()
+		if fail != nil {
+			if fail.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(fail.RetryAfter))
+			}
+			w.WriteHeader(fail.Status)
+			return
+		}
 		if override != nil {
 			override(w, r)
 			return
@@ -162,6 +176,9 @@ func (l *LocalSlack) handle(method string) http.HandlerFunc {
 				return
 			}
 			p.Blocks = json.RawMessage(bl)
+		}
+		if md := f.Get("metadata"); md != "" && json.Valid([]byte(md)) {
+			p.Metadata = json.RawMessage(md)
 		}
 		if p.Channel == "" {
 			writeJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
@@ -696,4 +713,45 @@ func (l *LocalSlack) postJSON(ctx context.Context, target, signingSecret string,
 		return fmt.Errorf("%s: %s: %s", what, resp.Status, strings.TrimSpace(string(msg)))
 	}
 	return nil
+}
+
+// conversationsHistory answers with the channel's top-level messages, newest
+// first, with their metadata, as Slack does with include_all_metadata.
+func (l *LocalSlack) conversationsHistory(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = r.ParseForm()
+	channel := r.Form.Get("channel")
+	l.mu.Lock()
+	var msgs []map[string]any
+	for i := len(l.posts) - 1; i >= 0; i-- {
+		p := l.posts[i]
+		if p.Channel != channel || p.ThreadTS != "" || p.Method != "chat.postMessage" {
+			continue
+		}
+		m := map[string]any{"type": "message", "ts": p.TS, "text": p.Text, "bot_id": "B000EXOPS"}
+		if p.Metadata != nil {
+			m["metadata"] = p.Metadata
+		}
+		msgs = append(msgs, m)
+	}
+	l.mu.Unlock()
+	writeJSON(w, map[string]any{"ok": true, "messages": msgs, "has_more": false})
+}
+
+// Failure is one failed answer of an outage: an HTTP status and, for 429,
+// the Retry-After seconds.
+type Failure struct {
+	Status     int
+	RetryAfter int
+}
+
+// Outage makes the next calls of method fail as listed, before it works
+// again; nothing is recorded for a failed call, as Slack posts nothing.
+func (l *LocalSlack) Outage(method string, failures ...Failure) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.outage == nil {
+		l.outage = map[string][]Failure{}
+	}
+	l.outage[method] = append(l.outage[method], failures...)
 }

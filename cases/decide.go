@@ -204,7 +204,7 @@ func mentions(ids []string) string {
 
 // handleAction runs one approved action in the system of record and records
 // its outcome. The idempotency key is the same on every try.
-func (e *Engine) handleAction(ctx context.Context, job Job) error {
+func (e *Engine) handleAction(ctx context.Context, job *Job) error {
 	c, err := e.jobCase(ctx, QueueActions, job)
 	if c == nil {
 		return err

@@ -124,7 +124,7 @@ func (e *Engine) kick(qs ...Queue) {
 // store and are picked up by the next Run.
 func (e *Engine) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for q, h := range map[Queue]func(context.Context, Job) error{
+	for q, h := range map[Queue]func(context.Context, *Job) error{
 		QueueWork:    e.handleWork,
 		QueueActions: e.handleAction,
 		QueueOutbox:  e.handleOutbox,
@@ -139,10 +139,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// worker handles the jobs of one queue. The outbox is worked strictly in
-// order, so a thread's messages arrive in the order they were written;
-// the other queues take the oldest job that is due.
-func (e *Engine) worker(ctx context.Context, q Queue, handle func(context.Context, Job) error) {
+// worker handles the jobs of one queue. The outbox is worked in order per
+// case, so a thread's messages arrive in the order they were written; the
+// other queues take the oldest job that is due.
+func (e *Engine) worker(ctx context.Context, q Queue, handle func(context.Context, *Job) error) {
 	strict := q == QueueOutbox
 	for ctx.Err() == nil {
 		job, wait, err := e.nextJob(ctx, q, strict)
@@ -175,14 +175,21 @@ func (e *Engine) nextJob(ctx context.Context, q Queue, strict bool) (*Job, time.
 	var found *Job
 	var wait time.Duration
 	stop := errors.New("stop")
+	// A strict queue keeps each case's messages in order: a case whose
+	// oldest message waits for a retry holds its later ones back, while
+	// other cases' messages go on.
+	held := map[string]bool{}
 	err := e.store.View(ctx, func(tx ReadTx) error {
 		return tx.Jobs(q, func(j Job) error {
+			if strict && held[j.Case] {
+				return nil
+			}
 			if j.NotBefore.After(now) {
 				if w := j.NotBefore.Sub(now); wait == 0 || w < wait {
 					wait = w
 				}
 				if strict {
-					return stop
+					held[j.Case] = true
 				}
 				return nil
 			}
@@ -196,14 +203,18 @@ func (e *Engine) nextJob(ctx context.Context, q Queue, strict bool) (*Job, time.
 	return found, wait, nil
 }
 
-func (e *Engine) runJob(ctx context.Context, q Queue, job Job, handle func(context.Context, Job) error) {
-	err := handle(ctx, job)
+func (e *Engine) runJob(ctx context.Context, q Queue, job Job, handle func(context.Context, *Job) error) {
+	err := handle(ctx, &job)
 	if err == nil || ctx.Err() != nil {
 		return
 	}
 	job.Attempts++
 	job.LastError = err.Error()
-	job.NotBefore = e.now().Add(e.backoff(job.Attempts))
+	wait := e.backoff(job.Attempts)
+	if ra := RetryAfterOf(err); ra > wait {
+		wait = ra // Slack's 429: Retry-After says how long
+	}
+	job.NotBefore = e.now().Add(wait)
 	e.log.Warn("job failed, will retry", "queue", q, "kind", job.Kind, "case", job.Case, "attempt", job.Attempts, "err", err)
 	if uerr := e.store.Update(ctx, func(tx Tx) error { return tx.UpdateJob(q, job) }); uerr != nil {
 		e.log.Error("reschedule job", "queue", q, "case", job.Case, "err", uerr)
@@ -214,7 +225,7 @@ func (e *Engine) runJob(ctx context.Context, q Queue, job Job, handle func(conte
 // until no due job is left. It is for one-shot commands and tests; do not
 // call it while Run is working the same store.
 func (e *Engine) RunPending(ctx context.Context) error {
-	handlers := map[Queue]func(context.Context, Job) error{
+	handlers := map[Queue]func(context.Context, *Job) error{
 		QueueWork: e.handleWork, QueueActions: e.handleAction, QueueOutbox: e.handleOutbox,
 	}
 	for rounds := 0; ; rounds++ {

@@ -61,9 +61,27 @@ type fakeNotifier struct {
 	sent  []sent
 	n     int
 	failN int
+	// loseNext: the next card is posted, but the answer is lost on the way
+	// back, as when exops dies between Slack's answer and the commit.
+	loseNext bool
+	cards    map[string]cases.SlackRef
+	// retryAfter: the next call is refused with this Retry-After (a 429).
+	retryAfter time.Duration
+}
+
+func (f *fakeNotifier) FindCard(_ context.Context, c *cases.Case) (cases.SlackRef, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ref, ok := f.cards[c.ID]
+	return ref, ok, nil
 }
 
 func (f *fakeNotifier) fail() error {
+	if f.retryAfter > 0 {
+		ra := f.retryAfter
+		f.retryAfter = 0
+		return &cases.Error{Kind: cases.KindTransient, Msg: "slack: 429", RetryAfter: ra}
+	}
 	if f.failN > 0 {
 		f.failN--
 		return &cases.Error{Kind: cases.KindTransient, Msg: "slack: 503"}
@@ -79,7 +97,16 @@ func (f *fakeNotifier) PostCard(_ context.Context, c *cases.Case) (cases.SlackRe
 	}
 	f.n++
 	f.sent = append(f.sent, sent{"card", c.ID, ""})
-	return cases.SlackRef{Channel: c.Channel, TS: fmt.Sprintf("1700000000.%06d", f.n)}, nil
+	ref := cases.SlackRef{Channel: c.Channel, TS: fmt.Sprintf("1700000000.%06d", f.n)}
+	if f.cards == nil {
+		f.cards = map[string]cases.SlackRef{}
+	}
+	f.cards[c.ID] = ref
+	if f.loseNext {
+		f.loseNext = false
+		return cases.SlackRef{}, &cases.Error{Kind: cases.KindTransient, Msg: "connection reset after the post"}
+	}
+	return ref, nil
 }
 
 func (f *fakeNotifier) UpdateCard(_ context.Context, c *cases.Case) error {
@@ -604,6 +631,84 @@ func TestOutboxSurvivesOutageInOrder(t *testing.T) {
 	}
 	if !reply {
 		t.Errorf("the second event was not told in the thread: %+v", got)
+	}
+}
+
+// TestCardIsNotPostedTwice: Slack took the card but its answer was lost;
+// the retry finds the card by its metadata instead of posting another.
+func TestCardIsNotPostedTwice(t *testing.T) {
+	h := newHarness(t)
+	h.notify.loseNext = true
+	id := h.ingest(allocation(t, "e1", "SO-1", t0))[0].Case
+	h.drain()
+	cards, updates := 0, 0
+	for _, s := range h.notify.all() {
+		switch s.kind {
+		case "card":
+			cards++
+		case "update":
+			updates++
+		}
+	}
+	if cards != 1 || updates < 1 {
+		t.Fatalf("%d cards posted, %d updates: %+v", cards, updates, h.notify.all())
+	}
+	if c := h.caseOf(id); c.Slack.TS != "1700000000.000001" {
+		t.Errorf("card ts %q not recorded from the found card", c.Slack.TS)
+	}
+}
+
+// TestOutboxOrderIsPerCase: one case's thread waiting for a retry does not
+// hold back another case's messages, and its own stay in order.
+func TestOutboxOrderIsPerCase(t *testing.T) {
+	h := newHarness(t)
+	eng, err := cases.New(cases.Config{Store: h.store, Policy: h.eng.Policy(), Agents: h.agents, Executor: h.exec, Notifier: h.notify,
+		Now: h.clock.Now, Logger: quiet, Backoff: func(int) time.Duration { return time.Hour }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.eng = eng
+	h.ingest(allocation(t, "e1", "SO-1", t0))
+	h.drain()
+	h.notify.failN = 1 // the next Slack call fails: EX-000001's thread reply
+	h.ingest(creditHold(t, "e2", "SO-1", "C1", t0.Add(time.Minute)), allocation(t, "e3", "SO-2", t0.Add(time.Minute)))
+	h.drain()
+	order := func() string {
+		var out []string
+		for _, s := range h.notify.all() {
+			out = append(out, s.kind+":"+s.caseID)
+		}
+		return strings.Join(out, ",")
+	}
+	if got := order(); got != "card:EX-000001,card:EX-000002" {
+		t.Fatalf("while EX-000001 waits an hour for its retry: %s, want EX-000002's card through and nothing more of EX-000001", got)
+	}
+	h.clock.Add(time.Hour)
+	h.drain()
+	if got := order(); got != "card:EX-000001,card:EX-000002,reply:EX-000001,update:EX-000001" {
+		t.Errorf("after the retry: %s, want EX-000001's reply before its card update", got)
+	}
+}
+
+// TestRetryAfterIsObeyed: a 429's Retry-After sets the next try, not the
+// (shorter) backoff.
+func TestRetryAfterIsObeyed(t *testing.T) {
+	h := newHarness(t)
+	h.notify.failN = 0
+	h.notify.retryAfter = 30 * time.Second
+	h.ingest(allocation(t, "e1", "SO-1", t0))
+	h.drain()
+	var next time.Time
+	h.store.View(h.ctx, func(tx cases.ReadTx) error {
+		return tx.Jobs(cases.QueueOutbox, func(j cases.Job) error { next = j.NotBefore; return nil })
+	})
+	if want := t0.Add(30 * time.Second); !next.Equal(want) {
+		t.Fatalf("card retried at %s, want %s (Retry-After)", next, want)
+	}
+	h.clock.Add(30 * time.Second)
+	h.drain()
+	if len(h.notify.all()) != 1 {
+		t.Errorf("sent %+v after the wait", h.notify.all())
 	}
 }
 

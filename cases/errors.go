@@ -3,6 +3,7 @@ package cases
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind says what a caller can do about an error: the webhook turns it into an
@@ -47,6 +48,18 @@ type Error struct {
 	Kind Kind
 	Msg  string
 	Err  error
+	// RetryAfter is how long the other side asked us to wait (a 429's
+	// Retry-After); retries wait at least this long.
+	RetryAfter time.Duration
+}
+
+// RetryAfterOf returns the wait an error asks for, or 0.
+func RetryAfterOf(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 func (e *Error) Error() string {

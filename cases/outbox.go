@@ -5,10 +5,13 @@ import (
 	"fmt"
 )
 
+// cardPosting marks a card job that has started posting (in Job.Text).
+const cardPosting = "posting"
+
 // handleOutbox delivers one message to the team's chat. A card job renders
 // the case as it is at delivery time; if the case changed while the card was
 // in flight, the job stays and the card is rendered again.
-func (e *Engine) handleOutbox(ctx context.Context, job Job) error {
+func (e *Engine) handleOutbox(ctx context.Context, job *Job) error {
 	c, err := e.jobCase(ctx, QueueOutbox, job)
 	if c == nil {
 		return err
@@ -20,6 +23,26 @@ func (e *Engine) handleOutbox(ctx context.Context, job Job) error {
 		if c.Slack.TS == "" {
 			if c.Status == StatusMerged {
 				return e.dropJob(ctx, QueueOutbox, job.ID) // never shown; the survivor's card tells it
+			}
+			// A card job that already tried to post may have been taken
+			// by Slack without its ts reaching us: look before posting.
+			if job.Text == cardPosting {
+				ref, found, err := e.notifier.FindCard(ctx, c)
+				if err != nil {
+					return fmt.Errorf("look for the card of %s: %w", c.ID, err)
+				}
+				if found {
+					posted = ref
+					withRef := c.Clone()
+					withRef.Slack = ref
+					sendErr = e.notifier.UpdateCard(ctx, withRef)
+					break
+				}
+			} else {
+				job.Text = cardPosting
+				if err := e.store.Update(ctx, func(tx Tx) error { return tx.UpdateJob(QueueOutbox, *job) }); err != nil {
+					return fmt.Errorf("mark card of %s as posting: %w", c.ID, err)
+				}
 			}
 			posted, sendErr = e.notifier.PostCard(ctx, c)
 		} else {

@@ -21,6 +21,9 @@ type Notifier interface {
 	// PostMessage posts text about a case in another channel, such as a
 	// manager channel an escalation goes to.
 	PostMessage(ctx context.Context, channel string, c *Case, text string) error
+	// FindCard looks for a card of c already in c.Channel (one posted just
+	// before a crash, whose ts was never recorded).
+	FindCard(ctx context.Context, c *Case) (SlackRef, bool, error)
 }
 
 // Policy decides what exops may do: severity, routing, SLAs, escalation,

@@ -11,7 +11,7 @@ import (
 // what changed. The agents may be slow (a model, a remote system), so they
 // run outside any transaction on a snapshot; the result is written only if
 // the case did not change meanwhile, otherwise the work is done again.
-func (e *Engine) handleWork(ctx context.Context, job Job) error {
+func (e *Engine) handleWork(ctx context.Context, job *Job) error {
 	for try := 0; try < 5; try++ {
 		var snap *Case
 		if err := e.store.View(ctx, func(tx ReadTx) error {
@@ -96,7 +96,7 @@ func (e *Engine) handleWork(ctx context.Context, job Job) error {
 
 // jobCase loads the case a job is about. A job whose case is gone is
 // dropped: it returns nil and no error then.
-func (e *Engine) jobCase(ctx context.Context, q Queue, job Job) (*Case, error) {
+func (e *Engine) jobCase(ctx context.Context, q Queue, job *Job) (*Case, error) {
 	var c *Case
 	err := e.store.View(ctx, func(tx ReadTx) error {
 		var err error
@@ -237,7 +237,7 @@ func evidenceLine(ev []Evidence) string {
 
 // resummarize rewrites the summary of a resolved case, so the card no longer
 // asks for a decision that was made.
-func (e *Engine) resummarize(ctx context.Context, job Job, snap *Case) error {
+func (e *Engine) resummarize(ctx context.Context, job *Job, snap *Case) error {
 	summary, by, err := e.agents.Summarize(ctx, snap)
 	if err != nil {
 		return fmt.Errorf("summarize %s: %w", job.Case, err)

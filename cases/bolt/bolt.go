@@ -87,7 +87,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		names := [][]byte{bucketEvents, bucketCases, bucketKeys, bucketAudit, bucketMeta}
+		names := [][]byte{bucketEvents, bucketCases, bucketKeys, bucketAudit, bucketMeta, bucketIdx, bucketIdxCase, bucketIdxCount}
 		for _, q := range cases.Queues() {
 			names = append(names, queueBucket(q), dedupeBucket(q))
 		}
@@ -95,6 +95,9 @@ func Open(path string, opts Options) (*Store, error) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
+		}
+		if err := ensureIndexes(tx); err != nil {
+			return err
 		}
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get(metaSchema); v != nil {

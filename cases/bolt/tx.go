@@ -119,7 +119,10 @@ func (t *tx) PutCase(c *cases.Case) error {
 	if _, err := cases.ParseSeverity(c.Severity.String()); err != nil {
 		return invalid("case %s: severity %d is not low, medium, high or critical", c.ID, int(c.Severity))
 	}
-	return t.put(bucketCases, []byte(c.ID), c)
+	if err := t.put(bucketCases, []byte(c.ID), c); err != nil {
+		return err
+	}
+	return t.indexCase(c)
 }
 
 func (t *tx) NextCaseNumber() (uint64, error) {

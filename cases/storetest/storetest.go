@@ -47,6 +47,10 @@ func Run(t *testing.T, open func(t *testing.T) cases.Store) {
 		{"QueueDedupe", testQueueDedupe},
 		{"QueueUpdateJob", testQueueUpdateJob},
 		{"QueueDeleteJob", testQueueDeleteJob},
+		{"FindCases", testFindCases},
+		{"FindCasesFollowsUpdates", testFindCasesUpdates},
+		{"FindCasesMatchesScan", testFindCasesScan},
+		{"FindCasesRolledBack", testFindCasesRolledBack},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1057,4 +1061,290 @@ func testQueueDeleteJob(t *testing.T, s cases.Store) {
 	update(t, s, func(tx cases.Tx) error { return tx.DeleteJob(cases.QueueWork, want[0].ID) }) // other queue
 	want = append(want[:2], want[3:]...)
 	same(t, "outbox after DeleteJob", jobsOf(t, s, cases.QueueOutbox), want)
+}
+
+// --- cases.CaseFinder: every store answers questions from indexes that
+// agree with its cases.
+
+func finderOf(t *testing.T, s cases.Store) cases.CaseFinder {
+	t.Helper()
+	f, ok := s.(cases.CaseFinder)
+	if !ok {
+		t.Fatalf("%T is not a cases.CaseFinder", s)
+	}
+	return f
+}
+
+// qcase makes a case of one event with the given family and data, opened
+// at base plus n hours.
+func qcase(n int, status cases.Status, fam cases.Family, data map[string]any) *cases.Case {
+	c := &cases.Case{ID: cases.FormatCaseID(uint64(n)), Severity: cases.SeverityMedium, Status: status,
+		Families: []cases.Family{fam}, OpenedAt: base.Add(time.Duration(n) * time.Hour),
+		Events: []cases.CaseEvent{{ID: fmt.Sprintf("ev-%d", n), Source: "erp", Type: "t", Family: fam, Time: base, Data: data}}}
+	if status == cases.StatusResolved {
+		r := c.OpenedAt.Add(time.Duration(n%5+1) * time.Hour)
+		c.ResolvedAt = &r
+	}
+	return c
+}
+
+func putCases(t *testing.T, s cases.Store, cs ...*cases.Case) {
+	t.Helper()
+	update(t, s, func(tx cases.Tx) error {
+		for _, c := range cs {
+			if err := tx.PutCase(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func find(t *testing.T, s cases.Store, q cases.CaseQuery) cases.CaseList {
+	t.Helper()
+	l, err := finderOf(t, s).FindCases(context.Background(), q)
+	if err != nil {
+		t.Fatalf("FindCases(%+v): %v", q, err)
+	}
+	return l
+}
+
+func caseIDs(cs []*cases.Case) []string {
+	out := []string{}
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func testFindCases(t *testing.T, s cases.Store) {
+	acme := map[string]any{"order": "SO-1042", "customer": "C-ACME", "customer_name": "Acme Retail"}
+	delay := map[string]any{"shipment": "ASN-7781", "po": "PO-3310", "supplier": "Northwind Fasteners", "warehouse": "DAL",
+		"sku": "SKU-88", "orders": []any{"SO-1042", "SO-1043"}}
+	alloc := map[string]any{"order": "SO-2001", "customer": "C-CORA", "sku": "SKU-88",
+		"allocations": []any{map[string]any{"warehouse": "RNO", "quantity": 5.0}}}
+	price := map[string]any{"invoice": "INV-9", "po": "PO-3298", "supplier": "Contoso", "sku": "SKU-12"}
+	ctxCase := qcase(5, cases.StatusOpen, cases.FamilyCreditHold, map[string]any{"order": "SO-5", "customer": "C-BOLT"})
+	ctxCase.Context = map[string]string{cases.CtxCustomerName("C-BOLT"): "Bolt Hardware"}
+	putCases(t, s,
+		qcase(1, cases.StatusResolved, cases.FamilyCreditHold, acme),
+		qcase(2, cases.StatusOpen, cases.FamilySupplierDelay, delay),
+		qcase(3, cases.StatusOpen, cases.FamilyAllocationConflict, alloc),
+		qcase(4, cases.StatusMerged, cases.FamilyPriceDiscrepancy, price),
+		ctxCase,
+	)
+	day := 24 * time.Hour
+	tests := []struct {
+		name  string
+		q     cases.CaseQuery
+		want  []string
+		total int
+	}{
+		{"everything, newest first", cases.CaseQuery{}, []string{"EX-000005", "EX-000004", "EX-000003", "EX-000002", "EX-000001"}, 5},
+		{"by id", cases.CaseQuery{ID: "EX-000003"}, []string{"EX-000003"}, 1},
+		{"by id, lower case", cases.CaseQuery{ID: "ex-000003"}, []string{"EX-000003"}, 1},
+		{"by id, other condition fails", cases.CaseQuery{ID: "EX-000003", Status: cases.StatusResolved}, []string{}, 0},
+		{"missing id", cases.CaseQuery{ID: "EX-999999"}, []string{}, 0},
+		{"order, also from a delay's waiting orders", cases.CaseQuery{Order: "SO-1042"}, []string{"EX-000002", "EX-000001"}, 2},
+		{"order, any case", cases.CaseQuery{Order: "so-1042"}, []string{"EX-000002", "EX-000001"}, 2},
+		{"order and status", cases.CaseQuery{Order: "SO-1042", Status: cases.StatusOpen}, []string{"EX-000002"}, 1},
+		{"customer id", cases.CaseQuery{Customer: "C-ACME"}, []string{"EX-000001"}, 1},
+		{"customer full name", cases.CaseQuery{Customer: "acme retail"}, []string{"EX-000001"}, 1},
+		{"customer name word", cases.CaseQuery{Customer: "Acme"}, []string{"EX-000001"}, 1},
+		{"customer name from the ERP context", cases.CaseQuery{Customer: "bolt"}, []string{"EX-000005"}, 1},
+		{"part of a word does not match", cases.CaseQuery{Customer: "Acm"}, []string{}, 0},
+		{"supplier word", cases.CaseQuery{Supplier: "northwind"}, []string{"EX-000002"}, 1},
+		{"sku across families", cases.CaseQuery{SKU: "SKU-88"}, []string{"EX-000003", "EX-000002"}, 2},
+		{"warehouse from allocations", cases.CaseQuery{Warehouse: "RNO"}, []string{"EX-000003"}, 1},
+		{"sku at warehouse", cases.CaseQuery{SKU: "SKU-88", Warehouse: "DAL"}, []string{"EX-000002"}, 1},
+		{"po", cases.CaseQuery{PO: "PO-3298"}, []string{"EX-000004"}, 1},
+		{"shipment", cases.CaseQuery{Shipment: "ASN-7781"}, []string{"EX-000002"}, 1},
+		{"invoice", cases.CaseQuery{Invoice: "INV-9"}, []string{"EX-000004"}, 1},
+		{"family", cases.CaseQuery{Family: cases.FamilyCreditHold}, []string{"EX-000005", "EX-000001"}, 2},
+		{"status", cases.CaseQuery{Status: cases.StatusOpen}, []string{"EX-000005", "EX-000003", "EX-000002"}, 3},
+		{"opened before (exclusive)", cases.CaseQuery{OpenedBefore: base.Add(3 * time.Hour)}, []string{"EX-000002", "EX-000001"}, 2},
+		{"opened after (inclusive)", cases.CaseQuery{OpenedAfter: base.Add(3 * time.Hour)}, []string{"EX-000005", "EX-000004", "EX-000003"}, 3},
+		{"opened window", cases.CaseQuery{OpenedAfter: base.Add(2 * time.Hour), OpenedBefore: base.Add(4 * time.Hour)}, []string{"EX-000003", "EX-000002"}, 2},
+		{"sub-second bound", cases.CaseQuery{OpenedBefore: base.Add(2*time.Hour + time.Nanosecond)}, []string{"EX-000002", "EX-000001"}, 2},
+		{"sub-second bound excludes", cases.CaseQuery{OpenedAfter: base.Add(2*time.Hour + time.Nanosecond)}, []string{"EX-000005", "EX-000004", "EX-000003"}, 3},
+		{"status and age", cases.CaseQuery{Status: cases.StatusOpen, OpenedBefore: base.Add(day)}, []string{"EX-000005", "EX-000003", "EX-000002"}, 3},
+		{"limit keeps the total", cases.CaseQuery{Limit: 2}, []string{"EX-000005", "EX-000004"}, 5},
+		{"no match", cases.CaseQuery{Supplier: "Globex"}, []string{}, 0},
+		{"conditions that exclude each other", cases.CaseQuery{Customer: "C-ACME", Family: cases.FamilySupplierDelay}, []string{}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := find(t, s, tt.q)
+			if ids := caseIDs(got.Cases); !reflect.DeepEqual(ids, tt.want) || got.Total != tt.total || got.TotalCapped {
+				t.Errorf("FindCases(%+v) = %v total %d capped %v, want %v total %d", tt.q, ids, got.Total, got.TotalCapped, tt.want, tt.total)
+			}
+		})
+	}
+	// The cases come back whole.
+	got := find(t, s, cases.CaseQuery{ID: "EX-000005"})
+	if len(got.Cases) == 1 {
+		same(t, "found case", got.Cases[0], ctxCase)
+	}
+}
+
+func testFindCasesUpdates(t *testing.T, s cases.Store) {
+	c := qcase(1, cases.StatusOpen, cases.FamilyCreditHold, map[string]any{"order": "SO-1", "customer": "C-ACME"})
+	putCases(t, s, c)
+	count := func(q cases.CaseQuery) int { return find(t, s, q).Total }
+	if n := count(cases.CaseQuery{Status: cases.StatusOpen}); n != 1 {
+		t.Fatalf("open cases = %d, want 1", n)
+	}
+	// Resolve it, and let a new event bring another order and family.
+	c.Status = cases.StatusResolved
+	r := c.OpenedAt.Add(time.Hour)
+	c.ResolvedAt = &r
+	c.Families = append(c.Families, cases.FamilyAllocationConflict)
+	c.Events = append(c.Events, cases.CaseEvent{ID: "ev-2", Source: "erp", Type: "t", Family: cases.FamilyAllocationConflict,
+		Data: map[string]any{"order": "SO-2", "sku": "SKU-1", "warehouse": "DAL"}})
+	putCases(t, s, c)
+	checks := []struct {
+		q    cases.CaseQuery
+		want int
+	}{
+		{cases.CaseQuery{Status: cases.StatusOpen}, 0},
+		{cases.CaseQuery{Status: cases.StatusResolved}, 1},
+		{cases.CaseQuery{Order: "SO-1", Status: cases.StatusOpen}, 0},
+		{cases.CaseQuery{Order: "SO-1", Status: cases.StatusResolved}, 1},
+		{cases.CaseQuery{Order: "SO-2"}, 1},
+		{cases.CaseQuery{Family: cases.FamilyAllocationConflict, Status: cases.StatusResolved}, 1},
+		{cases.CaseQuery{}, 1},
+	}
+	for _, ck := range checks {
+		if n := count(ck.q); n != ck.want {
+			t.Errorf("after update: FindCases(%+v) total %d, want %d", ck.q, n, ck.want)
+		}
+	}
+	// An event dropped from the case (a rewrite) drops its terms.
+	c.Events = c.Events[:1]
+	c.Families = c.Families[:1]
+	putCases(t, s, c)
+	if n := count(cases.CaseQuery{Order: "SO-2"}); n != 0 {
+		t.Errorf("order SO-2 still finds %d cases after its event left", n)
+	}
+	if n := count(cases.CaseQuery{Family: cases.FamilyAllocationConflict}); n != 0 {
+		t.Errorf("family still finds %d cases after it left", n)
+	}
+	// Writing the same case twice in one transaction counts it once.
+	update(t, s, func(tx cases.Tx) error {
+		if err := tx.PutCase(c); err != nil {
+			return err
+		}
+		return tx.PutCase(c)
+	})
+	if n := count(cases.CaseQuery{Customer: "c-acme"}); n != 1 {
+		t.Errorf("customer finds %d cases, want 1", n)
+	}
+}
+
+// refMatch is the query semantics of cases.CaseQuery, by brute force.
+func refMatch(c *cases.Case, q cases.CaseQuery) bool {
+	var vals = map[string][]string{}
+	name := func(kind, v string) {
+		vals[kind] = append(vals[kind], v)
+		for _, w := range strings.FieldsFunc(v, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		}) {
+			vals[kind] = append(vals[kind], w)
+		}
+	}
+	for _, ce := range c.Events {
+		ev := ce.Event()
+		vals["order"] = append(append(vals["order"], ev.Str("order")), ev.Strs("orders")...)
+		vals["customer"] = append(vals["customer"], ev.Str("customer"))
+		name("customer", ev.Str("customer_name"))
+		name("supplier", ev.Str("supplier"))
+		vals["sku"] = append(vals["sku"], ev.Str("sku"))
+		vals["warehouse"] = append(vals["warehouse"], ev.Str("warehouse"))
+	}
+	has := func(kind, want string) bool {
+		if want == "" {
+			return true
+		}
+		for _, v := range vals[kind] {
+			if v != "" && strings.EqualFold(v, want) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case !has("order", q.Order), !has("customer", q.Customer), !has("supplier", q.Supplier),
+		!has("sku", q.SKU), !has("warehouse", q.Warehouse):
+		return false
+	case q.Family != "" && !c.HasFamily(q.Family), q.Status != "" && c.Status != q.Status:
+		return false
+	case !q.OpenedBefore.IsZero() && !c.OpenedAt.Before(q.OpenedBefore), !q.OpenedAfter.IsZero() && c.OpenedAt.Before(q.OpenedAfter):
+		return false
+	}
+	return true
+}
+
+// testFindCasesScan checks the indexes against a scan on a few hundred
+// varied cases and every combination of a handful of conditions.
+func testFindCasesScan(t *testing.T, s cases.Store) {
+	fams := []cases.Family{cases.FamilyCreditHold, cases.FamilySupplierDelay, cases.FamilyAllocationConflict}
+	statuses := []cases.Status{cases.StatusOpen, cases.StatusResolved, cases.StatusMerged}
+	suppliers := []string{"Northwind Fasteners", "Contoso Packaging", "Fabrikam"}
+	var all []*cases.Case
+	for i := 1; i <= 300; i++ {
+		data := map[string]any{"order": fmt.Sprintf("SO-%d", i%37), "customer": fmt.Sprintf("C-%d", i%11),
+			"supplier": suppliers[i%3], "sku": fmt.Sprintf("SKU-%d", i%13), "warehouse": []string{"DAL", "ATL"}[i%2]}
+		c := qcase(i, statuses[i%3], fams[i%3], data)
+		c.OpenedAt = base.Add(time.Duration(i*7919%1000) * time.Minute) // not in id order
+		if i%10 == 0 {
+			c.Families = append(c.Families, fams[(i+1)%3])
+		}
+		all = append(all, c)
+	}
+	putCases(t, s, all...)
+	var queries []cases.CaseQuery
+	for _, fam := range append(fams, "") {
+		for _, st := range append(statuses, "") {
+			for _, extra := range []cases.CaseQuery{{}, {Supplier: "contoso"}, {Order: "SO-5"}, {SKU: "sku-4", Warehouse: "DAL"},
+				{Customer: "C-3"}, {OpenedBefore: base.Add(400 * time.Minute)}, {OpenedAfter: base.Add(300 * time.Minute), OpenedBefore: base.Add(700 * time.Minute)}} {
+				q := extra
+				q.Family, q.Status, q.Limit = fam, st, 7
+				queries = append(queries, q)
+			}
+		}
+	}
+	for _, q := range queries {
+		var want []*cases.Case
+		for _, c := range all {
+			if refMatch(c, q) {
+				want = append(want, c)
+			}
+		}
+		sort.SliceStable(want, func(i, j int) bool { return want[i].OpenedAt.After(want[j].OpenedAt) })
+		got := find(t, s, q)
+		if got.Total != len(want) {
+			t.Errorf("FindCases(%+v): total %d, scan finds %d", q, got.Total, len(want))
+			continue
+		}
+		wantIDs := caseIDs(want[:min(len(want), q.Limit)])
+		if ids := caseIDs(got.Cases); !reflect.DeepEqual(ids, wantIDs) {
+			t.Errorf("FindCases(%+v) = %v, scan gives %v", q, ids, wantIDs)
+		}
+	}
+}
+
+func testFindCasesRolledBack(t *testing.T, s cases.Store) {
+	boom := errors.New("boom")
+	err := s.Update(context.Background(), func(tx cases.Tx) error {
+		if err := tx.PutCase(qcase(1, cases.StatusOpen, cases.FamilyCreditHold, map[string]any{"order": "SO-1"})); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want boom", err)
+	}
+	if got := find(t, s, cases.CaseQuery{Order: "SO-1"}); got.Total != 0 || len(got.Cases) != 0 {
+		t.Errorf("a rolled-back case is found: %+v", got)
+	}
 }

@@ -32,6 +32,10 @@ type Config struct {
 	SlackSigningSecret string // required for the HTTP endpoints
 	SlackAPIURL        string // another Slack API base (tests, demo)
 
+	// LLM chooses the model behind summaries, recommendations and answers
+	// (agents.ConfigFromEnv); the zero value is the rules agent alone.
+	LLM agents.Config
+
 	SourceSecrets map[string]string // event source → shared secret
 	MaxBody       int64
 
@@ -91,12 +95,15 @@ func NewMain(cfg Config) (*Main, error) {
 		return nil, err
 	}
 	m := &Main{cfg: cfg, log: cfg.Logger, store: store, policy: pol, sim: connectors.NewSimulator(), ready: make(chan struct{})}
-	rules := agents.NewRules()
-	rules.Now = cfg.Now
+	agent, err := agents.New(cfg.LLM, cfg.Logger, cfg.Now)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	m.current.Store(pol)
 	// The engine and the bot need each other (cards out, clicks in): the bot
 	// gets the desk now, and the desk gets the engine once it exists.
-	dk := &desk{store: store, policy: m.current.Load, now: cfg.Now}
+	dk := &desk{store: store, policy: m.current.Load, now: cfg.Now, asker: answerer{agent.Answerer(store, store)}}
 	b, err := bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, SigningSecret: cfg.SlackSigningSecret,
 		APIURL: cfg.SlackAPIURL, Logger: cfg.Logger, Now: cfg.Now,
@@ -107,7 +114,7 @@ func NewMain(cfg Config) (*Main, error) {
 	}
 	dk.groups = b.Directory()
 	eng, err := cases.New(cases.Config{
-		Store: store, Policy: pol.WithClock(cfg.Now), Agents: rules, Enricher: m.sim, Executor: m.sim, Notifier: b,
+		Store: store, Policy: pol.WithClock(cfg.Now), Agents: agent, Enricher: m.sim, Executor: m.sim, Notifier: b,
 		Directory: dk.groups, Now: cfg.Now, Logger: cfg.Logger,
 	})
 	if err != nil {

@@ -46,6 +46,9 @@ func (nopNotifier) PostCard(context.Context, *cases.Case) (cases.SlackRef, error
 func (nopNotifier) UpdateCard(context.Context, *cases.Case) error                  { return nil }
 func (nopNotifier) PostReply(context.Context, *cases.Case, string) error           { return nil }
 func (nopNotifier) PostMessage(context.Context, string, *cases.Case, string) error { return nil }
+func (nopNotifier) FindCard(context.Context, *cases.Case) (cases.SlackRef, bool, error) {
+	return cases.SlackRef{}, false, nil
+}
 
 func benchIntake(b *testing.B, batch, senders int) {
 	store, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.Options{})

@@ -30,7 +30,7 @@ func runDemo(t *testing.T) string {
 	if code != 0 {
 		t.Fatalf("demo exited %d\n%s\n%s", code, out, errOut)
 	}
-	if !strings.Contains(out, "Demo passed: 7 of 7 steps.") {
+	if !strings.Contains(out, "Demo passed: 8 of 8 steps.") {
 		t.Fatalf("demo output lacks the pass line:\n%s", out)
 	}
 	return db

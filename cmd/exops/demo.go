@@ -162,6 +162,7 @@ func (d *demo) play() error {
 		{"An invoice 15% over the PO price", d.largeVariance},
 		{"Someone who is not an approver clicks Approve", d.refusedClick},
 		{"The AP lead clicks Approve", d.approvedClick},
+		{"An operator asks @exops about order SO-1042 in the channel", d.question},
 		{"Compliance verifies the audit log", d.verify},
 	}
 	d.steps = len(steps)
@@ -477,6 +478,27 @@ func (d *demo) approvedClick() error {
 	}
 	fmt.Fprintf(d.out, "  ✔ %s approved by %s, executed in the ERP, resolved\n", c.ID, demoAPLead)
 	return nil
+}
+
+func (d *demo) question() error {
+	const asker, ts = "U0CSLEAD", "1732690000.000100"
+	q := "<@U0EXOPSBOT> what is the status of SO-1042?"
+	fmt.Fprintf(d.out, "  <@%s> in %s: %s\n", asker, demoChannelCS, q)
+	err := d.slack.Event(d.ctx, "http://"+d.m.Addr()+"/slack/events", d.secret, "Ev0DEMO0001", map[string]any{
+		"type": "app_mention", "user": asker, "text": q, "ts": ts, "channel": demoChannelCS, "event_ts": ts})
+	if err != nil {
+		return err
+	}
+	if err := d.settle(); err != nil {
+		return err
+	}
+	for _, p := range d.slack.Transcript() {
+		if p.ThreadTS == ts && strings.Contains(p.Text, compositeCase) {
+			fmt.Fprintf(d.out, "  ✔ answered in the thread, citing %s\n", compositeCase)
+			return nil
+		}
+	}
+	return fmt.Errorf("no answer citing %s in the question's thread", compositeCase)
 }
 
 func (d *demo) auditCount(caseID, kind string) (int, error) {

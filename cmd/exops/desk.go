@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exops/exops/agents"
 	"github.com/exops/exops/audit"
 	"github.com/exops/exops/bot"
 	"github.com/exops/exops/cases"
@@ -123,4 +124,15 @@ func (d *desk) Ask(ctx context.Context, actor, question string) (string, error) 
 		return "", cases.Errorf(cases.KindInvalid, "Questions are not set up here.")
 	}
 	return d.asker.Ask(ctx, actor, strings.TrimSpace(question))
+}
+
+// answerer adapts the agents' question answering to the bot's words.
+type answerer struct{ a *agents.Answerer }
+
+func (w answerer) Ask(ctx context.Context, _ string, question string) (string, error) {
+	ans, err := w.a.Ask(ctx, question)
+	if err != nil {
+		return "", err
+	}
+	return ans.Text, nil
 }

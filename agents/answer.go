@@ -1,0 +1,542 @@
+package agents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/exops/exops/cases"
+)
+
+// AuditReader reads the audit log. The storage package implements it
+// (cases/bolt.Store); its types are the domain's, so agents needs no storage
+// or audit package.
+type AuditReader interface {
+	// ForEachAuditEntry calls fn for the records from the time since on
+	// (zero: all), oldest first.
+	ForEachAuditEntry(ctx context.Context, since time.Time, fn func(seq uint64, e cases.AuditEntry) error) error
+}
+
+// Answer is the reply to an operator's question.
+type Answer struct {
+	Text  string
+	Cases []string // the case ids the answer rests on, in the order cited
+	By    string   // "rules", a model name, or "rules (why the model was not used)"
+}
+
+// Answerer answers operators' questions from the case store and the audit
+// log. Every fact in an answer comes from what the store returned; when the
+// store holds nothing that matches, the answer says so.
+type Answerer struct {
+	finder cases.CaseFinder
+	audit  AuditReader // nil: decision questions use the cases' own records
+	model  *model      // a model that reads tools, or nil for the rules
+	budget int         // model requests per question
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// NewAnswerer answers with the rules-based intent parser alone. audit may
+// be nil.
+func NewAnswerer(finder cases.CaseFinder, audit AuditReader, now func() time.Time) *Answerer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Answerer{finder: finder, audit: audit, now: now, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+// Answerer answers with the agent's model when it supports tool calling
+// (openai, anthropic), and with the rules otherwise: Ollama's client in
+// langchaingo v0.1.14 drops tool definitions, so a model behind it could
+// only guess.
+func (a *Agent) Answerer(finder cases.CaseFinder, audit AuditReader) *Answerer {
+	ans := NewAnswerer(finder, audit, a.now)
+	ans.log = a.log
+	if a.model != nil && a.model.tools {
+		ans.model = a.model
+		ans.budget = max(a.budget, maxToolRounds+1)
+	}
+	return ans
+}
+
+// Ask answers one question.
+func (q *Answerer) Ask(ctx context.Context, question string) (Answer, error) {
+	question = strings.TrimSpace(question)
+	if question == "" {
+		return Answer{}, cases.Errorf(cases.KindInvalid, "ask a question, such as \"status of order SO-1042?\"")
+	}
+	if len(question) > 1000 {
+		return Answer{}, cases.Errorf(cases.KindInvalid, "the question is %d characters; keep it under 1,000", len(question))
+	}
+	if q.model != nil {
+		ans, err := q.askModel(ctx, question)
+		if err == nil {
+			return ans, nil
+		}
+		if ctx.Err() != nil {
+			return Answer{}, ctx.Err()
+		}
+		why := "model unavailable: " + reasonOf(err)
+		var refused *refusedError
+		if errors.As(err, &refused) {
+			why = "model answer refused: " + refused.reason
+		}
+		q.log.Warn("answer by rules", "model", q.model.name, "why", why)
+		ans, err = q.askRules(ctx, question)
+		ans.By = fallbackBy(why)
+		return ans, err
+	}
+	return q.askRules(ctx, question)
+}
+
+func (q *Answerer) askRules(ctx context.Context, question string) (Answer, error) {
+	in := ParseQuestion(question, q.now())
+	var (
+		text string
+		ids  []string
+		err  error
+	)
+	switch in.Kind {
+	case IntentShowCase:
+		text, ids, err = q.showCase(ctx, in.Query.ID)
+	case IntentFindCases:
+		text, ids, err = q.findCases(ctx, in)
+	case IntentDecisions:
+		text, ids, err = q.decisions(ctx, in)
+	case IntentPatterns:
+		text, ids, err = q.patterns(ctx, in.Since)
+	default:
+		text = "I did not understand the question. I can answer questions such as: \"status of order SO-1042?\", " +
+			"\"show EX-000042\", \"which supplier delays are older than 2 days?\", \"open cases for Acme\", " +
+			"\"who approved the credit release for Acme?\", \"decisions today\", \"what are the recurring patterns?\""
+	}
+	if err != nil {
+		return Answer{}, err
+	}
+	return Answer{Text: text, Cases: ids, By: Name}, nil
+}
+
+// --- rendering: plain sentences, every fact from a stored case or record.
+
+func dayText(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+func stampText(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+func familiesText(c *cases.Case) string {
+	var fams []string
+	for _, f := range c.Families {
+		fams = append(fams, f.Label())
+	}
+	return joinAnd(fams)
+}
+
+// aboutText names what a case concerns: order, customer, supplier, or the
+// document it is about.
+func aboutText(c *cases.Case) string {
+	var parts []string
+	if o := c.Fact("order"); o != "" {
+		parts = append(parts, "order "+o)
+	}
+	if cu := c.Fact("customer"); cu != "" {
+		name := or(c.Context[cases.CtxCustomerName(cu)], c.Fact("customer_name"))
+		if name != "" {
+			cu = name + " (" + cu + ")"
+		}
+		parts = append(parts, "customer "+cu)
+	}
+	if s := c.Fact("supplier"); s != "" {
+		parts = append(parts, "supplier "+s)
+	}
+	if len(parts) == 0 {
+		for _, f := range []string{"invoice", "po", "shipment", "sku"} {
+			if v := c.Fact(f); v != "" {
+				parts = append(parts, f+" "+v)
+				break
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func caseLine(c *cases.Case) string {
+	s := fmt.Sprintf("%s (%s; %s", c.ID, c.Status, familiesText(c))
+	if a := aboutText(c); a != "" {
+		s += "; " + a
+	}
+	s += "; opened " + dayText(c.OpenedAt)
+	if c.MergedInto != "" {
+		s += "; merged into " + c.MergedInto
+	}
+	return s + ")"
+}
+
+func caseDetail(c *cases.Case) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s is %s: %s", c.ID, c.Status, familiesText(c))
+	if a := aboutText(c); a != "" {
+		fmt.Fprintf(&b, " on %s", a)
+	}
+	fmt.Fprintf(&b, "; severity %s, priority %s, team %s; opened %s", c.Severity, or(c.Priority, "none"), or(c.Team, "none"), stampText(c.OpenedAt))
+	switch {
+	case c.MergedInto != "":
+		fmt.Fprintf(&b, "; merged into %s", c.MergedInto)
+	case c.ResolvedAt != nil:
+		fmt.Fprintf(&b, ", resolved %s", stampText(*c.ResolvedAt))
+	case !c.SLADue.IsZero():
+		fmt.Fprintf(&b, ", SLA due %s", stampText(c.SLADue))
+	}
+	b.WriteString(".")
+	if c.Summary != "" {
+		fmt.Fprintf(&b, " Summary (by %s): %s", or(c.SummaryBy, "unknown"), c.Summary)
+		if !strings.HasSuffix(c.Summary, ".") {
+			b.WriteString(".")
+		}
+	}
+	var pending []string
+	for _, r := range c.Pending() {
+		pending = append(pending, fmt.Sprintf("%s (confidence %.0f%%, verdict %s)", r.Title, r.Confidence*100, r.Verdict))
+	}
+	if len(pending) > 0 {
+		fmt.Fprintf(&b, " Waiting for a decision: %s.", strings.Join(pending, "; "))
+	}
+	if n := len(c.Decisions); n > 0 {
+		fmt.Fprintf(&b, " Last decision: %s.", decisionText(c.ID, c.Decisions[n-1]))
+	}
+	return b.String()
+}
+
+func choiceText(ch cases.Choice) string {
+	switch ch {
+	case cases.ChoiceApprove:
+		return "approved"
+	case cases.ChoiceReject:
+		return "rejected"
+	case cases.ChoiceAuto:
+		return "ran automatically"
+	}
+	return string(ch)
+}
+
+func decisionText(caseID string, d cases.Decision) string {
+	return fmt.Sprintf("%s %s %s on %s at %s (confidence %.0f%%, policy %s)", d.Actor, choiceText(d.Choice), d.Action, caseID,
+		stampText(d.Time), d.Confidence*100, or(d.PolicyVersion, "unknown"))
+}
+
+// describe words a query for "I found no …" and "I found 3 …".
+func describe(q cases.CaseQuery, party string) string {
+	var b strings.Builder
+	if q.Status != "" {
+		b.WriteString(string(q.Status) + " ")
+	}
+	if q.Family != "" {
+		b.WriteString(q.Family.Label() + " ")
+	}
+	b.WriteString("case")
+	var conds []string
+	for _, x := range []struct{ name, v string }{{"order", q.Order}, {"customer", q.Customer}, {"supplier", q.Supplier},
+		{"SKU", q.SKU}, {"warehouse", q.Warehouse}, {"PO", q.PO}, {"shipment", q.Shipment}, {"invoice", q.Invoice}} {
+		if x.v != "" {
+			conds = append(conds, x.name+" "+x.v)
+		}
+	}
+	if party != "" {
+		conds = append(conds, party)
+	}
+	if len(conds) > 0 {
+		b.WriteString(" for " + joinAnd(conds))
+	}
+	if !q.OpenedBefore.IsZero() {
+		b.WriteString(" opened before " + stampText(q.OpenedBefore))
+	}
+	if !q.OpenedAfter.IsZero() {
+		b.WriteString(" opened since " + stampText(q.OpenedAfter))
+	}
+	return b.String()
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	// "open supplier delay case for X" → "open supplier delay cases for X"
+	return strings.Replace(s, "case", "cases", 1)
+}
+
+func (q *Answerer) showCase(ctx context.Context, id string) (string, []string, error) {
+	l, err := q.finder.FindCases(ctx, cases.CaseQuery{ID: id, Limit: 1})
+	if err != nil {
+		return "", nil, err
+	}
+	if len(l.Cases) == 0 {
+		return fmt.Sprintf("I found no case %s.", id), nil, nil
+	}
+	c := l.Cases[0]
+	return caseDetail(c), []string{c.ID}, nil
+}
+
+// find runs a query; a party of unknown role is looked for as a customer,
+// then as a supplier.
+func (q *Answerer) find(ctx context.Context, in Intent, limit int) (cases.CaseList, cases.CaseQuery, error) {
+	qq := in.Query
+	qq.Limit = limit
+	if in.Party == "" {
+		l, err := q.finder.FindCases(ctx, qq)
+		return l, qq, err
+	}
+	var l cases.CaseList
+	for _, role := range []string{"customer", "supplier"} {
+		try := qq
+		if role == "customer" {
+			try.Customer = in.Party
+		} else {
+			try.Supplier = in.Party
+		}
+		var err error
+		if l, err = q.finder.FindCases(ctx, try); err != nil {
+			return l, try, err
+		}
+		if l.Total > 0 {
+			return l, try, nil
+		}
+	}
+	return l, qq, nil
+}
+
+// listLimit is how many cases an answer lists; detailLimit how many it
+// describes in full.
+const (
+	listLimit   = 10
+	detailLimit = 3
+)
+
+func (q *Answerer) findCases(ctx context.Context, in Intent) (string, []string, error) {
+	l, used, err := q.find(ctx, in, listLimit)
+	if err != nil {
+		return "", nil, err
+	}
+	party := ""
+	if in.Party != "" && used.Customer == "" && used.Supplier == "" {
+		party = in.Party
+	}
+	desc := describe(used, party)
+	if l.Total == 0 {
+		return "I found no " + desc + ".", nil, nil
+	}
+	var ids []string
+	for _, c := range l.Cases {
+		ids = append(ids, c.ID)
+	}
+	total := fmt.Sprint(l.Total)
+	if l.TotalCapped {
+		total = "more than " + total
+	}
+	specific := used.Order != "" || used.Invoice != "" || used.Shipment != "" || used.PO != ""
+	if specific && l.Total <= detailLimit && !in.Count {
+		var parts []string
+		for _, c := range l.Cases {
+			parts = append(parts, caseDetail(c))
+		}
+		return fmt.Sprintf("I found %s %s. %s", total, plural(l.Total, desc), strings.Join(parts, " ")), ids, nil
+	}
+	var lines []string
+	for _, c := range l.Cases {
+		lines = append(lines, caseLine(c))
+	}
+	head := fmt.Sprintf("I found %s %s", total, plural(l.Total, desc))
+	if l.Total > len(l.Cases) {
+		head += fmt.Sprintf("; the %d newest", len(l.Cases))
+	}
+	return head + ": " + strings.Join(lines, "; ") + ".", ids, nil
+}
+
+// decisionsWindow is how far back a decision question without a case or a
+// time looks in the audit log.
+const decisionsWindow = 30 * 24 * time.Hour
+
+type foundDecision struct {
+	caseID string
+	d      cases.Decision
+}
+
+func (in Intent) wantsDecision(d cases.Decision) bool {
+	switch {
+	case in.Action != "" && d.Action != in.Action:
+		return false
+	case in.Actor != "" && d.Actor != in.Actor:
+		return false
+	case in.Choice == cases.ChoiceApprove && d.Choice != cases.ChoiceApprove && d.Choice != cases.ChoiceAuto:
+		return false
+	case in.Choice == cases.ChoiceReject && d.Choice != cases.ChoiceReject:
+		return false
+	case !in.Since.IsZero() && d.Time.Before(in.Since):
+		return false
+	}
+	return true
+}
+
+func (in Intent) decisionWords() string {
+	what := "decision"
+	switch in.Choice {
+	case cases.ChoiceApprove:
+		what = "approval"
+	case cases.ChoiceReject:
+		what = "rejection"
+	}
+	if in.Action != "" {
+		what += " of " + in.Action
+	}
+	if in.Actor != "" {
+		what += " by " + in.Actor
+	}
+	if !in.Since.IsZero() {
+		what += " since " + stampText(in.Since)
+	}
+	return what
+}
+
+func (q *Answerer) decisions(ctx context.Context, in Intent) (string, []string, error) {
+	byCase := in.Query != (cases.CaseQuery{Family: in.Query.Family}) || in.Party != "" || q.audit == nil
+	var found []foundDecision
+	var ids []string
+	scope := ""
+	if byCase {
+		l, used, err := q.find(ctx, in, 50)
+		if err != nil {
+			return "", nil, err
+		}
+		party := ""
+		if in.Party != "" && used.Customer == "" && used.Supplier == "" {
+			party = in.Party
+		}
+		desc := describe(used, party)
+		if l.Total == 0 {
+			return "I found no " + desc + ", so no decisions on one.", nil, nil
+		}
+		var looked []string
+		for _, c := range l.Cases {
+			looked = append(looked, c.ID)
+			for _, d := range c.Decisions {
+				if in.wantsDecision(d) {
+					found = append(found, foundDecision{c.ID, d})
+				}
+			}
+		}
+		scope = fmt.Sprintf(" on the %s (%s)", plural(len(l.Cases), desc), strings.Join(looked, ", "))
+		if len(found) == 0 {
+			return "I found no " + in.decisionWords() + scope + ".", looked, nil
+		}
+	} else {
+		since := in.Since
+		if since.IsZero() {
+			since = q.now().Add(-decisionsWindow)
+		}
+		in.Since = since
+		err := q.audit.ForEachAuditEntry(ctx, since, func(_ uint64, e cases.AuditEntry) error {
+			if e.Kind != cases.AuditDecision {
+				return nil
+			}
+			choice, _, _ := strings.Cut(e.Detail, ":")
+			d := cases.Decision{Time: e.Time, Actor: e.Actor, Action: e.Action, Choice: cases.Choice(choice),
+				Verdict: cases.Verdict(e.Verdict), Confidence: e.Confidence, PolicyVersion: e.PolicyVersion}
+			if in.Query.Family != "" && actionFamily(d.Action) != in.Query.Family {
+				return nil
+			}
+			if in.wantsDecision(d) {
+				found = append(found, foundDecision{e.Case, d})
+			}
+			return nil
+		})
+		if err != nil {
+			return "", nil, fmt.Errorf("read the audit log: %w", err)
+		}
+		scope = " in the audit log"
+		if len(found) == 0 {
+			return "I found no " + in.decisionWords() + scope + ".", nil, nil
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].d.Time.After(found[j].d.Time) })
+	n := len(found)
+	if len(found) > listLimit {
+		found = found[:listLimit]
+	}
+	seen := map[string]bool{}
+	var lines []string
+	ids = nil
+	for _, f := range found {
+		lines = append(lines, decisionText(f.caseID, f.d))
+		if !seen[f.caseID] {
+			seen[f.caseID] = true
+			ids = append(ids, f.caseID)
+		}
+	}
+	head := fmt.Sprintf("I found %d %s%s", n, pluralWord(n, in.decisionWords()), scope)
+	if n > len(found) {
+		head += fmt.Sprintf("; the %d newest", len(found))
+	}
+	return head + ": " + strings.Join(lines, "; ") + ".", ids, nil
+}
+
+func pluralWord(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	first, rest, _ := strings.Cut(s, " ")
+	if rest != "" {
+		return first + "s " + rest
+	}
+	return first + "s"
+}
+
+// patternWindow and patternCases bound what a patterns question reads:
+// resolved cases of the last 90 days, at most 5,000 of them.
+const (
+	patternWindow = 90 * 24 * time.Hour
+	patternCases  = 5000
+	patternTop    = 5
+)
+
+func (q *Answerer) patterns(ctx context.Context, since time.Time) (string, []string, error) {
+	if since.IsZero() {
+		since = q.now().Add(-patternWindow)
+	}
+	l, err := q.finder.FindCases(ctx, cases.CaseQuery{Status: cases.StatusResolved, OpenedAfter: since, Limit: patternCases})
+	if err != nil {
+		return "", nil, err
+	}
+	ps := Patterns(l.Cases, patternTop)
+	if len(ps) == 0 {
+		return fmt.Sprintf("I found no recurring pattern among %d resolved cases opened since %s: no supplier, SKU, warehouse, customer or family comes back in two of them.",
+			len(l.Cases), dayText(since)), nil, nil
+	}
+	var lines []string
+	var ids []string
+	seen := map[string]bool{}
+	for i, p := range ps {
+		lines = append(lines, fmt.Sprintf("%d. %s %s: %d cases, %s open in all (%s)", i+1, p.Dimension, p.Value, p.Count,
+			hoursText(p.TimeLost), strings.Join(p.Cases, ", ")))
+		for _, id := range p.Cases {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	scope := fmt.Sprintf("%d resolved cases opened since %s", len(l.Cases), dayText(since))
+	if l.Total > len(l.Cases) {
+		scope = fmt.Sprintf("the %d newest of %d resolved cases opened since %s", len(l.Cases), l.Total, dayText(since))
+	}
+	return "Top recurring patterns among " + scope + ": " + strings.Join(lines, "; ") + ".", ids, nil
+}
+
+func hoursText(d time.Duration) string {
+	h := d.Hours()
+	if h >= 48 {
+		return fmt.Sprintf("%.1f days", h/24)
+	}
+	return fmt.Sprintf("%.1f hours", h)
+}
