@@ -66,8 +66,9 @@ type Bot struct {
 	cancel   context.CancelFunc
 	inflight sync.WaitGroup
 
-	mu   sync.Mutex
-	seen map[string]time.Time // signatures already accepted, until they expire
+	mu    sync.Mutex
+	seen  map[string]time.Time // signatures already accepted, until they expire
+	swept time.Time            // when expired entries were last removed
 }
 
 // handleTimeout bounds the work for one click: Decide plus the ephemeral

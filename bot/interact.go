@@ -72,8 +72,8 @@ func (b *Bot) InteractionsHandler() http.Handler {
 			http.Error(w, "missing payload", http.StatusBadRequest)
 			return
 		}
-		var ic slack.InteractionCallback
-		if err := json.Unmarshal([]byte(form.Get("payload")), &ic); err != nil {
+		payload := form.Get("payload")
+		if !json.Valid([]byte(payload)) {
 			http.Error(w, "payload is not an interaction", http.StatusBadRequest)
 			return
 		}
@@ -85,8 +85,17 @@ func (b *Bot) InteractionsHandler() http.Handler {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
+		// Answer first: decoding the payload (it carries the whole card)
+		// and the work happen after Slack has its 200.
 		w.WriteHeader(http.StatusOK)
-		b.dispatch(ic)
+		b.background(func(ctx context.Context) {
+			var ic slack.InteractionCallback
+			if err := json.Unmarshal([]byte(payload), &ic); err != nil {
+				b.log.Warn("interaction payload not understood", "err", err)
+				return
+			}
+			b.handleInteraction(ctx, ic)
+		})
 	})
 }
 
@@ -135,10 +144,18 @@ func (b *Bot) replayedKey(sig string, ttl time.Duration) bool {
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for s, until := range b.seen {
-		if now.After(until) {
-			delete(b.seen, s)
+	// Expired entries are swept once a minute, not on every request: a
+	// burst of clicks must not pay for a walk over every remembered one.
+	if now.Sub(b.swept) > time.Minute {
+		for s, until := range b.seen {
+			if now.After(until) {
+				delete(b.seen, s)
+			}
 		}
+		b.swept = now
+	}
+	if until, ok := b.seen[sig]; ok && now.After(until) {
+		delete(b.seen, sig)
 	}
 	if _, ok := b.seen[sig]; ok {
 		return true
