@@ -32,7 +32,14 @@ type Desk interface {
 	ExportAudit(ctx context.Context, actor string, f AuditQuery) (csv []byte, records int, err error)
 	// Ask answers a question about cases in plain words, citing case ids.
 	Ask(ctx context.Context, actor, question string) (string, error)
+	// Document reads a PDF a person shared in a case's thread (channel and
+	// thread) or sent directly. It returns what to tell them; threaded is
+	// true when exops already noted it on the case and its thread.
+	Document(ctx context.Context, actor, channel, thread, name string, pdf []byte) (reply string, threaded bool, err error)
 }
+
+// MaxDocumentBytes bounds a PDF downloaded from Slack.
+const MaxDocumentBytes = 20 << 20
 
 // AuditQuery bounds an audit export.
 type AuditQuery struct {

@@ -73,6 +73,11 @@ func (f *fakeDesk) ExportAudit(_ context.Context, actor string, q AuditQuery) ([
 	f.call("export " + actor + " " + q.Case)
 	return []byte("seq,time,case\n1,2026-11-27T09:00:00Z,EX-000001\n"), 1, nil
 }
+func (f *fakeDesk) Document(_ context.Context, actor, channel, thread, name string, pdf []byte) (string, bool, error) {
+	f.call(fmt.Sprintf("document %s %s %s %s %d", actor, channel, thread, name, len(pdf)))
+	return "read " + name, channel != "C0CASE", nil
+}
+
 func (f *fakeDesk) Ask(_ context.Context, actor, q string) (string, error) {
 	f.call("ask " + actor + " " + q)
 	return "EX-000001 is open: credit hold on SO-1042.", nil

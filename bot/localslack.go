@@ -96,6 +96,7 @@ func NewLocalSlack() *LocalSlack {
 		c.Handle("/conversations.history", l.conversationsHistory)
 		c.Handle("/files.getUploadURLExternal", l.uploadURL)
 		c.Handle("/upload/", l.upload)
+		c.Handle("/private/", l.download)
 		c.Handle("/files.completeUploadExternal", l.completeUpload)
 	})
 	l.srv.Start()
@@ -754,4 +755,37 @@ func (l *LocalSlack) Outage(method string, failures ...Failure) {
 		l.outage = map[string][]Failure{}
 	}
 	l.outage[method] = append(l.outage[method], failures...)
+}
+
+// ShareFile makes content downloadable as a Slack file would be (its
+// url_private_download, which needs the bot token) and returns the file
+// object an event carries.
+func (l *LocalSlack) ShareFile(name, mimetype string, content []byte) map[string]any {
+	l.mu.Lock()
+	l.nextF++
+	id := fmt.Sprintf("F%07d", l.nextF)
+	if l.files == nil {
+		l.files = map[string]*UploadedFile{}
+	}
+	l.files[id] = &UploadedFile{ID: id, Name: name, Content: content}
+	l.mu.Unlock()
+	return map[string]any{"id": id, "name": name, "mimetype": mimetype, "filetype": "pdf", "size": len(content),
+		"url_private_download": l.APIURL() + "private/" + id + "/" + name}
+}
+
+func (l *LocalSlack) download(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer xoxb-") {
+		http.Error(w, "not authed", http.StatusUnauthorized)
+		return
+	}
+	id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/private/"), "/")
+	l.mu.Lock()
+	f, ok := l.files[id]
+	l.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Write(f.Content)
 }

@@ -165,3 +165,15 @@ func hasString(list []string, s string) bool {
 	}
 	return false
 }
+
+// AuditDocument is the kind of the record of a document read on a case.
+const AuditDocument = "document_read"
+
+// NoteDocument records on the case what exops read from a document a person
+// shared in its thread, and tells the thread.
+func (e *Engine) NoteDocument(ctx context.Context, id, actor, text string) (*Case, error) {
+	return e.operate(ctx, id, actor, func(c *Case, now time.Time, _ Policy) (string, AuditEntry, []Job, error) {
+		c.Comments = append(c.Comments, Comment{Time: now, Actor: ActorExops, Text: text})
+		return text, AuditEntry{Kind: AuditDocument, Detail: text}, nil, nil
+	})
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/exops/exops/agents"
+	"github.com/exops/exops/agents/documents"
 	"github.com/exops/exops/bot"
 	"github.com/exops/exops/cases"
 	"github.com/exops/exops/cases/bolt"
@@ -103,7 +104,8 @@ func NewMain(cfg Config) (*Main, error) {
 	m.current.Store(pol)
 	// The engine and the bot need each other (cards out, clicks in): the bot
 	// gets the desk now, and the desk gets the engine once it exists.
-	dk := &desk{store: store, policy: m.current.Load, now: cfg.Now, asker: answerer{agent.Answerer(store, store)}}
+	dk := &desk{store: store, policy: m.current.Load, now: cfg.Now, asker: answerer{agent.Answerer(store, store)},
+		extractor: &documents.Extractor{}}
 	b, err := bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, SigningSecret: cfg.SlackSigningSecret,
 		APIURL: cfg.SlackAPIURL, Logger: cfg.Logger, Now: cfg.Now,

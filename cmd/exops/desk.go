@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/exops/exops/agents"
+	"github.com/exops/exops/agents/documents"
 	"github.com/exops/exops/audit"
 	"github.com/exops/exops/bot"
 	"github.com/exops/exops/cases"
@@ -23,11 +25,12 @@ import (
 // import each other.
 type desk struct {
 	*cases.Engine
-	store  *bolt.Store
-	policy func() *policies.Policy
-	groups cases.Directory
-	asker  asker
-	now    func() time.Time
+	store     *bolt.Store
+	extractor *documents.Extractor
+	policy    func() *policies.Policy
+	groups    cases.Directory
+	asker     asker
+	now       func() time.Time
 }
 
 // asker answers operators' questions (agents' question answering).
@@ -135,4 +138,64 @@ func (w answerer) Ask(ctx context.Context, _ string, question string) (string, e
 		return "", err
 	}
 	return ans.Text, nil
+}
+
+// Document reads a PDF shared in a case's thread (noted on the case, which
+// tells the thread) or sent to the bot directly (the reply says what it is).
+func (d *desk) Document(ctx context.Context, actor, channel, thread, name string, pdf []byte) (string, bool, error) {
+	var caseID string
+	open, err := d.OpenCases(ctx, 0)
+	if err != nil {
+		return "", false, err
+	}
+	for _, c := range open {
+		if c.Slack.TS == thread && (c.Slack.Channel == channel || c.Channel == channel) {
+			caseID = c.ID
+		}
+	}
+	text := documentText(ctx, d.extractor, name, pdf)
+	if caseID == "" {
+		return text, false, nil
+	}
+	if _, err := d.NoteDocument(ctx, caseID, actor, text); err != nil {
+		return "", false, err
+	}
+	return text, true, nil
+}
+
+// documentText says in one message what a PDF is and what was wrong with it.
+func documentText(ctx context.Context, ex *documents.Extractor, name string, pdf []byte) string {
+	doc, err := ex.Extract(ctx, name, pdf)
+	if err != nil {
+		var ce *cases.Error
+		if errors.As(err, &ce) && ce.Msg != "" {
+			return fmt.Sprintf(":page_facing_up: %s: %s", name, ce.Msg)
+		}
+		return fmt.Sprintf(":page_facing_up: %s could not be read.", name)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, ":page_facing_up: %s: %s", name, strings.ReplaceAll(or(doc.Type, "document"), "_", " "))
+	if doc.Number != "" {
+		fmt.Fprintf(&b, " %s", doc.Number)
+	}
+	if doc.Supplier != "" {
+		fmt.Fprintf(&b, " from %s", doc.Supplier)
+	}
+	if doc.PONumber != "" {
+		fmt.Fprintf(&b, ", PO %s", doc.PONumber)
+	}
+	if doc.Total != "" {
+		fmt.Fprintf(&b, ", total %s %s", doc.Total, doc.Currency)
+	}
+	if doc.IssueDate != "" {
+		fmt.Fprintf(&b, ", issued %s", doc.IssueDate)
+	}
+	if doc.DueDate != "" {
+		fmt.Fprintf(&b, ", due %s", doc.DueDate)
+	}
+	fmt.Fprintf(&b, ", %d lines.", len(doc.Lines))
+	if len(doc.Problems) > 0 {
+		fmt.Fprintf(&b, " Problems: %s", strings.Join(doc.Problems, " "))
+	}
+	return b.String()
 }

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/exops/exops/bot"
+	"github.com/exops/exops/cases"
+	"github.com/exops/exops/policies"
+)
+
+// slackRig runs the whole program against LocalSlack.
+type slackRig struct {
+	t      *testing.T
+	m      *Main
+	ls     *bot.LocalSlack
+	secret string
+	ctx    context.Context
+}
+
+func newSlackRig(t *testing.T) *slackRig {
+	t.Helper()
+	ls := bot.NewLocalSlack()
+	t.Cleanup(ls.Close)
+	pol, err := policies.Parse(policies.Example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &slackRig{t: t, ls: ls, secret: "rig-secret", ctx: context.Background()}
+	r.m, err = NewMain(Config{DBPath: filepath.Join(t.TempDir(), "x.db"), Policy: pol, Addr: "127.0.0.1:0",
+		SlackBotToken: "xoxb-rig", SlackSigningSecret: r.secret, SlackAPIURL: ls.APIURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.m.Run(ctx) }()
+	<-r.m.Ready()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		r.m.Close()
+	})
+	return r
+}
+
+func (r *slackRig) settle() {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(r.ctx, 60*time.Second)
+	defer cancel()
+	r.m.bot.Wait()
+	if err := r.m.engine.WaitIdle(ctx); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *slackRig) url(path string) string { return "http://" + r.m.Addr() + path }
+
+// TestDocumentsSharedInSlack: a PDF shared in a case's thread is read and
+// noted on the case; one sent to the bot directly is answered in the DM; a
+// broken one gets its plain reason.
+func TestDocumentsSharedInSlack(t *testing.T) {
+	r := newSlackRig(t)
+	raw, _ := json.Marshal(map[string]any{"specversion": "1.0", "id": "e1", "source": "/erp", "type": "invoice.price_variance",
+		"time": time.Now().UTC().Format(time.RFC3339), "data": map[string]any{"invoice": "INV-1", "po": "PO-3305", "supplier": "Contoso Castings",
+			"sku": "SKU-31", "quantity": 400, "invoice_unit_price": 13.8, "po_unit_price": 12.0}})
+	ev, err := cases.ParseEvent(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.m.engine.Ingest(r.ctx, []cases.Event{ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.settle()
+	var cs *cases.Case
+	r.m.store.View(r.ctx, func(tx cases.ReadTx) error { cs, _ = tx.Case(res[0].Case); return nil })
+	if cs.Slack.TS == "" {
+		t.Fatal("no card")
+	}
+	share := func(id, channel, channelType, thread, file string) {
+		t.Helper()
+		content, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := r.ls.ShareFile(filepath.Base(file), "application/pdf", content)
+		msg := map[string]any{"type": "message", "subtype": "file_share", "user": "U0APLEAD", "text": "", "ts": "1732690001.000" + id[len(id)-3:],
+			"channel": channel, "channel_type": channelType, "files": []any{f}}
+		if thread != "" {
+			msg["thread_ts"] = thread
+		}
+		if err := r.ls.Event(r.ctx, r.url("/slack/events"), r.secret, id, msg); err != nil {
+			t.Fatal(err)
+		}
+		r.settle()
+	}
+	corpus := "../../agents/documents/testdata/"
+	share("Ev0DOC001", cs.Slack.Channel, "channel", cs.Slack.TS, corpus+"corpus/invoice-01-en.pdf")
+	share("Ev0DOC002", "D0APLEAD", "im", "", corpus+"malformed/encrypted-aes256.pdf")
+
+	var inThread, inDM string
+	for _, p := range r.ls.Transcript() {
+		if p.ThreadTS == cs.Slack.TS && strings.Contains(p.Text, "invoice-01-en.pdf") {
+			inThread = p.Text
+		}
+		if p.Channel == "D0APLEAD" && strings.Contains(p.Text, "encrypted-aes256.pdf") {
+			inDM = p.Text
+		}
+	}
+	if !strings.Contains(inThread, "invoice") || !strings.Contains(inThread, "total") {
+		t.Errorf("thread note %q", inThread)
+	}
+	if !strings.Contains(strings.ToLower(inDM), "encrypted") {
+		t.Errorf("DM answer %q, want the encryption named", inDM)
+	}
+	var after *cases.Case
+	r.m.store.View(r.ctx, func(tx cases.ReadTx) error { after, _ = tx.Case(cs.ID); return nil })
+	if len(after.Comments) != 1 || after.Comments[0].Actor != cases.ActorExops {
+		t.Errorf("case comments %+v", after.Comments)
+	}
+}
