@@ -213,6 +213,15 @@ func (b *Bot) PostMessage(ctx context.Context, channel string, c *cases.Case, te
 	return nil
 }
 
+// PostText posts a plain message to a channel, such as the daily digest.
+func (b *Bot) PostText(ctx context.Context, channel, text string) error {
+	_, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(truncate(text, 40000), false), slack.MsgOptionDisableLinkUnfurl())
+	if err != nil {
+		return slackError("post to "+channel, err)
+	}
+	return nil
+}
+
 var _ cases.Notifier = (*Bot)(nil)
 
 // Slack's "ok": false error codes that mean "try again later", and those that

@@ -22,6 +22,10 @@ type Simulator struct {
 	shipments map[string]string             // shipment → ETA (YYYY-MM-DD)
 	promises  map[string]string             // order → promise date
 	done      map[string]string             // idempotency key → outcome
+	doneBy    map[string]string             // idempotency key → action it was used for
+	orders    map[string]Order              // order → customer and lines (REST contract)
+	suppliers map[string]string             // po → supplier
+	feed      []cases.Event                 // events served at GET /v1/events (pull tests, demos)
 	seq       int
 	// Actions lists what was executed, in order, for transcripts and tests.
 	Actions []cases.ActionRequest
@@ -68,6 +72,14 @@ func NewSimulator() *Simulator {
 		shipments: map[string]string{"ASN-7781": "2026-12-02"},
 		promises:  map[string]string{"SO-1042": "2026-11-30"},
 		done:      map[string]string{},
+		doneBy:    map[string]string{},
+		orders: map[string]Order{
+			"SO-1042": {ID: "SO-1042", Customer: "C-ACME", Status: "held", PromiseDate: "2026-11-30",
+				Lines: []OrderLine{{SKU: "SKU-88", Quantity: 1200}}},
+			"SO-1051": {ID: "SO-1051", Customer: "C-BOLT", Status: "released", Lines: []OrderLine{{SKU: "SKU-12", Quantity: 300, Warehouse: "DAL"}}},
+			"SO-1077": {ID: "SO-1077", Customer: "C-BOLT", Status: "open", Lines: []OrderLine{{SKU: "SKU-31", Quantity: 40}}},
+		},
+		suppliers: map[string]string{"PO-3298": "Northwind Fasteners", "PO-3305": "Contoso Packaging", "PO-3310": "Northwind Fasteners"},
 	}
 }
 
@@ -141,6 +153,9 @@ func (s *Simulator) Execute(_ context.Context, req cases.ActionRequest) (string,
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if out, ok := s.done[req.Key]; ok {
+		if s.doneBy[req.Key] != req.Action {
+			return "", cases.Errorf(cases.KindConflict, "simulator: key %s was used for %s, not %s", req.Key, s.doneBy[req.Key], req.Action)
+		}
 		return out, nil
 	}
 	p := req.Params
@@ -173,6 +188,8 @@ func (s *Simulator) Execute(_ context.Context, req cases.ActionRequest) (string,
 		out = "ERP approved invoice " + p["invoice"] + " for payment at the invoiced price"
 	case "dispute_price_variance":
 		out = "ERP put invoice " + p["invoice"] + " on hold and sent a price dispute to " + p["supplier"]
+	case "hold_invoice":
+		out = "ERP put invoice " + p["invoice"] + " on payment hold"
 	case "accept_receipt_variance":
 		out = "ERP closed the receipt on " + p["po"] + " as counted"
 	case "dispute_receipt_variance":
@@ -193,6 +210,7 @@ func (s *Simulator) Execute(_ context.Context, req cases.ActionRequest) (string,
 	s.seq++
 	out = fmt.Sprintf("%s (ref SIM-%04d)", out, s.seq)
 	s.done[req.Key] = out
+	s.doneBy[req.Key] = req.Action
 	s.Actions = append(s.Actions, req)
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,14 @@ type Config struct {
 	SourceSecrets map[string]string // event source → shared secret
 	MaxBody       int64
 
+	// Getenv reads the connector, pull and simulator settings (EXOPS_ERP_URL
+	// and the like; docs/connectors.md); default os.Getenv.
+	Getenv func(string) string
+	// DigestChannel gets the daily digest ("" for none) on DigestSchedule
+	// (cron, default "0 8 * * *").
+	DigestChannel  string
+	DigestSchedule string
+
 	// TimerEvery is how often escalation timers are checked (default 15 s).
 	TimerEvery time.Duration
 	// PolicyCheckEvery is how often the policy file is checked for changes
@@ -60,6 +69,8 @@ type Main struct {
 	// current is the policy in force, for what reads it outside the engine
 	// (the audit export's compliance team).
 	current atomic.Pointer[policies.Policy]
+	metrics *Metrics
+	remote  *connectors.Remote // nil when the simulator stands in for the systems
 	engine  *cases.Engine
 	bot     *bot.Bot
 	sim     *connectors.Simulator
@@ -101,6 +112,17 @@ func NewMain(cfg Config) (*Main, error) {
 		store.Close()
 		return nil, err
 	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+		m.cfg.Getenv = os.Getenv
+	}
+	m.metrics = NewMetrics(store, cfg.Now)
+	enricher, executor, remote, err := connectorsFromEnv(cfg.Getenv, m.metrics, m.sim)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	m.remote = remote
 	m.current.Store(pol)
 	// The engine and the bot need each other (cards out, clicks in): the bot
 	// gets the desk now, and the desk gets the engine once it exists.
@@ -116,7 +138,7 @@ func NewMain(cfg Config) (*Main, error) {
 	}
 	dk.groups = b.Directory()
 	eng, err := cases.New(cases.Config{
-		Store: store, Policy: pol.WithClock(cfg.Now), Agents: agent, Enricher: m.sim, Executor: m.sim, Notifier: b,
+		Store: store, Policy: pol.WithClock(cfg.Now), Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(b),
 		Directory: dk.groups, Now: cfg.Now, Logger: cfg.Logger,
 	})
 	if err != nil {
@@ -132,6 +154,7 @@ func NewMain(cfg Config) (*Main, error) {
 		m.mux.Handle("POST /slack/commands", b.CommandsHandler())
 		m.mux.Handle("POST /slack/events", b.EventsHandler())
 	}
+	m.mux.Handle("GET /metrics", m.metrics.Handler())
 	m.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	return m, nil
 }

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/exops/exops/agents"
 	"github.com/exops/exops/audit"
 	"github.com/exops/exops/cases"
 	"github.com/exops/exops/cases/bolt"
@@ -31,12 +32,16 @@ Usage:
   exops demo    [--db PATH] [--policy FILE]                    play the demo scenario, no setup needed
   exops cases list [--db PATH] [--status open|resolved|merged]
   exops cases show ID [--db PATH] [--json]
+  exops ask [--db PATH] [-v] "QUESTION"                        answer a question from the cases and the audit log
   exops audit verify [--db PATH]
   exops audit export [--db PATH] --format csv|ndjson [--since T] [--until T] [--case ID] [--actor A] [--out FILE]
   exops policy check FILE
   exops policy explain --db PATH --policy FILE CASE-ID
   exops policy diff OLD NEW [--db PATH]
   exops extract FILE... | exops extract --eval DIR              read supplier PDFs into fields (JSON)
+  exops report  [--db PATH] [--since T] [--digest] [--json]    MTTR, backlog aging, first-touch resolution, patterns
+  exops simulate --addr HOST:PORT                             serve a simulated ERP, WMS, TMS and CRM (REST contract)
+  exops simulate --events N [--rate R] --to URL               send a signed stream of business events
   exops version
 
 Run "exops COMMAND --help" for a command's flags. Secrets and endpoints come
@@ -69,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return c.serve(args[1:])
 	case "demo":
 		return c.demo(args[1:])
+	case "ask":
+		return c.ask(args[1:])
 	case "cases":
 		if len(args) > 1 && args[1] == "list" {
 			return c.casesList(args[2:])
@@ -89,6 +96,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return c.policy(args[1:])
 	case "extract":
 		return c.extract(args[1:])
+	case "report":
+		return c.reportCmd(args[1:])
+	case "simulate":
+		return c.simulate(args[1:])
 	case "pdf-worker":
 		return c.pdfWorker(args[1:])
 	case "version", "--version":
@@ -149,12 +160,17 @@ func (c *cli) serve(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
+	llm, err := agents.ConfigFromEnv(c.getenv)
+	if err != nil {
+		return c.fail(err)
+	}
 	logger := slog.New(slog.NewTextHandler(c.stderr, nil))
 	m, err := NewMain(Config{
 		DBPath: *db, PolicyPath: *pol, Addr: *addr,
 		SlackBotToken: c.getenv("SLACK_BOT_TOKEN"), SlackAppToken: c.getenv("SLACK_APP_TOKEN"),
 		SlackSigningSecret: c.getenv("SLACK_SIGNING_SECRET"), SlackAPIURL: c.getenv("SLACK_API_URL"),
-		SourceSecrets: secrets, Logger: logger,
+		SourceSecrets: secrets, Logger: logger, LLM: llm, Getenv: c.getenv,
+		DigestChannel: c.getenv("EXOPS_DIGEST_CHANNEL"), DigestSchedule: c.getenv("EXOPS_DIGEST_SCHEDULE"),
 	})
 	if err != nil {
 		return c.fail(err)

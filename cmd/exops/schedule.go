@@ -35,6 +35,20 @@ func (m *Main) startSchedules(ctx context.Context) (stop func(), err error) {
 	}); err != nil {
 		return nil, fmt.Errorf("schedule escalation timers: %w", err)
 	}
+	if err := m.schedulePulls(c, m.cfg.Getenv, m.remote, m.engine, m.metrics); err != nil {
+		return nil, err
+	}
+	if m.cfg.DigestChannel != "" {
+		spec := m.cfg.DigestSchedule
+		if spec == "" {
+			spec = "0 8 * * *"
+		}
+		if err := m.scheduleDigest(c, spec, func(ctx context.Context, text string) error {
+			return m.bot.PostText(ctx, m.cfg.DigestChannel, text)
+		}); err != nil {
+			return nil, err
+		}
+	}
 	c.Start()
 	return func() { <-c.Stop().Done() }, nil
 }
