@@ -62,6 +62,7 @@ type Store struct {
 	path    string
 	noBatch bool
 	group   *committer
+	idx     *indexer
 }
 
 var (
@@ -116,7 +117,9 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Store{db: db, path: path, noBatch: opts.NoBatch, group: newCommitter(db, maxGroup)}, nil
+	s := &Store{db: db, path: path, noBatch: opts.NoBatch, group: newCommitter(db, maxGroup)}
+	s.startIndexer()
+	return s, nil
 }
 
 // Path returns the file the store was opened from.
@@ -125,6 +128,7 @@ func (s *Store) Path() string { return s.path }
 // Close closes the file. Update and View fail afterwards.
 func (s *Store) Close() error {
 	s.group.close()
+	s.stopIndexer()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}

@@ -102,7 +102,7 @@ func (c *committer) collect(first *call) []*call {
 // very large transaction costs more per function than several smaller ones
 // (more dirty pages to sort, spill and hold in memory), so a group that runs
 // over it is committed and its rest goes into the next transaction.
-const maxTxTime = 5 * time.Millisecond
+const maxTxTime = 25 * time.Millisecond
 
 // run commits a group. A function that fails gets its own error and is
 // dropped; the others run again in a fresh transaction, since the failed

@@ -310,7 +310,11 @@ func (t *tx) indexCase(c *cases.Case) error {
 			}
 		}
 	}
-	if err := ib.byCase.Put(id, encodeKeys(keys)); err != nil {
+	enc := encodeKeys(keys)
+	if bytes.Equal(ib.byCase.Get(id), enc) {
+		return nil // the same terms as before: nothing to rewrite
+	}
+	if err := ib.byCase.Put(id, enc); err != nil {
 		return fmt.Errorf("index case %s: %w", c.ID, err)
 	}
 	return nil
@@ -376,6 +380,9 @@ func (s *Store) FindCases(ctx context.Context, q cases.CaseQuery) (cases.CaseLis
 	limit := q.Limit
 	if limit <= 0 {
 		limit = cases.DefaultCaseLimit
+	}
+	if err := s.syncIndex(ctx); err != nil {
+		return cases.CaseList{}, err
 	}
 	var out cases.CaseList
 	err := s.View(ctx, func(rtx cases.ReadTx) error {

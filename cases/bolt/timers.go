@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -41,14 +42,17 @@ func (t *tx) SetTimer(caseID string, at time.Time) error {
 	if at.Before(time.Unix(0, 0)) {
 		return invalid("set timer of %s: time %s before 1970", caseID, at)
 	}
-	if err := t.ClearTimer(caseID); err != nil {
-		return err
-	}
 	byTime, byCase, err := t.timerBuckets()
 	if err != nil {
 		return err
 	}
 	k := timerKey(at, caseID)
+	if bytes.Equal(byCase.Get([]byte(caseID)), k) {
+		return nil // most changes leave the next step where it was
+	}
+	if err := t.ClearTimer(caseID); err != nil {
+		return err
+	}
 	if err := byTime.Put(k, nil); err != nil {
 		return fmt.Errorf("set timer of %s: %w", caseID, err)
 	}

@@ -122,7 +122,7 @@ func (t *tx) PutCase(c *cases.Case) error {
 	if err := t.put(bucketCases, []byte(c.ID), c); err != nil {
 		return err
 	}
-	return t.indexCase(c)
+	return t.markIndex(c.ID) // indexed in batches: see indexlag.go
 }
 
 func (t *tx) NextCaseNumber() (uint64, error) {
