@@ -352,3 +352,20 @@ func receiptLookup(po string) lookup {
 		return nil
 	}}
 }
+
+// PurchaseOrder asks the ERP for a PO and its goods receipts.
+func (r *Remote) PurchaseOrder(ctx context.Context, po string) (PurchaseOrder, Receipt, error) {
+	c, err := r.client(ERP)
+	if err != nil {
+		return PurchaseOrder{}, Receipt{}, err
+	}
+	var doc PurchaseOrder
+	if err := c.Get(ctx, "/v1/purchase-orders/"+url.PathEscape(po), "PO "+po, &doc); err != nil {
+		return PurchaseOrder{}, Receipt{}, err
+	}
+	var rc Receipt
+	if err := c.Get(ctx, "/v1/purchase-orders/"+url.PathEscape(po)+"/receipts", "receipts of "+po, &rc); err != nil {
+		return PurchaseOrder{}, Receipt{}, err
+	}
+	return doc, rc, nil
+}

@@ -126,35 +126,21 @@ func (s *Simulator) getShipment(w http.ResponseWriter, r *http.Request) {
 
 func (s *Simulator) getPO(w http.ResponseWriter, r *http.Request) {
 	po := r.PathValue("po")
-	s.mu.Lock()
-	lines, ok := s.pos[po]
-	doc := PurchaseOrder{PO: po, Supplier: s.suppliers[po], Status: "open", Lines: []POLineDoc{}}
-	for sku, l := range lines {
-		doc.Lines = append(doc.Lines, POLineDoc{SKU: sku, Quantity: l.Quantity, UnitPrice: l.UnitPrice})
-	}
-	s.mu.Unlock()
-	if !ok {
+	doc, _, err := s.PurchaseOrder(r.Context(), po)
+	if err != nil {
 		notFound(w, "PO "+po)
 		return
 	}
-	sort.Slice(doc.Lines, func(i, j int) bool { return doc.Lines[i].SKU < doc.Lines[j].SKU })
 	writeJSON(w, http.StatusOK, doc)
 }
 
 func (s *Simulator) getReceipts(w http.ResponseWriter, r *http.Request) {
 	po := r.PathValue("po")
-	s.mu.Lock()
-	_, known := s.pos[po]
-	rc := Receipt{PO: po, Lines: []ReceiptLine{}}
-	for sku, q := range s.receipts[po] {
-		rc.Lines = append(rc.Lines, ReceiptLine{SKU: sku, Quantity: q})
-	}
-	s.mu.Unlock()
-	if !known {
+	_, rc, err := s.PurchaseOrder(r.Context(), po)
+	if err != nil {
 		notFound(w, "PO "+po)
 		return
 	}
-	sort.Slice(rc.Lines, func(i, j int) bool { return rc.Lines[i].SKU < rc.Lines[j].SKU })
 	writeJSON(w, http.StatusOK, rc)
 }
 

@@ -14,19 +14,20 @@ import (
 // distributor. It answers enrichment lookups and executes actions, so exops
 // runs end to end with no system of record reachable.
 type Simulator struct {
-	mu        sync.Mutex
-	customers map[string]Customer
-	stock     map[string]map[string]float64 // sku → warehouse → available
-	pos       map[string]map[string]POLine  // po → sku → line
-	receipts  map[string]map[string]float64 // po → sku → received
-	shipments map[string]string             // shipment → ETA (YYYY-MM-DD)
-	promises  map[string]string             // order → promise date
-	done      map[string]string             // idempotency key → outcome
-	doneBy    map[string]string             // idempotency key → action it was used for
-	orders    map[string]Order              // order → customer and lines (REST contract)
-	suppliers map[string]string             // po → supplier
-	feed      []cases.Event                 // events served at GET /v1/events (pull tests, demos)
-	seq       int
+	mu         sync.Mutex
+	customers  map[string]Customer
+	stock      map[string]map[string]float64 // sku → warehouse → available
+	pos        map[string]map[string]POLine  // po → sku → line
+	receipts   map[string]map[string]float64 // po → sku → received
+	shipments  map[string]string             // shipment → ETA (YYYY-MM-DD)
+	promises   map[string]string             // order → promise date
+	done       map[string]string             // idempotency key → outcome
+	doneBy     map[string]string             // idempotency key → action it was used for
+	orders     map[string]Order              // order → customer and lines (REST contract)
+	suppliers  map[string]string             // po → supplier
+	receivedAt map[string]string             // po → receiving warehouse
+	feed       []cases.Event                 // events served at GET /v1/events (pull tests, demos)
+	seq        int
 	// Actions lists what was executed, in order, for transcripts and tests.
 	Actions []cases.ActionRequest
 }
@@ -64,10 +65,16 @@ func NewSimulator() *Simulator {
 			"PO-3298": {"SKU-12": {Quantity: 500, UnitPrice: 4.00}},
 			"PO-3305": {"SKU-31": {Quantity: 400, UnitPrice: 12.00}},
 			"PO-3310": {"SKU-88": {Quantity: 2000, UnitPrice: 9.50}},
+			// The PO behind the sample invoice agents/documents/testdata/corpus/
+			// invoice-01-en.pdf: its washer price was agreed lower than invoiced,
+			// and fewer cartons arrived than were ordered.
+			"PO-3087": {"SKU-12": {Quantity: 1540, UnitPrice: 530.00}, "BX-4410": {Quantity: 406, UnitPrice: 349.58},
+				"TP-0050": {Quantity: 243, UnitPrice: 783.08}},
 		},
 		receipts: map[string]map[string]float64{
 			"PO-3298": {"SKU-12": 500},
 			"PO-3305": {"SKU-31": 400},
+			"PO-3087": {"SKU-12": 1540, "BX-4410": 380, "TP-0050": 243},
 		},
 		shipments: map[string]string{"ASN-7781": "2026-12-02"},
 		promises:  map[string]string{"SO-1042": "2026-11-30"},
@@ -79,7 +86,8 @@ func NewSimulator() *Simulator {
 			"SO-1051": {ID: "SO-1051", Customer: "C-BOLT", Status: "released", Lines: []OrderLine{{SKU: "SKU-12", Quantity: 300, Warehouse: "DAL"}}},
 			"SO-1077": {ID: "SO-1077", Customer: "C-BOLT", Status: "open", Lines: []OrderLine{{SKU: "SKU-31", Quantity: 40}}},
 		},
-		suppliers: map[string]string{"PO-3298": "Northwind Fasteners", "PO-3305": "Contoso Packaging", "PO-3310": "Northwind Fasteners"},
+		suppliers:  map[string]string{"PO-3298": "Northwind Fasteners", "PO-3305": "Contoso Packaging", "PO-3310": "Northwind Fasteners", "PO-3087": "Adventure Works Tools Ltd"},
+		receivedAt: map[string]string{"PO-3298": "DAL", "PO-3305": "RNO", "PO-3310": "DAL", "PO-3087": "ATL"},
 	}
 }
 
@@ -230,3 +238,25 @@ func (s *Simulator) Executed() []cases.ActionRequest {
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// PurchaseOrder returns a PO with its lines and what was received against
+// it, as the ERP's purchase-orders endpoints do.
+func (s *Simulator) PurchaseOrder(_ context.Context, po string) (PurchaseOrder, Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lines, ok := s.pos[po]
+	if !ok {
+		return PurchaseOrder{}, Receipt{}, cases.Errorf(cases.KindNotFound, "ERP: no PO %s", po)
+	}
+	doc := PurchaseOrder{PO: po, Supplier: s.suppliers[po], Status: "open", Lines: []POLineDoc{}}
+	for sku, l := range lines {
+		doc.Lines = append(doc.Lines, POLineDoc{SKU: sku, Quantity: l.Quantity, UnitPrice: l.UnitPrice})
+	}
+	rc := Receipt{PO: po, Lines: []ReceiptLine{}}
+	for sku, q := range s.receipts[po] {
+		rc.Lines = append(rc.Lines, ReceiptLine{SKU: sku, Warehouse: s.receivedAt[po], Quantity: q})
+	}
+	sort.Slice(doc.Lines, func(i, j int) bool { return doc.Lines[i].SKU < doc.Lines[j].SKU })
+	sort.Slice(rc.Lines, func(i, j int) bool { return rc.Lines[i].SKU < rc.Lines[j].SKU })
+	return doc, rc, nil
+}

@@ -45,6 +45,16 @@ type File struct {
 	// ComplianceTeam names the team whose approvers and approver groups may
 	// export the audit trail from Slack.
 	ComplianceTeam string `yaml:"compliance_team" json:"compliance_team,omitempty"`
+	// Tolerances of the three-way match of supplier invoices, in percent.
+	Tolerances Tolerances `yaml:"tolerances" json:"tolerances"`
+}
+
+// Tolerances say how far an invoice may be from its PO and goods receipt
+// before the difference is a variance: price, quantity and total, percent.
+type Tolerances struct {
+	PricePct    *float64 `yaml:"price_pct" json:"price_pct,omitempty"`
+	QuantityPct *float64 `yaml:"quantity_pct" json:"quantity_pct,omitempty"`
+	TotalPct    *float64 `yaml:"total_pct" json:"total_pct,omitempty"`
 }
 
 // TeamSpec is a team: its channel, who may approve, who is escalated to.
@@ -238,6 +248,14 @@ func ParseFile(name string, b []byte) (*Policy, error) {
 	if f.ComplianceTeam != "" {
 		if _, ok := f.Teams[f.ComplianceTeam]; !ok {
 			bad("compliance_team: %q is not one of the teams", f.ComplianceTeam)
+		}
+	}
+	for _, t := range []struct {
+		key string
+		v   *float64
+	}{{"price_pct", f.Tolerances.PricePct}, {"quantity_pct", f.Tolerances.QuantityPct}, {"total_pct", f.Tolerances.TotalPct}} {
+		if t.v != nil && !(*t.v >= 0 && *t.v <= 100) {
+			bad("tolerances.%s: %v is not a percentage between 0 and 100", t.key, *t.v)
 		}
 	}
 	p.severity = f.Severity
@@ -520,6 +538,19 @@ func (p *Policy) Compliance() (users, groups []string) {
 	}
 	t := p.file.Teams[p.file.ComplianceTeam]
 	return append([]string(nil), t.Approvers...), append([]string(nil), t.ApproverGroups...)
+}
+
+// MatchTolerances returns the three-way match tolerances in percent:
+// price, quantity and total (defaults 1, 2 and 1).
+func (p *Policy) MatchTolerances() (price, quantity, total float64) {
+	get := func(v *float64, def float64) float64 {
+		if v == nil {
+			return def
+		}
+		return *v
+	}
+	t := p.file.Tolerances
+	return get(t.PricePct, 1), get(t.QuantityPct, 2), get(t.TotalPct, 1)
 }
 
 // Teams lists team names, sorted.

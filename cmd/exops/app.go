@@ -127,7 +127,10 @@ func NewMain(cfg Config) (*Main, error) {
 	// The engine and the bot need each other (cards out, clicks in): the bot
 	// gets the desk now, and the desk gets the engine once it exists.
 	dk := &desk{store: store, policy: m.current.Load, now: cfg.Now, asker: answerer{agent.Answerer(store, store)},
-		extractor: &documents.Extractor{}}
+		extractor: &documents.Extractor{}, orders: m.sim}
+	if remote != nil {
+		dk.orders = remote
+	}
 	b, err := bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, SigningSecret: cfg.SlackSigningSecret,
 		APIURL: cfg.SlackAPIURL, Logger: cfg.Logger, Now: cfg.Now,

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,6 +18,7 @@ import (
 	"github.com/exops/exops/bot"
 	"github.com/exops/exops/cases"
 	"github.com/exops/exops/cases/bolt"
+	"github.com/exops/exops/connectors"
 	"github.com/exops/exops/policies"
 )
 
@@ -27,6 +30,7 @@ type desk struct {
 	*cases.Engine
 	store     *bolt.Store
 	extractor *documents.Extractor
+	orders    purchaseOrders // for the three-way match of invoices
 	policy    func() *policies.Policy
 	groups    cases.Directory
 	asker     asker
@@ -140,8 +144,16 @@ func (w answerer) Ask(ctx context.Context, _ string, question string) (string, e
 	return ans.Text, nil
 }
 
+// purchaseOrders is the ERP's view of a PO and its receipts.
+type purchaseOrders interface {
+	PurchaseOrder(ctx context.Context, po string) (connectors.PurchaseOrder, connectors.Receipt, error)
+}
+
 // Document reads a PDF shared in a case's thread (noted on the case, which
 // tells the thread) or sent to the bot directly (the reply says what it is).
+// An invoice with a PO number is matched against the PO and its goods
+// receipt; each variance beyond the policy's tolerances becomes an event of
+// its own that flows into cases like any other.
 func (d *desk) Document(ctx context.Context, actor, channel, thread, name string, pdf []byte) (string, bool, error) {
 	var caseID string
 	open, err := d.OpenCases(ctx, 0)
@@ -153,7 +165,11 @@ func (d *desk) Document(ctx context.Context, actor, channel, thread, name string
 			caseID = c.ID
 		}
 	}
-	text := documentText(ctx, d.extractor, name, pdf)
+	doc, err := d.extractor.Extract(ctx, name, pdf)
+	text := documentText(name, doc, err)
+	if err == nil {
+		text += d.match(ctx, doc, pdf)
+	}
 	if caseID == "" {
 		return text, false, nil
 	}
@@ -163,9 +179,75 @@ func (d *desk) Document(ctx context.Context, actor, channel, thread, name string
 	return text, true, nil
 }
 
+// DocumentSource is the CloudEvents source of the variances documents show.
+const DocumentSource = "/exops/documents"
+
+// match runs the three-way match of an invoice and turns its variances into
+// events; it returns what to add to the document's note.
+func (d *desk) match(ctx context.Context, doc documents.Document, pdf []byte) string {
+	if doc.Type != "invoice" || doc.PONumber == "" || d.orders == nil {
+		return ""
+	}
+	po, rc, err := d.orders.PurchaseOrder(ctx, doc.PONumber)
+	if err != nil {
+		return fmt.Sprintf(" No three-way match: %v.", err)
+	}
+	in := documents.MatchInput{Invoice: doc, PO: doc.PONumber, Supplier: po.Supplier}
+	in.PricePct, in.QuantityPct, in.TotalPct = d.policy().MatchTolerances()
+	for _, l := range po.Lines {
+		in.POLines = append(in.POLines, documents.POLine{SKU: l.SKU, Quantity: l.Quantity, UnitPrice: l.UnitPrice})
+	}
+	for _, l := range rc.Lines {
+		in.Receipts = append(in.Receipts, documents.ReceiptLine{SKU: l.SKU, Warehouse: or(l.Warehouse, "UNKNOWN"), Quantity: l.Quantity})
+	}
+	vars, err := documents.ThreeWayMatch(in)
+	if err != nil {
+		return fmt.Sprintf(" No three-way match: %v.", err)
+	}
+	if len(vars) == 0 {
+		return fmt.Sprintf(" Three-way match with %s and its receipt: no variance beyond the tolerances.", doc.PONumber)
+	}
+	// The same PDF always gives the same event ids, so sharing it again
+	// changes nothing.
+	sum := sha256.Sum256(pdf)
+	var events []cases.Event
+	var words []string
+	for i, v := range vars {
+		words = append(words, v.Message)
+		if v.EventType == "" {
+			continue // evidence only: no event type carries it
+		}
+		raw, _ := json.Marshal(map[string]any{"specversion": "1.0", "source": DocumentSource, "type": v.EventType,
+			"id": fmt.Sprintf("doc-%x-%d", sum[:8], i), "time": d.now().UTC().Format(time.RFC3339),
+			"subject": doc.Number, "data": v.Data})
+		ev, err := cases.ParseEvent(raw)
+		if err != nil {
+			words = append(words, fmt.Sprintf("(could not raise it as an event: %v)", err))
+			continue
+		}
+		events = append(events, ev)
+	}
+	out := fmt.Sprintf(" Three-way match with %s and its receipt: %s.", doc.PONumber, strings.Join(words, "; "))
+	if len(events) > 0 {
+		res, err := d.Ingest(ctx, events)
+		if err != nil {
+			return out + fmt.Sprintf(" The variances could not be recorded: %v.", err)
+		}
+		seen := map[string]bool{}
+		var ids []string
+		for _, r := range res {
+			if !seen[r.Case] {
+				seen[r.Case] = true
+				ids = append(ids, r.Case)
+			}
+		}
+		out += " Raised as " + strings.Join(ids, ", ") + "."
+	}
+	return out
+}
+
 // documentText says in one message what a PDF is and what was wrong with it.
-func documentText(ctx context.Context, ex *documents.Extractor, name string, pdf []byte) string {
-	doc, err := ex.Extract(ctx, name, pdf)
+func documentText(name string, doc documents.Document, err error) string {
 	if err != nil {
 		var ce *cases.Error
 		if errors.As(err, &ce) && ce.Msg != "" {

@@ -116,6 +116,33 @@ func TestDocumentsSharedInSlack(t *testing.T) {
 	if !strings.Contains(inThread, "invoice") || !strings.Contains(inThread, "total") {
 		t.Errorf("thread note %q", inThread)
 	}
+	// The invoice was matched against PO-3087 and its receipt in the ERP: the
+	// washers are invoiced above the PO price and fewer cartons arrived; each
+	// variance is an event of its own that opened or joined a case.
+	if !strings.Contains(inThread, "Three-way match with PO-3087") || !strings.Contains(inThread, "Raised as EX-") {
+		t.Errorf("thread note lacks the three-way match: %q", inThread)
+	}
+	var fromDocs []*cases.Case
+	r.m.store.View(r.ctx, func(tx cases.ReadTx) error {
+		return tx.ForEachCase(func(c *cases.Case) error {
+			for _, e := range c.Events {
+				if e.Source == DocumentSource {
+					fromDocs = append(fromDocs, c)
+					break
+				}
+			}
+			return nil
+		})
+	})
+	fams := map[cases.Family]bool{}
+	for _, c := range fromDocs {
+		for _, f := range c.Families {
+			fams[f] = true
+		}
+	}
+	if !fams[cases.FamilyPriceDiscrepancy] || !fams[cases.FamilyReceiptQuantityVaries] {
+		t.Errorf("variance cases from the document have families %v, want a price discrepancy and a receipt variance", fams)
+	}
 	if !strings.Contains(strings.ToLower(inDM), "encrypted") {
 		t.Errorf("DM answer %q, want the encryption named", inDM)
 	}
