@@ -224,11 +224,13 @@ type Case struct {
 	Escalated []string `json:"escalated,omitempty"`
 	// Assignee is the person working the case; SnoozedUntil holds its
 	// reminders and escalations until then.
-	Assignee     string      `json:"assignee,omitempty"`
-	SnoozedUntil *time.Time  `json:"snoozed_until,omitempty"`
-	Comments     []Comment   `json:"comments,omitempty"`
-	Keys         []string    `json:"keys"`
-	Events       []CaseEvent `json:"events"`
+	Assignee     string     `json:"assignee,omitempty"`
+	SnoozedUntil *time.Time `json:"snoozed_until,omitempty"`
+	Comments     []Comment  `json:"comments,omitempty"`
+	// DocumentsRead lists the events whose attached document was read.
+	DocumentsRead []string    `json:"documents_read,omitempty"`
+	Keys          []string    `json:"keys"`
+	Events        []CaseEvent `json:"events"`
 
 	Context   map[string]string `json:"context,omitempty"`
 	Missing   []string          `json:"missing_context,omitempty"`
@@ -332,6 +334,7 @@ func (c *Case) Clone() *Case {
 	cp.Missing = append([]string(nil), c.Missing...)
 	cp.Escalated = append([]string(nil), c.Escalated...)
 	cp.Comments = append([]Comment(nil), c.Comments...)
+	cp.DocumentsRead = append([]string(nil), c.DocumentsRead...)
 	if c.SnoozedUntil != nil {
 		t := *c.SnoozedUntil
 		cp.SnoozedUntil = &t

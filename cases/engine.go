@@ -20,6 +20,8 @@ type Config struct {
 	Notifier Notifier
 	// Directory resolves approver user groups; optional.
 	Directory Directory
+	// Documents reads documents attached to events; optional.
+	Documents DocumentReader
 	Now       func() time.Time // default time.Now
 	Logger    *slog.Logger
 	// MaxCaseEvents bounds a case: a case this full takes no more events or
@@ -41,6 +43,7 @@ type Engine struct {
 	executor  Executor
 	notifier  Notifier
 	directory Directory
+	documents DocumentReader
 	now       func() time.Time
 	log       *slog.Logger
 	maxEv     int
@@ -77,7 +80,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		store: cfg.Store, agents: cfg.Agents, enricher: cfg.Enricher, executor: cfg.Executor,
-		notifier: cfg.Notifier, directory: cfg.Directory, now: cfg.Now, log: cfg.Logger, maxEv: cfg.MaxCaseEvents, backoff: cfg.Backoff,
+		notifier: cfg.Notifier, directory: cfg.Directory, documents: cfg.Documents, now: cfg.Now, log: cfg.Logger, maxEv: cfg.MaxCaseEvents, backoff: cfg.Backoff,
 		wake: map[Queue]chan struct{}{},
 	}
 	if e.now == nil {

@@ -152,7 +152,7 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 	}
 	res.Case = c.ID
 
-	ce := CaseEvent{ID: ev.ID, Source: ev.Source, Type: ev.Type, Family: p.family, Time: ev.Time, Received: now, Subject: ev.Subject, Data: ev.Data}
+	ce := CaseEvent{ID: ev.ID, Source: ev.Source, Type: ev.Type, Family: p.family, Time: ev.Time, Received: now, Subject: ev.Subject, Data: withoutContent(ev.Data)}
 	c.Events = append(c.Events, ce)
 	c.addFamily(p.family)
 	c.addKeys(p.keys)
@@ -347,4 +347,30 @@ func (t *cachedTx) flush() error {
 		}
 	}
 	return nil
+}
+
+// withoutContent keeps an attached document's bytes out of the case, which
+// is rewritten on every change: the stored event has them.
+func withoutContent(data map[string]any) map[string]any {
+	doc, ok := data["document"].(map[string]any)
+	if !ok {
+		return data
+	}
+	content, has := doc["content_base64"].(string)
+	if !has {
+		return data
+	}
+	slim := make(map[string]any, len(doc))
+	for k, v := range doc {
+		if k != "content_base64" {
+			slim[k] = v
+		}
+	}
+	slim["content_bytes"] = len(content) * 3 / 4
+	out := make(map[string]any, len(data))
+	for k, v := range data {
+		out[k] = v
+	}
+	out["document"] = slim
+	return out
 }

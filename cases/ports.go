@@ -97,6 +97,13 @@ type Enricher interface {
 	Enrich(ctx context.Context, c *Case) (facts map[string]string, missing []string)
 }
 
+// DocumentReader reads the document attached to an event (a supplier PDF in
+// data.document) and says in one note what it is and what its checks found.
+// ok is false when the event carries no document it can read.
+type DocumentReader interface {
+	ReadDocument(ctx context.Context, c *Case, ev CaseEvent) (note string, ok bool)
+}
+
 // Executor runs an approved or automatic action in the system of record.
 // The key is the same on every try of one action, so a system that honours
 // idempotency keys never does it twice.

@@ -34,6 +34,7 @@ func (e *Engine) handleWork(ctx context.Context, job *Job) error {
 		if e.enricher != nil {
 			work.Context, work.Missing = e.enricher.Enrich(ctx, work)
 		}
+		docs := e.readDocuments(ctx, work)
 		recs, err := e.agents.Recommend(ctx, work)
 		if err != nil {
 			return fmt.Errorf("recommend %s: %w", job.Case, err)
@@ -67,6 +68,9 @@ func (e *Engine) handleWork(ctx context.Context, job *Job) error {
 			}
 			cur.Context, cur.Missing = work.Context, work.Missing
 			cur.Summary, cur.SummaryBy = summary, by
+			if err := e.recordDocuments(tx, cur, docs); err != nil {
+				return err
+			}
 			if err := e.applyRecommendations(tx, cur, recs); err != nil {
 				return err
 			}
@@ -272,4 +276,53 @@ func requesters(c *Case, f Family) []string {
 		}
 	}
 	return out
+}
+
+// documentNote is what reading one event's document found.
+type documentNote struct {
+	event string
+	note  string
+}
+
+// readDocuments reads the documents attached to events not read before,
+// outside any transaction (a child process parses each one).
+func (e *Engine) readDocuments(ctx context.Context, c *Case) []documentNote {
+	if e.documents == nil {
+		return nil
+	}
+	var out []documentNote
+	for _, ev := range c.Events {
+		if _, has := ev.Data["document"]; !has || slices.Contains(c.DocumentsRead, ev.Source+"/"+ev.ID) {
+			continue
+		}
+		note, ok := e.documents.ReadDocument(ctx, c, ev)
+		if !ok {
+			continue
+		}
+		out = append(out, documentNote{event: ev.Source + "/" + ev.ID, note: note})
+	}
+	return out
+}
+
+// recordDocuments keeps each note on the case, in its thread and in the
+// audit log, once per event.
+func (e *Engine) recordDocuments(tx Tx, c *Case, docs []documentNote) error {
+	now := e.now()
+	for _, d := range docs {
+		if slices.Contains(c.DocumentsRead, d.event) {
+			continue
+		}
+		c.DocumentsRead = append(c.DocumentsRead, d.event)
+		c.Comments = append(c.Comments, Comment{Time: now, Actor: ActorExops, Text: d.note})
+		if err := e.audit(tx, AuditEntry{Time: now, Case: c.ID, Kind: AuditDocument, Actor: ActorExops,
+			PolicyVersion: e.Policy().Version(), Detail: d.note}); err != nil {
+			return err
+		}
+		if c.Slack.TS != "" {
+			if err := e.enqueue(tx, QueueOutbox, Job{Kind: "reply", Case: c.ID, Text: d.note}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -142,7 +142,7 @@ func NewMain(cfg Config) (*Main, error) {
 	dk.groups = b.Directory()
 	eng, err := cases.New(cases.Config{
 		Store: store, Policy: pol.WithClock(cfg.Now), Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(b),
-		Directory: dk.groups, Now: cfg.Now, Logger: cfg.Logger,
+		Directory: dk.groups, Documents: newEventDocuments(dk, cfg.Getenv), Now: cfg.Now, Logger: cfg.Logger,
 	})
 	if err != nil {
 		store.Close()

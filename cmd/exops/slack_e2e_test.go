@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -150,5 +151,73 @@ func TestDocumentsSharedInSlack(t *testing.T) {
 	r.m.store.View(r.ctx, func(tx cases.ReadTx) error { after, _ = tx.Case(cs.ID); return nil })
 	if len(after.Comments) != 1 || after.Comments[0].Actor != cases.ActorExops {
 		t.Errorf("case comments %+v", after.Comments)
+	}
+}
+
+// TestDocumentAttachedToEvent: an event carrying a supplier PDF in
+// data.document has it read on its case (and three-way matched); a URL
+// outside EXOPS_DOCUMENT_HOSTS is refused with the reason, not fetched.
+func TestDocumentAttachedToEvent(t *testing.T) {
+	r := newSlackRig(t)
+	pdf, err := os.ReadFile("../../agents/documents/testdata/corpus/invoice-01-en.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(id string, doc map[string]any, invoice, po string) cases.Event {
+		raw, _ := json.Marshal(map[string]any{"specversion": "1.0", "id": id, "source": "/ap/inbox", "type": "invoice.price_variance",
+			"time": time.Now().UTC().Format(time.RFC3339), "data": map[string]any{"invoice": invoice, "po": po,
+				"supplier": "Adventure Works Tools Ltd", "sku": "SKU-12", "quantity": 1540, "invoice_unit_price": 538.43, "po_unit_price": 530,
+				"document": doc}})
+		ev, err := cases.ParseEvent(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	res, err := r.m.engine.Ingest(r.ctx, []cases.Event{
+		mk("e1", map[string]any{"name": "INV-2026-56725.pdf", "content_base64": base64.StdEncoding.EncodeToString(pdf)}, "INV-2026-56725", "PO-3087"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.settle()
+	res2, err := r.m.engine.Ingest(r.ctx, []cases.Event{
+		mk("e2", map[string]any{"name": "other.pdf", "url": "http://127.0.0.1:1/other.pdf"}, "INV-OTHER", "PO-9999"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.settle()
+	load := func(id string) *cases.Case {
+		var c *cases.Case
+		r.m.store.View(r.ctx, func(tx cases.ReadTx) error { c, _ = tx.Case(id); return nil })
+		return c
+	}
+	c := load(res[0].Case)
+	if len(c.Comments) == 0 || !strings.Contains(c.Comments[0].Text, "Three-way match with PO-3087") {
+		t.Fatalf("case %s notes %+v", c.ID, c.Comments)
+	}
+	for _, ev := range c.Events {
+		if d, ok := ev.Data["document"].(map[string]any); ok {
+			if _, has := d["content_base64"]; has {
+				t.Error("the PDF's bytes are kept on the case")
+			}
+		}
+	}
+	if !c.HasFamily(cases.FamilyReceiptQuantityVaries) {
+		t.Errorf("the receipt variance the match found did not join %s: %v", c.ID, c.Families)
+	}
+	other := load(res2[0].Case)
+	if len(other.Comments) != 1 || !strings.Contains(other.Comments[0].Text, "EXOPS_DOCUMENT_HOSTS") {
+		t.Errorf("URL document: %+v", other.Comments)
+	}
+	// Reprocessing the case does not read the document again.
+	before := len(load(c.ID).Comments)
+	if _, err := r.m.engine.Comment(r.ctx, c.ID, "U0APLEAD", "checked"); err != nil {
+		t.Fatal(err)
+	}
+	r.settle()
+	if n := len(load(c.ID).Comments); n != before+1 {
+		t.Errorf("%d notes after a comment, want %d", n, before+1)
 	}
 }
