@@ -122,7 +122,7 @@ func (b *Bot) answerErr(ctx context.Context, channel, user string, err error) {
 			msg = ce.Msg
 		}
 	}
-	if k := cases.KindOf(err); k == cases.KindInternal {
+	if cases.KindOf(err) == cases.KindInternal {
 		b.log.Error("request failed", "user", user, "err", err)
 	}
 	b.ephemeral(ctx, channel, user, msg)

@@ -167,19 +167,7 @@ func (b *Bot) replayedKey(sig string, ttl time.Duration) bool {
 // dispatch handles an acknowledged interaction in the background. HTTP and
 // Socket Mode both end here.
 func (b *Bot) dispatch(ic slack.InteractionCallback) {
-	b.inflight.Add(1)
-	go func() {
-		defer b.inflight.Done()
-		defer func() {
-			// A bug in one click must not take the bot down.
-			if p := recover(); p != nil {
-				b.log.Error("interaction handler panicked", "panic", fmt.Sprint(p))
-			}
-		}()
-		ctx, cancel := context.WithTimeout(b.ctx, handleTimeout)
-		defer cancel()
-		b.handleInteraction(ctx, ic)
-	}()
+	b.background(func(ctx context.Context) { b.handleInteraction(ctx, ic) })
 }
 
 func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallback) {
@@ -234,20 +222,8 @@ func (b *Bot) record(ctx context.Context, channel, user string, req cases.Decide
 	log := b.log.With("case", req.Case, "recommendation", req.Recommendation, "user", user, "choice", string(req.Choice))
 	res, err := b.decider.Decide(ctx, req)
 	if err != nil {
-		msg := genericFailure
-		var ce *cases.Error
-		if errors.As(err, &ce) && ce.Msg != "" {
-			switch ce.Kind {
-			case cases.KindDenied, cases.KindConflict, cases.KindNotFound, cases.KindInvalid, cases.KindTransient:
-				msg = ce.Msg
-			}
-		}
-		if kind := cases.KindOf(err); kind == cases.KindDenied || kind == cases.KindConflict || kind == cases.KindInvalid {
-			log.Info("click refused", "kind", kind.String(), "err", err)
-		} else {
-			log.Error("click failed", "kind", kind.String(), "err", err)
-		}
-		b.ephemeral(ctx, channel, user, msg)
+		log.Info("click not recorded", "kind", cases.KindOf(err).String(), "err", err)
+		b.answerErr(ctx, channel, user, err)
 		return
 	}
 	log.Info("click recorded")

@@ -528,13 +528,19 @@ func (l *LocalSlack) SubmitView(ctx context.Context, interactionsURL, signingSec
 	return l.post(ctx, interactionsURL, signingSecret, []byte(url.Values{"payload": {string(raw)}}.Encode()), "view_submission")
 }
 
-// post signs body as Slack does and POSTs it to the interactions endpoint.
-func (l *LocalSlack) post(ctx context.Context, interactionsURL, signingSecret string, body []byte, what string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, interactionsURL, bytes.NewReader(body))
+// post signs a form body as Slack does and POSTs it to target.
+func (l *LocalSlack) post(ctx context.Context, target, signingSecret string, body []byte, what string) error {
+	return l.send(ctx, target, signingSecret, "application/x-www-form-urlencoded", body, what)
+}
+
+// send signs body as Slack does (v0 over the timestamp and the raw body)
+// and POSTs it; an answer other than 200 is an error.
+func (l *LocalSlack) send(ctx context.Context, target, signingSecret, contentType string, body []byte, what string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", contentType)
 	stamp := strconv.FormatInt(time.Now().Unix(), 10)
 	req.Header.Set("X-Slack-Request-Timestamp", stamp)
 	req.Header.Set("X-Slack-Signature", Sign(signingSecret, stamp, body))
@@ -692,28 +698,7 @@ func (l *LocalSlack) Event(ctx context.Context, eventsURL, signingSecret, eventI
 	if err != nil {
 		return fmt.Errorf("event: %w", err)
 	}
-	return l.postJSON(ctx, eventsURL, signingSecret, raw, "event "+eventID)
-}
-
-func (l *LocalSlack) postJSON(ctx context.Context, target, signingSecret string, body []byte, what string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	stamp := strconv.FormatInt(time.Now().Unix(), 10)
-	req.Header.Set("X-Slack-Request-Timestamp", stamp)
-	req.Header.Set("X-Slack-Signature", Sign(signingSecret, stamp, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s: %s", what, resp.Status, strings.TrimSpace(string(msg)))
-	}
-	return nil
+	return l.send(ctx, eventsURL, signingSecret, "application/json", raw, "event "+eventID)
 }
 
 // conversationsHistory answers with the channel's top-level messages, newest
