@@ -36,6 +36,7 @@ func TestPromptsGolden(t *testing.T) {
 		{"prompt_summary.golden", mustPrompt(t, agents.SummaryPrompt) + "\n---\n" + agents.CaseFactsPrompt(c) + "\n"},
 		{"prompt_recommend.golden", agents.RecommendSystemPrompt(c) + "\n"},
 		{"prompt_answer.golden", mustPrompt(t, agents.AnswerPrompt)},
+		{"prompt_extract.golden", mustPrompt(t, agents.ExtractPrompt)},
 	} {
 		t.Run(tt.name, func(t *testing.T) { golden(t, tt.name, tt.text) })
 	}

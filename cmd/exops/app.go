@@ -128,6 +128,11 @@ func NewMain(cfg Config) (*Main, error) {
 	// gets the desk now, and the desk gets the engine once it exists.
 	dk := &desk{store: store, policy: m.current.Load, now: cfg.Now, asker: answerer{agent.Answerer(store, store)},
 		extractor: &documents.Extractor{}, orders: m.sim}
+	if agent.Model() != "" {
+		// With a model configured, it fills the document fields the rules
+		// could not; its answer is checked like the rules' (documents.md).
+		dk.extractor.Model = agent
+	}
 	if remote != nil {
 		dk.orders = remote
 	}
