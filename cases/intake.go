@@ -156,6 +156,7 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 	c.Events = append(c.Events, ce)
 	c.addFamily(p.family)
 	c.addKeys(p.keys)
+	dueBefore, touchBefore, teamBefore := c.SLADue, c.FirstTouchDue, c.Team
 	e.refresh(c, pol, now)
 	if err := tx.PutCase(c); err != nil {
 		return IngestResult{}, fmt.Errorf("save case %s: %w", c.ID, err)
@@ -169,8 +170,12 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 			return IngestResult{}, fmt.Errorf("index key %s: %w", k, err)
 		}
 	}
-	if err := e.schedule(tx, pol, c); err != nil {
-		return IngestResult{}, err
+	// The escalation schedule follows from the due times and the team: set
+	// it when the case is new or one of them moved, not on every event.
+	if res.Outcome != "joined" || !c.SLADue.Equal(dueBefore) || !c.FirstTouchDue.Equal(touchBefore) || c.Team != teamBefore {
+		if err := e.schedule(tx, pol, c); err != nil {
+			return IngestResult{}, err
+		}
 	}
 	if err := tx.PutEvent(&StoredEvent{Event: ev, Digest: p.digest, Received: now, Result: res}); err != nil {
 		return IngestResult{}, fmt.Errorf("save event %s: %w", ev.ID, err)
