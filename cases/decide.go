@@ -102,25 +102,8 @@ func (e *Engine) Decide(ctx context.Context, req DecideRequest) (DecideResult, e
 			}
 		}
 		c.Decisions = append(c.Decisions, d)
-		if err := e.audit(tx, entry); err != nil {
-			return err
-		}
-		if c.FirstTouchedAt == nil {
-			c.FirstTouchedAt = &now
-		}
-		c.UpdatedAt = now
-		c.Version++
-		if err := tx.PutCase(c); err != nil {
-			return fmt.Errorf("save case %s: %w", c.ID, err)
-		}
-		if err := e.schedule(tx, pol, c); err != nil {
-			return err
-		}
 		res.Case = c
-		if err := e.enqueue(tx, QueueOutbox, Job{Kind: "reply", Case: c.ID, Text: reply}); err != nil {
-			return err
-		}
-		return e.enqueue(tx, QueueOutbox, Job{Kind: "card", Case: c.ID, Dedupe: "card:" + c.ID})
+		return e.commitTouch(tx, pol, c, now, entry, reply)
 	})
 	if err != nil {
 		return DecideResult{}, err

@@ -57,26 +57,8 @@ func (e *Engine) operate(ctx context.Context, id, actor string, change func(c *C
 			return err
 		}
 		entry.Time, entry.Case, entry.Actor, entry.PolicyVersion = now, c.ID, actor, pol.Version()
-		if err := e.audit(tx, entry); err != nil {
+		if err := e.commitTouch(tx, pol, c, now, entry, note, extra...); err != nil {
 			return err
-		}
-		if c.FirstTouchedAt == nil {
-			c.FirstTouchedAt = &now
-		}
-		c.UpdatedAt = now
-		c.Version++
-		if err := tx.PutCase(c); err != nil {
-			return fmt.Errorf("save case %s: %w", c.ID, err)
-		}
-		if err := e.schedule(tx, pol, c); err != nil {
-			return err
-		}
-		jobs := append([]Job{{Kind: "reply", Case: c.ID, Text: note}}, extra...)
-		jobs = append(jobs, Job{Kind: "card", Case: c.ID, Dedupe: "card:" + c.ID})
-		for _, j := range jobs {
-			if err := e.enqueue(tx, QueueOutbox, j); err != nil {
-				return err
-			}
 		}
 		out = c
 		return nil
@@ -86,6 +68,34 @@ func (e *Engine) operate(ctx context.Context, id, actor string, change func(c *C
 	}
 	e.kick(QueueOutbox)
 	return out, nil
+}
+
+// commitTouch records a person's change to a case: its audit record, the
+// first touch, the case itself, its escalation timer, then a note in the
+// thread, any extra messages and the card update, all in tx.
+func (e *Engine) commitTouch(tx Tx, pol Policy, c *Case, now time.Time, entry AuditEntry, note string, extra ...Job) error {
+	if err := e.audit(tx, entry); err != nil {
+		return err
+	}
+	if c.FirstTouchedAt == nil {
+		c.FirstTouchedAt = &now
+	}
+	c.UpdatedAt = now
+	c.Version++
+	if err := tx.PutCase(c); err != nil {
+		return fmt.Errorf("save case %s: %w", c.ID, err)
+	}
+	if err := e.schedule(tx, pol, c); err != nil {
+		return err
+	}
+	jobs := append([]Job{{Kind: "reply", Case: c.ID, Text: note}}, extra...)
+	jobs = append(jobs, Job{Kind: "card", Case: c.ID, Dedupe: "card:" + c.ID})
+	for _, j := range jobs {
+		if err := e.enqueue(tx, QueueOutbox, j); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Assign makes assignee the person working the case.
