@@ -168,6 +168,7 @@ func TestCaseButtons(t *testing.T) {
 		map[string]map[string]any{snoozeBlock: {snoozeAction: until}}); err != nil {
 		t.Fatal(err)
 	}
+	r.b.Wait() // each form is handled after its acknowledgement: keep them in order
 	if err := r.ls.SubmitView(r.ctx, r.srv.URL+"/slack/interactions", testSecret, "U0DANA", views[1],
 		map[string]map[string]any{commentBlock: {commentAction: "Stock arrives Tuesday"}}); err != nil {
 		t.Fatal(err)
