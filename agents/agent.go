@@ -77,15 +77,14 @@ var _ cases.Agents = (*Agent)(nil)
 const maxTrackedCases = 50000
 
 // New builds the agent for cfg. With ProviderNone it is the rules agent.
-func New(cfg Config, logger *slog.Logger, now func() time.Time) (*Agent, error) {
+func New(cfg Config, logger *slog.Logger, now cases.Clock) (*Agent, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if now == nil {
-		now = time.Now
+		return nil, errors.New("agents: no business clock")
 	}
-	rules := NewRules()
-	rules.Now = now
+	rules := NewRules(now)
 	a := &Agent{rules: rules, log: logger, now: now, budget: cfg.CaseBudget, spent: map[string]int{}}
 	if cfg.Provider == "" || cfg.Provider == ProviderNone {
 		return a, nil

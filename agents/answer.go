@@ -43,9 +43,9 @@ type Answerer struct {
 
 // NewAnswerer answers with the rules-based intent parser alone. audit may
 // be nil.
-func NewAnswerer(finder cases.CaseFinder, audit AuditReader, now func() time.Time) *Answerer {
+func NewAnswerer(finder cases.CaseFinder, audit AuditReader, now cases.Clock) *Answerer {
 	if now == nil {
-		now = time.Now
+		panic("agents: NewAnswerer needs the business clock")
 	}
 	return &Answerer{finder: finder, audit: audit, now: now, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }

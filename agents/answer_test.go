@@ -181,7 +181,7 @@ func TestAskRules(t *testing.T) {
 }
 
 func TestAskEmpty(t *testing.T) {
-	ans := agents.NewAnswerer(&memStore{}, nil, nil)
+	ans := agents.NewAnswerer(&memStore{}, nil, func() time.Time { return now })
 	if _, err := ans.Ask(context.Background(), "  "); cases.KindOf(err) != cases.KindInvalid {
 		t.Errorf("empty question: %v, want invalid", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/exops/exops/agents"
 	"github.com/exops/exops/agents/documents"
@@ -53,7 +54,7 @@ func TestExtractJSON(t *testing.T) {
 		})
 	}
 	// Without a model there is nothing to ask.
-	none, err := agents.New(agents.Config{}, nil, nil)
+	none, err := agents.New(agents.Config{}, nil, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,7 @@ import (
 var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 func newRules() *agents.Rules {
-	r := agents.NewRules()
-	r.Now = func() time.Time { return now }
-	return r
+	return agents.NewRules(func() time.Time { return now })
 }
 
 // caseEvent runs data through cases.ParseEvent, as the webhook does, so the

@@ -209,7 +209,7 @@ func TestModelRecommend(t *testing.T) {
 		t.Errorf("unknown action: %+v, want a model suggestion at confidence 0", hold)
 	}
 	for _, r := range recs {
-		if j := pol.Judge(c, r); r.Action != "accept_price_variance" && j.Verdict == cases.VerdictAuto {
+		if j := pol.Judge(c, r, now); r.Action != "accept_price_variance" && j.Verdict == cases.VerdictAuto {
 			t.Errorf("%s (proposed by %s) would run automatically: %s", r.Action, r.By, j.Reason)
 		}
 	}
@@ -266,7 +266,7 @@ func TestInjectionChangesNothing(t *testing.T) {
 	}
 	cEvil := evil(t)
 	for _, r := range got {
-		j := pol.Judge(cEvil, r)
+		j := pol.Judge(cEvil, r, now)
 		var want *cases.Recommendation
 		for i := range base {
 			if base[i].Action == r.Action {
@@ -282,7 +282,7 @@ func TestInjectionChangesNothing(t *testing.T) {
 		if r.Confidence != want.Confidence {
 			t.Errorf("%s: confidence %v, want %v without the injection", r.Action, r.Confidence, want.Confidence)
 		}
-		if wj := pol.Judge(clean(t), *want); j.Verdict != wj.Verdict {
+		if wj := pol.Judge(clean(t), *want, now); j.Verdict != wj.Verdict {
 			t.Errorf("%s: verdict %s, want %s without the injection", r.Action, j.Verdict, wj.Verdict)
 		}
 	}

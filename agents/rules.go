@@ -26,11 +26,15 @@ type Rules struct {
 	// QuantityTolerancePct: a receipt within this percent of the PO quantity
 	// may be accepted. Default 2.
 	QuantityTolerancePct float64
-	Now                  func() time.Time
+	// Now is the business clock, for lateness and ages in summaries.
+	Now cases.Clock
 }
 
-// NewRules returns the rules agent with default tolerances.
-func NewRules() *Rules { return &Rules{PriceTolerancePct: 1, QuantityTolerancePct: 2, Now: time.Now} }
+// NewRules returns the rules agent with default tolerances, reading business
+// time from now.
+func NewRules(now cases.Clock) *Rules {
+	return &Rules{PriceTolerancePct: 1, QuantityTolerancePct: 2, Now: now}
+}
 
 // Name is how the card credits the rules agent.
 const Name = "rules"
@@ -120,12 +124,7 @@ func pctText(v float64, prec int) string {
 	return fmt.Sprintf("%+.*f%%", prec, v)
 }
 
-func (a *Rules) now() time.Time {
-	if a.Now == nil {
-		return time.Now()
-	}
-	return a.Now()
-}
+func (a *Rules) now() time.Time { return a.Now() }
 
 func subjectOf(c *cases.Case) string {
 	var parts []string

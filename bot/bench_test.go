@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
 )
 
@@ -19,10 +20,10 @@ import (
 // the 200 answer (the work after the answer is not in the figure, as Slack's
 // 3-second limit is on the answer). b.N is the number of rounds of 200.
 func BenchmarkClickAck(b *testing.B) {
-	ls := NewLocalSlack()
+	ls := localslack.New(testClock)
 	defer ls.Close()
 	d := &fakeDecider{res: cases.DecideResult{Message: "ok"}}
-	bt, err := New(Config{BotToken: "xoxb-bench", SigningSecret: testSecret, APIURL: ls.APIURL()}, d)
+	bt, err := New(Config{BotToken: "xoxb-bench", SigningSecret: testSecret, APIURL: ls.APIURL(), Clock: testClock}, d)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -43,12 +44,12 @@ func BenchmarkClickAck(b *testing.B) {
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		for i := 0; i < concurrent; i++ {
-			body, err := ClickBody(fmt.Sprintf("U%07d", i), card, btn, time.Now().Add(time.Duration(round*concurrent+i)*time.Microsecond))
+			body, err := localslack.ClickBody(fmt.Sprintf("U%07d", i), card, btn, time.Now().Add(time.Duration(round*concurrent+i)*time.Microsecond))
 			if err != nil {
 				b.Fatal(err)
 			}
 			stamp := fmt.Sprint(time.Now().Unix())
-			sig := Sign(testSecret, stamp, body)
+			sig := localslack.Sign(testSecret, stamp, body)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

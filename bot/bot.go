@@ -31,9 +31,14 @@ type Config struct {
 	// empty means Slack's real API.
 	APIURL string
 	Logger *slog.Logger
-	// Now is the clock for the signature's timestamp window; nil means
-	// time.Now. Tests inject it to check Slack's documented example.
-	Now func() time.Time
+	// Clock is the business clock (required): ages on the Home tab and in
+	// lists, snooze times, the dates people read.
+	Clock cases.Clock
+	// TransportNow is the real time for the signature's timestamp window,
+	// the replay memory and caches; nil means time.Now. It is not business
+	// time: a demo or test that moves the business clock still signs with
+	// real time. Tests inject it to check Slack's documented example.
+	TransportNow func() time.Time
 }
 
 // Decider records a person's click on a recommendation. The case engine
@@ -59,7 +64,8 @@ type Bot struct {
 	decider Decider
 	desk    Desk // nil when the decider is only a Decider
 	log     *slog.Logger
-	now     func() time.Time
+	now     cases.Clock      // business time
+	wallNow func() time.Time // transport time: signature windows, replay memory
 
 	// ctx bounds the work started by clicks; Close cancels it.
 	ctx      context.Context
@@ -86,8 +92,11 @@ func New(cfg Config, d Decider) (*Bot, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		return nil, errors.New("bot: no business clock")
+	}
+	if cfg.TransportNow == nil {
+		cfg.TransportNow = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	desk, _ := d.(Desk)
@@ -97,7 +106,8 @@ func New(cfg Config, d Decider) (*Bot, error) {
 		decider: d,
 		desk:    desk,
 		log:     cfg.Logger.With("component", "bot"),
-		now:     cfg.Now,
+		now:     cfg.Clock,
+		wallNow: cfg.TransportNow,
 		ctx:     ctx,
 		cancel:  cancel,
 		seen:    map[string]time.Time{},

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
 )
 
@@ -84,20 +85,20 @@ func (f *fakeDesk) Ask(_ context.Context, actor, q string) (string, error) {
 }
 
 type deskRig struct {
-	ls   *LocalSlack
+	ls   *localslack.Slack
 	b    *Bot
 	d    *fakeDesk
 	srv  *httptest.Server
 	ctx  context.Context
-	card Posted
+	card localslack.Posted
 }
 
 func newDeskRig(t *testing.T) *deskRig {
 	t.Helper()
-	ls := NewLocalSlack()
+	ls := localslack.New(testClock)
 	t.Cleanup(ls.Close)
 	d := &fakeDesk{open: []*cases.Case{compositeCase()}}
-	b, err := New(Config{BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: ls.APIURL(), Now: func() time.Time { return t0 }}, d)
+	b, err := New(Config{BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: ls.APIURL(), Clock: testClock}, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,10 +116,6 @@ func newDeskRig(t *testing.T) *deskRig {
 	r.card = ls.Transcript()[0]
 	return r
 }
-
-// But the signature window uses the bot's clock (t0) while LocalSlack signs
-// with the real time; the rig's bot clock is set to now for requests.
-func (r *deskRig) live() { r.b.now = time.Now }
 
 func (r *deskRig) lastEphemeral(user string) string {
 	tr := r.ls.Transcript()
@@ -146,7 +143,6 @@ func (r *deskRig) click(t *testing.T, user, actionID string) {
 
 func TestCaseButtons(t *testing.T) {
 	r := newDeskRig(t)
-	r.live()
 	r.click(t, "U0DANA", ActionAssign)
 	r.click(t, "U0DANA", ActionEscalate)
 	if got := r.d.got(); len(got) != 2 || got[0] != "assign EX-000001 U0DANA U0DANA" || got[1] != "escalate EX-000001 U0DANA" {
@@ -205,7 +201,7 @@ func TestSlashCommands(t *testing.T) {
 		{"U0DANA", "list --sideways", "", "I don't know `--sideways`"},
 		{"U0DANA", "assign EX-000001 <@U0LEE|lee>", "assign EX-000001 U0DANA U0LEE", "assigned to <@U0LEE>"},
 		{"U0DANA", "assign EX-000001 lee", "", "Say whom to assign to"},
-		{"U0DANA", "snooze EX-000001 2d", "snooze EX-000001 U0DANA " + time.Now().UTC().Add(48*time.Hour).Truncate(time.Hour).Format("2006-01-02T15"), "snoozed until"},
+		{"U0DANA", "snooze EX-000001 2d", "snooze EX-000001 U0DANA " + testClock().Add(48*time.Hour).Truncate(time.Hour).Format("2006-01-02T15"), "snoozed until"},
 		{"U0DANA", "snooze EX-000001 tomorrowish", "", "is not a time"},
 		{"U0DANA", "export audit --case EX-000001", "export refused U0DANA", "Only the compliance team"},
 		{"U0AUDITOR", "export audit --case EX-000001", "export U0AUDITOR EX-000001", "Sent 1 audit records to your direct messages"},
@@ -215,7 +211,6 @@ func TestSlashCommands(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			r := newDeskRig(t)
-			r.live()
 			if err := r.ls.Command(r.ctx, r.srv.URL+"/slack/commands", testSecret, tt.user, "C0CREDIT", tt.text); err != nil {
 				t.Fatal(err)
 			}
@@ -231,7 +226,6 @@ func TestSlashCommands(t *testing.T) {
 	}
 	// The export lands as a CSV file in the auditor's DM.
 	r := newDeskRig(t)
-	r.live()
 	if err := r.ls.Command(r.ctx, r.srv.URL+"/slack/commands", testSecret, "U0AUDITOR", "C0CREDIT", "export audit"); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +238,6 @@ func TestSlashCommands(t *testing.T) {
 
 func TestEvents(t *testing.T) {
 	r := newDeskRig(t)
-	r.live()
 	url := r.srv.URL + "/slack/events"
 
 	// url_verification answers the challenge, signed like any request.
@@ -252,7 +245,7 @@ func TestEvents(t *testing.T) {
 	stamp := fmt.Sprint(time.Now().Unix())
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	req.Header.Set("X-Slack-Request-Timestamp", stamp)
-	req.Header.Set("X-Slack-Signature", Sign(testSecret, stamp, body))
+	req.Header.Set("X-Slack-Signature", localslack.Sign(testSecret, stamp, body))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,10 @@ import (
 
 var t0 = time.Date(2024, 11, 27, 4, 0, 0, 0, time.UTC)
 
+// testClock is the business clock of the bot tests: two years after t0,
+// whatever today is, so ages on cards and the Home tab are fixed.
+func testClock() time.Time { return t0.AddDate(2, 0, 0) }
+
 // compositeCase is one order with a credit hold, a split allocation and a
 // late inbound shipment: three families, approvals pending.
 func compositeCase() *cases.Case {
@@ -146,3 +150,6 @@ func (f *fakeDecider) requests() []cases.DecideRequest {
 	defer f.mu.Unlock()
 	return append([]cases.DecideRequest(nil), f.reqs...)
 }
+
+// slackTS is the message ts localslack gives the first message posted at t.
+func slackTS(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }

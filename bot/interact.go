@@ -102,7 +102,7 @@ func (b *Bot) InteractionsHandler() http.Handler {
 // verify checks Slack's v0 signature and the timestamp window.
 //
 // slack.NewSecretsVerifier checks the window against time.Now, which cannot
-// be injected, so the window is checked here with b.now and the HMAC
+// be injected, so the window is checked here with b.wallNow and the HMAC
 // computed here too (the same v0 scheme: HMAC-SHA256 over
 // "v0:<timestamp>:<body>", compared in constant time).
 func (b *Bot) verify(h http.Header, body []byte) error {
@@ -115,7 +115,7 @@ func (b *Bot) verify(h http.Header, body []byte) error {
 	if err != nil {
 		return errors.New("malformed timestamp")
 	}
-	if d := b.now().Sub(time.Unix(secs, 0)); d > signatureWindow || d < -signatureWindow {
+	if d := b.wallNow().Sub(time.Unix(secs, 0)); d > signatureWindow || d < -signatureWindow {
 		return fmt.Errorf("timestamp %s is %s away from now", stamp, d.Round(time.Second))
 	}
 	hexSig, ok := strings.CutPrefix(sig, "v0=")
@@ -141,7 +141,7 @@ func (b *Bot) replayed(sig string) bool { return b.replayedKey(sig, signatureWin
 
 // replayedKey reports whether key was seen within ttl, and remembers it.
 func (b *Bot) replayedKey(sig string, ttl time.Duration) bool {
-	now := b.now()
+	now := b.wallNow()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	// Expired entries are swept once a minute, not on every request: a

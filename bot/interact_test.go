@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
 )
 
@@ -26,7 +27,7 @@ const (
 func TestSignatureSlackDocumentedExample(t *testing.T) {
 	at := time.Unix(1531420618, 0)
 	d := &fakeDecider{}
-	b, err := New(Config{BotToken: "xoxb-x", SigningSecret: slackDocSecret, Now: func() time.Time { return at.Add(30 * time.Second) }}, d)
+	b, err := New(Config{BotToken: "xoxb-x", SigningSecret: slackDocSecret, Clock: testClock, TransportNow: func() time.Time { return at.Add(30 * time.Second) }}, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,8 +38,8 @@ func TestSignatureSlackDocumentedExample(t *testing.T) {
 	if err := b.verify(h, []byte(slackDocBody)); err != nil {
 		t.Fatalf("Slack's documented example refused: %v", err)
 	}
-	if got := Sign(slackDocSecret, slackDocTimestamp, []byte(slackDocBody)); got != slackDocSignature {
-		t.Errorf("Sign = %s, want %s", got, slackDocSignature)
+	if got := localslack.Sign(slackDocSecret, slackDocTimestamp, []byte(slackDocBody)); got != slackDocSignature {
+		t.Errorf("localslack.Sign = %s, want %s", got, slackDocSignature)
 	}
 	// Through the handler the signature passes; the body is a slash command,
 	// not an interaction, so it is a 400 rather than a 401.
@@ -55,7 +56,7 @@ func TestInteractionsHandlerRefuses(t *testing.T) {
 	now := time.Unix(1_732_680_000, 0)
 	body := []byte(url.Values{"payload": {`{"type":"block_actions","user":{"id":"U0ALICE"},"channel":{"id":"C0CREDIT"},"actions":[{"action_id":"exops_approve","block_id":"rec:EX-000001:r1","value":"EX-000001|r1","type":"button"}]}`}}.Encode())
 	stamp := func(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
-	sign := func(ts string, b []byte) string { return Sign(testSecret, ts, b) }
+	sign := func(ts string, b []byte) string { return localslack.Sign(testSecret, ts, b) }
 
 	tests := []struct {
 		name    string
@@ -67,7 +68,7 @@ func TestInteractionsHandlerRefuses(t *testing.T) {
 	}{
 		{"valid", "POST", body, map[string]string{"X-Slack-Request-Timestamp": stamp(now), "X-Slack-Signature": sign(stamp(now), body)}, 200, true},
 		{"valid 4m59s old", "POST", body, map[string]string{"X-Slack-Request-Timestamp": stamp(now.Add(-299 * time.Second)), "X-Slack-Signature": sign(stamp(now.Add(-299*time.Second)), body)}, 200, true},
-		{"forged", "POST", body, map[string]string{"X-Slack-Request-Timestamp": stamp(now), "X-Slack-Signature": Sign("wrong-secret", stamp(now), body)}, 401, false},
+		{"forged", "POST", body, map[string]string{"X-Slack-Request-Timestamp": stamp(now), "X-Slack-Signature": localslack.Sign("wrong-secret", stamp(now), body)}, 401, false},
 		{"body changed", "POST", []byte(strings.Replace(string(body), "U0ALICE", "U0EVE00", 1)), map[string]string{"X-Slack-Request-Timestamp": stamp(now), "X-Slack-Signature": sign(stamp(now), body)}, 401, false},
 		{"stale 6m", "POST", body, map[string]string{"X-Slack-Request-Timestamp": stamp(now.Add(-6 * time.Minute)), "X-Slack-Signature": sign(stamp(now.Add(-6*time.Minute)), body)}, 401, false},
 		{"future 6m", "POST", body, map[string]string{"X-Slack-Request-Timestamp": stamp(now.Add(6 * time.Minute)), "X-Slack-Signature": sign(stamp(now.Add(6*time.Minute)), body)}, 401, false},
@@ -80,10 +81,10 @@ func TestInteractionsHandlerRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ls := NewLocalSlack()
+			ls := localslack.New(testClock)
 			defer ls.Close()
 			d := &fakeDecider{res: cases.DecideResult{Message: "ok"}}
-			b, err := New(Config{BotToken: "xoxb-x", SigningSecret: testSecret, APIURL: ls.APIURL(), Now: func() time.Time { return now }}, d)
+			b, err := New(Config{BotToken: "xoxb-x", SigningSecret: testSecret, APIURL: ls.APIURL(), Clock: testClock, TransportNow: func() time.Time { return now }}, d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,15 +111,15 @@ func TestInteractionsHandlerRefuses(t *testing.T) {
 }
 
 func TestInteractionsReplayIsIgnored(t *testing.T) {
-	ls := NewLocalSlack()
+	ls := localslack.New(testClock)
 	defer ls.Close()
 	d := &fakeDecider{res: cases.DecideResult{Message: "ok"}}
 	b := newTestBot(t, ls, d)
 	srv := httptest.NewServer(b.InteractionsHandler())
 	defer srv.Close()
-	p := Posted{Channel: "C0CREDIT", TS: "1732680000.000100"}
-	btn := Button{Text: "Approve", ActionID: ActionApprove, BlockID: "rec:EX-000001:r1", Value: "EX-000001|r1"}
-	body, err := ClickBody("U0ALICE", p, btn, time.Now())
+	p := localslack.Posted{Channel: "C0CREDIT", TS: "1732680000.000100"}
+	btn := localslack.Button{Text: "Approve", ActionID: ActionApprove, BlockID: "rec:EX-000001:r1", Value: "EX-000001|r1"}
+	body, err := localslack.ClickBody("U0ALICE", p, btn, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +127,7 @@ func TestInteractionsReplayIsIgnored(t *testing.T) {
 	for range 2 {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(string(body)))
 		req.Header.Set("X-Slack-Request-Timestamp", ts)
-		req.Header.Set("X-Slack-Signature", Sign(testSecret, ts, body))
+		req.Header.Set("X-Slack-Signature", localslack.Sign(testSecret, ts, body))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -142,7 +143,7 @@ func TestInteractionsReplayIsIgnored(t *testing.T) {
 	}
 }
 
-// TestClickFlow drives the whole HTTP path: a card posted to LocalSlack, a
+// TestClickFlow drives the whole HTTP path: a card posted to localslack.Slack, a
 // signed click on one of its buttons, the Decider called, the person
 // answered with an ephemeral message.
 func TestClickFlow(t *testing.T) {
@@ -186,7 +187,7 @@ func TestClickFlow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ls := NewLocalSlack()
+			ls := localslack.New(testClock)
 			defer ls.Close()
 			d := &fakeDecider{res: cases.DecideResult{Message: tt.result}, err: tt.decideErr}
 			b := newTestBot(t, ls, d)
@@ -237,14 +238,14 @@ func TestClickFlow(t *testing.T) {
 }
 
 func TestClickOnUnknownActionIsIgnored(t *testing.T) {
-	ls := NewLocalSlack()
+	ls := localslack.New(testClock)
 	defer ls.Close()
 	d := &fakeDecider{}
 	b := newTestBot(t, ls, d)
 	srv := httptest.NewServer(b.InteractionsHandler())
 	defer srv.Close()
-	p := Posted{Channel: "C0CREDIT", TS: "1732680000.000100"}
-	if err := ls.Click(context.Background(), srv.URL, testSecret, "U0ALICE", p, Button{Text: "Snooze", ActionID: "exops_snooze_v9", BlockID: "x", Value: "EX-000001|r1"}); err != nil {
+	p := localslack.Posted{Channel: "C0CREDIT", TS: "1732680000.000100"}
+	if err := ls.Click(context.Background(), srv.URL, testSecret, "U0ALICE", p, localslack.Button{Text: "Snooze", ActionID: "exops_snooze_v9", BlockID: "x", Value: "EX-000001|r1"}); err != nil {
 		t.Fatalf("click: %v", err)
 	}
 	b.Wait()
@@ -254,14 +255,14 @@ func TestClickOnUnknownActionIsIgnored(t *testing.T) {
 }
 
 func TestClickWithBadValueAnswersPlainly(t *testing.T) {
-	ls := NewLocalSlack()
+	ls := localslack.New(testClock)
 	defer ls.Close()
 	d := &fakeDecider{}
 	b := newTestBot(t, ls, d)
 	srv := httptest.NewServer(b.InteractionsHandler())
 	defer srv.Close()
-	p := Posted{Channel: "C0CREDIT", TS: "1732680000.000100"}
-	if err := ls.Click(context.Background(), srv.URL, testSecret, "U0ALICE", p, Button{Text: "Approve", ActionID: ActionApprove, BlockID: "x", Value: "garbage"}); err != nil {
+	p := localslack.Posted{Channel: "C0CREDIT", TS: "1732680000.000100"}
+	if err := ls.Click(context.Background(), srv.URL, testSecret, "U0ALICE", p, localslack.Button{Text: "Approve", ActionID: ActionApprove, BlockID: "x", Value: "garbage"}); err != nil {
 		t.Fatalf("click: %v", err)
 	}
 	b.Wait()
@@ -272,14 +273,14 @@ func TestClickWithBadValueAnswersPlainly(t *testing.T) {
 }
 
 func TestNoSigningSecretRefusesAll(t *testing.T) {
-	b, err := New(Config{BotToken: "xoxb-x"}, &fakeDecider{})
+	b, err := New(Config{BotToken: "xoxb-x", Clock: testClock}, &fakeDecider{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
 	req := httptest.NewRequest(http.MethodPost, "/slack/interactions", strings.NewReader("payload={}"))
 	req.Header.Set("X-Slack-Request-Timestamp", "1")
-	req.Header.Set("X-Slack-Signature", Sign("", "1", []byte("payload={}")))
+	req.Header.Set("X-Slack-Signature", localslack.Sign("", "1", []byte("payload={}")))
 	rec := httptest.NewRecorder()
 	b.InteractionsHandler().ServeHTTP(rec, req)
 	if rec.Code == http.StatusOK {

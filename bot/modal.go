@@ -94,7 +94,7 @@ type groupEntry struct {
 
 // Directory returns the bot's group directory (a cases.Directory).
 func (b *Bot) Directory() *Directory {
-	return &Directory{api: b.api, ttl: 5 * time.Minute, now: b.now, cache: map[string]groupEntry{}}
+	return &Directory{api: b.api, ttl: 5 * time.Minute, now: b.wallNow, cache: map[string]groupEntry{}}
 }
 
 // GroupMembers returns the user ids in a Slack user group.

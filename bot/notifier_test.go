@@ -8,15 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
 )
 
-func newTestBot(t *testing.T, ls *LocalSlack, d Decider) *Bot {
+func newTestBot(t *testing.T, ls *localslack.Slack, d Decider) *Bot {
 	t.Helper()
 	if d == nil {
 		d = &fakeDecider{}
 	}
-	b, err := New(Config{BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: ls.APIURL()}, d)
+	b, err := New(Config{BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: ls.APIURL(), Clock: testClock}, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +26,7 @@ func newTestBot(t *testing.T, ls *LocalSlack, d Decider) *Bot {
 }
 
 func TestNotifierAgainstLocalSlack(t *testing.T) {
-	ls := NewLocalSlack()
+	ls := localslack.New(testClock)
 	defer ls.Close()
 	b := newTestBot(t, ls, nil)
 	ctx := context.Background()
@@ -36,7 +37,7 @@ func TestNotifierAgainstLocalSlack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PostCard: %v", err)
 	}
-	if ref.Channel != "C0CREDIT" || ref.TS != "1732680000.000100" {
+	if ref.Channel != "C0CREDIT" || ref.TS != slackTS(testClock()) {
 		t.Fatalf("PostCard ref = %+v", ref)
 	}
 	c.Slack = ref
@@ -57,7 +58,7 @@ func TestNotifierAgainstLocalSlack(t *testing.T) {
 	if card.Method != "chat.postMessage" || card.ThreadTS != "" || !strings.HasPrefix(card.Text, "EX-000001 · HIGH") {
 		t.Errorf("card post = %+v", card)
 	}
-	if got := recButtons(card); len(got) != 4 || got[0] != (Button{Text: "Approve", ActionID: ActionApprove, BlockID: "rec:EX-000001:r1", Value: "EX-000001|r1", Label: "Approve: Release credit hold"}) {
+	if got := recButtons(card); len(got) != 4 || got[0] != (localslack.Button{Text: "Approve", ActionID: ActionApprove, BlockID: "rec:EX-000001:r1", Value: "EX-000001|r1", Label: "Approve: Release credit hold"}) {
 		t.Errorf("card buttons = %+v", got)
 	}
 	if reply.Method != "chat.postMessage" || reply.ThreadTS != ref.TS || reply.Channel != ref.Channel || reply.TS <= ref.TS {
@@ -71,7 +72,7 @@ func TestNotifierAgainstLocalSlack(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	FormatTranscript(&out, tr)
+	localslack.FormatTranscript(&out, tr)
 	for _, want := range []string{
 		"→ #C0CREDIT (new card)", "→ #C0CREDIT (thread reply)", "→ #C0CREDIT (card updated)",
 		"== EX-000001 · HIGH · credit hold, allocation conflict, supplier delay ==",
@@ -114,7 +115,7 @@ func TestNotifierErrorKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ls := NewLocalSlack()
+			ls := localslack.New(testClock)
 			defer ls.Close()
 			ls.Handle("chat.postMessage", tt.handler)
 			b := newTestBot(t, ls, nil)
@@ -137,7 +138,7 @@ func TestNotifierErrorKinds(t *testing.T) {
 }
 
 func TestNotifierRefusesCaseWithoutCard(t *testing.T) {
-	ls := NewLocalSlack()
+	ls := localslack.New(testClock)
 	defer ls.Close()
 	b := newTestBot(t, ls, nil)
 	c := compositeCase()
@@ -150,7 +151,7 @@ func TestNotifierRefusesCaseWithoutCard(t *testing.T) {
 	}
 	c.Slack = cases.SlackRef{Channel: "C0CREDIT", TS: "1.000001"}
 	if err := b.UpdateCard(context.Background(), c); cases.KindOf(err) != cases.KindInvalid {
-		t.Errorf("UpdateCard of a message LocalSlack never saw: %v", err)
+		t.Errorf("UpdateCard of a message localslack.Slack never saw: %v", err)
 	}
 	if len(ls.Transcript()) != 0 {
 		t.Errorf("nothing should be recorded: %+v", ls.Transcript())
@@ -161,14 +162,14 @@ func TestNewValidates(t *testing.T) {
 	if _, err := New(Config{}, &fakeDecider{}); err == nil {
 		t.Error("New without a bot token succeeded")
 	}
-	if _, err := New(Config{BotToken: "xoxb-x"}, nil); err == nil {
+	if _, err := New(Config{BotToken: "xoxb-x", Clock: testClock}, nil); err == nil {
 		t.Error("New without a decider succeeded")
 	}
 }
 
 // recButtons are a card's buttons on recommendations (not the case's own).
-func recButtons(p Posted) []Button {
-	var out []Button
+func recButtons(p localslack.Posted) []localslack.Button {
+	var out []localslack.Button
 	for _, b := range p.Buttons() {
 		if strings.HasPrefix(b.BlockID, "rec:") {
 			out = append(out, b)

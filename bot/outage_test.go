@@ -13,6 +13,7 @@ import (
 
 	"github.com/exops/exops/agents"
 	"github.com/exops/exops/bot"
+	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
 	"github.com/exops/exops/cases/bolt"
 	"github.com/exops/exops/connectors"
@@ -31,10 +32,10 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 // while; after it, every card and thread reply is there exactly once, each
 // thread in the order its events came.
 func TestOutageDeliversEverythingOnceInOrder(t *testing.T) {
-	ls := bot.NewLocalSlack()
-	defer ls.Close()
 	clk := &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
-	b, err := bot.New(bot.Config{BotToken: "xoxb-test", APIURL: ls.APIURL(), Now: clk.Now}, bot.DeciderFunc(
+	ls := localslack.New(clk.Now)
+	defer ls.Close()
+	b, err := bot.New(bot.Config{BotToken: "xoxb-test", APIURL: ls.APIURL(), Clock: clk.Now}, bot.DeciderFunc(
 		func(context.Context, cases.DecideRequest) (cases.DecideResult, error) {
 			return cases.DecideResult{}, nil
 		}))
@@ -50,18 +51,17 @@ func TestOutageDeliversEverythingOnceInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := connectors.NewSimulator()
-	rules := agents.NewRules()
-	rules.Now = clk.Now
-	eng, err := cases.New(cases.Config{Store: st, Policy: pol.WithClock(clk.Now), Agents: rules, Enricher: sim, Executor: sim, Notifier: b,
+	sim := connectors.NewSimulator(clk.Now)
+	rules := agents.NewRules(clk.Now)
+	eng, err := cases.New(cases.Config{Store: st, Policy: pol, Agents: rules, Enricher: sim, Executor: sim, Notifier: b,
 		Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	ls.Outage("chat.postMessage", bot.Failure{Status: 500}, bot.Failure{Status: 502}, bot.Failure{Status: 429, RetryAfter: 30},
-		bot.Failure{Status: 503}, bot.Failure{Status: 500})
-	ls.Outage("chat.update", bot.Failure{Status: 500}, bot.Failure{Status: 429, RetryAfter: 10})
+	ls.Outage("chat.postMessage", localslack.Failure{Status: 500}, localslack.Failure{Status: 502}, localslack.Failure{Status: 429, RetryAfter: 30},
+		localslack.Failure{Status: 503}, localslack.Failure{Status: 500})
+	ls.Outage("chat.update", localslack.Failure{Status: 500}, localslack.Failure{Status: 429, RetryAfter: 10})
 
 	event := func(id, typ string, at time.Time, data map[string]any) cases.Event {
 		raw, _ := json.Marshal(map[string]any{"specversion": "1.0", "id": id, "source": "/erp", "type": typ, "time": at.Format(time.RFC3339), "data": data})
@@ -109,7 +109,7 @@ func TestOutageDeliversEverythingOnceInOrder(t *testing.T) {
 				"original_eta": "2026-11-27", "new_eta": "2026-11-30", "orders": []any{order}}),
 		)
 	}
-	ls.Outage("chat.postMessage", bot.Failure{Status: 500}, bot.Failure{Status: 429, RetryAfter: 20}, bot.Failure{Status: 500})
+	ls.Outage("chat.postMessage", localslack.Failure{Status: 500}, localslack.Failure{Status: 429, RetryAfter: 20}, localslack.Failure{Status: 500})
 	if _, err := eng.Ingest(ctx, more); err != nil {
 		t.Fatal(err)
 	}

@@ -12,13 +12,14 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
 )
 
 // envelope wraps a block_actions payload the way Socket Mode delivers it.
-func envelope(t *testing.T, id, user string, p Posted, b Button) string {
+func envelope(t *testing.T, id, user string, p localslack.Posted, b localslack.Button) string {
 	t.Helper()
-	form, err := ClickBody(user, p, b, time.Now())
+	form, err := localslack.ClickBody(user, p, b, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,10 +43,10 @@ func envelope(t *testing.T, id, user string, p Posted, b Button) string {
 // against slacktest: apps.connections.open, the WebSocket, an interactive
 // envelope pushed with SendToWebsocket, the Ack read back from the socket.
 func TestSocketModeOverSlacktestWebsocket(t *testing.T) {
-	ls := NewLocalSlack()
+	ls := localslack.New(testClock)
 	defer ls.Close()
 	d := &fakeDecider{res: cases.DecideResult{Message: "Your approval is recorded: 2 of 2."}}
-	b, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: ls.APIURL()}, d)
+	b, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: ls.APIURL(), Clock: testClock}, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +67,8 @@ func TestSocketModeOverSlacktestWebsocket(t *testing.T) {
 		}
 	}()
 
-	card := Posted{Channel: "C0CREDIT", TS: "1732680000.000100"}
-	btn := Button{Text: "Approve", ActionID: ActionApprove, BlockID: "rec:EX-000001:r1", Value: "EX-000001|r1"}
+	card := localslack.Posted{Channel: "C0CREDIT", TS: "1732680000.000100"}
+	btn := localslack.Button{Text: "Approve", ActionID: ActionApprove, BlockID: "rec:EX-000001:r1", Value: "EX-000001|r1"}
 	// Queued until the client has connected: slacktest hands it to the
 	// first WebSocket reader.
 	ls.Server().SendToWebsocket(envelope(t, "env-42", "U0BOB", card, btn))
@@ -130,7 +131,7 @@ func (a loggingAcker) Ack(req socketmode.Request, _ ...any) error {
 // TestSocketEventAcksBeforeWork checks the event loop's contract directly:
 // every envelope is acknowledged, interactive ones before Decide runs.
 func TestSocketEventAcksBeforeWork(t *testing.T) {
-	ls := NewLocalSlack()
+	ls := localslack.New(testClock)
 	defer ls.Close()
 	log := &orderLog{}
 	d := DeciderFunc(func(_ context.Context, req cases.DecideRequest) (cases.DecideResult, error) {
@@ -166,7 +167,7 @@ func TestSocketEventAcksBeforeWork(t *testing.T) {
 }
 
 func TestRunSocketModeNeedsAppToken(t *testing.T) {
-	b, err := New(Config{BotToken: "xoxb-x"}, &fakeDecider{})
+	b, err := New(Config{BotToken: "xoxb-x", Clock: testClock}, &fakeDecider{})
 	if err != nil {
 		t.Fatal(err)
 	}

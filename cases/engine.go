@@ -22,8 +22,9 @@ type Config struct {
 	Directory Directory
 	// Documents reads documents attached to events; optional.
 	Documents DocumentReader
-	Now       func() time.Time // default time.Now
-	Logger    *slog.Logger
+	// Now is the business clock (required): Main's one Clock.
+	Now    Clock
+	Logger *slog.Logger
 	// MaxCaseEvents bounds a case: a case this full takes no more events or
 	// merges, so the next related event opens a new case. Default 200.
 	MaxCaseEvents int
@@ -44,7 +45,7 @@ type Engine struct {
 	notifier  Notifier
 	directory Directory
 	documents DocumentReader
-	now       func() time.Time
+	now       Clock
 	log       *slog.Logger
 	maxEv     int
 	backoff   func(int) time.Duration
@@ -77,14 +78,13 @@ func New(cfg Config) (*Engine, error) {
 		return nil, errors.New("engine: no executor")
 	case cfg.Notifier == nil:
 		return nil, errors.New("engine: no notifier")
+	case cfg.Now == nil:
+		return nil, errors.New("engine: no business clock (Config.Now)")
 	}
 	e := &Engine{
 		store: cfg.Store, agents: cfg.Agents, enricher: cfg.Enricher, executor: cfg.Executor,
 		notifier: cfg.Notifier, directory: cfg.Directory, documents: cfg.Documents, now: cfg.Now, log: cfg.Logger, maxEv: cfg.MaxCaseEvents, backoff: cfg.Backoff,
 		wake: map[Queue]chan struct{}{},
-	}
-	if e.now == nil {
-		e.now = time.Now
 	}
 	if e.log == nil {
 		e.log = slog.Default()

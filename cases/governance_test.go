@@ -58,7 +58,7 @@ func (h *harness) engineWith(doc string) *cases.Engine {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	eng, err := cases.New(cases.Config{Store: h.store, Policy: pol.WithClock(h.clock.Now), Agents: h.agents, Executor: h.exec,
+	eng, err := cases.New(cases.Config{Store: h.store, Policy: pol, Agents: h.agents, Executor: h.exec,
 		Notifier: h.notify, Directory: fakeDirectory{"SGROUP": {"UG1"}}, Now: h.clock.Now, Backoff: func(int) time.Duration { return 0 }, Logger: quiet})
 	if err != nil {
 		h.t.Fatal(err)
@@ -310,7 +310,7 @@ actions:
 		for _, run := range h.exec.runs {
 			c := h.caseOf(run.Case)
 			r := c.Recommendation(strings.TrimPrefix(run.Key, run.Case+"/"))
-			j := pol.Judge(c, *r)
+			j := pol.Judge(c, *r, h.clock.Now())
 			var approvers []string
 			auto := false
 			for _, d := range c.Decisions {

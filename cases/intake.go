@@ -285,14 +285,14 @@ func (e *Engine) refresh(c *Case, pol Policy, now time.Time) {
 			base = t.Severity
 		}
 	}
-	sev := pol.Severity(c, base)
+	sev := pol.Severity(c, base, now)
 	if sev < base {
 		sev = base // a policy raises severity, never lowers it below the types'
 	}
 	c.Severity = sev
 	c.Priority = priorityOf(sev, evs)
 	if c.Slack.TS == "" {
-		c.Team, c.Channel = pol.Route(c)
+		c.Team, c.Channel = pol.Route(c, now)
 	}
 	sla := pol.SLA(sev)
 	c.SLADue = c.OpenedAt.Add(sla.Resolve)

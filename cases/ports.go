@@ -33,17 +33,18 @@ type Policy interface {
 	Version() string
 	// CorrelationWindow is how long a correlation key keeps joining events.
 	CorrelationWindow() time.Duration
-	// Severity rates a case whose events' types give at least base.
-	Severity(c *Case, base Severity) Severity
+	// Severity rates a case whose events' types give at least base; now is
+	// the business clock's time, for rules on age and lateness.
+	Severity(c *Case, base Severity, now time.Time) Severity
 	// Route returns the team and channel that own a case.
-	Route(c *Case) (team, channel string)
+	Route(c *Case, now time.Time) (team, channel string)
 	// SLA is the time to first touch and to resolve a case of this severity.
 	SLA(s Severity) SLA
 	// Escalation lists the reminders and escalations of a case, in time
 	// order, with their due times worked out from the case.
 	Escalation(c *Case) []EscalationStep
-	// Judge returns the verdict for one recommendation on a case.
-	Judge(c *Case, r Recommendation) Judgement
+	// Judge returns the verdict for one recommendation on a case at now.
+	Judge(c *Case, r Recommendation, now time.Time) Judgement
 }
 
 // SLA is how fast a case must be touched by a person and resolved.

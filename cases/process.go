@@ -46,7 +46,7 @@ func (e *Engine) handleWork(ctx context.Context, job *Job) error {
 		pol := e.Policy()
 		for _, r := range recs {
 			r.State = RecPending
-			if pol.Judge(preview, r).Verdict == VerdictAuto {
+			if pol.Judge(preview, r, e.now()).Verdict == VerdictAuto {
 				r.State = RecApproved
 			}
 			preview.Recommendations = append(preview.Recommendations, r)
@@ -162,7 +162,7 @@ func (e *Engine) applyRecommendations(tx Tx, c *Case, fresh []Recommendation) er
 		id, approvals, state := cur.ID, cur.Approvals, cur.State
 		*cur = nr
 		cur.ID, cur.Approvals, cur.State = id, approvals, state
-		j := pol.Judge(c, *cur)
+		j := pol.Judge(c, *cur, now)
 		cur.Verdict, cur.VerdictReason = j.Verdict, j.Reason
 		cur.Approvers, cur.ApproverGroups, cur.ApprovalsNeeded = j.Approvers, j.ApproverGroups, j.ApprovalsNeeded
 		cur.ApprovalTTL = Duration(j.ApprovalTTL)

@@ -18,7 +18,7 @@ import (
 // simServer serves a fresh simulator over HTTP; wrap may put faults in front.
 func simServer(t testing.TB, wrap func(http.Handler) http.Handler) (*connectors.Simulator, *httptest.Server) {
 	t.Helper()
-	sim := connectors.NewSimulator()
+	sim := connectors.NewSimulator(simClock)
 	var h http.Handler = sim.Handler("sim-token")
 	if wrap != nil {
 		h = wrap(h)
@@ -64,7 +64,7 @@ func demoCase(t testing.TB) *cases.Case {
 func TestRemoteEnrichMatchesSimulator(t *testing.T) {
 	_, srv := simServer(t, nil)
 	c := demoCase(t)
-	want, wantMissing := connectors.NewSimulator().Enrich(context.Background(), c)
+	want, wantMissing := connectors.NewSimulator(simClock).Enrich(context.Background(), c)
 	got, missing := remoteFor(t, srv.URL, nil).Enrich(context.Background(), c)
 	if len(missing) != 0 || len(wantMissing) != 0 {
 		t.Errorf("missing: remote %q, simulator %q", missing, wantMissing)

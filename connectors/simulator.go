@@ -32,6 +32,14 @@ type Simulator struct {
 	Actions []cases.ActionRequest
 }
 
+// The simulator's dates, in days from the day it is made: order SO-1042 is
+// promised for SimulatorPromiseOffset, and shipment ASN-7781, which feeds it,
+// now arrives on SimulatorETAOffset. The demo's events use the same offsets.
+const (
+	SimulatorPromiseOffset = 3
+	SimulatorETAOffset     = 5
+)
+
 // Customer is what the ERP and CRM know of an account.
 type Customer struct {
 	Name              string
@@ -49,7 +57,12 @@ type POLine struct {
 }
 
 // NewSimulator returns a simulator seeded with the demo distributor's data.
-func NewSimulator() *Simulator {
+// Its dates (promise dates, ETAs) are days from the business clock's today
+// when it is made, the same offsets the demo's events use, so the evidence
+// it gives agrees with the events on any day.
+func NewSimulator(now cases.Clock) *Simulator {
+	today := now().UTC()
+	day := func(offset int) string { return today.AddDate(0, 0, offset).Format("2006-01-02") }
 	return &Simulator{
 		customers: map[string]Customer{
 			"C-ACME": {Name: "Acme Retail", Tier: "strategic", CreditLimit: 250000, Balance: 238900, AvgDaysBeyondTerm: 3, OnHold: true},
@@ -76,12 +89,12 @@ func NewSimulator() *Simulator {
 			"PO-3305": {"SKU-31": 400},
 			"PO-3087": {"SKU-12": 1540, "BX-4410": 380, "TP-0050": 243},
 		},
-		shipments: map[string]string{"ASN-7781": "2026-12-02"},
-		promises:  map[string]string{"SO-1042": "2026-11-30"},
+		shipments: map[string]string{"ASN-7781": day(SimulatorETAOffset)},
+		promises:  map[string]string{"SO-1042": day(SimulatorPromiseOffset)},
 		done:      map[string]string{},
 		doneBy:    map[string]string{},
 		orders: map[string]Order{
-			"SO-1042": {ID: "SO-1042", Customer: "C-ACME", Status: "held", PromiseDate: "2026-11-30",
+			"SO-1042": {ID: "SO-1042", Customer: "C-ACME", Status: "held", PromiseDate: day(SimulatorPromiseOffset),
 				Lines: []OrderLine{{SKU: "SKU-88", Quantity: 1200}}},
 			"SO-1051": {ID: "SO-1051", Customer: "C-BOLT", Status: "released", Lines: []OrderLine{{SKU: "SKU-12", Quantity: 300, Warehouse: "DAL"}}},
 			"SO-1077": {ID: "SO-1077", Customer: "C-BOLT", Status: "open", Lines: []OrderLine{{SKU: "SKU-31", Quantity: 40}}},

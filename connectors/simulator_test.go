@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/exops/exops/cases"
 	"github.com/exops/exops/connectors"
@@ -138,7 +139,7 @@ func TestSimulatorEnrich(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			facts, missing := connectors.NewSimulator().Enrich(context.Background(), tt.c(t))
+			facts, missing := connectors.NewSimulator(simClock).Enrich(context.Background(), tt.c(t))
 			if !reflect.DeepEqual(facts, tt.facts) {
 				t.Errorf("facts\n got %v\nwant %v", facts, tt.facts)
 			}
@@ -155,7 +156,7 @@ func TestSimulatorEnrichMissingPOLineAfterDelay(t *testing.T) {
 		caseEvent(t, "shipment.delayed", dataWith(dataDelay7781, "po", "PO-9999", "orders", []any{"SO-9"})),
 		caseEvent(t, "invoice.price_variance", dataWith(dataPrice3298, "po", "PO-9999", "sku", "SKU-88")),
 	)
-	_, missing := connectors.NewSimulator().Enrich(context.Background(), c)
+	_, missing := connectors.NewSimulator(simClock).Enrich(context.Background(), c)
 	want := "PO line unavailable: ERP has no SKU-88 on PO-9999"
 	for _, m := range missing {
 		if m == want {
@@ -197,7 +198,7 @@ func TestSimulatorExecute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.action, func(t *testing.T) {
-			sim := connectors.NewSimulator()
+			sim := connectors.NewSimulator(simClock)
 			req := cases.ActionRequest{Key: "EX-000001/r1", Case: "EX-000001", Action: tt.action, Params: tt.params}
 			first, err := sim.Execute(context.Background(), req)
 			if err != nil {
@@ -226,7 +227,7 @@ func stockAt(t *testing.T, sim *connectors.Simulator, sku, wh string) string {
 
 func TestSimulatorReallocate(t *testing.T) {
 	ctx := context.Background()
-	sim := connectors.NewSimulator()
+	sim := connectors.NewSimulator(simClock)
 	realloc := func(key, wh, qty string) cases.ActionRequest {
 		return cases.ActionRequest{Key: key, Case: "EX-000001", Action: "reallocate_order",
 			Params: map[string]string{"order": "SO-1042", "sku": "SKU-88", "warehouse": wh, "quantity": qty}}
@@ -286,7 +287,7 @@ func TestSimulatorExecuteRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim := connectors.NewSimulator()
+			sim := connectors.NewSimulator(simClock)
 			out, err := sim.Execute(context.Background(), tt.req)
 			if err == nil || cases.KindOf(err) != tt.kind {
 				if tt.bug != "" {
@@ -302,7 +303,7 @@ func TestSimulatorExecuteRefuses(t *testing.T) {
 }
 
 func TestSimulatorReleaseCreditHold(t *testing.T) {
-	sim := connectors.NewSimulator()
+	sim := connectors.NewSimulator(simClock)
 	if !sim.CustomerOnHold("C-ACME") {
 		t.Fatal("demo customer C-ACME starts off hold")
 	}
@@ -317,7 +318,7 @@ func TestSimulatorReleaseCreditHold(t *testing.T) {
 
 // Executed returns a copy: callers cannot rewrite the record.
 func TestSimulatorExecutedIsACopy(t *testing.T) {
-	sim := connectors.NewSimulator()
+	sim := connectors.NewSimulator(simClock)
 	if _, err := sim.Execute(context.Background(), cases.ActionRequest{Key: "k", Action: "contact_carrier", Params: map[string]string{"shipment": "S"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -333,3 +334,24 @@ var (
 	_ cases.Enricher = (*connectors.Simulator)(nil)
 	_ cases.Executor = (*connectors.Simulator)(nil)
 )
+
+// simClock is the business clock of the simulator tests: its fixtures are
+// promised on day +3 (2026-11-30) and arrive on day +5 (2026-12-02).
+func simClock() time.Time { return time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC) }
+
+// The simulator's dates follow the clock it is given, not today's date.
+func TestSimulatorDatesFollowTheClock(t *testing.T) {
+	for _, at := range []time.Time{simClock(), simClock().AddDate(5, 0, 0), simClock().AddDate(-1, 0, 0)} {
+		sim := connectors.NewSimulator(func() time.Time { return at })
+		c := &cases.Case{Events: []cases.CaseEvent{caseEvent(t, "shipment.delayed", map[string]any{"shipment": "ASN-7781",
+			"po": "PO-3310", "supplier": "Northwind Fasteners", "sku": "SKU-88", "quantity": 2000,
+			"original_eta": at.Format("2006-01-02"), "new_eta": at.AddDate(0, 0, 5).Format("2006-01-02"), "orders": []any{"SO-1042"}})}}
+		facts, _ := sim.Enrich(context.Background(), c)
+		if got, want := facts[cases.CtxPromiseDate("SO-1042")], at.AddDate(0, 0, 3).Format("2006-01-02"); got != want {
+			t.Errorf("clock at %s: promise date %q, want %q", at.Format("2006-01-02"), got, want)
+		}
+		if got, want := facts[cases.CtxShipmentETA("ASN-7781")], at.AddDate(0, 0, 5).Format("2006-01-02"); got != want {
+			t.Errorf("clock at %s: ETA %q, want %q", at.Format("2006-01-02"), got, want)
+		}
+	}
+}

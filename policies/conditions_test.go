@@ -123,7 +123,7 @@ actions:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			j := p.Judge(tt.c, tt.r)
+			j := p.Judge(tt.c, tt.r, testNow)
 			if j.Verdict != tt.want || (tt.n > 0 && j.ApprovalsNeeded != tt.n) {
 				t.Errorf("verdict %s with %d approvals, want %s with %d\n%s", j.Verdict, j.ApprovalsNeeded, tt.want, tt.n, strings.Join(j.Explain, "\n"))
 			}
@@ -135,18 +135,18 @@ actions:
 
 	eu := caseWith(t, "order.credit_hold", map[string]any{"order": "O", "customer": "C", "region": "EU"}, "")
 	us := caseWith(t, "order.credit_hold", map[string]any{"order": "O", "customer": "C", "region": "US"}, "")
-	if team, _ := p.Route(eu); team != "credit" {
+	if team, _ := p.Route(eu, testNow); team != "credit" {
 		t.Errorf("EU credit hold routed to %s, want credit", team)
 	}
-	if team, _ := p.Route(us); team != "ops" {
+	if team, _ := p.Route(us, testNow); team != "ops" {
 		t.Errorf("US credit hold routed to %s, want ops", team)
 	}
 
 	big := caseWith(t, "order.credit_hold", map[string]any{"order": "O", "customer": "C", "order_value": 60000, "customer_tier": "strategic"}, "")
-	if got := p.Severity(big, cases.SeverityMedium); got != cases.SeverityCritical {
+	if got := p.Severity(big, cases.SeverityMedium, testNow); got != cases.SeverityCritical {
 		t.Errorf("strategic 60,000 order: %s, want critical (high, raised one)", got)
 	}
-	if got := p.Severity(us, cases.SeverityMedium); got != cases.SeverityMedium {
+	if got := p.Severity(us, cases.SeverityMedium, testNow); got != cases.SeverityMedium {
 		t.Errorf("plain credit hold: %s, want medium", got)
 	}
 }
@@ -202,4 +202,30 @@ func parseEvent(t *testing.T, typ string, data map[string]any) cases.Event {
 		t.Fatalf("event: %v", err)
 	}
 	return ev
+}
+
+// testNow is the business time the policy tests judge at: a fixed day, so
+// no verdict depends on when the tests run.
+var testNow = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+
+// The policy has no clock of its own: age and lateness come from the time the
+// engine hands it, so the same case is judged the same on any day.
+func TestAgeFollowsTheGivenTime(t *testing.T) {
+	p := mustParse(t, header+`severity:
+  - {when: "age_hours >= 48.0", at_least: critical}
+`)
+	c := caseWith(t, "order.credit_hold", map[string]any{"order": "O", "customer": "C", "order_value": 10}, "ops")
+	for _, tt := range []struct {
+		after time.Duration
+		want  cases.Severity
+	}{
+		{time.Hour, cases.SeverityMedium},
+		{47 * time.Hour, cases.SeverityMedium},
+		{48 * time.Hour, cases.SeverityCritical},
+		{5 * 365 * 24 * time.Hour, cases.SeverityCritical},
+	} {
+		if got := p.Severity(c, cases.SeverityMedium, c.OpenedAt.Add(tt.after)); got != tt.want {
+			t.Errorf("%s after opening: %s, want %s", tt.after, got, tt.want)
+		}
+	}
 }

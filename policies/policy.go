@@ -162,7 +162,6 @@ type Policy struct {
 	window   time.Duration
 	sla      map[cases.Severity]cases.SLA
 	severity []SeverityRule
-	now      func() time.Time
 }
 
 // DefaultWindow is the correlation window of a file that sets none.
@@ -213,7 +212,7 @@ func ParseFile(name string, b []byte) (*Policy, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
-	p := &Policy{file: f, window: DefaultWindow, sla: map[cases.Severity]cases.SLA{}, now: time.Now}
+	p := &Policy{file: f, window: DefaultWindow, sla: map[cases.Severity]cases.SLA{}}
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	cond := func(key string, e *Expr) {
@@ -421,12 +420,6 @@ func ParseFile(name string, b []byte) (*Policy, error) {
 	return p, nil
 }
 
-// WithClock returns the policy with another clock for age and lateness.
-func (p *Policy) WithClock(now func() time.Time) *Policy {
-	cp := *p
-	cp.now = now
-	return &cp
-}
 
 func parseAfter(s string) (string, time.Duration, error) {
 	base, rest, hasPlus := strings.Cut(strings.ReplaceAll(s, " ", ""), "+")
@@ -487,8 +480,8 @@ func (p *Policy) SLA(s cases.Severity) cases.SLA {
 
 // Severity applies the severity rules in order to a case whose event types
 // give at least base.
-func (p *Policy) Severity(c *cases.Case, base cases.Severity) cases.Severity {
-	f := caseFacts(c, p.now())
+func (p *Policy) Severity(c *cases.Case, base cases.Severity, now time.Time) cases.Severity {
+	f := caseFacts(c, now)
 	sev := max(base, cases.SeverityLow)
 	for i := range p.severity {
 		r := &p.severity[i]
@@ -507,8 +500,8 @@ func (p *Policy) Severity(c *cases.Case, base cases.Severity) cases.Severity {
 
 // Route returns the team and channel owning a case: the first routing rule
 // that matches (by family and condition), else the default team.
-func (p *Policy) Route(c *cases.Case) (string, string) {
-	f := caseFacts(c, p.now())
+func (p *Policy) Route(c *cases.Case, now time.Time) (string, string) {
+	f := caseFacts(c, now)
 	f.team = ""
 	for i := range p.file.Routing {
 		if p.routeMatches(&p.file.Routing[i], c, &f) {
@@ -623,7 +616,7 @@ func familiesText(c *cases.Case) string {
 }
 
 // Judge gives the verdict for one recommendation, with the rules it read.
-func (p *Policy) Judge(c *cases.Case, r cases.Recommendation) cases.Judgement {
+func (p *Policy) Judge(c *cases.Case, r cases.Recommendation, now time.Time) cases.Judgement {
 	spec, listed := p.file.Actions[r.Action]
 	team := c.Team
 	if spec.Team != "" {
@@ -640,7 +633,7 @@ func (p *Policy) Judge(c *cases.Case, r cases.Recommendation) cases.Judgement {
 	if len(groups) == 0 {
 		groups = p.file.Teams[team].ApproverGroups
 	}
-	f := caseFacts(c, p.now()).withRecommendation(r)
+	f := caseFacts(c, now).withRecommendation(r)
 	j := cases.Judgement{
 		Approvers:      append([]string(nil), approvers...),
 		ApproverGroups: append([]string(nil), groups...),

@@ -300,7 +300,7 @@ func TestJudge(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &cases.Case{ID: "EX-000001", Team: tt.team}
-			j := p.Judge(c, cases.Recommendation{Action: tt.action, Confidence: tt.conf})
+			j := p.Judge(c, cases.Recommendation{Action: tt.action, Confidence: tt.conf}, testNow)
 			if j.Verdict != tt.verdict {
 				t.Errorf("verdict %s, want %s (reason %q)", j.Verdict, tt.verdict, j.Reason)
 			}
@@ -322,9 +322,9 @@ func TestJudge(t *testing.T) {
 func TestJudgeApproversAreCopies(t *testing.T) {
 	p := mustParse(t, judgePolicy)
 	c := &cases.Case{Team: "cs"}
-	j := p.Judge(c, cases.Recommendation{Action: "approve_only", Confidence: 1})
+	j := p.Judge(c, cases.Recommendation{Action: "approve_only", Confidence: 1}, testNow)
 	j.Approvers[0] = "MALLORY"
-	j2 := p.Judge(c, cases.Recommendation{Action: "approve_only", Confidence: 1})
+	j2 := p.Judge(c, cases.Recommendation{Action: "approve_only", Confidence: 1}, testNow)
 	if j2.Approvers[0] != "UCS1" {
 		t.Errorf("changing a judgement's approvers changed the policy: %v", j2.Approvers)
 	}
@@ -350,7 +350,7 @@ func TestJudgeExample(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.action, func(t *testing.T) {
 			c := &cases.Case{Team: "customer-service"}
-			j := p.Judge(c, cases.Recommendation{Action: tt.action, Confidence: tt.conf})
+			j := p.Judge(c, cases.Recommendation{Action: tt.action, Confidence: tt.conf}, testNow)
 			if j.Verdict != tt.verdict || !reflect.DeepEqual(j.Approvers, tt.approvers) {
 				t.Errorf("Judge(%s, %.2f) = %s %v, want %s %v (%s)", tt.action, tt.conf, j.Verdict, j.Approvers, tt.verdict, tt.approvers, j.Reason)
 			}
@@ -390,7 +390,7 @@ routing:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			team, ch := tt.p.Route(&cases.Case{Families: tt.families})
+			team, ch := tt.p.Route(&cases.Case{Families: tt.families}, testNow)
 			if team != tt.team || ch != tt.channel {
 				t.Errorf("Route(%v) = %s %s, want %s %s", tt.families, team, ch, tt.team, tt.channel)
 			}

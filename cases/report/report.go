@@ -149,10 +149,11 @@ func ResolvedByBot(c *cases.Case) bool {
 }
 
 // Compute works out the report from every case (merged cases are skipped:
-// their events live on in the case they were merged into).
+// their events live on in the case they were merged into). o.Now is the
+// business clock's time and is required: the report has no clock of its own.
 func Compute(cs []*cases.Case, o Options) Report {
 	if o.Now.IsZero() {
-		o.Now = time.Now()
+		panic("report: Options.Now is required (the business clock's time)")
 	}
 	std := o.Standard
 	if std == nil {

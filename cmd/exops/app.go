@@ -55,7 +55,9 @@ type Config struct {
 	// (default 5 s); SIGHUP reloads it at once.
 	PolicyCheckEvery time.Duration
 
-	Now    func() time.Time
+	// Now is the business clock of the whole program; nil means the wall
+	// clock (EXOPS_CLOCK_OFFSET moves it, for demos and tests).
+	Now    cases.Clock
 	Logger *slog.Logger
 }
 
@@ -84,7 +86,9 @@ type Main struct {
 // NewMain opens the store, loads the policy and builds every part.
 func NewMain(cfg Config) (*Main, error) {
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		// The one place a default clock is chosen: every part below gets
+		// this one.
+		cfg.Now = cases.WallClock
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -106,7 +110,7 @@ func NewMain(cfg Config) (*Main, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Main{cfg: cfg, log: cfg.Logger, store: store, policy: pol, sim: connectors.NewSimulator(), ready: make(chan struct{})}
+	m := &Main{cfg: cfg, log: cfg.Logger, store: store, policy: pol, sim: connectors.NewSimulator(cfg.Now), ready: make(chan struct{})}
 	agent, err := agents.New(cfg.LLM, cfg.Logger, cfg.Now)
 	if err != nil {
 		store.Close()
@@ -138,7 +142,7 @@ func NewMain(cfg Config) (*Main, error) {
 	}
 	b, err := bot.New(bot.Config{
 		BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, SigningSecret: cfg.SlackSigningSecret,
-		APIURL: cfg.SlackAPIURL, Logger: cfg.Logger, Now: cfg.Now,
+		APIURL: cfg.SlackAPIURL, Logger: cfg.Logger, Clock: cfg.Now,
 	}, dk)
 	if err != nil {
 		store.Close()
@@ -146,7 +150,7 @@ func NewMain(cfg Config) (*Main, error) {
 	}
 	dk.groups = b.Directory()
 	eng, err := cases.New(cases.Config{
-		Store: store, Policy: pol.WithClock(cfg.Now), Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(b),
+		Store: store, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(b),
 		Directory: dk.groups, Documents: newEventDocuments(dk, cfg.Getenv), Now: cfg.Now, Logger: cfg.Logger,
 	})
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/exops/exops/agents"
 )
@@ -41,7 +40,7 @@ func (c *cli) ask(args []string) int {
 	if *verbose {
 		logger = slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	agent, err := agents.New(cfg, logger, time.Now)
+	agent, err := agents.New(cfg, logger, c.clock)
 	if err != nil {
 		return c.fail(err)
 	}

@@ -60,8 +60,8 @@ func benchIntake(b *testing.B, batch, senders int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sim := connectors.NewSimulator()
-	eng, err := cases.New(cases.Config{Store: store, Policy: pol, Agents: agents.NewRules(), Enricher: sim, Executor: sim, Notifier: nopNotifier{}})
+	sim := connectors.NewSimulator(testClock)
+	eng, err := cases.New(cases.Config{Store: store, Policy: pol, Agents: agents.NewRules(testClock), Enricher: sim, Executor: sim, Notifier: nopNotifier{}, Now: testClock})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -61,10 +61,18 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// clock is the business clock of every command (EXOPS_CLOCK_OFFSET).
+	clock cases.Clock
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	c := &cli{ctx: ctx, stdout: stdout, stderr: stderr, getenv: getenv}
+	clock, err := clockFromEnv(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "exops:", err)
+		return exitUsage
+	}
+	c.clock = clock
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -171,6 +179,7 @@ func (c *cli) serve(args []string) int {
 		SlackSigningSecret: c.getenv("SLACK_SIGNING_SECRET"), SlackAPIURL: c.getenv("SLACK_API_URL"),
 		SourceSecrets: secrets, Logger: logger, LLM: llm, Getenv: c.getenv,
 		DigestChannel: c.getenv("EXOPS_DIGEST_CHANNEL"), DigestSchedule: c.getenv("EXOPS_DIGEST_SCHEDULE"),
+		Now: c.clock,
 	})
 	if err != nil {
 		return c.fail(err)

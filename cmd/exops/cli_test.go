@@ -11,14 +11,21 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/exops/exops/cases"
+	"github.com/exops/exops/connectors"
 )
 
 func exops(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, &out, &errb, func(string) string { return "" })
+	code := run(context.Background(), args, &out, &errb, func(k string) string {
+		if k == "EXOPS_CLOCK_OFFSET" {
+			return testOffset
+		}
+		return ""
+	})
 	return code, out.String(), errb.String()
 }
 
@@ -173,5 +180,48 @@ func TestServeNeedsBotToken(t *testing.T) {
 	code, _, errOut := exops(t, "serve", "--db", filepath.Join(t.TempDir(), "x.db"), "--policy", "../../policies/examples/distributor.yaml")
 	if code != 1 || !strings.Contains(errOut, "SLACK_BOT_TOKEN") {
 		t.Errorf("exit %d, %q", code, errOut)
+	}
+}
+
+// TestDemoOnAnyDay plays the demo with the business clock moved five years
+// ahead and one year back. It passes unchanged, and the dates on its cards
+// agree with the evidence behind them: the order's promise date and the
+// shipment's new ETA are the simulator's, days from the moved clock.
+func TestDemoOnAnyDay(t *testing.T) {
+	for _, offset := range []string{"5y", "-1y"} {
+		t.Run(offset, func(t *testing.T) {
+			d, err := parseOffset(offset)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := time.Now().Add(d).UTC()
+			var out, errb bytes.Buffer
+			code := run(context.Background(), []string{"demo", "--db", filepath.Join(t.TempDir(), "exops.db")}, &out, &errb,
+				func(k string) string {
+					if k == "EXOPS_CLOCK_OFFSET" {
+						return offset
+					}
+					return ""
+				})
+			after := time.Now().Add(d).UTC()
+			if code != 0 || !strings.Contains(out.String(), "Demo passed: 8 of 8 steps.") {
+				t.Fatalf("demo at %s exited %d\n%s\n%s", offset, code, out.String(), errb.String())
+			}
+			day := func(base time.Time, n int) string { return base.AddDate(0, 0, n).Format("2006-01-02") }
+			found := false
+			for _, base := range []time.Time{before, after} { // the demo may straddle midnight
+				if strings.Contains(out.String(), "promised for "+day(base, connectors.SimulatorPromiseOffset)) &&
+					strings.Contains(out.String(), "slipped 5 days to "+day(base, connectors.SimulatorETAOffset)) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("demo at %s: the card's promise and ETA are not days %d and %d from %s:\n%s", offset,
+					connectors.SimulatorPromiseOffset, connectors.SimulatorETAOffset, before.Format("2006-01-02"), out.String())
+			}
+			if !strings.Contains(out.String(), "✓ new ETA misses a customer promise") {
+				t.Errorf("demo at %s: the evidence no longer says the ETA misses the promise:\n%s", offset, out.String())
+			}
+		})
 	}
 }

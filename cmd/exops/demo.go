@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/exops/exops/audit"
-	"github.com/exops/exops/bot"
+	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
 	"github.com/exops/exops/connectors"
 	"github.com/exops/exops/policies"
@@ -40,7 +40,7 @@ func (c *cli) demo(args []string) int {
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	d, err := newDemo(c.ctx, *db, *polPath, c.stdout)
+	d, err := newDemo(c.ctx, c.clock, *db, *polPath, c.stdout)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -61,12 +61,13 @@ type demo struct {
 	ctx      context.Context
 	out      io.Writer
 	m        *Main
-	slack    *bot.LocalSlack
+	slack    *localslack.Slack
 	secret   string // Slack signing secret
 	sources  map[string]string
 	tmpDir   string
 	dbPath   string
-	now      time.Time
+	clock    cases.Clock
+	now      time.Time // the business clock when the demo began: its events' dates are days from it
 	shown    int
 	cancel   context.CancelFunc
 	runDone  chan error
@@ -74,8 +75,8 @@ type demo struct {
 	stepsRan int
 }
 
-func newDemo(ctx context.Context, dbPath, polPath string, out io.Writer) (*demo, error) {
-	d := &demo{ctx: ctx, out: out, now: time.Now().UTC(), secret: randomHex(16), runDone: make(chan error, 1)}
+func newDemo(ctx context.Context, clock cases.Clock, dbPath, polPath string, out io.Writer) (*demo, error) {
+	d := &demo{ctx: ctx, out: out, clock: clock, now: clock().UTC(), secret: randomHex(16), runDone: make(chan error, 1)}
 	d.sources = map[string]string{demoERP: randomHex(16), demoTMS: randomHex(16)}
 	if dbPath == "" {
 		dir, err := os.MkdirTemp("", "exops-demo-")
@@ -97,14 +98,14 @@ func newDemo(ctx context.Context, dbPath, polPath string, out io.Writer) (*demo,
 		d.close()
 		return nil, err
 	}
-	d.slack = bot.NewLocalSlack()
+	d.slack = localslack.New(clock)
 	// The credit team's approvers include a Slack user group (policy
 	// approver_groups); the local Slack knows its members.
 	d.slack.SetGroup("S0CREDITLEADS", "U0CREDITLEAD2", "U0CREDITLEAD3")
 	d.m, err = NewMain(Config{
 		DBPath: dbPath, Policy: pol, Addr: "127.0.0.1:0",
 		SlackBotToken: demoBotToken, SlackSigningSecret: d.secret, SlackAPIURL: d.slack.APIURL(),
-		SourceSecrets: d.sources,
+		SourceSecrets: d.sources, Now: clock,
 	})
 	if err != nil {
 		d.close()
@@ -242,7 +243,7 @@ func (d *demo) settle() error {
 	posts := d.slack.Transcript()
 	if d.shown < len(posts) {
 		var buf bytes.Buffer
-		bot.FormatTranscript(&buf, posts[d.shown:])
+		localslack.FormatTranscript(&buf, posts[d.shown:])
 		for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
 			fmt.Fprintf(d.out, "  %s\n", line)
 		}
@@ -266,7 +267,7 @@ var compositeCase string
 func (d *demo) composite() error {
 	results, err := d.send(demoERP, d.event(demoERP, "evt-so1042-alloc", "order.allocation_conflict", map[string]any{
 		"order": "SO-1042", "customer": "C-ACME", "customer_name": "Acme Retail", "customer_tier": "strategic",
-		"order_value": 48250, "currency": "USD", "sales_channel": "retail", "promise_date": d.day(3),
+		"order_value": 48250, "currency": "USD", "sales_channel": "retail", "promise_date": d.day(connectors.SimulatorPromiseOffset),
 		"sku": "SKU-88", "quantity": 1200,
 		"allocations": []map[string]any{{"warehouse": "DAL", "quantity": 700}, {"warehouse": "ATL", "quantity": 500}},
 	}))
@@ -319,7 +320,7 @@ func (d *demo) composite() error {
 func (d *demo) delayEvent() map[string]any {
 	return d.event(demoTMS, "evt-asn7781-eta", "shipment.delayed", map[string]any{
 		"shipment": "ASN-7781", "po": "PO-3310", "supplier": "Northwind Fasteners", "warehouse": "DAL", "sku": "SKU-88",
-		"quantity": 2000, "original_eta": d.day(0), "new_eta": d.day(5), "orders": []string{"SO-1042"}, "reason": "carrier missed pickup",
+		"quantity": 2000, "original_eta": d.day(0), "new_eta": d.day(connectors.SimulatorETAOffset), "orders": []string{"SO-1042"}, "reason": "carrier missed pickup",
 	})
 }
 
@@ -523,8 +524,8 @@ func (d *demo) verify() error {
 
 // latestCard is the case card as Slack shows it now: the last post or update
 // of the card's message.
-func (d *demo) latestCard(c *cases.Case) (bot.Posted, bool) {
-	var card bot.Posted
+func (d *demo) latestCard(c *cases.Case) (localslack.Posted, bool) {
+	var card localslack.Posted
 	found := false
 	for _, p := range d.slack.Transcript() {
 		if p.TS == c.Slack.TS && p.Channel == c.Slack.Channel && p.ThreadTS == "" && p.Method != "chat.postEphemeral" {

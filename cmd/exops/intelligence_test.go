@@ -197,7 +197,7 @@ func TestSimulateStaysOnLoopback(t *testing.T) {
 
 // TestConnectorsFromEnv: no URLs keeps the simulator; a URL switches to REST.
 func TestConnectorsFromEnv(t *testing.T) {
-	sim := connectors.NewSimulator()
+	sim := connectors.NewSimulator(func() time.Time { return tNow })
 	enr, exe, remote, err := connectorsFromEnv(func(string) string { return "" }, nil, sim)
 	if err != nil || enr != cases.Enricher(sim) || exe != cases.Executor(sim) || remote != nil {
 		t.Errorf("default: %T %T %v %v", enr, exe, remote, err)

@@ -41,10 +41,7 @@ const minScrape = 10 * time.Second
 
 // NewMetrics registers every exops metric (and the Go runtime's) on a
 // registry of its own.
-func NewMetrics(store cases.Store, now func() time.Time) *Metrics {
-	if now == nil {
-		now = time.Now
-	}
+func NewMetrics(store cases.Store, now cases.Clock) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), store: store, now: now,
 		connectorCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "exops_connector_calls_total",
 			Help: "Tries of calls to systems of record, by system, operation and result (ok or the error kind)."}, []string{"system", "op", "result"}),

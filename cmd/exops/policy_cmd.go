@@ -91,13 +91,13 @@ func (c *cli) policyExplain(args []string) int {
 	} else if err != nil {
 		return c.fail(err)
 	}
-	explainCase(c.stdout, pol, cs)
+	explainCase(c.stdout, pol, cs, c.clock())
 	return exitOK
 }
 
-func explainCase(w io.Writer, pol *policies.Policy, cs *cases.Case) {
+func explainCase(w io.Writer, pol *policies.Policy, cs *cases.Case, now time.Time) {
 	fmt.Fprintf(w, "%s under policy %s\n", cs.ID, pol.Version())
-	team, channel := pol.Route(cs)
+	team, channel := pol.Route(cs, now)
 	sla := pol.SLA(cs.Severity)
 	fmt.Fprintf(w, "severity %s, routed to %s (%s), first touch within %s, resolve within %s\n", cs.Severity, team, channel, sla.FirstTouch, sla.Resolve)
 	for _, st := range pol.Escalation(cs) {
@@ -117,7 +117,7 @@ func explainCase(w io.Writer, pol *policies.Policy, cs *cases.Case) {
 		fmt.Fprintln(w, "no recommendations")
 	}
 	for _, r := range cs.Recommendations {
-		j := pol.Judge(cs, r)
+		j := pol.Judge(cs, r, now)
 		fmt.Fprintf(w, "\n%s %s (%s, confidence %.0f%%): verdict %s\n", r.ID, r.Action, r.State, r.Confidence*100, j.Verdict)
 		if r.PolicyVersion != "" && (r.PolicyVersion != pol.Version() || r.Verdict != j.Verdict) {
 			fmt.Fprintf(w, "  stored: verdict %s under %s\n", r.Verdict, r.PolicyVersion)
@@ -160,7 +160,7 @@ func (c *cli) policyDiff(args []string) int {
 			if cs.Status == cases.StatusMerged {
 				return nil
 			}
-			d.add(oldP, newP, cs)
+			d.add(oldP, newP, cs, c.clock())
 			return nil
 		})
 	})
@@ -178,10 +178,10 @@ type policyDiff struct {
 	changes                                       map[string]int
 }
 
-func (d *policyDiff) add(a, b *policies.Policy, cs *cases.Case) {
+func (d *policyDiff) add(a, b *policies.Policy, cs *cases.Case, now time.Time) {
 	d.cases++
-	ta, _ := a.Route(cs)
-	tb, _ := b.Route(cs)
+	ta, _ := a.Route(cs, now)
+	tb, _ := b.Route(cs, now)
 	if ta != tb {
 		d.rerouted++
 		d.changes[fmt.Sprintf("routing: %s → %s", ta, tb)]++
@@ -192,13 +192,13 @@ func (d *policyDiff) add(a, b *policies.Policy, cs *cases.Case) {
 			base = t.Severity
 		}
 	}
-	if sa, sb := a.Severity(cs, base), b.Severity(cs, base); sa != sb {
+	if sa, sb := a.Severity(cs, base, now), b.Severity(cs, base, now); sa != sb {
 		d.resevered++
 		d.changes[fmt.Sprintf("severity: %s → %s", sa, sb)]++
 	}
 	for _, r := range cs.Recommendations {
 		d.recs++
-		va, vb := a.Judge(cs, r).Verdict, b.Judge(cs, r).Verdict
+		va, vb := a.Judge(cs, r, now).Verdict, b.Judge(cs, r, now).Verdict
 		if va != vb {
 			d.changedRecs++
 			d.changes[fmt.Sprintf("%s: %s → %s", r.Action, va, vb)]++

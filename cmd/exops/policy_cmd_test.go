@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/exops/exops/bot"
+	"github.com/exops/exops/bot/localslack"
 )
 
 const examplePolicy = "../../policies/examples/distributor.yaml"
@@ -62,9 +62,9 @@ func TestPolicyReload(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ls := bot.NewLocalSlack()
+	ls := localslack.New(testClock)
 	defer ls.Close()
-	m, err := NewMain(Config{DBPath: filepath.Join(dir, "x.db"), PolicyPath: path, SlackBotToken: "xoxb-test", SlackAPIURL: ls.APIURL()})
+	m, err := NewMain(Config{DBPath: filepath.Join(dir, "x.db"), PolicyPath: path, SlackBotToken: "xoxb-test", SlackAPIURL: ls.APIURL(), Now: testClock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func (c *cli) reportCmd(args []string) int {
 	if fs.NArg() > 0 {
 		return c.usageError("report takes no arguments")
 	}
-	now := time.Now()
+	now := c.clock()
 	var from time.Time
 	if *since != "" {
 		var err error

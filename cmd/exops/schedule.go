@@ -102,7 +102,7 @@ func (m *Main) reloadPolicy(why string) error {
 	if p.Version() == old {
 		return nil
 	}
-	m.engine.SetPolicy(p.WithClock(m.cfg.Now))
+	m.engine.SetPolicy(p)
 	m.current.Store(p)
 	m.log.Info("policy reloaded", "why", why, "old", old, "new", p.Version())
 	return nil

@@ -54,7 +54,7 @@ func (c *cli) simulate(args []string) int {
 		if secret == "" {
 			return c.usageError(fmt.Sprintf("simulate: no secret for source %s: set EXOPS_SIM_SECRET or EXOPS_SOURCE_SECRETS=%s=SECRET", *source, *source))
 		}
-		sent, err := sendEvents(c.ctx, *to, *source, secret, *events, *rate, *seed, c.stdout)
+		sent, err := sendEvents(c.ctx, *to, *source, secret, *events, *rate, *seed, c.clock(), c.stdout)
 		fmt.Fprintf(c.stdout, "sent %d of %d events to %s\n", sent, *events, *to)
 		if err != nil {
 			return c.fail(err)
@@ -81,7 +81,7 @@ func (c *cli) serveSimulator(addr, token string) int {
 	if err != nil {
 		return c.fail(fmt.Errorf("listen on %s: %w", addr, err))
 	}
-	srv := &http.Server{Handler: connectors.NewSimulator().Handler(token), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: connectors.NewSimulator(c.clock).Handler(token), ReadHeaderTimeout: 5 * time.Second}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(c.stdout, "simulator serving ERP, WMS, TMS and CRM on %s\n", base)
 	for _, s := range connectors.SystemNames() {
@@ -102,12 +102,12 @@ func (c *cli) serveSimulator(addr, token string) int {
 
 // sendEvents posts n generated events, one per request, signed with the
 // source's secret, paced at rate per second. It stops at the first refusal.
-func sendEvents(ctx context.Context, to, source, secret string, n int, rate float64, seed uint64, out io.Writer) (int, error) {
+func sendEvents(ctx context.Context, to, source, secret string, n int, rate float64, seed uint64, now time.Time, out io.Writer) (int, error) {
 	u, err := url.Parse(to)
 	if err != nil || u.Scheme != "http" || !loopback(u.Hostname()) {
 		return 0, fmt.Errorf("--to %q: the simulator sends only to a loopback http URL", to)
 	}
-	evs := connectors.GenerateEvents(n, seed, source, time.Now().UTC().Truncate(time.Second), fmt.Sprintf("sim-%x-", seed&0xffffff))
+	evs := connectors.GenerateEvents(n, seed, source, now.UTC().Truncate(time.Second), fmt.Sprintf("sim-%x-", seed&0xffffff))
 	hc := &http.Client{Timeout: 10 * time.Second}
 	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
 	defer tick.Stop()

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/exops/exops/bot"
+	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
 	"github.com/exops/exops/policies"
 )
@@ -19,14 +19,14 @@ import (
 type slackRig struct {
 	t      *testing.T
 	m      *Main
-	ls     *bot.LocalSlack
+	ls     *localslack.Slack
 	secret string
 	ctx    context.Context
 }
 
 func newSlackRig(t *testing.T) *slackRig {
 	t.Helper()
-	ls := bot.NewLocalSlack()
+	ls := localslack.New(testClock)
 	t.Cleanup(ls.Close)
 	pol, err := policies.Parse(policies.Example)
 	if err != nil {
@@ -34,7 +34,7 @@ func newSlackRig(t *testing.T) *slackRig {
 	}
 	r := &slackRig{t: t, ls: ls, secret: "rig-secret", ctx: context.Background()}
 	r.m, err = NewMain(Config{DBPath: filepath.Join(t.TempDir(), "x.db"), Policy: pol, Addr: "127.0.0.1:0",
-		SlackBotToken: "xoxb-rig", SlackSigningSecret: r.secret, SlackAPIURL: ls.APIURL()})
+		SlackBotToken: "xoxb-rig", SlackSigningSecret: r.secret, SlackAPIURL: ls.APIURL(), Now: testClock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,10 @@
-package bot
+// Package localslack is a local Slack: the Web API that the demo and the
+// tests talk to through slack-go's real client, and the signed requests
+// (clicks, form submissions, slash commands, Events API callbacks) that
+// Slack would send to exops. It is part of the product (`exops demo` runs on
+// it), kept out of package bot so that the production bot exports no test
+// helpers.
+package localslack
 
 import (
 	"bytes"
@@ -20,13 +26,17 @@ import (
 	"github.com/slack-go/slack/slacktest"
 )
 
-// LocalSlack is a Slack Web API stand-in for the demo and the tests, where
+// Slack is a Slack Web API stand-in for the demo and the tests, where
 // no workspace is reachable. It is slacktest's server with chat.postMessage,
 // chat.update and chat.postEphemeral replaced (slacktest has no chat.update,
 // and its ts values are whole seconds that collide) by handlers that answer
 // like Slack and keep a transcript.
-type LocalSlack struct {
+type Slack struct {
 	srv *slacktest.Server
+	// clock stamps what Slack would stamp (message ts, action and event
+	// times) in business time; signatures use the real time, as Slack's do,
+	// since exops checks them against its transport clock.
+	clock func() time.Time
 
 	mu     sync.Mutex
 	posts  []Posted
@@ -55,7 +65,7 @@ type OpenedView struct {
 	View      json.RawMessage `json:"view"`
 }
 
-// Posted is one message the bot sent to LocalSlack.
+// Posted is one message the bot sent to Slack.
 type Posted struct {
 	Method   string          `json:"method"` // chat.postMessage, chat.update, chat.postEphemeral
 	Channel  string          `json:"channel"`
@@ -78,12 +88,9 @@ type Button struct {
 	Label string `json:"label,omitempty"`
 }
 
-// localEpoch is where LocalSlack's message timestamps start.
-const localEpoch = 1732680000
-
-// NewLocalSlack starts a local Slack API server. Close it when done.
-func NewLocalSlack() *LocalSlack {
-	l := &LocalSlack{nextTS: localEpoch * 1_000_000}
+// New starts a local Slack API server. Close it when done.
+func New(clock func() time.Time) *Slack {
+	l := &Slack{clock: clock}
 	l.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		// Custom handlers are registered first and win over slacktest's.
 		c.Handle("/chat.postMessage", l.handle("chat.postMessage"))
@@ -104,17 +111,17 @@ func NewLocalSlack() *LocalSlack {
 }
 
 // APIURL is the URL to give the bot as Config.APIURL.
-func (l *LocalSlack) APIURL() string { return l.srv.GetAPIURL() }
+func (l *Slack) APIURL() string { return l.srv.GetAPIURL() }
 
 // Server is the underlying slacktest server, for Socket Mode tests that
 // need its WebSocket.
-func (l *LocalSlack) Server() *slacktest.Server { return l.srv }
+func (l *Slack) Server() *slacktest.Server { return l.srv }
 
 // Close stops the server.
-func (l *LocalSlack) Close() { l.srv.Stop() }
+func (l *Slack) Close() { l.srv.Stop() }
 
 // Transcript returns a copy of everything posted so far, in order.
-func (l *LocalSlack) Transcript() []Posted {
+func (l *Slack) Transcript() []Posted {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]Posted(nil), l.posts...)
@@ -122,7 +129,7 @@ func (l *LocalSlack) Transcript() []Posted {
 
 // Handle replaces an API method, such as chat.postMessage with a handler
 // that answers 429 to test rate limits, or adds one slacktest lacks.
-func (l *LocalSlack) Handle(method string, h http.HandlerFunc) {
+func (l *Slack) Handle(method string, h http.HandlerFunc) {
 	method = strings.TrimPrefix(method, "/")
 	switch method {
 	case "chat.postMessage", "chat.update", "chat.postEphemeral":
@@ -138,7 +145,7 @@ func (l *LocalSlack) Handle(method string, h http.HandlerFunc) {
 	}
 }
 
-func (l *LocalSlack) handle(method string) http.HandlerFunc {
+func (l *Slack) handle(method string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		l.mu.Lock()
 		override := l.overrides[method]
@@ -199,7 +206,8 @@ func (l *LocalSlack) handle(method string) http.HandlerFunc {
 				return
 			}
 		} else {
-			l.nextTS += 100
+			// ts values follow the clock, and never repeat or go back.
+			l.nextTS = max(l.nextTS+100, l.clock().UnixMicro())
 			p.TS = fmt.Sprintf("%d.%06d", l.nextTS/1_000_000, l.nextTS%1_000_000)
 		}
 		l.posts = append(l.posts, p)
@@ -223,7 +231,7 @@ func (l *LocalSlack) handle(method string) http.HandlerFunc {
 
 // hasMessage reports whether a non-ephemeral message was posted at ts.
 // Callers hold l.mu.
-func (l *LocalSlack) hasMessage(channel, ts string) bool {
+func (l *Slack) hasMessage(channel, ts string) bool {
 	for _, p := range l.posts {
 		if p.Method == "chat.postMessage" && p.Channel == channel && p.TS == ts {
 			return true
@@ -274,8 +282,8 @@ func (p Posted) Buttons() []Button {
 // Click sends the interactions endpoint what Slack sends when userID clicks
 // button b on message p: a signed block_actions payload shaped like Slack's
 // documented one. A non-200 answer is an error.
-func (l *LocalSlack) Click(ctx context.Context, interactionsURL, signingSecret, userID string, p Posted, b Button) error {
-	body, err := ClickBody(userID, p, b, time.Now())
+func (l *Slack) Click(ctx context.Context, interactionsURL, signingSecret, userID string, p Posted, b Button) error {
+	body, err := ClickBody(userID, p, b, l.clock())
 	if err != nil {
 		return err
 	}
@@ -438,7 +446,7 @@ func blockLines(p Posted) []string {
 }
 
 // SetGroup makes usergroups.users.list answer members for group.
-func (l *LocalSlack) SetGroup(group string, members ...string) {
+func (l *Slack) SetGroup(group string, members ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.groups == nil {
@@ -447,7 +455,7 @@ func (l *LocalSlack) SetGroup(group string, members ...string) {
 	l.groups[group] = members
 }
 
-func (l *LocalSlack) groupMembers(w http.ResponseWriter, r *http.Request) {
+func (l *Slack) groupMembers(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = r.ParseForm()
 	l.mu.Lock()
@@ -460,7 +468,7 @@ func (l *LocalSlack) groupMembers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"ok": true, "users": members})
 }
 
-func (l *LocalSlack) viewsOpen(w http.ResponseWriter, r *http.Request) {
+func (l *Slack) viewsOpen(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	var body struct {
 		TriggerID string          `json:"trigger_id"`
@@ -481,7 +489,7 @@ func (l *LocalSlack) viewsOpen(w http.ResponseWriter, r *http.Request) {
 }
 
 // Views returns the modals opened so far.
-func (l *LocalSlack) Views() []OpenedView {
+func (l *Slack) Views() []OpenedView {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]OpenedView(nil), l.views...)
@@ -492,7 +500,7 @@ func (l *LocalSlack) Views() []OpenedView {
 // value): a signed view_submission payload.
 //
 // A string value fills a plain_text_input; a time fills a datetimepicker.
-func (l *LocalSlack) SubmitView(ctx context.Context, interactionsURL, signingSecret, userID string, v OpenedView, values map[string]map[string]any) error {
+func (l *Slack) SubmitView(ctx context.Context, interactionsURL, signingSecret, userID string, v OpenedView, values map[string]map[string]any) error {
 	var view map[string]any
 	if err := json.Unmarshal(v.View, &view); err != nil {
 		return fmt.Errorf("submit view: %w", err)
@@ -529,13 +537,13 @@ func (l *LocalSlack) SubmitView(ctx context.Context, interactionsURL, signingSec
 }
 
 // post signs a form body as Slack does and POSTs it to target.
-func (l *LocalSlack) post(ctx context.Context, target, signingSecret string, body []byte, what string) error {
+func (l *Slack) post(ctx context.Context, target, signingSecret string, body []byte, what string) error {
 	return l.send(ctx, target, signingSecret, "application/x-www-form-urlencoded", body, what)
 }
 
 // send signs body as Slack does (v0 over the timestamp and the raw body)
 // and POSTs it; an answer other than 200 is an error.
-func (l *LocalSlack) send(ctx context.Context, target, signingSecret, contentType string, body []byte, what string) error {
+func (l *Slack) send(ctx context.Context, target, signingSecret, contentType string, body []byte, what string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -556,7 +564,7 @@ func (l *LocalSlack) send(ctx context.Context, target, signingSecret, contentTyp
 	return nil
 }
 
-func (l *LocalSlack) viewsPublish(w http.ResponseWriter, r *http.Request) {
+func (l *Slack) viewsPublish(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	var body struct {
 		UserID string          `json:"user_id"`
@@ -579,13 +587,13 @@ func (l *LocalSlack) viewsPublish(w http.ResponseWriter, r *http.Request) {
 }
 
 // Home returns the App Home view last published for user.
-func (l *LocalSlack) Home(user string) json.RawMessage {
+func (l *Slack) Home(user string) json.RawMessage {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.homes[user]
 }
 
-func (l *LocalSlack) conversationsOpen(w http.ResponseWriter, r *http.Request) {
+func (l *Slack) conversationsOpen(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = r.ParseForm()
 	users := r.Form.Get("users")
@@ -596,7 +604,7 @@ func (l *LocalSlack) conversationsOpen(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{"id": "D" + users, "is_im": true}})
 }
 
-func (l *LocalSlack) uploadURL(w http.ResponseWriter, r *http.Request) {
+func (l *Slack) uploadURL(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = r.ParseForm()
 	name, size := r.Form.Get("filename"), r.Form.Get("length")
@@ -615,7 +623,7 @@ func (l *LocalSlack) uploadURL(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"ok": true, "upload_url": l.APIURL() + "upload/" + id, "file_id": id})
 }
 
-func (l *LocalSlack) upload(w http.ResponseWriter, r *http.Request) {
+func (l *Slack) upload(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(r.URL.Path, "/upload/")
 	file, _, err := r.FormFile("file")
 	if err != nil {
@@ -637,7 +645,7 @@ func (l *LocalSlack) upload(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "OK - "+strconv.Itoa(len(data)))
 }
 
-func (l *LocalSlack) completeUpload(w http.ResponseWriter, r *http.Request) {
+func (l *Slack) completeUpload(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = r.ParseForm()
 	var files []struct {
@@ -662,7 +670,7 @@ func (l *LocalSlack) completeUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 // Files returns the files uploaded and shared so far.
-func (l *LocalSlack) Files() []UploadedFile {
+func (l *Slack) Files() []UploadedFile {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []UploadedFile
@@ -676,7 +684,7 @@ func (l *LocalSlack) Files() []UploadedFile {
 
 // Command sends the commands endpoint what Slack sends when userID types
 // "/exops TEXT" in channel: a signed form post.
-func (l *LocalSlack) Command(ctx context.Context, commandsURL, signingSecret, userID, channel, text string) error {
+func (l *Slack) Command(ctx context.Context, commandsURL, signingSecret, userID, channel, text string) error {
 	body := url.Values{
 		"token": {"verification-token-unused"}, "team_id": {"T0EXOPS01"}, "team_domain": {"exops-local"},
 		"channel_id": {channel}, "channel_name": {strings.TrimPrefix(channel, "#")}, "user_id": {userID},
@@ -689,10 +697,10 @@ func (l *LocalSlack) Command(ctx context.Context, commandsURL, signingSecret, us
 
 // Event sends the events endpoint an Events API callback wrapping inner
 // (an app_mention, message or app_home_opened event), signed, with eventID.
-func (l *LocalSlack) Event(ctx context.Context, eventsURL, signingSecret, eventID string, inner map[string]any) error {
+func (l *Slack) Event(ctx context.Context, eventsURL, signingSecret, eventID string, inner map[string]any) error {
 	raw, err := json.Marshal(map[string]any{
 		"token": "verification-token-unused", "team_id": "T0EXOPS01", "api_app_id": "A0EXOPS01",
-		"event": inner, "type": "event_callback", "event_id": eventID, "event_time": time.Now().Unix(),
+		"event": inner, "type": "event_callback", "event_id": eventID, "event_time": l.clock().Unix(),
 		"authorizations": []map[string]any{{"team_id": "T0EXOPS01", "user_id": "U0EXOPSBOT", "is_bot": true}},
 	})
 	if err != nil {
@@ -703,7 +711,7 @@ func (l *LocalSlack) Event(ctx context.Context, eventsURL, signingSecret, eventI
 
 // conversationsHistory answers with the channel's top-level messages, newest
 // first, with their metadata, as Slack does with include_all_metadata.
-func (l *LocalSlack) conversationsHistory(w http.ResponseWriter, r *http.Request) {
+func (l *Slack) conversationsHistory(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = r.ParseForm()
 	channel := r.Form.Get("channel")
@@ -733,7 +741,7 @@ type Failure struct {
 
 // Outage makes the next calls of method fail as listed, before it works
 // again; nothing is recorded for a failed call, as Slack posts nothing.
-func (l *LocalSlack) Outage(method string, failures ...Failure) {
+func (l *Slack) Outage(method string, failures ...Failure) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.outage == nil {
@@ -745,7 +753,7 @@ func (l *LocalSlack) Outage(method string, failures ...Failure) {
 // ShareFile makes content downloadable as a Slack file would be (its
 // url_private_download, which needs the bot token) and returns the file
 // object an event carries.
-func (l *LocalSlack) ShareFile(name, mimetype string, content []byte) map[string]any {
+func (l *Slack) ShareFile(name, mimetype string, content []byte) map[string]any {
 	l.mu.Lock()
 	l.nextF++
 	id := fmt.Sprintf("F%07d", l.nextF)
@@ -758,7 +766,7 @@ func (l *LocalSlack) ShareFile(name, mimetype string, content []byte) map[string
 		"url_private_download": l.APIURL() + "private/" + id + "/" + name}
 }
 
-func (l *LocalSlack) download(w http.ResponseWriter, r *http.Request) {
+func (l *Slack) download(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer xoxb-") {
 		http.Error(w, "not authed", http.StatusUnauthorized)
 		return
