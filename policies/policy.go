@@ -420,7 +420,6 @@ func ParseFile(name string, b []byte) (*Policy, error) {
 	return p, nil
 }
 
-
 func parseAfter(s string) (string, time.Duration, error) {
 	base, rest, hasPlus := strings.Cut(strings.ReplaceAll(s, " ", ""), "+")
 	switch base {
