@@ -22,7 +22,7 @@ type memStore struct {
 func (m *memStore) FindCases(_ context.Context, q cases.CaseQuery) (cases.CaseList, error) {
 	var out []*cases.Case
 	for _, c := range m.cases {
-		if memMatch(c, q) {
+		if q.Match(c) {
 			out = append(out, c)
 		}
 	}
@@ -34,40 +34,6 @@ func (m *memStore) FindCases(_ context.Context, q cases.CaseQuery) (cases.CaseLi
 	}
 	l.Cases = out[:min(limit, len(out))]
 	return l, nil
-}
-
-func memMatch(c *cases.Case, q cases.CaseQuery) bool {
-	vals := map[string][]string{}
-	name := func(kind, v string) {
-		vals[kind] = append(vals[kind], v)
-		vals[kind] = append(vals[kind], strings.Fields(v)...)
-	}
-	for _, ce := range c.Events {
-		ev := ce.Event()
-		vals["order"] = append(append(vals["order"], ev.Str("order")), ev.Strs("orders")...)
-		vals["customer"] = append(vals["customer"], ev.Str("customer"))
-		name("customer", ev.Str("customer_name"))
-		name("customer", c.Context[cases.CtxCustomerName(ev.Str("customer"))])
-		name("supplier", ev.Str("supplier"))
-		for _, k := range []string{"sku", "warehouse", "po", "shipment", "invoice"} {
-			vals[k] = append(vals[k], ev.Str(k))
-		}
-	}
-	ok := func(kind, want string) bool {
-		if want == "" {
-			return true
-		}
-		for _, v := range vals[kind] {
-			if v != "" && strings.EqualFold(v, want) {
-				return true
-			}
-		}
-		return false
-	}
-	return (q.ID == "" || strings.EqualFold(q.ID, c.ID)) && ok("order", q.Order) && ok("customer", q.Customer) && ok("supplier", q.Supplier) &&
-		ok("sku", q.SKU) && ok("warehouse", q.Warehouse) && ok("po", q.PO) && ok("shipment", q.Shipment) && ok("invoice", q.Invoice) &&
-		(q.Family == "" || c.HasFamily(q.Family)) && (q.Status == "" || c.Status == q.Status) &&
-		(q.OpenedBefore.IsZero() || c.OpenedAt.Before(q.OpenedBefore)) && (q.OpenedAfter.IsZero() || !c.OpenedAt.Before(q.OpenedAfter))
 }
 
 func (m *memStore) ForEachAuditEntry(_ context.Context, since time.Time, fn func(uint64, cases.AuditEntry) error) error {

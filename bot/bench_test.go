@@ -23,7 +23,7 @@ func BenchmarkClickAck(b *testing.B) {
 	ls := localslack.New(testClock)
 	defer ls.Close()
 	d := &fakeDecider{res: cases.DecideResult{Message: "ok"}}
-	bt, err := New(Config{BotToken: "xoxb-bench", SigningSecret: testSecret, APIURL: ls.APIURL(), Clock: testClock}, d)
+	bt, err := New(Config{BotToken: "xoxb-bench", SigningSecret: testSecret, APIURL: ls.APIURL(), Clock: testClock}, services(d))
 	if err != nil {
 		b.Fatal(err)
 	}

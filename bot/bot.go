@@ -41,31 +41,40 @@ type Config struct {
 	TransportNow func() time.Time
 }
 
-// Decider records a person's click on a recommendation. The case engine
-// implements it; it is declared here so the bot needs nothing else of it.
-type Decider interface {
-	Decide(ctx context.Context, req cases.DecideRequest) (cases.DecideResult, error)
-}
-
-// DeciderFunc adapts a function to Decider. It breaks the construction
-// cycle in cmd/exops, where the engine needs the bot as its Notifier and the
-// bot needs the engine as its Decider.
-type DeciderFunc func(ctx context.Context, req cases.DecideRequest) (cases.DecideResult, error)
-
-// Decide calls f.
-func (f DeciderFunc) Decide(ctx context.Context, req cases.DecideRequest) (cases.DecideResult, error) {
-	return f(ctx, req)
-}
-
-// Bot posts case cards to Slack and handles clicks on them.
-type Bot struct {
+// Notifier is the posting half of the bot: cards, thread replies and
+// messages, the engine's cases.Notifier. It is made first, so the engine
+// can be built with it before the desk that the receiving half (Bot) needs.
+type Notifier struct {
 	cfg     Config
 	api     *slack.Client
-	decider Decider
-	desk    Desk // nil when the decider is only a Decider
 	log     *slog.Logger
 	now     cases.Clock      // business time
-	wallNow func() time.Time // transport time: signature windows, replay memory
+	wallNow func() time.Time // transport time: signature windows, replay memory, caches
+}
+
+// NewNotifier makes the posting half. cfg.BotToken and cfg.Clock are required.
+func NewNotifier(cfg Config) (*Notifier, error) {
+	if cfg.BotToken == "" {
+		return nil, errors.New("bot: no bot token (set SLACK_BOT_TOKEN)")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Clock == nil {
+		return nil, errors.New("bot: no business clock")
+	}
+	if cfg.TransportNow == nil {
+		cfg.TransportNow = time.Now
+	}
+	return &Notifier{cfg: cfg, api: slack.New(cfg.BotToken, apiOptions(cfg)...), log: cfg.Logger.With("component", "bot"),
+		now: cfg.Clock, wallNow: cfg.TransportNow}, nil
+}
+
+// Bot posts case cards to Slack and handles what people do there: clicks,
+// forms, slash commands, mentions, shared files and the Home tab.
+type Bot struct {
+	*Notifier
+	svc Services
 
 	// ctx bounds the work started by clicks; Close cancels it.
 	ctx      context.Context
@@ -81,37 +90,23 @@ type Bot struct {
 // answer. The click was already acknowledged, so this is not Slack's 3 s.
 const handleTimeout = 30 * time.Second
 
-// New makes a bot. cfg.BotToken and d are required.
-func New(cfg Config, d Decider) (*Bot, error) {
-	if cfg.BotToken == "" {
-		return nil, errors.New("bot: no bot token (set SLACK_BOT_TOKEN)")
+// New makes a bot with its own Notifier. cfg.BotToken, cfg.Clock and
+// s.Decider are required.
+func New(cfg Config, s Services) (*Bot, error) {
+	n, err := NewNotifier(cfg)
+	if err != nil {
+		return nil, err
 	}
-	if d == nil {
+	return n.Serve(s)
+}
+
+// Serve makes the receiving half on this Notifier, answering with s.
+func (n *Notifier) Serve(s Services) (*Bot, error) {
+	if s.Decider == nil {
 		return nil, errors.New("bot: no decider")
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if cfg.Clock == nil {
-		return nil, errors.New("bot: no business clock")
-	}
-	if cfg.TransportNow == nil {
-		cfg.TransportNow = time.Now
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	desk, _ := d.(Desk)
-	return &Bot{
-		cfg:     cfg,
-		api:     slack.New(cfg.BotToken, apiOptions(cfg)...),
-		decider: d,
-		desk:    desk,
-		log:     cfg.Logger.With("component", "bot"),
-		now:     cfg.Clock,
-		wallNow: cfg.TransportNow,
-		ctx:     ctx,
-		cancel:  cancel,
-		seen:    map[string]time.Time{},
-	}, nil
+	return &Bot{Notifier: n, svc: s, ctx: ctx, cancel: cancel, seen: map[string]time.Time{}}, nil
 }
 
 func apiOptions(cfg Config, extra ...slack.Option) []slack.Option {
@@ -134,11 +129,11 @@ func (b *Bot) Close() error {
 }
 
 // PostCard posts a new case card to c.Channel and returns where it landed.
-func (b *Bot) PostCard(ctx context.Context, c *cases.Case) (cases.SlackRef, error) {
+func (n *Notifier) PostCard(ctx context.Context, c *cases.Case) (cases.SlackRef, error) {
 	if c.Channel == "" {
 		return cases.SlackRef{}, &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("case %s has no channel to post to", c.ID)}
 	}
-	channel, ts, err := b.api.PostMessageContext(ctx, c.Channel,
+	channel, ts, err := n.api.PostMessageContext(ctx, c.Channel,
 		slack.MsgOptionText(CardText(c), false),
 		slack.MsgOptionBlocks(CaseCard(c)...),
 		slack.MsgOptionDisableLinkUnfurl(),
@@ -158,8 +153,8 @@ const cardEventType = "exops_case"
 // FindCard looks through the channel's recent messages for the card of c,
 // by the case id in its metadata: after a crash between Slack taking a card
 // and exops recording its ts, the card is found instead of posted twice.
-func (b *Bot) FindCard(ctx context.Context, c *cases.Case) (cases.SlackRef, bool, error) {
-	resp, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+func (n *Notifier) FindCard(ctx context.Context, c *cases.Case) (cases.SlackRef, bool, error) {
+	resp, err := n.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
 		ChannelID: c.Channel, Limit: 200, IncludeAllMetadata: true,
 	})
 	if err != nil {
@@ -174,11 +169,11 @@ func (b *Bot) FindCard(ctx context.Context, c *cases.Case) (cases.SlackRef, bool
 }
 
 // UpdateCard rewrites the card at c.Slack to show the case as it is now.
-func (b *Bot) UpdateCard(ctx context.Context, c *cases.Case) error {
+func (n *Notifier) UpdateCard(ctx context.Context, c *cases.Case) error {
 	if c.Slack.Channel == "" || c.Slack.TS == "" {
 		return &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("case %s has no card to update", c.ID)}
 	}
-	_, _, _, err := b.api.UpdateMessageContext(ctx, c.Slack.Channel, c.Slack.TS,
+	_, _, _, err := n.api.UpdateMessageContext(ctx, c.Slack.Channel, c.Slack.TS,
 		slack.MsgOptionText(CardText(c), false),
 		slack.MsgOptionBlocks(CaseCard(c)...),
 	)
@@ -189,11 +184,11 @@ func (b *Bot) UpdateCard(ctx context.Context, c *cases.Case) error {
 }
 
 // PostReply posts text in the case's thread.
-func (b *Bot) PostReply(ctx context.Context, c *cases.Case, text string) error {
+func (n *Notifier) PostReply(ctx context.Context, c *cases.Case, text string) error {
 	if c.Slack.Channel == "" || c.Slack.TS == "" {
 		return &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("case %s has no card to reply under", c.ID)}
 	}
-	_, _, err := b.api.PostMessageContext(ctx, c.Slack.Channel,
+	_, _, err := n.api.PostMessageContext(ctx, c.Slack.Channel,
 		slack.MsgOptionText(truncate(text, 40000), false),
 		slack.MsgOptionTS(c.Slack.TS),
 		slack.MsgOptionDisableLinkUnfurl(),
@@ -206,14 +201,14 @@ func (b *Bot) PostReply(ctx context.Context, c *cases.Case, text string) error {
 
 // PostMessage posts text about a case in another channel (an escalation to
 // a manager channel), with a pointer to the case's thread.
-func (b *Bot) PostMessage(ctx context.Context, channel string, c *cases.Case, text string) error {
+func (n *Notifier) PostMessage(ctx context.Context, channel string, c *cases.Case, text string) error {
 	if channel == "" {
 		return &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("no channel for a message about %s", c.ID)}
 	}
 	if c.Slack.Channel != "" && c.Slack.TS != "" {
 		text += fmt.Sprintf("\nThe case thread: <#%s> (message %s).", strings.TrimPrefix(c.Slack.Channel, "#"), c.Slack.TS)
 	}
-	_, _, err := b.api.PostMessageContext(ctx, channel,
+	_, _, err := n.api.PostMessageContext(ctx, channel,
 		slack.MsgOptionText(truncate(text, 40000), false),
 		slack.MsgOptionDisableLinkUnfurl(),
 	)
@@ -224,15 +219,15 @@ func (b *Bot) PostMessage(ctx context.Context, channel string, c *cases.Case, te
 }
 
 // PostText posts a plain message to a channel, such as the daily digest.
-func (b *Bot) PostText(ctx context.Context, channel, text string) error {
-	_, _, err := b.api.PostMessageContext(ctx, channel, slack.MsgOptionText(truncate(text, 40000), false), slack.MsgOptionDisableLinkUnfurl())
+func (n *Notifier) PostText(ctx context.Context, channel, text string) error {
+	_, _, err := n.api.PostMessageContext(ctx, channel, slack.MsgOptionText(truncate(text, 40000), false), slack.MsgOptionDisableLinkUnfurl())
 	if err != nil {
 		return slackError("post to "+channel, err)
 	}
 	return nil
 }
 
-var _ cases.Notifier = (*Bot)(nil)
+var _ cases.Notifier = (*Notifier)(nil)
 
 // Slack's "ok": false error codes that mean "try again later", and those that
 // mean the request itself is wrong. Anything else (invalid_auth,

@@ -110,10 +110,6 @@ func (b *Bot) command(ctx context.Context, sc slack.SlashCommand) {
 		b.ephemeral(ctx, channel, user, commandHelp)
 		return
 	}
-	if b.desk == nil {
-		b.answerErr(ctx, channel, user, errNoDesk)
-		return
-	}
 	caseArg := func() (string, bool) {
 		if len(args) < 2 || !strings.HasPrefix(strings.ToUpper(args[1]), "EX-") {
 			b.ephemeral(ctx, channel, user, "Say which case, such as `/exops "+args[0]+" EX-000123`.")
@@ -124,20 +120,22 @@ func (b *Bot) command(ctx context.Context, sc slack.SlashCommand) {
 	switch args[0] {
 	case "status":
 		id, ok := caseArg()
-		if !ok {
+		if !ok || !b.offers(ctx, channel, user, b.svc.Cases != nil) {
 			return
 		}
-		c, err := b.desk.Case(ctx, id)
+		c, err := b.svc.Cases.Case(ctx, id)
 		if err != nil {
 			b.answerErr(ctx, channel, user, err)
 			return
 		}
 		b.ephemeral(ctx, channel, user, CaseStatusText(c))
 	case "list":
-		b.listCommand(ctx, channel, user, args[1:])
+		if b.offers(ctx, channel, user, b.svc.Cases != nil) {
+			b.listCommand(ctx, channel, user, args[1:])
+		}
 	case "assign":
 		id, ok := caseArg()
-		if !ok {
+		if !ok || !b.offers(ctx, channel, user, b.svc.Operator != nil) {
 			return
 		}
 		m := []string(nil)
@@ -148,11 +146,11 @@ func (b *Bot) command(ctx context.Context, sc slack.SlashCommand) {
 			b.ephemeral(ctx, channel, user, "Say whom to assign to, such as `/exops assign "+id+" @dana`.")
 			return
 		}
-		_, err := b.desk.Assign(ctx, id, user, m[1])
+		_, err := b.svc.Operator.Assign(ctx, id, user, m[1])
 		b.answer(ctx, channel, user, err, fmt.Sprintf("%s is assigned to <@%s>.", id, m[1]))
 	case "snooze":
 		id, ok := caseArg()
-		if !ok {
+		if !ok || !b.offers(ctx, channel, user, b.svc.Operator != nil) {
 			return
 		}
 		if len(args) < 3 {
@@ -164,10 +162,12 @@ func (b *Bot) command(ctx context.Context, sc slack.SlashCommand) {
 			b.ephemeral(ctx, channel, user, err.Error())
 			return
 		}
-		_, err = b.desk.Snooze(ctx, id, user, until)
+		_, err = b.svc.Operator.Snooze(ctx, id, user, until)
 		b.answer(ctx, channel, user, err, fmt.Sprintf("%s is snoozed until %s.", id, until.Format("2006-01-02 15:04 MST")))
 	case "export":
-		b.exportCommand(ctx, channel, user, args[1:])
+		if b.offers(ctx, channel, user, b.svc.Audit != nil) {
+			b.exportCommand(ctx, channel, user, args[1:])
+		}
 	default:
 		b.ephemeral(ctx, channel, user, fmt.Sprintf("I don't know `%s`.\n%s", escape(truncate(args[0], 40)), commandHelp))
 	}
@@ -197,6 +197,13 @@ func parseUntil(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("`%s` is not a time: use 4h, 2d, 2026-12-01 or 2026-12-01T09:00Z", escape(truncate(s, 40)))
 }
 
+// listShown is how many cases /exops list shows; mineScanned how many of
+// the newest open cases --mine looks through.
+const (
+	listShown   = 20
+	mineScanned = 500
+)
+
 func (b *Bot) listCommand(ctx context.Context, channel, user string, args []string) {
 	var family string
 	var mine bool
@@ -220,21 +227,24 @@ func (b *Bot) listCommand(ctx context.Context, channel, user string, args []stri
 			return
 		}
 	}
-	all, err := b.desk.OpenCases(ctx, 500)
+	now := b.now()
+	q := cases.CaseQuery{Status: cases.StatusOpen, Family: cases.Family(family), Limit: listShown}
+	if older > 0 {
+		q.OpenedBefore = now.Add(-older)
+	}
+	if mine {
+		// Whose a case is, or whose approval it waits for, is not indexed:
+		// take the newest open cases the index gives and keep the person's.
+		q.Limit = mineScanned
+	}
+	found, err := b.svc.Cases.FindCases(ctx, q)
 	if err != nil {
 		b.answerErr(ctx, channel, user, err)
 		return
 	}
-	now := b.now()
 	var lines []string
-	for _, c := range all {
-		if family != "" && !c.HasFamily(cases.Family(family)) {
-			continue
-		}
+	for _, c := range found.Cases {
 		if mine && c.Assignee != user && !waitsFor(c, user) {
-			continue
-		}
-		if older > 0 && now.Sub(c.OpenedAt) < older {
 			continue
 		}
 		lines = append(lines, caseLine(c, now))
@@ -243,10 +253,16 @@ func (b *Bot) listCommand(ctx context.Context, channel, user string, args []stri
 		b.ephemeral(ctx, channel, user, "No open case matches.")
 		return
 	}
-	total, more := len(lines), ""
-	if len(lines) > 20 {
-		more = fmt.Sprintf("\n…and %d more.", len(lines)-20)
-		lines = lines[:20]
+	total := found.Total
+	if mine {
+		total = len(lines)
+	}
+	more := ""
+	if len(lines) > listShown {
+		lines = lines[:listShown]
+	}
+	if total > len(lines) {
+		more = fmt.Sprintf("\n…and %d more.", total-len(lines))
 	}
 	b.ephemeral(ctx, channel, user, fmt.Sprintf("%s:\n%s%s", countText(total, "open case"), strings.Join(lines, "\n"), more))
 }
@@ -299,7 +315,7 @@ func (b *Bot) exportCommand(ctx context.Context, channel, user string, args []st
 		b.ephemeral(ctx, channel, user, "Try `/exops export audit --since 2026-11-01`.")
 		return
 	}
-	var q AuditQuery
+	var q cases.AuditQuery
 	for i := 1; i < len(args); i++ {
 		if i+1 >= len(args) {
 			b.ephemeral(ctx, channel, user, "`"+escape(args[i])+"` needs a value.")
@@ -323,7 +339,7 @@ func (b *Bot) exportCommand(ctx context.Context, channel, user string, args []st
 		}
 		i++
 	}
-	data, n, err := b.desk.ExportAudit(ctx, user, q)
+	data, n, err := b.svc.Audit.ExportAudit(ctx, user, q)
 	if err != nil {
 		b.answerErr(ctx, channel, user, err)
 		return
@@ -436,9 +452,9 @@ func (b *Bot) answerQuestion(ctx context.Context, channel, thread, user, questio
 		question = "help"
 	}
 	var answer string
-	if b.desk == nil {
-		answer = errNoDesk.Error()
-	} else if a, err := b.desk.Ask(ctx, user, truncate(question, 2000)); err != nil {
+	if b.svc.Asker == nil {
+		answer = errNotHere.Error()
+	} else if a, err := b.svc.Asker.Ask(ctx, user, truncate(question, 2000)); err != nil {
 		b.log.Error("answer question", "user", user, "err", err)
 		answer = "I could not look that up just now; try again in a minute."
 	} else {
@@ -457,26 +473,36 @@ func (b *Bot) answerQuestion(ctx context.Context, channel, thread, user, questio
 // their teams' backlog by severity and age, and what exops resolved alone
 // today.
 func (b *Bot) PublishHome(ctx context.Context, user string) {
-	if b.desk == nil {
+	if b.svc.Cases == nil {
 		return
 	}
-	open, err := b.desk.OpenCases(ctx, 2000)
+	open, err := b.svc.Cases.FindCases(ctx, cases.CaseQuery{Status: cases.StatusOpen, Limit: homeCases})
 	if err != nil {
 		b.log.Error("home: open cases", "err", err)
 		return
 	}
 	now := b.now()
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	resolved, err := b.desk.ResolvedSince(ctx, start)
+	done, err := b.svc.Cases.FindCases(ctx, cases.CaseQuery{Status: cases.StatusResolved, Limit: homeCases})
 	if err != nil {
 		b.log.Error("home: resolved cases", "err", err)
 		return
 	}
-	view := HomeView(user, open, resolved, now)
+	var resolved []*cases.Case
+	for _, c := range done.Cases {
+		if c.ResolvedAt != nil && !c.ResolvedAt.Before(start) {
+			resolved = append(resolved, c)
+		}
+	}
+	view := HomeView(user, open.Cases, resolved, now)
 	if _, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view}); err != nil {
 		b.log.Error("publish home", "user", user, "err", slackError("views.publish", err))
 	}
 }
+
+// homeCases is how many of the newest open (and resolved) cases the Home
+// tab reads through the index.
+const homeCases = 500
 
 // HomeView is the App Home for user.
 func HomeView(user string, open, resolvedToday []*cases.Case, now time.Time) slack.HomeTabViewRequest {
@@ -574,7 +600,7 @@ func countText(n int, noun string) string {
 // readDocuments downloads the PDFs of a message in a case thread or a DM and
 // hands them to document extraction; the result goes to the thread.
 func (b *Bot) readDocuments(ctx context.Context, e *slackevents.MessageEvent) {
-	if b.desk == nil {
+	if b.svc.Documents == nil {
 		return
 	}
 	thread := e.ThreadTimeStamp
@@ -591,13 +617,13 @@ func (b *Bot) readDocuments(ctx context.Context, e *slackevents.MessageEvent) {
 			return
 		}
 		var reply string
-		if f.Size > MaxDocumentBytes {
-			reply = fmt.Sprintf("%s is %d MB; I read PDFs up to %d MB.", escape(f.Name), f.Size>>20, MaxDocumentBytes>>20)
+		if f.Size > cases.MaxDocumentBytes {
+			reply = fmt.Sprintf("%s is %d MB; I read PDFs up to %d MB.", escape(f.Name), f.Size>>20, cases.MaxDocumentBytes>>20)
 		} else if data, err := b.download(ctx, f.URLPrivateDownload); err != nil {
 			b.log.Error("download document", "file", f.ID, "err", err)
 			reply = fmt.Sprintf("I could not download %s from Slack; try sharing it again.", escape(f.Name))
 		} else {
-			text, threaded, err := b.desk.Document(ctx, e.User, e.Channel, thread, f.Name, data)
+			text, threaded, err := b.svc.Documents.Document(ctx, e.User, e.Channel, thread, f.Name, data)
 			switch {
 			case err != nil:
 				b.log.Error("read document", "file", f.ID, "err", err)
@@ -617,7 +643,7 @@ func (b *Bot) download(ctx context.Context, url string) ([]byte, error) {
 		return nil, errors.New("file has no download URL")
 	}
 	var buf limitedBuffer
-	buf.limit = MaxDocumentBytes
+	buf.limit = cases.MaxDocumentBytes
 	if err := b.api.GetFileContext(ctx, url, &buf); err != nil {
 		return nil, slackError("download file", err)
 	}

@@ -12,41 +12,6 @@ import (
 	"github.com/exops/exops/cases"
 )
 
-// Desk is everything beyond decisions the bot asks of the rest of exops:
-// the case operations, reads for commands and the Home tab, the audit
-// export, and answers to questions. The Decider given to New may implement
-// it; without it the bot handles decisions only and says so for the rest.
-type Desk interface {
-	Decider
-	Assign(ctx context.Context, id, actor, assignee string) (*cases.Case, error)
-	Snooze(ctx context.Context, id, actor string, until time.Time) (*cases.Case, error)
-	Escalate(ctx context.Context, id, actor string) (*cases.Case, error)
-	Comment(ctx context.Context, id, actor, text string) (*cases.Case, error)
-	Case(ctx context.Context, id string) (*cases.Case, error)
-	// OpenCases lists open cases, newest first, at most limit.
-	OpenCases(ctx context.Context, limit int) ([]*cases.Case, error)
-	// ResolvedSince lists cases resolved at or after t.
-	ResolvedSince(ctx context.Context, t time.Time) ([]*cases.Case, error)
-	// ExportAudit returns the audit trail as CSV for a member of the
-	// compliance group; anyone else is refused (KindDenied) and audited.
-	ExportAudit(ctx context.Context, actor string, f AuditQuery) (csv []byte, records int, err error)
-	// Ask answers a question about cases in plain words, citing case ids.
-	Ask(ctx context.Context, actor, question string) (string, error)
-	// Document reads a PDF a person shared in a case's thread (channel and
-	// thread) or sent directly. It returns what to tell them; threaded is
-	// true when exops already noted it on the case and its thread.
-	Document(ctx context.Context, actor, channel, thread, name string, pdf []byte) (reply string, threaded bool, err error)
-}
-
-// MaxDocumentBytes bounds a PDF downloaded from Slack.
-const MaxDocumentBytes = 20 << 20
-
-// AuditQuery bounds an audit export.
-type AuditQuery struct {
-	Since, Until time.Time
-	Case         string
-}
-
 // Callback ids of the modals for case operations; their private metadata is
 // "caseID|channel".
 const (
@@ -61,7 +26,15 @@ const (
 	commentAction = "comment_input"
 )
 
-var errNoDesk = cases.Errorf(cases.KindInvalid, "This exops is set up for approvals only; that command is not available here.")
+var errNotHere = cases.Errorf(cases.KindInvalid, "This exops is set up for approvals only; that command is not available here.")
+
+// offers reports whether a service is set up, and tells the person when not.
+func (b *Bot) offers(ctx context.Context, channel, user string, ok bool) bool {
+	if !ok {
+		b.answerErr(ctx, channel, user, errNotHere)
+	}
+	return ok
+}
 
 // caseAction handles the buttons that act on the whole case.
 func (b *Bot) caseAction(ctx context.Context, ic slack.InteractionCallback, a *slack.BlockAction, channel string) {
@@ -70,16 +43,15 @@ func (b *Bot) caseAction(ctx context.Context, ic slack.InteractionCallback, a *s
 		b.ephemeral(ctx, channel, user, "That button is not one of exops's; nothing was recorded.")
 		return
 	}
-	if b.desk == nil {
-		b.answerErr(ctx, channel, user, errNoDesk)
+	if !b.offers(ctx, channel, user, b.svc.Operator != nil) {
 		return
 	}
 	switch a.ActionID {
 	case ActionAssign:
-		_, err := b.desk.Assign(ctx, id, user, user)
+		_, err := b.svc.Operator.Assign(ctx, id, user, user)
 		b.answer(ctx, channel, user, err, "You have "+id+" now.")
 	case ActionEscalate:
-		c, err := b.desk.Escalate(ctx, id, user)
+		c, err := b.svc.Operator.Escalate(ctx, id, user)
 		msg := ""
 		if c != nil && len(c.Escalated) > 0 {
 			msg = fmt.Sprintf("Escalated %s (%s).", id, c.Escalated[len(c.Escalated)-1])
@@ -171,8 +143,7 @@ func (b *Bot) submitCaseModal(ctx context.Context, ic slack.InteractionCallback)
 		b.log.Warn("case modal with malformed metadata", "user", user)
 		return
 	}
-	if b.desk == nil {
-		b.answerErr(ctx, channel, user, errNoDesk)
+	if !b.offers(ctx, channel, user, b.svc.Operator != nil) {
 		return
 	}
 	values := ic.View.State.Values
@@ -184,10 +155,10 @@ func (b *Bot) submitCaseModal(ctx context.Context, ic slack.InteractionCallback)
 			return
 		}
 		until := time.Unix(v.SelectedDateTime, 0).UTC()
-		_, err := b.desk.Snooze(ctx, id, user, until)
+		_, err := b.svc.Operator.Snooze(ctx, id, user, until)
 		b.answer(ctx, channel, user, err, fmt.Sprintf("%s is snoozed until %s.", id, until.Format("2006-01-02 15:04 MST")))
 	case CallbackComment:
-		_, err := b.desk.Comment(ctx, id, user, values[commentBlock][commentAction].Value)
+		_, err := b.svc.Operator.Comment(ctx, id, user, values[commentBlock][commentAction].Value)
 		b.answer(ctx, channel, user, err, "Your comment is in the thread of "+id+".")
 	}
 }

@@ -62,11 +62,20 @@ func (f *fakeDesk) Case(_ context.Context, id string) (*cases.Case, error) {
 	}
 	return nil, cases.Errorf(cases.KindNotFound, "Case %s does not exist.", id)
 }
-func (f *fakeDesk) OpenCases(context.Context, int) ([]*cases.Case, error) { return f.open, nil }
-func (f *fakeDesk) ResolvedSince(context.Context, time.Time) ([]*cases.Case, error) {
-	return []*cases.Case{resolvedCase()}, nil
+// FindCases answers by the domain's own rule, CaseQuery.Match.
+func (f *fakeDesk) FindCases(_ context.Context, q cases.CaseQuery) (cases.CaseList, error) {
+	var l cases.CaseList
+	for _, c := range append(append([]*cases.Case(nil), f.open...), resolvedCase()) {
+		if q.Match(c) {
+			l.Total++
+			if q.Limit <= 0 || len(l.Cases) < q.Limit {
+				l.Cases = append(l.Cases, c)
+			}
+		}
+	}
+	return l, nil
 }
-func (f *fakeDesk) ExportAudit(_ context.Context, actor string, q AuditQuery) ([]byte, int, error) {
+func (f *fakeDesk) ExportAudit(_ context.Context, actor string, q cases.AuditQuery) ([]byte, int, error) {
 	if actor != "U0AUDITOR" {
 		f.call("export refused " + actor)
 		return nil, 0, cases.Errorf(cases.KindDenied, "Only the compliance team may export the audit trail; your request is recorded.")
@@ -98,7 +107,7 @@ func newDeskRig(t *testing.T) *deskRig {
 	ls := localslack.New(testClock)
 	t.Cleanup(ls.Close)
 	d := &fakeDesk{open: []*cases.Case{compositeCase()}}
-	b, err := New(Config{BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: ls.APIURL(), Clock: testClock}, d)
+	b, err := New(Config{BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: ls.APIURL(), Clock: testClock}, services(d))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,8 @@ func compositeCase() *cases.Case {
 
 // resolvedCase was resolved by exops on its own.
 func resolvedCase() *cases.Case {
-	resolved := t0.Add(3 * time.Minute)
+	// Resolved on the business day the bot tests run on (testClock).
+	resolved := testClock().Add(-time.Hour)
 	return &cases.Case{
 		ID:         "EX-000002",
 		Families:   []cases.Family{cases.FamilyPriceDiscrepancy},
@@ -153,3 +154,15 @@ func (f *fakeDecider) requests() []cases.DecideRequest {
 
 // slackTS is the message ts localslack gives the first message posted at t.
 func slackTS(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000) }
+
+// services offers the bot whatever d implements: a fakeDecider only
+// decides, a fakeDesk does everything.
+func services(d Decider) Services {
+	s := Services{Decider: d}
+	s.Cases, _ = d.(CaseReader)
+	s.Operator, _ = d.(CaseOperator)
+	s.Audit, _ = d.(AuditExporter)
+	s.Asker, _ = d.(Asker)
+	s.Documents, _ = d.(DocumentTaker)
+	return s
+}

@@ -220,7 +220,7 @@ func (b *Bot) decide(ctx context.Context, ic slack.InteractionCallback, a *slack
 // ephemeral message, what it did or why it was refused.
 func (b *Bot) record(ctx context.Context, channel, user string, req cases.DecideRequest) {
 	log := b.log.With("case", req.Case, "recommendation", req.Recommendation, "user", user, "choice", string(req.Choice))
-	res, err := b.decider.Decide(ctx, req)
+	res, err := b.svc.Decider.Decide(ctx, req)
 	if err != nil {
 		log.Info("click not recorded", "kind", cases.KindOf(err).String(), "err", err)
 		b.answerErr(ctx, channel, user, err)

@@ -27,7 +27,7 @@ const (
 func TestSignatureSlackDocumentedExample(t *testing.T) {
 	at := time.Unix(1531420618, 0)
 	d := &fakeDecider{}
-	b, err := New(Config{BotToken: "xoxb-x", SigningSecret: slackDocSecret, Clock: testClock, TransportNow: func() time.Time { return at.Add(30 * time.Second) }}, d)
+	b, err := New(Config{BotToken: "xoxb-x", SigningSecret: slackDocSecret, Clock: testClock, TransportNow: func() time.Time { return at.Add(30 * time.Second) }}, services(d))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestInteractionsHandlerRefuses(t *testing.T) {
 			ls := localslack.New(testClock)
 			defer ls.Close()
 			d := &fakeDecider{res: cases.DecideResult{Message: "ok"}}
-			b, err := New(Config{BotToken: "xoxb-x", SigningSecret: testSecret, APIURL: ls.APIURL(), Clock: testClock, TransportNow: func() time.Time { return now }}, d)
+			b, err := New(Config{BotToken: "xoxb-x", SigningSecret: testSecret, APIURL: ls.APIURL(), Clock: testClock, TransportNow: func() time.Time { return now }}, services(d))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -273,7 +273,7 @@ func TestClickWithBadValueAnswersPlainly(t *testing.T) {
 }
 
 func TestNoSigningSecretRefusesAll(t *testing.T) {
-	b, err := New(Config{BotToken: "xoxb-x", Clock: testClock}, &fakeDecider{})
+	b, err := New(Config{BotToken: "xoxb-x", Clock: testClock}, services(&fakeDecider{}))
 	if err != nil {
 		t.Fatal(err)
 	}

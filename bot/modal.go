@@ -93,8 +93,8 @@ type groupEntry struct {
 }
 
 // Directory returns the bot's group directory (a cases.Directory).
-func (b *Bot) Directory() *Directory {
-	return &Directory{api: b.api, ttl: 5 * time.Minute, now: b.wallNow, cache: map[string]groupEntry{}}
+func (n *Notifier) Directory() *Directory {
+	return &Directory{api: n.api, ttl: 5 * time.Minute, now: n.wallNow, cache: map[string]groupEntry{}}
 }
 
 // GroupMembers returns the user ids in a Slack user group.

@@ -17,7 +17,7 @@ func newTestBot(t *testing.T, ls *localslack.Slack, d Decider) *Bot {
 	if d == nil {
 		d = &fakeDecider{}
 	}
-	b, err := New(Config{BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: ls.APIURL(), Clock: testClock}, d)
+	b, err := New(Config{BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: ls.APIURL(), Clock: testClock}, services(d))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,10 +159,10 @@ func TestNotifierRefusesCaseWithoutCard(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
-	if _, err := New(Config{}, &fakeDecider{}); err == nil {
+	if _, err := New(Config{}, services(&fakeDecider{})); err == nil {
 		t.Error("New without a bot token succeeded")
 	}
-	if _, err := New(Config{BotToken: "xoxb-x", Clock: testClock}, nil); err == nil {
+	if _, err := New(Config{BotToken: "xoxb-x", Clock: testClock}, Services{}); err == nil {
 		t.Error("New without a decider succeeded")
 	}
 }

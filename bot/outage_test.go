@@ -35,10 +35,7 @@ func TestOutageDeliversEverythingOnceInOrder(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 	ls := localslack.New(clk.Now)
 	defer ls.Close()
-	b, err := bot.New(bot.Config{BotToken: "xoxb-test", APIURL: ls.APIURL(), Clock: clk.Now}, bot.DeciderFunc(
-		func(context.Context, cases.DecideRequest) (cases.DecideResult, error) {
-			return cases.DecideResult{}, nil
-		}))
+	b, err := bot.NewNotifier(bot.Config{BotToken: "xoxb-test", APIURL: ls.APIURL(), Clock: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

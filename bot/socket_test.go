@@ -46,7 +46,7 @@ func TestSocketModeOverSlacktestWebsocket(t *testing.T) {
 	ls := localslack.New(testClock)
 	defer ls.Close()
 	d := &fakeDecider{res: cases.DecideResult{Message: "Your approval is recorded: 2 of 2."}}
-	b, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: ls.APIURL(), Clock: testClock}, d)
+	b, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: ls.APIURL(), Clock: testClock}, services(d))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestSocketEventAcksBeforeWork(t *testing.T) {
 }
 
 func TestRunSocketModeNeedsAppToken(t *testing.T) {
-	b, err := New(Config{BotToken: "xoxb-x", Clock: testClock}, &fakeDecider{})
+	b, err := New(Config{BotToken: "xoxb-x", Clock: testClock}, services(&fakeDecider{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,7 +91,7 @@ func (e *Engine) Decide(ctx context.Context, req DecideRequest) (DecideResult, e
 			entry.Detail = fmt.Sprintf("approve: %d of %d", len(r.Approvals), need(r))
 			if len(r.Approvals) >= need(r) {
 				r.State = RecApproved
-				if err := e.enqueue(tx, QueueActions, Job{Kind: "execute", Case: c.ID, Recommendation: r.ID, Dedupe: "execute:" + c.ID + "/" + r.ID}); err != nil {
+				if err := e.enqueue(tx, QueueActions, Job{Kind: JobExecute, Case: c.ID, Recommendation: r.ID, Dedupe: "execute:" + c.ID + "/" + r.ID}); err != nil {
 					return err
 				}
 				reply = fmt.Sprintf("<@%s> approved %s. Running it now.", req.Actor, r.Title)
@@ -259,14 +259,14 @@ func (e *Engine) handleAction(ctx context.Context, job *Job) error {
 		if err := e.schedule(tx, pol, c); err != nil {
 			return err
 		}
-		if err := e.enqueue(tx, QueueOutbox, Job{Kind: "reply", Case: c.ID, Text: reply}); err != nil {
+		if err := e.enqueue(tx, QueueOutbox, Job{Kind: JobReply, Case: c.ID, Text: reply}); err != nil {
 			return err
 		}
 		// The summary names the decisions still needed: write it again.
-		if err := e.enqueue(tx, QueueWork, Job{Kind: "process", Case: c.ID, Dedupe: "process:" + c.ID}); err != nil {
+		if err := e.enqueue(tx, QueueWork, Job{Kind: JobProcess, Case: c.ID, Dedupe: "process:" + c.ID}); err != nil {
 			return err
 		}
-		if err := e.enqueue(tx, QueueOutbox, Job{Kind: "card", Case: c.ID, Dedupe: "card:" + c.ID}); err != nil {
+		if err := e.enqueue(tx, QueueOutbox, Job{Kind: JobCard, Case: c.ID, Dedupe: "card:" + c.ID}); err != nil {
 			return err
 		}
 		return tx.DeleteJob(QueueActions, job.ID)

@@ -119,9 +119,9 @@ func (e *Engine) takeStep(tx Tx, pol Policy, c *Case, s EscalationStep, now time
 	if len(s.Mention) > 0 {
 		text = mentionAll(s.Mention) + " " + text
 	}
-	job := Job{Kind: "reply", Case: c.ID, Text: text}
+	job := Job{Kind: JobReply, Case: c.ID, Text: text}
 	if s.Channel != "" {
-		job = Job{Kind: "post", Case: c.ID, Channel: s.Channel, Text: text}
+		job = Job{Kind: JobPost, Case: c.ID, Channel: s.Channel, Text: text}
 	}
 	if err := e.enqueue(tx, QueueOutbox, job); err != nil {
 		return err

@@ -180,7 +180,7 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 	if err := tx.PutEvent(&StoredEvent{Event: ev, Digest: p.digest, Received: now, Result: res}); err != nil {
 		return IngestResult{}, fmt.Errorf("save event %s: %w", ev.ID, err)
 	}
-	if err := e.enqueue(tx, QueueWork, Job{Kind: "process", Case: c.ID, Dedupe: "process:" + c.ID}); err != nil {
+	if err := e.enqueue(tx, QueueWork, Job{Kind: JobProcess, Case: c.ID, Dedupe: "process:" + c.ID}); err != nil {
 		return IngestResult{}, err
 	}
 	return res, nil
@@ -259,15 +259,15 @@ func (e *Engine) merge(tx Tx, pol Policy, c, other *Case, ev Event, now time.Tim
 		}
 	}
 	if c.Slack.TS != "" {
-		if err := e.enqueue(tx, QueueOutbox, Job{Kind: "reply", Case: c.ID, Text: fmt.Sprintf("Absorbed %s: %s.", other.ID, why)}); err != nil {
+		if err := e.enqueue(tx, QueueOutbox, Job{Kind: JobReply, Case: c.ID, Text: fmt.Sprintf("Absorbed %s: %s.", other.ID, why)}); err != nil {
 			return err
 		}
 	}
 	if other.Slack.TS != "" {
-		if err := e.enqueue(tx, QueueOutbox, Job{Kind: "card", Case: other.ID, Dedupe: "card:" + other.ID}); err != nil {
+		if err := e.enqueue(tx, QueueOutbox, Job{Kind: JobCard, Case: other.ID, Dedupe: "card:" + other.ID}); err != nil {
 			return err
 		}
-		if err := e.enqueue(tx, QueueOutbox, Job{Kind: "reply", Case: other.ID, Text: fmt.Sprintf("Merged into %s: %s.", c.ID, why)}); err != nil {
+		if err := e.enqueue(tx, QueueOutbox, Job{Kind: JobReply, Case: other.ID, Text: fmt.Sprintf("Merged into %s: %s.", c.ID, why)}); err != nil {
 			return err
 		}
 	}

@@ -88,8 +88,8 @@ func (e *Engine) commitTouch(tx Tx, pol Policy, c *Case, now time.Time, entry Au
 	if err := e.schedule(tx, pol, c); err != nil {
 		return err
 	}
-	jobs := append([]Job{{Kind: "reply", Case: c.ID, Text: note}}, extra...)
-	jobs = append(jobs, Job{Kind: "card", Case: c.ID, Dedupe: "card:" + c.ID})
+	jobs := append([]Job{{Kind: JobReply, Case: c.ID, Text: note}}, extra...)
+	jobs = append(jobs, Job{Kind: JobCard, Case: c.ID, Dedupe: "card:" + c.ID})
 	for _, j := range jobs {
 		if err := e.enqueue(tx, QueueOutbox, j); err != nil {
 			return err
@@ -146,7 +146,7 @@ func (e *Engine) Escalate(ctx context.Context, id, actor string) (*Case, error) 
 			}
 			return fmt.Sprintf("<@%s> escalated %s to %s.", actor, c.ID, s.Channel),
 				AuditEntry{Kind: AuditEscalated, Action: s.Name, Detail: "by hand, posted to " + s.Channel},
-				[]Job{{Kind: "post", Case: c.ID, Channel: s.Channel, Text: text}}, nil
+				[]Job{{Kind: JobPost, Case: c.ID, Channel: s.Channel, Text: text}}, nil
 		}
 		return "", AuditEntry{}, nil, Errorf(KindConflict, "%s has no escalation left in the policy.", c.ID)
 	})

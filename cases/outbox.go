@@ -19,7 +19,7 @@ func (e *Engine) handleOutbox(ctx context.Context, job *Job) error {
 	var sendErr error
 	var posted SlackRef
 	switch job.Kind {
-	case "card":
+	case JobCard:
 		if c.Slack.TS == "" {
 			if c.Status == StatusMerged {
 				return e.dropJob(ctx, QueueOutbox, job.ID) // never shown; the survivor's card tells it
@@ -48,9 +48,9 @@ func (e *Engine) handleOutbox(ctx context.Context, job *Job) error {
 		} else {
 			sendErr = e.notifier.UpdateCard(ctx, c)
 		}
-	case "post":
+	case JobPost:
 		sendErr = e.notifier.PostMessage(ctx, job.Channel, c, job.Text)
-	case "reply":
+	case JobReply:
 		if c.Slack.TS == "" {
 			return Errorf(KindTransient, "reply on %s waits for its card", c.ID)
 		}
@@ -76,8 +76,12 @@ func (e *Engine) handleOutbox(ctx context.Context, job *Job) error {
 			if err := tx.PutCase(cur); err != nil {
 				return fmt.Errorf("save card ts of %s: %w", cur.ID, err)
 			}
+			// The thread finds its case by key, not by a walk over cases.
+			if err := tx.PutKey(ThreadKey(posted.Channel, posted.TS), KeyRef{Case: cur.ID, LastSeen: e.now()}); err != nil {
+				return fmt.Errorf("index the thread of %s: %w", cur.ID, err)
+			}
 		}
-		if job.Kind == "card" && cur.Version != c.Version {
+		if job.Kind == JobCard && cur.Version != c.Version {
 			return nil // changed while in flight: render again
 		}
 		return tx.DeleteJob(QueueOutbox, job.ID)

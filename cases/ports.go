@@ -98,11 +98,20 @@ type Enricher interface {
 	Enrich(ctx context.Context, c *Case) (facts map[string]string, missing []string)
 }
 
-// DocumentReader reads the document attached to an event (a supplier PDF in
-// data.document) and says in one note what it is and what its checks found.
-// ok is false when the event carries no document it can read.
+// DocumentReader reads the document attached to an event (a supplier PDF or
+// XML invoice in data.document). It says in one note what the document is
+// and what its checks found, and returns the events its three-way match
+// raises (variances beyond the policy's tolerances), whose ids derive from
+// the document so that reading it again raises only duplicates. ok is false
+// when the event carries no document.
 type DocumentReader interface {
-	ReadDocument(ctx context.Context, c *Case, ev CaseEvent) (note string, ok bool)
+	ReadDocument(ctx context.Context, c *Case, ev CaseEvent) (r DocumentResult, ok bool)
+}
+
+// DocumentResult is what reading one document gave.
+type DocumentResult struct {
+	Note  string
+	Raise []Event
 }
 
 // Executor runs an approved or automatic action in the system of record.

@@ -35,6 +35,18 @@ func (e *Engine) handleWork(ctx context.Context, job *Job) error {
 			work.Context, work.Missing = e.enricher.Enrich(ctx, work)
 		}
 		docs := e.readDocuments(ctx, work)
+		// The variances a document shows go in before the document is marked
+		// read: if this job dies after, its retry reads the document again
+		// and raises the same ids, which intake answers as duplicates.
+		var raise []Event
+		for _, d := range docs {
+			raise = append(raise, d.raise...)
+		}
+		if len(raise) > 0 {
+			if _, err := e.Ingest(ctx, raise); err != nil {
+				return fmt.Errorf("raise the variances of %s's documents: %w", job.Case, err)
+			}
+		}
 		recs, err := e.agents.Recommend(ctx, work)
 		if err != nil {
 			return fmt.Errorf("recommend %s: %w", job.Case, err)
@@ -188,7 +200,7 @@ func (e *Engine) applyRecommendations(tx Tx, c *Case, fresh []Recommendation) er
 				Verdict: string(cur.Verdict), Confidence: cur.Confidence, PolicyVersion: ver, Detail: "auto: " + cur.VerdictReason}); err != nil {
 				return err
 			}
-			if err := e.enqueue(tx, QueueActions, Job{Kind: "execute", Case: c.ID, Recommendation: cur.ID, Dedupe: "execute:" + c.ID + "/" + cur.ID}); err != nil {
+			if err := e.enqueue(tx, QueueActions, Job{Kind: JobExecute, Case: c.ID, Recommendation: cur.ID, Dedupe: "execute:" + c.ID + "/" + cur.ID}); err != nil {
 				return err
 			}
 			settledFamily[cur.Family] = true
@@ -214,13 +226,13 @@ func (e *Engine) announce(tx Tx, c *Case) error {
 	if c.Slack.TS != "" {
 		for _, ce := range c.Events[min(c.Announced, len(c.Events)):] {
 			text := fmt.Sprintf("New event (%s): %s", ce.Family.Label(), DescribeEvent(ce.Event()))
-			if err := e.enqueue(tx, QueueOutbox, Job{Kind: "reply", Case: c.ID, Text: text}); err != nil {
+			if err := e.enqueue(tx, QueueOutbox, Job{Kind: JobReply, Case: c.ID, Text: text}); err != nil {
 				return err
 			}
 		}
 	}
 	c.Announced = len(c.Events)
-	return e.enqueue(tx, QueueOutbox, Job{Kind: "card", Case: c.ID, Dedupe: "card:" + c.ID})
+	return e.enqueue(tx, QueueOutbox, Job{Kind: JobCard, Case: c.ID, Dedupe: "card:" + c.ID})
 }
 
 func evidenceLine(ev []Evidence) string {
@@ -257,7 +269,7 @@ func (e *Engine) resummarize(ctx context.Context, job *Job, snap *Case) error {
 			if err := tx.PutCase(cur); err != nil {
 				return fmt.Errorf("save case %s: %w", cur.ID, err)
 			}
-			if err := e.enqueue(tx, QueueOutbox, Job{Kind: "card", Case: cur.ID, Dedupe: "card:" + cur.ID}); err != nil {
+			if err := e.enqueue(tx, QueueOutbox, Job{Kind: JobCard, Case: cur.ID, Dedupe: "card:" + cur.ID}); err != nil {
 				return err
 			}
 		}
@@ -282,6 +294,7 @@ func requesters(c *Case, f Family) []string {
 type documentNote struct {
 	event string
 	note  string
+	raise []Event
 }
 
 // readDocuments reads the documents attached to events not read before,
@@ -295,11 +308,11 @@ func (e *Engine) readDocuments(ctx context.Context, c *Case) []documentNote {
 		if _, has := ev.Data["document"]; !has || slices.Contains(c.DocumentsRead, ev.Source+"/"+ev.ID) {
 			continue
 		}
-		note, ok := e.documents.ReadDocument(ctx, c, ev)
+		r, ok := e.documents.ReadDocument(ctx, c, ev)
 		if !ok {
 			continue
 		}
-		out = append(out, documentNote{event: ev.Source + "/" + ev.ID, note: note})
+		out = append(out, documentNote{event: ev.Source + "/" + ev.ID, note: r.Note, raise: r.Raise})
 	}
 	return out
 }
@@ -319,7 +332,7 @@ func (e *Engine) recordDocuments(tx Tx, c *Case, docs []documentNote) error {
 			return err
 		}
 		if c.Slack.TS != "" {
-			if err := e.enqueue(tx, QueueOutbox, Job{Kind: "reply", Case: c.ID, Text: d.note}); err != nil {
+			if err := e.enqueue(tx, QueueOutbox, Job{Kind: JobReply, Case: c.ID, Text: d.note}); err != nil {
 				return err
 			}
 		}

@@ -103,11 +103,23 @@ const (
 // Queues lists every queue.
 func Queues() []Queue { return []Queue{QueueWork, QueueActions, QueueOutbox} }
 
+// JobKind says what a job does.
+type JobKind string
+
+// Job kinds, by queue.
+const (
+	JobProcess JobKind = "process" // work: enrich, summarize, recommend and judge a case
+	JobExecute JobKind = "execute" // actions: run an approved or automatic action
+	JobCard    JobKind = "card"    // outbox: post or update a case's card
+	JobReply   JobKind = "reply"   // outbox: a reply in the case's thread
+	JobPost    JobKind = "post"    // outbox: a message about the case in another channel
+)
+
 // Job is one unit of durable work.
 type Job struct {
 	ID             uint64    `json:"id"`
 	Dedupe         string    `json:"dedupe,omitempty"`
-	Kind           string    `json:"kind"`
+	Kind           JobKind   `json:"kind"`
 	Case           string    `json:"case"`
 	Recommendation string    `json:"recommendation,omitempty"`
 	Text           string    `json:"text,omitempty"`
@@ -132,6 +144,13 @@ type AuditEntry struct {
 	Detail        string    `json:"detail"`
 }
 
+// AuditQuery bounds an audit export: records at or after Since, before
+// Until (zero: unbounded), of one case (empty: all).
+type AuditQuery struct {
+	Since, Until time.Time
+	Case         string
+}
+
 // Audit record kinds.
 const (
 	AuditCaseOpened      = "case_opened"
@@ -146,6 +165,7 @@ const (
 	AuditCaseResolved    = "case_resolved"
 	AuditEscalated       = "escalated"
 	AuditApprovalExpired = "approval_expired"
+	AuditExported        = "audit_exported"
 )
 
 // ActorExops is the actor of what the bot does on its own.

@@ -1,6 +1,10 @@
 package connectors
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/exops/exops/cases"
+)
 
 // The canonical contract between exops and the systems of record: what a
 // lookup returns and what an action sends, whatever ERP, WMS, TMS or CRM
@@ -84,37 +88,15 @@ type Shipment struct {
 	Supplier string `json:"supplier,omitempty"`
 }
 
-// PurchaseOrder is a PO with its lines (ERP: GET /v1/purchase-orders/{po}).
-type PurchaseOrder struct {
-	PO       string      `json:"po"`
-	Supplier string      `json:"supplier,omitempty"`
-	Status   string      `json:"status,omitempty"`
-	Lines    []POLineDoc `json:"lines"`
-	// PriceChange names an agreed price change on file for the PO, if any;
-	// a disputed invoice price may be explained by it.
-	PriceChange string `json:"price_change,omitempty"`
-}
-
-// POLineDoc is one purchase order line as the contract carries it.
-type POLineDoc struct {
-	SKU       string  `json:"sku"`
-	Quantity  float64 `json:"quantity"`
-	UnitPrice float64 `json:"unit_price"`
-}
-
-// Receipt is what was received against a PO
-// (ERP: GET /v1/purchase-orders/{po}/receipts).
-type Receipt struct {
-	PO    string        `json:"po"`
-	Lines []ReceiptLine `json:"lines"`
-}
-
-// ReceiptLine is one goods receipt line.
-type ReceiptLine struct {
-	SKU       string  `json:"sku"`
-	Warehouse string  `json:"warehouse,omitempty"`
-	Quantity  float64 `json:"quantity"`
-}
+// The PO and receipt of the REST contract are the application layer's
+// types (ERP: GET /v1/purchase-orders/{po} and …/receipts), so a three-way
+// match reads what the ERP said without a copy in between.
+type (
+	PurchaseOrder = cases.PurchaseOrder
+	POLineDoc     = cases.POLine
+	Receipt       = cases.Receipt
+	ReceiptLine   = cases.ReceiptLine
+)
 
 // ActionCall is the body of POST /v1/actions/{action}; the key travels in
 // the Idempotency-Key header.

@@ -20,7 +20,7 @@ import (
 const (
 	DefaultTimeout     = 20 * time.Second
 	DefaultMemoryLimit = 512 << 20
-	DefaultMaxBytes    = 20 << 20
+	DefaultMaxBytes    = cases.MaxDocumentBytes
 	DefaultMaxPages    = 200
 	// maxAnswer caps what is read from the child's stdout: the text layer of
 	// DefaultMaxPages dense pages is a few MB.

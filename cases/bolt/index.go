@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 	bbolt "go.etcd.io/bbolt"
@@ -48,61 +46,11 @@ const indexVersion = "1"
 
 // index kinds
 const (
-	ixAll       = "all"
-	ixStatus    = "status"
-	ixFamily    = "family"
-	ixOrder     = "order"
-	ixCustomer  = "customer"
-	ixSupplier  = "supplier"
-	ixSKU       = "sku"
-	ixWarehouse = "warehouse"
-	ixPO        = "po"
-	ixShipment  = "shipment"
-	ixInvoice   = "invoice"
+	ixAll    = cases.TermAll
+	ixStatus = cases.TermStatus
 )
 
-// maxIndexValue bounds an indexed value; longer values are cut, and a query
-// value is cut the same way, so they still meet.
-const maxIndexValue = 128
-
-// maxNameWords bounds how many words of one name are indexed.
-const maxNameWords = 6
-
 var _ cases.CaseFinder = (*Store)(nil)
-
-// normValue is how values are indexed and looked up: trimmed, lower case,
-// without control characters (NUL separates the key's parts), at most
-// maxIndexValue bytes of valid UTF-8.
-func normValue(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, strings.TrimSpace(s))
-	if len(s) > maxIndexValue {
-		s = s[:maxIndexValue]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-	}
-	return s
-}
-
-// nameWords splits a name into the words it can be asked by.
-func nameWords(s string) []string {
-	words := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	var out []string
-	for _, w := range words {
-		if utf8.RuneCountInString(w) >= 2 {
-			out = append(out, w)
-		}
-		if len(out) == maxNameWords {
-			break
-		}
-	}
-	return out
-}
 
 func openedKey(t time.Time) []byte {
 	var b [8]byte
@@ -120,53 +68,13 @@ func indexPrefix(kind, value string) []byte {
 
 func countKey(kind, value string) []byte { return []byte(kind + "\x00" + value) }
 
-// indexTerms lists the (kind, value) pairs a case is found by.
+// indexTerms lists the (kind, value) pairs a case is found by: the
+// domain's cases.CaseTerms, the one rule FindCases and CaseQuery.Match share.
 func indexTerms(c *cases.Case) [][2]string {
-	seen := map[[2]string]bool{}
-	var out [][2]string
-	add := func(kind, v string) {
-		v = normValue(v)
-		if v == "" && kind != ixAll {
-			return
-		}
-		k := [2]string{kind, v}
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, k)
-		}
-	}
-	name := func(kind, v string) {
-		add(kind, v)
-		for _, w := range nameWords(v) {
-			add(kind, w)
-		}
-	}
-	add(ixAll, "")
-	add(ixStatus, string(c.Status))
-	for _, f := range c.Families {
-		add(ixFamily, string(f))
-	}
-	for _, ce := range c.Events {
-		ev := ce.Event()
-		add(ixOrder, ev.Str("order"))
-		for _, o := range ev.Strs("orders") {
-			add(ixOrder, o)
-		}
-		cust := ev.Str("customer")
-		add(ixCustomer, cust)
-		name(ixCustomer, ev.Str("customer_name"))
-		if cust != "" && c.Context != nil {
-			name(ixCustomer, c.Context[cases.CtxCustomerName(cust)])
-		}
-		name(ixSupplier, ev.Str("supplier"))
-		add(ixSKU, ev.Str("sku"))
-		add(ixWarehouse, ev.Str("warehouse"))
-		for _, al := range ev.Allocations("allocations") {
-			add(ixWarehouse, al.Warehouse)
-		}
-		add(ixPO, ev.Str("po"))
-		add(ixShipment, ev.Str("shipment"))
-		add(ixInvoice, ev.Str("invoice"))
+	ts := cases.CaseTerms(c)
+	out := make([][2]string, len(ts))
+	for i, t := range ts {
+		out[i] = [2]string{t.Kind, t.Value}
 	}
 	return out
 }
@@ -349,25 +257,10 @@ func ensureIndexes(btx *bbolt.Tx) error {
 type term struct{ kind, value string }
 
 func queryTerms(q cases.CaseQuery) []term {
-	var out []term
-	add := func(kind, v string) {
-		if v = normValue(v); v != "" {
-			out = append(out, term{kind, v})
-		}
-	}
-	add(ixOrder, q.Order)
-	add(ixCustomer, q.Customer)
-	add(ixSupplier, q.Supplier)
-	add(ixSKU, q.SKU)
-	add(ixWarehouse, q.Warehouse)
-	add(ixPO, q.PO)
-	add(ixShipment, q.Shipment)
-	add(ixInvoice, q.Invoice)
-	if q.Family != "" {
-		out = append(out, term{ixFamily, string(q.Family)})
-	}
-	if q.Status != "" {
-		out = append(out, term{ixStatus, string(q.Status)})
+	ts := q.Terms()
+	out := make([]term, len(ts))
+	for i, t := range ts {
+		out[i] = term{t.Kind, t.Value}
 	}
 	return out
 }

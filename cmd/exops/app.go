@@ -15,9 +15,11 @@ import (
 
 	"github.com/exops/exops/agents"
 	"github.com/exops/exops/agents/documents"
+	"github.com/exops/exops/audit"
 	"github.com/exops/exops/bot"
 	"github.com/exops/exops/cases"
 	"github.com/exops/exops/cases/bolt"
+	"github.com/exops/exops/cases/desk"
 	"github.com/exops/exops/connectors"
 	"github.com/exops/exops/policies"
 )
@@ -128,36 +130,58 @@ func NewMain(cfg Config) (*Main, error) {
 	}
 	m.remote = remote
 	m.current.Store(pol)
-	// The engine and the bot need each other (cards out, clicks in): the bot
-	// gets the desk now, and the desk gets the engine once it exists.
-	dk := &desk{store: store, policy: m.current.Load, now: cfg.Now, asker: answerer{agent.Answerer(store, store)},
-		extractor: &documents.Extractor{}, orders: m.sim}
-	if agent.Model() != "" {
-		// With a model configured, it fills the document fields the rules
-		// could not; its answer is checked like the rules' (documents.md).
-		dk.extractor.Model = agent
-	}
-	if remote != nil {
-		dk.orders = remote
-	}
-	b, err := bot.New(bot.Config{
+	// One pass: the bot's posting half first, the engine with it, the
+	// application layer on the engine, then the bot's receiving half on the
+	// application layer.
+	notifier, err := bot.NewNotifier(bot.Config{
 		BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, SigningSecret: cfg.SlackSigningSecret,
 		APIURL: cfg.SlackAPIURL, Logger: cfg.Logger, Clock: cfg.Now,
-	}, dk)
+	})
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("slack: %w", err)
 	}
-	dk.groups = b.Directory()
+	groups := notifier.Directory()
+	extractor := &documents.Extractor{}
+	if agent.Model() != "" {
+		// With a model configured, it fills the document fields the rules
+		// could not; its answer is checked like the rules' (documents.md).
+		extractor.Model = agent
+	}
+	var orders desk.Orders = m.sim
+	if remote != nil {
+		orders = remote
+	}
+	rules := func() desk.Rules { return m.current.Load() }
+	docs := &desk.Documents{Reader: documents.Reader{Extractor: extractor}, Orders: orders,
+		Fetcher: connectors.NewDocumentFetcher(cfg.Getenv), Events: store, Policy: rules}
 	eng, err := cases.New(cases.Config{
-		Store: store, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(b),
-		Directory: dk.groups, Documents: newEventDocuments(dk, cfg.Getenv), Now: cfg.Now, Logger: cfg.Logger,
+		Store: store, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(notifier),
+		Directory: groups, Documents: docs, Now: cfg.Now, Logger: cfg.Logger,
 	})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	dk.Engine = eng
+	answers := agent.Answerer(store, store)
+	dk, err := desk.New(desk.Config{Engine: eng, Store: store, Policy: rules, Groups: groups, Documents: docs, Now: cfg.Now,
+		Asker: desk.AskFunc(func(ctx context.Context, _, question string) (string, error) {
+			a, err := answers.Ask(ctx, question)
+			return a.Text, err
+		}),
+		Audit: func(ctx context.Context, f cases.AuditQuery, w io.Writer) (int, error) {
+			return audit.ExportCSV(ctx, store, audit.Filter{Since: f.Since, Until: f.Until, Case: f.Case}, w)
+		},
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	b, err := notifier.Serve(bot.Services{Decider: dk, Cases: dk, Operator: dk, Audit: dk, Asker: dk, Documents: dk})
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("slack: %w", err)
+	}
 	m.engine, m.bot = eng, b
 	m.mux = http.NewServeMux()
 	m.mux.Handle("POST /v1/events", &connectors.Intake{Ingester: eng, Secrets: cfg.SourceSecrets, MaxBody: cfg.MaxBody, Logger: cfg.Logger})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,23 @@ func TestArchitecture(t *testing.T) {
 		parts := strings.Split(line, "\t")
 		pkg, imports, deps := parts[0], strings.Fields(parts[1]), strings.Fields(parts[2])
 		rel := strings.TrimPrefix(pkg, module)
+		if rel == "/cases/desk" {
+			// The application layer knows the domain and nothing else: the
+			// adapters it uses are interfaces of its own.
+			for _, d := range deps {
+				if isThirdParty(d) && !strings.HasPrefix(d, module+"/") {
+					t.Errorf("cases/desk depends on %s: the application layer uses the standard library only", d)
+				}
+				if strings.HasPrefix(d, module+"/") && d != module+"/cases" {
+					t.Errorf("cases/desk depends on %s: it sees adapters only through its own interfaces", d)
+				}
+			}
+		}
+		for _, a := range adapters {
+			if strings.HasPrefix(rel, a) && slices.Contains(deps, module+"/cases/desk") {
+				t.Errorf("%s depends on cases/desk: adapters meet the application layer through interfaces, not imports", pkg)
+			}
+		}
 		if rel == "/cases" {
 			for _, d := range deps {
 				if isThirdParty(d) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
+	"github.com/exops/exops/cases/desk"
 	"github.com/exops/exops/policies"
 )
 
@@ -127,7 +128,7 @@ func TestDocumentsSharedInSlack(t *testing.T) {
 	r.m.store.View(r.ctx, func(tx cases.ReadTx) error {
 		return tx.ForEachCase(func(c *cases.Case) error {
 			for _, e := range c.Events {
-				if e.Source == DocumentSource {
+				if e.Source == desk.DocumentSource {
 					fromDocs = append(fromDocs, c)
 					break
 				}
