@@ -62,6 +62,7 @@ func (f *fakeDesk) Case(_ context.Context, id string) (*cases.Case, error) {
 	}
 	return nil, cases.Errorf(cases.KindNotFound, "Case %s does not exist.", id)
 }
+
 // FindCases answers by the domain's own rule, CaseQuery.Match.
 func (f *fakeDesk) FindCases(_ context.Context, q cases.CaseQuery) (cases.CaseList, error) {
 	var l cases.CaseList
