@@ -508,7 +508,7 @@ func (q *Answerer) patterns(ctx context.Context, since time.Time) (string, []str
 	if err != nil {
 		return "", nil, err
 	}
-	ps := Patterns(l.Cases, patternTop)
+	ps := cases.Patterns(l.Cases, patternTop)
 	if len(ps) == 0 {
 		return fmt.Sprintf("I found no recurring pattern among %d resolved cases opened since %s: no supplier, SKU, warehouse, customer or family comes back in two of them.",
 			len(l.Cases), dayText(since)), nil, nil

@@ -240,7 +240,7 @@ func TestPatterns(t *testing.T) {
 		mk("EX-4", 50*h, cases.StatusOpen, nw), // open: not counted
 		mk("EX-5", 7*h, cases.StatusResolved, with(nw, "supplier", "Fabrikam", "sku", "SKU-1", "warehouse", "RNO")),
 	}
-	got := agents.Patterns(cs, 4)
+	got := cases.Patterns(cs, 4)
 	type row struct {
 		dim, val string
 		n        int
@@ -266,7 +266,7 @@ func TestPatterns(t *testing.T) {
 			t.Errorf("pattern %d = %+v, want %+v", i, have[i], want[i])
 		}
 	}
-	if n := len(agents.Patterns(cs[:1], 0)); n != 0 {
+	if n := len(cases.Patterns(cs[:1], 0)); n != 0 {
 		t.Errorf("one case makes %d patterns, want none (a pattern recurs)", n)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exops/exops/cases"
 	"github.com/tmc/langchaingo/llms"
 	"github.com/tmc/langchaingo/llms/anthropic"
 	"github.com/tmc/langchaingo/llms/ollama"
@@ -43,7 +44,7 @@ func newModel(cfg Config, logger *slog.Logger) (*model, error) {
 		base = cfg.HTTPClient.Transport
 	}
 	hc := &http.Client{Transport: statusTransport{base}}
-	m := &model{name: string(cfg.Provider) + ":" + cfg.Model, cfg: cfg, log: logger, sleep: sleepCtx}
+	m := &model{name: string(cfg.Provider) + ":" + cfg.Model, cfg: cfg, log: logger, sleep: cases.Sleep}
 	var err error
 	switch cfg.Provider {
 	case ProviderOpenAI:
@@ -80,17 +81,6 @@ func newModel(cfg Config, logger *slog.Logger) (*model, error) {
 		return nil, fmt.Errorf("%s: %w", m.name, err)
 	}
 	return m, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // callInfo receives what statusTransport saw of one request.

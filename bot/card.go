@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -278,7 +277,7 @@ func orderValue(c *cases.Case) string {
 		ev := c.Events[i].Event()
 		for _, name := range valueFields {
 			if n, ok := ev.Num(name); ok {
-				value = formatAmount(n)
+				value = cases.FormatMoney(n)
 				break
 			}
 			if s := ev.Str(name); s != "" {
@@ -302,26 +301,6 @@ func orderValue(c *cases.Case) string {
 }
 
 var valueFields = []string{"order_value", "po_value", "value", "amount"}
-
-// formatAmount writes 12480.5 as "12,480.50".
-func formatAmount(n float64) string {
-	if math.IsNaN(n) || math.IsInf(n, 0) {
-		return ""
-	}
-	s := strconv.FormatFloat(math.Abs(n), 'f', 2, 64)
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	if n < 0 {
-		b.WriteByte('-')
-	}
-	for i, r := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String() + "." + frac
-}
 
 // recommendationBlocks is one section describing the recommendation and,
 // while a person can still act on it, the Approve / Reject buttons.

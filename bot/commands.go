@@ -527,25 +527,22 @@ func HomeView(user string, open, resolvedToday []*cases.Case, now time.Time) sla
 	}
 
 	section("Backlog by severity and age")
-	counts := map[cases.Severity][4]int{}
+	// The report's age bands (cases.AgeBands), so the Home tab and the
+	// report never disagree about how old the backlog is.
+	counts := map[cases.Severity]map[string]int{}
 	for _, c := range open {
-		row := counts[c.Severity]
-		switch age := now.Sub(c.OpenedAt); {
-		case age < 4*time.Hour:
-			row[0]++
-		case age < 24*time.Hour:
-			row[1]++
-		case age < 72*time.Hour:
-			row[2]++
-		default:
-			row[3]++
+		if counts[c.Severity] == nil {
+			counts[c.Severity] = map[string]int{}
 		}
-		counts[c.Severity] = row
+		counts[c.Severity][cases.AgeBandOf(now.Sub(c.OpenedAt))]++
 	}
 	var rows []string
 	for sev := cases.SeverityCritical; sev >= cases.SeverityLow; sev-- {
-		r := counts[sev]
-		rows = append(rows, fmt.Sprintf("*%s*: %d under 4h · %d under 1d · %d under 3d · %d older", sev, r[0], r[1], r[2], r[3]))
+		cells := make([]string, len(cases.AgeBands))
+		for i, band := range cases.AgeBands {
+			cells[i] = fmt.Sprintf("%d %s", counts[sev][band.Label], escape(band.Label))
+		}
+		rows = append(rows, fmt.Sprintf("*%s*: %s", sev, strings.Join(cells, " · ")))
 	}
 	text(strings.Join(rows, "\n"))
 

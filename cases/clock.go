@@ -1,6 +1,9 @@
 package cases
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Clock is the business clock: what "now" is for correlation windows, SLA
 // and escalation timers, ages, approval expiry and every date a person
@@ -22,4 +25,18 @@ func WallClock() time.Time { return time.Now().UTC() }
 // today's date.
 func ShiftedClock(d time.Duration) Clock {
 	return func() time.Time { return time.Now().Add(d).UTC() }
+}
+
+// Sleep waits d or until ctx ends, whichever is first; it returns ctx's
+// error when ctx ended first. Retries and backoffs wait with it, so a
+// shutdown never waits out a backoff.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -3,6 +3,7 @@ package cases
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -183,30 +184,33 @@ func fmtNum(f float64) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", f), "0"), ".")
 }
 
-// FormatAmount prints money like 48,250.00 USD.
+// FormatAmount prints money like 48,250.00 USD (USD when no currency is
+// given).
 func FormatAmount(v float64, currency string) string {
 	if currency == "" {
 		currency = "USD"
 	}
-	neg := v < 0
-	v = math.Abs(v)
-	whole := int64(v)
-	cents := int64(math.Round((v - float64(whole)) * 100))
-	if cents == 100 {
-		whole++
-		cents = 0
+	return FormatMoney(v) + " " + currency
+}
+
+// FormatMoney prints an amount with two decimals and grouped thousands:
+// 12480.5 is "12,480.50". It is the one money format of what people read
+// (summaries, cards, reports); NaN and infinities print as "".
+func FormatMoney(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return ""
 	}
-	s := fmt.Sprintf("%d", whole)
+	s := strconv.FormatFloat(math.Abs(v), 'f', 2, 64)
+	whole, frac, _ := strings.Cut(s, ".")
 	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
+	if v < 0 && s != "0.00" {
+		b.WriteByte('-')
+	}
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(r)
 	}
-	sign := ""
-	if neg {
-		sign = "-"
-	}
-	return fmt.Sprintf("%s%s.%02d %s", sign, b.String(), cents, currency)
+	return b.String() + "." + frac
 }

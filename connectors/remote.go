@@ -179,55 +179,30 @@ func message(err error) string {
 	return err.Error()
 }
 
-// planLookups lists the lookups a case needs, each once, mirroring what
-// the in-process simulator answers, so the agents see the same keys.
+// planLookups turns the case's enrichment plan into REST lookups.
 func planLookups(c *cases.Case) []lookup {
+	p := planEnrichment(c)
 	var plan []lookup
-	seen := map[string]bool{}
-	once := func(k string) bool {
-		if seen[k] {
-			return false
-		}
-		seen[k] = true
-		return true
+	for _, cu := range p.customers {
+		plan = append(plan, creditLookup(cu), profileLookup(cu))
 	}
-	pos := map[string]map[string]bool{} // po → SKUs asked about
-	needPO := map[string]bool{}         // po → a family needs its lines
-	for _, ce := range c.Events {
-		ev := ce.Event()
-		if cu := ev.Str("customer"); cu != "" && once("c"+cu) {
-			plan = append(plan, creditLookup(cu), profileLookup(cu))
-		}
-		if sku := ev.Str("sku"); sku != "" && ce.Family == cases.FamilyAllocationConflict && once("s"+sku) {
-			plan = append(plan, stockLookup(sku))
-		}
-		if po, sku := ev.Str("po"), ev.Str("sku"); po != "" && sku != "" {
-			if pos[po] == nil {
-				pos[po] = map[string]bool{}
-			}
-			pos[po][sku] = true
-			if ce.Family == cases.FamilyPriceDiscrepancy || ce.Family == cases.FamilyReceiptQuantityVaries {
-				needPO[po] = true
-			}
-		}
-		if sh := ev.Str("shipment"); sh != "" && once("h"+sh) {
-			plan = append(plan, shipmentLookup(sh))
-		}
-		for _, o := range append(ev.Strs("orders"), ev.Str("order")) {
-			if o != "" && once("o"+o) {
-				plan = append(plan, orderLookup(o))
-			}
-		}
+	for _, sku := range p.stock {
+		plan = append(plan, stockLookup(sku))
 	}
-	poIDs := make([]string, 0, len(pos))
-	for po := range pos {
-		poIDs = append(poIDs, po)
+	for _, sh := range p.shipments {
+		plan = append(plan, shipmentLookup(sh))
 	}
-	sort.Strings(poIDs)
-	for _, po := range poIDs {
-		plan = append(plan, poLookup(po, pos[po], needPO[po]))
-		if needPO[po] {
-			plan = append(plan, receiptLookup(po))
+	for _, o := range p.orders {
+		plan = append(plan, orderLookup(o))
+	}
+	for _, po := range p.pos {
+		skus := map[string]bool{}
+		for _, s := range po.skus {
+			skus[s] = true
+		}
+		plan = append(plan, poLookup(po.po, skus, po.lines))
+		if po.lines {
+			plan = append(plan, receiptLookup(po.po))
 		}
 	}
 	return plan

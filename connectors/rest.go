@@ -101,7 +101,7 @@ func NewClient(cfg SystemConfig) (*Client, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+		cfg.Sleep = cases.Sleep
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
@@ -119,17 +119,6 @@ func (c *Client) Name() string { return c.cfg.Name }
 
 // Breaker returns the client's circuit breaker (for tests and health).
 func (c *Client) Breaker() *Breaker { return c.breaker }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // Get fetches path (relative to the base URL) into out. what names the
 // record for a 404 ("customer C-ACME" gives "ERP has no customer C-ACME").

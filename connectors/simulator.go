@@ -111,58 +111,50 @@ func (s *Simulator) Enrich(_ context.Context, c *cases.Case) (map[string]string,
 	defer s.mu.Unlock()
 	facts := map[string]string{}
 	var missing []string
-	seen := map[string]bool{}
-	once := func(k string) bool {
-		if seen[k] {
-			return false
+	p := planEnrichment(c)
+	for _, cu := range p.customers {
+		if cust, ok := s.customers[cu]; ok {
+			facts[cases.CtxCustomerName(cu)] = cust.Name
+			facts[cases.CtxCustomerTier(cu)] = cust.Tier
+			facts[cases.CtxCreditLimit(cu)] = num(cust.CreditLimit)
+			facts[cases.CtxCreditBalance(cu)] = num(cust.Balance)
+			facts[cases.CtxDaysBeyondTerms(cu)] = num(cust.AvgDaysBeyondTerm)
+		} else {
+			missing = append(missing, "credit status unavailable: ERP has no customer "+cu)
 		}
-		seen[k] = true
-		return true
 	}
-	for _, ce := range c.Events {
-		ev := ce.Event()
-		if cu := ev.Str("customer"); cu != "" && once("c"+cu) {
-			if cust, ok := s.customers[cu]; ok {
-				facts[cases.CtxCustomerName(cu)] = cust.Name
-				facts[cases.CtxCustomerTier(cu)] = cust.Tier
-				facts[cases.CtxCreditLimit(cu)] = num(cust.CreditLimit)
-				facts[cases.CtxCreditBalance(cu)] = num(cust.Balance)
-				facts[cases.CtxDaysBeyondTerms(cu)] = num(cust.AvgDaysBeyondTerm)
-			} else {
-				missing = append(missing, "credit status unavailable: ERP has no customer "+cu)
+	for _, sku := range p.stock {
+		if wh, ok := s.stock[sku]; ok {
+			for w, q := range wh {
+				facts[cases.CtxStock(sku, w)] = num(q)
 			}
+		} else {
+			missing = append(missing, "stock unavailable: WMS has no item "+sku)
 		}
-		if sku := ev.Str("sku"); sku != "" && ce.Family == cases.FamilyAllocationConflict && once("s"+sku) {
-			if wh, ok := s.stock[sku]; ok {
-				for w, q := range wh {
-					facts[cases.CtxStock(sku, w)] = num(q)
+	}
+	for _, po := range p.pos {
+		for _, sku := range po.skus {
+			line, ok := s.pos[po.po][sku]
+			switch {
+			case ok:
+				facts[cases.CtxPOPrice(po.po, sku)] = num(line.UnitPrice)
+				facts[cases.CtxPOQuantity(po.po, sku)] = num(line.Quantity)
+				if q, ok := s.receipts[po.po][sku]; ok {
+					facts[cases.CtxReceived(po.po, sku)] = num(q)
 				}
-			} else {
-				missing = append(missing, "stock unavailable: WMS has no item "+sku)
+			case po.lines:
+				missing = append(missing, fmt.Sprintf("PO line unavailable: ERP has no %s on %s", sku, po.po))
 			}
 		}
-		if po, sku := ev.Str("po"), ev.Str("sku"); po != "" && sku != "" {
-			line, ok := s.pos[po][sku]
-			needsLine := ce.Family == cases.FamilyPriceDiscrepancy || ce.Family == cases.FamilyReceiptQuantityVaries
-			if ok && once("p\x00"+po+"\x00"+sku) {
-				facts[cases.CtxPOPrice(po, sku)] = num(line.UnitPrice)
-				facts[cases.CtxPOQuantity(po, sku)] = num(line.Quantity)
-				if q, ok := s.receipts[po][sku]; ok {
-					facts[cases.CtxReceived(po, sku)] = num(q)
-				}
-			} else if !ok && needsLine && once("m\x00"+po+"\x00"+sku) {
-				missing = append(missing, fmt.Sprintf("PO line unavailable: ERP has no %s on %s", sku, po))
-			}
+	}
+	for _, sh := range p.shipments {
+		if eta, ok := s.shipments[sh]; ok {
+			facts[cases.CtxShipmentETA(sh)] = eta
 		}
-		if sh := ev.Str("shipment"); sh != "" && once("h"+sh) {
-			if eta, ok := s.shipments[sh]; ok {
-				facts[cases.CtxShipmentETA(sh)] = eta
-			}
-		}
-		for _, o := range append(ev.Strs("orders"), ev.Str("order")) {
-			if p, ok := s.promises[o]; ok && o != "" && once("o"+o) {
-				facts[cases.CtxPromiseDate(o)] = p
-			}
+	}
+	for _, o := range p.orders {
+		if d, ok := s.promises[o]; ok {
+			facts[cases.CtxPromiseDate(o)] = d
 		}
 	}
 	sort.Strings(missing)

@@ -9,7 +9,6 @@ package report
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/exops/exops/cases"
@@ -21,11 +20,7 @@ type Options struct {
 	Since time.Time // zero: all time. Volume counts cases opened since; times count cases resolved since
 	// Standard says whether an action belongs to the standard workflows
 	// (the agents' catalogue); nil uses StandardActions.
-	Standard func(action string) bool
-	// Patterns groups resolved cases into recurring patterns; nil uses a
-	// simple grouping by family, supplier, SKU, warehouse and customer.
-	// cmd/exops passes agents.Patterns.
-	Patterns    func(cs []*cases.Case, top int) []Pattern
+	Standard    func(action string) bool
 	TopPatterns int // default 5
 }
 
@@ -38,32 +33,15 @@ var StandardActions = map[string]bool{
 	"contact_carrier": true, "request_order_data": true,
 }
 
-// Pattern is something resolved cases share, and how much time it cost.
-type Pattern struct {
-	Dimension string // family, supplier, sku, warehouse or customer
-	Value     string
-	Count     int
-	TimeLost  time.Duration
-	Cases     []string
-}
+// Pattern is something resolved cases share (cases.Patterns).
+type Pattern = cases.Pattern
 
-// AgeBuckets are the backlog age bands, in order.
-var AgeBuckets = []struct {
-	Label string
-	Upper time.Duration // exclusive; 0: no upper bound
-}{
-	{"<4h", 4 * time.Hour}, {"4h-1d", 24 * time.Hour}, {"1d-3d", 72 * time.Hour}, {"3d-7d", 7 * 24 * time.Hour}, {">7d", 0},
-}
+// AgeBuckets are the backlog age bands, in order: the domain's one set
+// (cases.AgeBands), shared with the Home tab and the digest.
+var AgeBuckets = cases.AgeBands
 
 // AgeBucket names the band of an age.
-func AgeBucket(age time.Duration) string {
-	for _, b := range AgeBuckets {
-		if b.Upper == 0 || age < b.Upper {
-			return b.Label
-		}
-	}
-	return AgeBuckets[len(AgeBuckets)-1].Label
-}
+func AgeBucket(age time.Duration) string { return cases.AgeBandOf(age) }
 
 // Durations summarises a set of durations.
 type Durations struct {
@@ -238,71 +216,8 @@ func Compute(cs []*cases.Case, o Options) Report {
 		r.ShareByBot, r.FirstTouchRate, r.ShareStandard = float64(r.ByBot)/n, float64(r.FirstTouchResolve)/n, float64(r.Standard)/n
 		r.HandoffsPerCase = float64(r.Handoffs) / n
 	}
-	if o.Patterns != nil {
-		r.Patterns = o.Patterns(resolvedCases, top)
-	} else {
-		r.Patterns = simplePatterns(resolvedCases, top)
-	}
+	r.Patterns = cases.Patterns(resolvedCases, top)
 	return r
-}
-
-// simplePatterns groups resolved cases by what they share and keeps the
-// groups of two or more, most cases first, then most time lost.
-func simplePatterns(cs []*cases.Case, top int) []Pattern {
-	type key struct{ dim, val string }
-	groups := map[key]*Pattern{}
-	for _, c := range cs {
-		lost := max(c.ResolvedAt.Sub(c.OpenedAt), 0)
-		seen := map[key]bool{}
-		add := func(dim, val string) {
-			if val == "" {
-				return
-			}
-			k := key{dim, strings.ToLower(val)}
-			if seen[k] {
-				return
-			}
-			seen[k] = true
-			p := groups[k]
-			if p == nil {
-				p = &Pattern{Dimension: dim, Value: val}
-				groups[k] = p
-			}
-			p.Count++
-			p.TimeLost += lost
-			p.Cases = append(p.Cases, c.ID)
-		}
-		for _, f := range c.Families {
-			add("family", f.Label())
-		}
-		for _, ce := range c.Events {
-			ev := ce.Event()
-			add("supplier", ev.Str("supplier"))
-			add("sku", ev.Str("sku"))
-			add("warehouse", ev.Str("warehouse"))
-			add("customer", ev.Str("customer"))
-		}
-	}
-	var out []Pattern
-	for _, p := range groups {
-		if p.Count >= 2 {
-			out = append(out, *p)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Count != b.Count {
-			return a.Count > b.Count
-		}
-		if a.TimeLost != b.TimeLost {
-			return a.TimeLost > b.TimeLost
-		}
-		return a.Dimension+a.Value < b.Dimension+b.Value
-	})
-	if len(out) > top {
-		out = out[:top]
-	}
-	return out
 }
 
 // Families returns the families of a count map, most first, then by name.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/exops/exops/agents"
 	"github.com/exops/exops/cases"
 	"github.com/exops/exops/cases/report"
 )
@@ -58,16 +57,9 @@ func (c *cli) reportCmd(args []string) int {
 	return exitOK
 }
 
-// reportOptions uses the agents' pattern clustering, so the report, the
-// digest and the bot's answers name the same patterns.
+// reportOptions are the report's options at now, from since.
 func reportOptions(now, since time.Time) report.Options {
-	return report.Options{Now: now, Since: since, Patterns: func(cs []*cases.Case, top int) []report.Pattern {
-		var out []report.Pattern
-		for _, p := range agents.Patterns(cs, top) {
-			out = append(out, report.Pattern{Dimension: p.Dimension, Value: p.Value, Count: p.Count, TimeLost: p.TimeLost, Cases: p.Cases})
-		}
-		return out
-	}}
+	return report.Options{Now: now, Since: since}
 }
 
 // parseSince reads an instant (RFC 3339 or YYYY-MM-DD) or an age back from

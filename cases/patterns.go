@@ -1,11 +1,9 @@
-package agents
+package cases
 
 import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/exops/exops/cases"
 )
 
 // Pattern is something resolved cases share, with how often it came back
@@ -21,22 +19,25 @@ type Pattern struct {
 
 const maxPatternCases = 5
 
+// Patterns is the one pattern clustering: `exops report`, the daily digest
+// and the answers to "what keeps coming back" all name the same patterns.
+//
 // Patterns clusters resolved cases by what they share (supplier, SKU,
 // warehouse, customer, family) and returns the top recurring patterns: those
 // of two cases or more, most cases first, then most time lost. A case counts
 // once per value; cases not resolved, or without a resolution time, are not
 // counted.
-func Patterns(cs []*cases.Case, top int) []Pattern {
+func Patterns(cs []*Case, top int) []Pattern {
 	type key struct{ dim, val string }
 	type acc struct {
 		display string
 		count   int
 		lost    time.Duration
-		cases   []*cases.Case
+		cases   []*Case
 	}
 	groups := map[key]*acc{}
 	for _, c := range cs {
-		if c.Status != cases.StatusResolved || c.ResolvedAt == nil {
+		if c.Status != StatusResolved || c.ResolvedAt == nil {
 			continue
 		}
 		lost := max(c.ResolvedAt.Sub(c.OpenedAt), 0)
@@ -69,7 +70,7 @@ func Patterns(cs []*cases.Case, top int) []Pattern {
 			add("sku", ev.Str("sku"), "")
 			add("warehouse", ev.Str("warehouse"), "")
 			if cu := ev.Str("customer"); cu != "" {
-				name := or(c.Context[cases.CtxCustomerName(cu)], ev.Str("customer_name"))
+				name := or(c.Context[CtxCustomerName(cu)], ev.Str("customer_name"))
 				display := cu
 				if name != "" {
 					display = name + " (" + cu + ")"
@@ -112,4 +113,12 @@ func Patterns(cs []*cases.Case, top int) []Pattern {
 		out = out[:top]
 	}
 	return out
+}
+
+// or is s, or def when s is empty.
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
