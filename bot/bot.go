@@ -2,6 +2,16 @@
 // and turns button clicks (over HTTP or Socket Mode) into decisions by the
 // case engine. It is the only package that imports slack-go; none of
 // slack-go's types appear in what the engine sees (cases.Notifier).
+//
+// Files by concern: bot.go (configuration, the Notifier that posts, the
+// Bot that answers), services.go (the small interfaces the bot needs of the
+// application layer), signing.go (request signatures and replays),
+// interact.go (buttons and forms), caseops.go and modal.go (case actions and
+// their forms), commands.go (/exops), events.go (Events API: mentions, DMs,
+// retries), home.go (App Home), files.go (documents shared in Slack),
+// socket.go (Socket Mode), directory.go (user groups), card.go (Block Kit
+// case cards). The local Slack for the demo and the tests is
+// bot/localslack.
 package bot
 
 import (

@@ -2,22 +2,15 @@ package bot
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/slackevents"
-	"github.com/slack-go/slack/socketmode"
 
 	"github.com/exops/exops/cases"
 )
@@ -99,71 +92,6 @@ func (b *Bot) InteractionsHandler() http.Handler {
 	})
 }
 
-// verify checks Slack's v0 signature and the timestamp window.
-//
-// slack.NewSecretsVerifier checks the window against time.Now, which cannot
-// be injected, so the window is checked here with b.wallNow and the HMAC
-// computed here too (the same v0 scheme: HMAC-SHA256 over
-// "v0:<timestamp>:<body>", compared in constant time).
-func (b *Bot) verify(h http.Header, body []byte) error {
-	sig := h.Get("X-Slack-Signature")
-	stamp := h.Get("X-Slack-Request-Timestamp")
-	if sig == "" || stamp == "" {
-		return errors.New("missing signature headers")
-	}
-	secs, err := strconv.ParseInt(stamp, 10, 64)
-	if err != nil {
-		return errors.New("malformed timestamp")
-	}
-	if d := b.wallNow().Sub(time.Unix(secs, 0)); d > signatureWindow || d < -signatureWindow {
-		return fmt.Errorf("timestamp %s is %s away from now", stamp, d.Round(time.Second))
-	}
-	hexSig, ok := strings.CutPrefix(sig, "v0=")
-	if !ok {
-		return errors.New("unknown signature version")
-	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil || len(got) != sha256.Size {
-		return errors.New("malformed signature")
-	}
-	mac := hmac.New(sha256.New, []byte(b.cfg.SigningSecret))
-	mac.Write([]byte("v0:" + stamp + ":"))
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return errors.New("signature does not match")
-	}
-	return nil
-}
-
-// replayed remembers accepted signatures for the length of the window (after
-// which the timestamp check refuses them anyway) and reports a repeat.
-func (b *Bot) replayed(sig string) bool { return b.replayedKey(sig, signatureWindow) }
-
-// replayedKey reports whether key was seen within ttl, and remembers it.
-func (b *Bot) replayedKey(sig string, ttl time.Duration) bool {
-	now := b.wallNow()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	// Expired entries are swept once a minute, not on every request: a
-	// burst of clicks must not pay for a walk over every remembered one.
-	if now.Sub(b.swept) > time.Minute {
-		for s, until := range b.seen {
-			if now.After(until) {
-				delete(b.seen, s)
-			}
-		}
-		b.swept = now
-	}
-	if until, ok := b.seen[sig]; ok && now.After(until) {
-		delete(b.seen, sig)
-	}
-	if _, ok := b.seen[sig]; ok {
-		return true
-	}
-	b.seen[sig] = now.Add(2 * ttl)
-	return false
-}
-
 // dispatch handles an acknowledged interaction in the background. HTTP and
 // Socket Mode both end here.
 func (b *Bot) dispatch(ic slack.InteractionCallback) {
@@ -242,83 +170,5 @@ func (b *Bot) ephemeral(ctx context.Context, channel, user, text string) {
 	}
 	if _, err := b.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false)); err != nil {
 		b.log.Error("ephemeral answer failed", "channel", channel, "user", user, "err", slackError("post ephemeral", err))
-	}
-}
-
-// RunSocketMode receives interactions over a Socket Mode WebSocket until ctx
-// ends. It needs cfg.AppToken (xapp-…). Every envelope is acknowledged
-// first, then handled like an HTTP interaction.
-func (b *Bot) RunSocketMode(ctx context.Context) error {
-	if b.cfg.AppToken == "" {
-		return errors.New("bot: socket mode needs an app-level token (set SLACK_APP_TOKEN)")
-	}
-	api := slack.New(b.cfg.BotToken, apiOptions(b.cfg, slack.OptionAppLevelToken(b.cfg.AppToken))...)
-	client := socketmode.New(api)
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- client.RunContext(ctx) }()
-
-	for {
-		select {
-		case <-ctx.Done():
-			<-done
-			return nil
-		case err := <-done:
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("bot: socket mode: %w", err)
-		case evt := <-client.Events:
-			b.socketEvent(ctx, client, evt)
-		}
-	}
-}
-
-// socketAcker is the part of socketmode.Client the event loop needs; tests
-// substitute it.
-type socketAcker interface {
-	Ack(req socketmode.Request, payload ...any) error
-}
-
-func (b *Bot) socketEvent(ctx context.Context, client socketAcker, evt socketmode.Event) {
-	switch evt.Type {
-	case socketmode.EventTypeConnecting:
-		b.log.Info("socket mode connecting")
-	case socketmode.EventTypeConnected:
-		b.log.Info("socket mode connected")
-	case socketmode.EventTypeConnectionError:
-		b.log.Warn("socket mode connection error; socketmode retries", "err", fmt.Sprint(evt.Data))
-	case socketmode.EventTypeInteractive:
-		// Ack before any work: Slack shows the clicker an error after 3 s.
-		if evt.Request != nil {
-			if err := client.Ack(*evt.Request); err != nil {
-				b.log.Error("socket mode ack failed", "err", err)
-			}
-		}
-		ic, ok := evt.Data.(slack.InteractionCallback)
-		if !ok {
-			b.log.Warn("socket mode interactive event without a callback")
-			return
-		}
-		b.dispatch(ic)
-	case socketmode.EventTypeSlashCommand, socketmode.EventTypeEventsAPI:
-		// Acknowledged first, like every envelope, then handled as over HTTP.
-		if evt.Request != nil {
-			if err := client.Ack(*evt.Request); err != nil {
-				b.log.Error("socket mode ack failed", "err", err)
-			}
-		}
-		switch data := evt.Data.(type) {
-		case slack.SlashCommand:
-			b.background(func(ctx context.Context) { b.command(ctx, data) })
-		case slackevents.EventsAPIEvent:
-			// A retried envelope repeats the envelope id.
-			if evt.Request != nil && evt.Request.EnvelopeID != "" && b.seenEvent("envelope:"+evt.Request.EnvelopeID) {
-				return
-			}
-			b.background(func(ctx context.Context) { b.handleEvent(ctx, data) })
-		}
 	}
 }

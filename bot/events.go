@@ -1,0 +1,128 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// EventsHandler serves POST /slack/events: the url_verification handshake,
+// then app mentions and direct messages (questions) and app_home_opened. A
+// retried event (same event_id) is handled once.
+func (b *Bot) EventsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := b.readSigned(w, r, "events")
+		if !ok {
+			return
+		}
+		ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+		if err != nil {
+			http.Error(w, "not an Events API payload", http.StatusBadRequest)
+			return
+		}
+		if ev.Type == slackevents.URLVerification {
+			var ch slackevents.ChallengeResponse
+			if err := json.Unmarshal(body, &ch); err != nil {
+				http.Error(w, "bad challenge", http.StatusBadRequest)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain")
+			io.WriteString(w, ch.Challenge)
+			return
+		}
+		var outer struct {
+			EventID string `json:"event_id"`
+		}
+		_ = json.Unmarshal(body, &outer)
+		w.WriteHeader(http.StatusOK)
+		if outer.EventID != "" && b.seenEvent(outer.EventID) {
+			b.log.Info("event retry ignored", "event_id", outer.EventID, "retry", r.Header.Get("X-Slack-Retry-Num"))
+			return
+		}
+		b.background(func(ctx context.Context) { b.handleEvent(ctx, ev) })
+	})
+}
+
+// seenEvent remembers event ids for an hour (Slack retries within minutes).
+func (b *Bot) seenEvent(id string) bool {
+	return b.replayedKey("event:"+id, time.Hour)
+}
+
+func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
+	if ev.Type != slackevents.CallbackEvent {
+		return
+	}
+	switch e := ev.InnerEvent.Data.(type) {
+	case *slackevents.AppMentionEvent:
+		if e.BotID != "" {
+			return
+		}
+		thread := e.ThreadTimeStamp
+		if thread == "" {
+			thread = e.TimeStamp
+		}
+		b.answerQuestion(ctx, e.Channel, thread, e.User, stripMention(e.Text))
+	case *slackevents.MessageEvent:
+		if e.BotID != "" || e.User == "" {
+			return // bots, exops included, are not asking
+		}
+		if e.SubType == "file_share" && e.Message != nil && (e.ChannelType == "im" || e.ThreadTimeStamp != "") {
+			b.readDocuments(ctx, e)
+			return
+		}
+		// Direct messages only; mentions come as app_mention. Edits and
+		// other subtypes are not questions.
+		if e.ChannelType != "im" || e.SubType != "" {
+			return
+		}
+		b.answerQuestion(ctx, e.Channel, e.ThreadTimeStamp, e.User, e.Text)
+	case *slackevents.AppHomeOpenedEvent:
+		if e.Tab == "home" || e.Tab == "" {
+			b.PublishHome(ctx, e.User)
+		}
+	}
+}
+
+var mentionPrefix = regexp.MustCompile(`<@[UW][A-Z0-9]+>\s*`)
+
+func stripMention(s string) string { return strings.TrimSpace(mentionPrefix.ReplaceAllString(s, "")) }
+
+// answerQuestion replies in the thread with what the agents found.
+func (b *Bot) answerQuestion(ctx context.Context, channel, thread, user, question string) {
+	if strings.TrimSpace(question) == "" {
+		question = "help"
+	}
+	var answer string
+	if b.svc.Asker == nil {
+		answer = errNotHere.Error()
+	} else if a, err := b.svc.Asker.Ask(ctx, user, truncate(question, 2000)); err != nil {
+		b.log.Error("answer question", "user", user, "err", err)
+		answer = "I could not look that up just now; try again in a minute."
+	} else {
+		answer = a
+	}
+	opts := []slack.MsgOption{slack.MsgOptionText(truncate(answer, 3900), false), slack.MsgOptionDisableLinkUnfurl()}
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	if _, _, err := b.api.PostMessageContext(ctx, channel, opts...); err != nil {
+		b.log.Error("post answer", "channel", channel, "err", slackError("post answer", err))
+	}
+}
+
+func (b *Bot) reply(ctx context.Context, channel, thread, text string) {
+	opts := []slack.MsgOption{slack.MsgOptionText(truncate(text, 3900), false), slack.MsgOptionDisableLinkUnfurl()}
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	if _, _, err := b.api.PostMessageContext(ctx, channel, opts...); err != nil {
+		b.log.Error("post reply", "channel", channel, "err", slackError("post reply", err))
+	}
+}

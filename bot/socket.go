@@ -1,0 +1,89 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// RunSocketMode receives interactions over a Socket Mode WebSocket until ctx
+// ends. It needs cfg.AppToken (xapp-…). Every envelope is acknowledged
+// first, then handled like an HTTP interaction.
+func (b *Bot) RunSocketMode(ctx context.Context) error {
+	if b.cfg.AppToken == "" {
+		return errors.New("bot: socket mode needs an app-level token (set SLACK_APP_TOKEN)")
+	}
+	api := slack.New(b.cfg.BotToken, apiOptions(b.cfg, slack.OptionAppLevelToken(b.cfg.AppToken))...)
+	client := socketmode.New(api)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- client.RunContext(ctx) }()
+
+	for {
+		select {
+		case <-ctx.Done():
+			<-done
+			return nil
+		case err := <-done:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("bot: socket mode: %w", err)
+		case evt := <-client.Events:
+			b.socketEvent(ctx, client, evt)
+		}
+	}
+}
+
+// socketAcker is the part of socketmode.Client the event loop needs; tests
+// substitute it.
+type socketAcker interface {
+	Ack(req socketmode.Request, payload ...any) error
+}
+
+func (b *Bot) socketEvent(ctx context.Context, client socketAcker, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		b.log.Info("socket mode connecting")
+	case socketmode.EventTypeConnected:
+		b.log.Info("socket mode connected")
+	case socketmode.EventTypeConnectionError:
+		b.log.Warn("socket mode connection error; socketmode retries", "err", fmt.Sprint(evt.Data))
+	case socketmode.EventTypeInteractive:
+		// Ack before any work: Slack shows the clicker an error after 3 s.
+		if evt.Request != nil {
+			if err := client.Ack(*evt.Request); err != nil {
+				b.log.Error("socket mode ack failed", "err", err)
+			}
+		}
+		ic, ok := evt.Data.(slack.InteractionCallback)
+		if !ok {
+			b.log.Warn("socket mode interactive event without a callback")
+			return
+		}
+		b.dispatch(ic)
+	case socketmode.EventTypeSlashCommand, socketmode.EventTypeEventsAPI:
+		// Acknowledged first, like every envelope, then handled as over HTTP.
+		if evt.Request != nil {
+			if err := client.Ack(*evt.Request); err != nil {
+				b.log.Error("socket mode ack failed", "err", err)
+			}
+		}
+		switch data := evt.Data.(type) {
+		case slack.SlashCommand:
+			b.background(func(ctx context.Context) { b.command(ctx, data) })
+		case slackevents.EventsAPIEvent:
+			// A retried envelope repeats the envelope id.
+			if evt.Request != nil && evt.Request.EnvelopeID != "" && b.seenEvent("envelope:"+evt.Request.EnvelopeID) {
+				return
+			}
+			b.background(func(ctx context.Context) { b.handleEvent(ctx, data) })
+		}
+	}
+}
