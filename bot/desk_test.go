@@ -169,7 +169,7 @@ func TestCaseButtons(t *testing.T) {
 	if len(views) != 2 || len(r.d.got()) != 2 {
 		t.Fatalf("%d forms, calls %v", len(views), r.d.got())
 	}
-	until := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	until := testClock().Add(4 * 24 * time.Hour).Truncate(time.Hour) // ahead of the business clock
 	if err := r.ls.SubmitView(r.ctx, r.srv.URL+"/slack/interactions", testSecret, "U0DANA", views[0],
 		map[string]map[string]any{snoozeBlock: {snoozeAction: until}}); err != nil {
 		t.Fatal(err)
@@ -181,7 +181,7 @@ func TestCaseButtons(t *testing.T) {
 	}
 	r.b.Wait()
 	got := r.d.got()
-	if got[2] != "snooze EX-000001 U0DANA 2026-12-01T09:00:00Z" || got[3] != "comment EX-000001 U0DANA Stock arrives Tuesday" {
+	if got[2] != "snooze EX-000001 U0DANA "+until.Format(time.RFC3339) || got[3] != "comment EX-000001 U0DANA Stock arrives Tuesday" {
 		t.Errorf("desk calls %v", got)
 	}
 
