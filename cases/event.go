@@ -191,10 +191,17 @@ func ParseEvent(raw []byte) (Event, error) {
 	if !ok || string(rawData) == "null" {
 		return Event{}, Errorf(KindInvalid, "data: required")
 	}
+	lim := DefaultDataLimits
+	if d := scanDepth(rawData); d > lim.MaxDepth {
+		return Event{}, Errorf(KindInvalid, "data: nested deeper than %d levels", lim.MaxDepth)
+	}
 	dd := json.NewDecoder(bytes.NewReader(rawData))
 	dd.UseNumber()
 	if err := dd.Decode(&e.Data); err != nil || e.Data == nil {
 		return Event{}, Errorf(KindInvalid, "data: must be a JSON object")
+	}
+	if err := lim.check(e.Data, len(rawData)); err != nil {
+		return Event{}, err
 	}
 	if err := t.validate(e.Data); err != nil {
 		return Event{}, err

@@ -49,6 +49,10 @@ func NewEvent(e Event) (Event, error) {
 		}
 		data[k] = v
 	}
+	leaves := 0
+	if err := DefaultDataLimits.checkData("data", data, 1, &leaves); err != nil {
+		return Event{}, err
+	}
 	if err := t.validate(data); err != nil {
 		return Event{}, err
 	}

@@ -197,8 +197,11 @@ func (in *Intake) parse(body []byte, batch bool) ([]cases.Event, int, error) {
 }
 
 func statusOf(err error) int {
-	if cases.KindOf(err) == cases.KindUnknownType {
+	switch cases.KindOf(err) {
+	case cases.KindUnknownType:
 		return http.StatusUnprocessableEntity
+	case cases.KindTooLarge:
+		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusBadRequest
 }

@@ -285,6 +285,17 @@ func TestIntakeRefuses(t *testing.T) {
 		{"event source is not the signer", func(t *testing.T) req { return signed(ctEvent, js(t, creditHold("e1", wms))) }, 0, 0, http.StatusForbidden, `"wms.test"`},
 		// Malformed events.
 		{"not JSON", func(t *testing.T) req { return signed(ctEvent, []byte(`{"specversion":`)) }, 0, 0, http.StatusBadRequest, "JSON"},
+		// Unbounded data, in fields the event type does not list.
+		{"unlisted field over the data limit", func(t *testing.T) req {
+			return signed(ctEvent, js(t, withData(ev, "note", strings.Repeat("x", 100_000))))
+		}, 0, 0, http.StatusRequestEntityTooLarge, "data: larger than 65536 bytes"},
+		{"unlisted field too deep", func(t *testing.T) req {
+			var deep any = "x"
+			for i := 0; i < 40; i++ {
+				deep = []any{deep}
+			}
+			return signed(ctEvent, js(t, withData(ev, "deep", deep)))
+		}, 0, 0, http.StatusBadRequest, "nested deeper than 32 levels"},
 		{"JSON array as single event", func(t *testing.T) req { return signed(ctEvent, js(t, []any{ev})) }, 0, 0, http.StatusBadRequest, "JSON object"},
 		{"trailing data", func(t *testing.T) req { return signed(ctEvent, append(js(t, ev), js(t, ev)...)) }, 0, 0, http.StatusBadRequest, "after the JSON object"},
 		{"missing id", func(t *testing.T) req { return signed(ctEvent, js(t, without(ev, "id"))) }, 0, 0, http.StatusBadRequest, "id: required"},
