@@ -589,3 +589,39 @@ func TestNATSReplicasShareTheConsumer(t *testing.T) {
 	}
 	t.Logf("per replica: %v", perReplica)
 }
+
+func TestNATSStopHandsBackWhatItFetched(t *testing.T) {
+	e := newNATSEnv(t)
+	e.cfg.AckWait = 30 * time.Second // far beyond the wait below: only a hand-back can bring them back in time
+	e.cfg.Batch = 5
+	first := newKeyed()
+	first.delay = 200 * time.Millisecond
+	in, err := NewNATSIntake(e.cfg, first, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Setup(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	const total = 20
+	for i := range total {
+		e.publish(t, "events.erp.x", natsEvent(t, "/erp/sap-prod", fmt.Sprintf("e%d", i), nil), "")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx) }()
+	waitFor(t, "the first replica to start a batch", func() bool { _, _, c := first.snapshot(); return c > 0 })
+	cancel()
+	<-done
+	in.Close()
+	got, _, _ := first.snapshot()
+	if got == total {
+		t.Skip("the first replica took everything before it stopped")
+	}
+	second := newKeyed()
+	in2 := e.start(t, second)
+	waitFor(t, "the rest, well before AckWait", func() bool { n, _, _ := second.snapshot(); return got+n == total })
+	if in2.Stats().Consumed != int64(total-got) {
+		t.Errorf("second replica acked %d, want %d", in2.Stats().Consumed, total-got)
+	}
+}
