@@ -132,6 +132,8 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: err.Error(), KnownTypes: cases.EventTypeNames()})
 		default:
 			in.logger().Error("ingest events", "source", source, "events", len(events), "err", err)
+			// Nothing was stored: the sender may retry, with the same ids.
+			w.Header().Set("Retry-After", "5")
 			writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "events not stored; try again"})
 		}
 		return

@@ -358,6 +358,9 @@ func TestIntakeRefuses(t *testing.T) {
 			if w.Code != tt.status {
 				t.Errorf("status %d, want %d: %s", w.Code, tt.status, w.Body)
 			}
+			if ra := w.Header().Get("Retry-After"); (w.Code == http.StatusServiceUnavailable) != (ra != "") {
+				t.Errorf("status %d with Retry-After %q: a 503 says when to retry, others do not", w.Code, ra)
+			}
 			e := decodeError(t, w)
 			if !strings.Contains(e.Error, tt.want) {
 				t.Errorf("error %q does not mention %q", e.Error, tt.want)

@@ -76,6 +76,7 @@ type Main struct {
 	metrics *Metrics
 	remote  *connectors.Remote // nil when the simulator stands in for the systems
 	engine  *cases.Engine
+	nats    *connectors.NATSIntake // nil without EXOPS_NATS_URL
 	bot     *bot.Bot
 	sim     *connectors.Simulator
 	mux     *http.ServeMux
@@ -183,6 +184,18 @@ func NewMain(cfg Config) (*Main, error) {
 		return nil, fmt.Errorf("slack: %w", err)
 	}
 	m.engine, m.bot = eng, b
+	natsCfg, useNATS, err := connectors.NATSConfigFromEnv(cfg.Getenv)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if useNATS {
+		natsCfg.Name = "exops " + cfg.Getenv("EXOPS_REPLICA")
+		if m.nats, err = connectors.NewNATSIntake(natsCfg, eng, cfg.Logger); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	m.mux = http.NewServeMux()
 	m.mux.Handle("POST /v1/events", &connectors.Intake{Ingester: eng, Secrets: cfg.SourceSecrets, MaxBody: cfg.MaxBody, Logger: cfg.Logger})
 	if cfg.SlackSigningSecret != "" {
@@ -192,6 +205,15 @@ func NewMain(cfg Config) (*Main, error) {
 	}
 	m.mux.Handle("GET /metrics", m.metrics.Handler())
 	m.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	ready := &connectors.Readiness{Logger: cfg.Logger, Checks: map[string]connectors.ReadyCheck{
+		"store": func(ctx context.Context) error {
+			return store.View(ctx, func(tx cases.ReadTx) error { _, _, err := tx.AuditHead(); return err })
+		},
+	}}
+	if m.nats != nil {
+		ready.Checks["nats"] = m.nats.Ready
+	}
+	m.mux.Handle("GET /readyz", ready)
 	return m, nil
 }
 
@@ -200,7 +222,7 @@ func NewMain(cfg Config) (*Main, error) {
 func (m *Main) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make(chan error, 3)
+	errs := make(chan error, 4)
 	var wg sync.WaitGroup
 	var srv *http.Server
 	if m.cfg.Addr != "" {
@@ -235,6 +257,15 @@ func (m *Main) Run(ctx context.Context) error {
 		defer wg.Done()
 		m.engine.Run(ctx)
 	}()
+	if m.nats != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.nats.Run(ctx); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("nats: %w", err)
+			}
+		}()
+	}
 	stopCron, err := m.startSchedules(ctx)
 	if err != nil {
 		cancel()
@@ -282,6 +313,10 @@ func (m *Main) Addr() string {
 // Close releases the store. Call it after Run returns.
 func (m *Main) Close() error {
 	berr := m.bot.Close()
+	var nerr error
+	if m.nats != nil {
+		nerr = m.nats.Close()
+	}
 	serr := m.store.Close()
-	return errors.Join(berr, serr)
+	return errors.Join(berr, nerr, serr)
 }

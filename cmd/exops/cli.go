@@ -28,7 +28,7 @@ const usage = `exops turns operational exceptions from ERP, WMS, TMS and CRM eve
 composite cases in Slack, with summaries, recommendations and approvals.
 
 Usage:
-  exops serve   [--db PATH] --policy FILE [--addr HOST:PORT]   run the bot
+  exops serve   [--db PATH] --policy FILE [--addr HOST:PORT] [--nats URL]   run the bot
   exops demo    [--db PATH] [--policy FILE]                    play the demo scenario, no setup needed
   exops cases list [--db PATH] [--status open|resolved|merged]
   exops cases show ID [--db PATH] [--json]
@@ -161,8 +161,18 @@ func (c *cli) serve(args []string) int {
 	db := dbFlag(fs)
 	pol := fs.String("policy", "", "policy `file` (YAML)")
 	addr := fs.String("addr", ":8080", "`host:port` for the event API and Slack's HTTP endpoints")
+	natsURL := fs.String("nats", "", "NATS `URL` to consume events from JetStream (default $EXOPS_NATS_URL)")
 	if code, stop := parse(fs, args); stop {
 		return code
+	}
+	getenv := c.getenv
+	if *natsURL != "" {
+		getenv = func(k string) string {
+			if k == "EXOPS_NATS_URL" {
+				return *natsURL
+			}
+			return c.getenv(k)
+		}
 	}
 	secrets, err := parseSourceSecrets(c.getenv("EXOPS_SOURCE_SECRETS"))
 	if err != nil {
@@ -177,7 +187,7 @@ func (c *cli) serve(args []string) int {
 		DBPath: *db, PolicyPath: *pol, Addr: *addr,
 		SlackBotToken: c.getenv("SLACK_BOT_TOKEN"), SlackAppToken: c.getenv("SLACK_APP_TOKEN"),
 		SlackSigningSecret: c.getenv("SLACK_SIGNING_SECRET"), SlackAPIURL: c.getenv("SLACK_API_URL"),
-		SourceSecrets: secrets, Logger: logger, LLM: llm, Getenv: c.getenv,
+		SourceSecrets: secrets, Logger: logger, LLM: llm, Getenv: getenv,
 		DigestChannel: c.getenv("EXOPS_DIGEST_CHANNEL"), DigestSchedule: c.getenv("EXOPS_DIGEST_SCHEDULE"),
 		Now: c.clock,
 	})
