@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,5 +222,25 @@ func TestDocumentAttachedToEvent(t *testing.T) {
 	r.settle()
 	if n := len(load(c.ID).Comments); n != before+1 {
 		t.Errorf("%d notes after a comment, want %d", n, before+1)
+	}
+}
+
+// /readyz says whether the store (and NATS, when configured) can be used;
+// /healthz stays liveness.
+func TestReadiness(t *testing.T) {
+	r := newSlackRig(t)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get("http://" + r.m.Addr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		if path == "/readyz" && !strings.Contains(string(body), `"store":"ok"`) {
+			t.Errorf("/readyz does not check the store: %s", body)
+		}
 	}
 }
