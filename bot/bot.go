@@ -49,6 +49,15 @@ type Config struct {
 	// time: a demo or test that moves the business clock still signs with
 	// real time. Tests inject it to check Slack's documented example.
 	TransportNow func() time.Time
+	// Replay is the memory of handled requests; nil keeps it in this
+	// process, so a replay after a restart would pass. Main gives the store.
+	Replay ReplayMemory
+}
+
+// ReplayMemory remembers handled Slack requests (cases.ReplayMemory, kept
+// by the store).
+type ReplayMemory interface {
+	SeenOnce(ctx context.Context, key string, now, expires time.Time) (first bool, err error)
 }
 
 // Notifier is the posting half of the bot: cards, thread replies and

@@ -30,7 +30,10 @@ func (b *Bot) CommandsHandler() http.Handler {
 		}
 		sc := slack.SlashCommand{Command: form.Get("command"), Text: form.Get("text"), UserID: form.Get("user_id"),
 			ChannelID: form.Get("channel_id"), TriggerID: form.Get("trigger_id"), TeamID: form.Get("team_id")}
-		if b.replayed(r.Header.Get("X-Slack-Signature")) {
+		if seen, err := b.replayed(r.Context(), r.Header.Get("X-Slack-Signature")); err != nil {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		} else if seen {
 			w.WriteHeader(http.StatusOK)
 			return
 		}

@@ -42,7 +42,7 @@ func (b *Bot) EventsHandler() http.Handler {
 		}
 		_ = json.Unmarshal(body, &outer)
 		w.WriteHeader(http.StatusOK)
-		if outer.EventID != "" && b.seenEvent(outer.EventID) {
+		if outer.EventID != "" && b.seenEvent(r.Context(), outer.EventID) {
 			b.log.Info("event retry ignored", "event_id", outer.EventID, "retry", r.Header.Get("X-Slack-Retry-Num"))
 			return
 		}
@@ -51,8 +51,11 @@ func (b *Bot) EventsHandler() http.Handler {
 }
 
 // seenEvent remembers event ids for an hour (Slack retries within minutes).
-func (b *Bot) seenEvent(id string) bool {
-	return b.replayedKey("event:"+id, time.Hour)
+// If the memory cannot be asked, the event is handled: it was already
+// acknowledged, and answering a question twice is better than never.
+func (b *Bot) seenEvent(ctx context.Context, id string) bool {
+	seen, _ := b.replayedKey(ctx, "event:"+id, time.Hour)
+	return seen
 }
 
 func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {

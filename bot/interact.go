@@ -70,7 +70,12 @@ func (b *Bot) InteractionsHandler() http.Handler {
 			http.Error(w, "payload is not an interaction", http.StatusBadRequest)
 			return
 		}
-		if b.replayed(r.Header.Get("X-Slack-Signature")) {
+		seen, err := b.replayed(r.Context(), r.Header.Get("X-Slack-Signature"))
+		if err != nil {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		if seen {
 			// Slack never resends an interaction, so a second copy of a
 			// signed request inside the window is a replay. 200 keeps it
 			// quiet; nothing is decided twice.

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -80,13 +81,27 @@ func (b *Bot) verify(h http.Header, body []byte) error {
 	return nil
 }
 
-// replayed remembers accepted signatures for the length of the window (after
-// which the timestamp check refuses them anyway) and reports a repeat.
-func (b *Bot) replayed(sig string) bool { return b.replayedKey(sig, signatureWindow) }
+// replayed remembers accepted signatures for twice the signature window
+// (after which the timestamp check refuses them anyway) and reports a
+// repeat. An error means the memory could not be asked: the caller refuses
+// rather than risk doing a click twice.
+func (b *Bot) replayed(ctx context.Context, sig string) (bool, error) {
+	return b.replayedKey(ctx, "sig:"+sig, signatureWindow)
+}
 
-// replayedKey reports whether key was seen within ttl, and remembers it.
-func (b *Bot) replayedKey(sig string, ttl time.Duration) bool {
+// replayedKey reports whether key was seen within ttl, and remembers it:
+// in the store when the bot has one (cases.ReplayMemory: a restart or
+// another replica knows it too), else in this process.
+func (b *Bot) replayedKey(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	now := b.wallNow()
+	if b.cfg.Replay != nil {
+		first, err := b.cfg.Replay.SeenOnce(ctx, key, now, now.Add(2*ttl))
+		if err != nil {
+			b.log.Error("replay memory unavailable", "err", err)
+			return false, err
+		}
+		return !first, nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	// Expired entries are swept once a minute, not on every request: a
@@ -99,12 +114,12 @@ func (b *Bot) replayedKey(sig string, ttl time.Duration) bool {
 		}
 		b.swept = now
 	}
-	if until, ok := b.seen[sig]; ok && now.After(until) {
-		delete(b.seen, sig)
+	if until, ok := b.seen[key]; ok && now.After(until) {
+		delete(b.seen, key)
 	}
-	if _, ok := b.seen[sig]; ok {
-		return true
+	if _, ok := b.seen[key]; ok {
+		return true, nil
 	}
-	b.seen[sig] = now.Add(2 * ttl)
-	return false
+	b.seen[key] = now.Add(2 * ttl)
+	return false, nil
 }

@@ -80,7 +80,7 @@ func (b *Bot) socketEvent(ctx context.Context, client socketAcker, evt socketmod
 			b.background(func(ctx context.Context) { b.command(ctx, data) })
 		case slackevents.EventsAPIEvent:
 			// A retried envelope repeats the envelope id.
-			if evt.Request != nil && evt.Request.EnvelopeID != "" && b.seenEvent("envelope:"+evt.Request.EnvelopeID) {
+			if evt.Request != nil && evt.Request.EnvelopeID != "" && b.seenEvent(ctx, "envelope:"+evt.Request.EnvelopeID) {
 				return
 			}
 			b.background(func(ctx context.Context) { b.handleEvent(ctx, data) })

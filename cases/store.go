@@ -65,6 +65,17 @@ type Tx interface {
 	ClearTimer(caseID string) error
 }
 
+// ReplayMemory remembers the Slack requests already handled (signatures,
+// Events API event ids, Socket Mode envelopes) in the store, so that a
+// request replayed after a restart, or to another replica, is known.
+type ReplayMemory interface {
+	// SeenOnce remembers key until expires and reports whether this is its
+	// first sighting, or the first since an earlier memory expired by now.
+	SeenOnce(ctx context.Context, key string, now, expires time.Time) (first bool, err error)
+	// ForgetExpired drops the memories expired by now and says how many.
+	ForgetExpired(ctx context.Context, now time.Time) (int, error)
+}
+
 // StoredEvent is an accepted event with what its intake did, so that a retry
 // is answered as the first delivery was.
 type StoredEvent struct {

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) cases.Store) {
 		{"FindCasesFollowsUpdates", testFindCasesUpdates},
 		{"FindCasesMatchesScan", testFindCasesScan},
 		{"FindCasesRolledBack", testFindCasesRolledBack},
+		{"ReplayMemory", testReplayMemory},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1303,5 +1304,72 @@ func testFindCasesRolledBack(t *testing.T, s cases.Store) {
 	}
 	if got := find(t, s, cases.CaseQuery{Order: "SO-1"}); got.Total != 0 || len(got.Cases) != 0 {
 		t.Errorf("a rolled-back case is found: %+v", got)
+	}
+}
+
+// testReplayMemory: a key is new once until it expires, then new again;
+// ForgetExpired drops exactly the expired memories.
+func testReplayMemory(t *testing.T, s cases.Store) {
+	rm, ok := s.(cases.ReplayMemory)
+	if !ok {
+		t.Fatalf("%T keeps no replay memory (cases.ReplayMemory): Slack replays would pass after a restart", s)
+	}
+	ctx := context.Background()
+	seen := func(key string, now time.Time, ttl time.Duration) bool {
+		t.Helper()
+		first, err := rm.SeenOnce(ctx, key, now, now.Add(ttl))
+		if err != nil {
+			t.Fatalf("SeenOnce(%s): %v", key, err)
+		}
+		return first
+	}
+	if !seen("sig:a", base, time.Minute) {
+		t.Fatal("a new key is not first")
+	}
+	if seen("sig:a", base.Add(59*time.Second), time.Minute) {
+		t.Error("a key seen 59 s ago, remembered for a minute, is first again")
+	}
+	if !seen("sig:b", base, time.Minute) {
+		t.Error("another key is not first")
+	}
+	if !seen("sig:a", base.Add(61*time.Second), time.Minute) {
+		t.Error("a key whose memory expired is not first again")
+	}
+	if !seen("event:x", base, time.Hour) {
+		t.Fatal("event key")
+	}
+	n, err := rm.ForgetExpired(ctx, base.Add(100*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 { // sig:b; sig:a was renewed at 61 s until 121 s, event:x lives an hour
+		t.Errorf("ForgetExpired dropped %d, want 1", n)
+	}
+	if seen("event:x", base.Add(30*time.Minute), time.Hour) {
+		t.Error("ForgetExpired dropped a live memory")
+	}
+	var wg sync.WaitGroup
+	firsts := make(chan bool, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first, err := rm.SeenOnce(ctx, "sig:race", base, base.Add(time.Minute))
+			if err != nil {
+				t.Error(err)
+			}
+			firsts <- first
+		}()
+	}
+	wg.Wait()
+	close(firsts)
+	count := 0
+	for f := range firsts {
+		if f {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Errorf("8 concurrent sightings of one key: %d were first, want 1", count)
 	}
 }

@@ -136,7 +136,7 @@ func NewMain(cfg Config) (*Main, error) {
 	// application layer.
 	notifier, err := bot.NewNotifier(bot.Config{
 		BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, SigningSecret: cfg.SlackSigningSecret,
-		APIURL: cfg.SlackAPIURL, Logger: cfg.Logger, Clock: cfg.Now,
+		APIURL: cfg.SlackAPIURL, Logger: cfg.Logger, Clock: cfg.Now, Replay: store,
 	})
 	if err != nil {
 		store.Close()

@@ -35,6 +35,15 @@ func (m *Main) startSchedules(ctx context.Context) (stop func(), err error) {
 	}); err != nil {
 		return nil, fmt.Errorf("schedule escalation timers: %w", err)
 	}
+	// The replay memory forgets what has expired, so it stays small; the
+	// signature window keeps refusing those requests anyway.
+	if _, err := c.AddFunc("@every 10m", func() {
+		if _, err := m.store.ForgetExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			m.log.Error("forget expired replay memory", "err", err)
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("schedule replay memory upkeep: %w", err)
+	}
 	if err := m.schedulePulls(c, m.cfg.Getenv, m.remote, m.engine, m.metrics); err != nil {
 		return nil, err
 	}

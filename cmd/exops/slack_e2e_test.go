@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,18 +29,26 @@ type slackRig struct {
 	ls     *localslack.Slack
 	secret string
 	ctx    context.Context
+	stop   func()
 }
 
 func newSlackRig(t *testing.T) *slackRig {
 	t.Helper()
 	ls := localslack.New(testClock)
 	t.Cleanup(ls.Close)
+	return startSlackRig(t, ls, filepath.Join(t.TempDir(), "x.db"))
+}
+
+// startSlackRig runs Main on the database at db against ls; stop ends it
+// (it is also ended when the test ends).
+func startSlackRig(t *testing.T, ls *localslack.Slack, db string) *slackRig {
+	t.Helper()
 	pol, err := policies.Parse(policies.Example)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &slackRig{t: t, ls: ls, secret: "rig-secret", ctx: context.Background()}
-	r.m, err = NewMain(Config{DBPath: filepath.Join(t.TempDir(), "x.db"), Policy: pol, Addr: "127.0.0.1:0",
+	r.m, err = NewMain(Config{DBPath: db, Policy: pol, Addr: "127.0.0.1:0",
 		SlackBotToken: "xoxb-rig", SlackSigningSecret: r.secret, SlackAPIURL: ls.APIURL(), Now: testClock})
 	if err != nil {
 		t.Fatal(err)
@@ -45,11 +57,15 @@ func newSlackRig(t *testing.T) *slackRig {
 	done := make(chan error, 1)
 	go func() { done <- r.m.Run(ctx) }()
 	<-r.m.Ready()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		r.m.Close()
-	})
+	var once sync.Once
+	r.stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			r.m.Close()
+		})
+	}
+	t.Cleanup(r.stop)
 	return r
 }
 
@@ -242,5 +258,65 @@ func TestReadiness(t *testing.T) {
 		if path == "/readyz" && !strings.Contains(string(body), `"store":"ok"`) {
 			t.Errorf("/readyz does not check the store: %s", body)
 		}
+	}
+}
+
+// A captured, validly signed slash command sent again after exops
+// restarted is known from the store's replay memory and changes nothing.
+func TestReplayAfterRestartIsRefused(t *testing.T) {
+	ls := localslack.New(testClock)
+	t.Cleanup(ls.Close)
+	db := filepath.Join(t.TempDir(), "x.db")
+	r := startSlackRig(t, ls, db)
+	raw, _ := json.Marshal(map[string]any{"specversion": "1.0", "id": "e1", "source": "/erp", "type": "order.credit_hold",
+		"time": testClock().Format(time.RFC3339), "data": map[string]any{"order": "SO-7", "customer": "C-ACME", "order_value": 900}})
+	ev, err := cases.ParseEvent(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.m.engine.Ingest(r.ctx, []cases.Event{ev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.settle()
+	body := []byte(url.Values{"command": {"/exops"}, "text": {"snooze " + res[0].Case + " 2d"}, "user_id": {"U0DANA"},
+		"channel_id": {"C0OPS"}, "team_id": {"T0EXOPS01"}}.Encode())
+	stamp := fmt.Sprint(time.Now().Unix())
+	send := func(r *slackRig) int {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+r.m.Addr()+"/slack/commands", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Slack-Request-Timestamp", stamp)
+		req.Header.Set("X-Slack-Signature", localslack.Sign(r.secret, stamp, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// Each snooze is one audit record: the chain's head says whether the
+	// command was carried out again.
+	head := func(r *slackRig) uint64 {
+		var seq uint64
+		r.m.store.View(r.ctx, func(tx cases.ReadTx) error { seq, _, _ = tx.AuditHead(); return nil })
+		return seq
+	}
+	before := head(r)
+	if code := send(r); code != http.StatusOK {
+		t.Fatalf("first command: %d", code)
+	}
+	r.settle()
+	snoozed := head(r)
+	if snoozed == before {
+		t.Fatal("the command was not carried out")
+	}
+	r.stop()
+	r2 := startSlackRig(t, ls, db)
+	if code := send(r2); code != http.StatusOK {
+		t.Fatalf("replayed command: %d (a replay is answered quietly)", code)
+	}
+	r2.settle()
+	if h := head(r2); h != snoozed {
+		t.Errorf("after the replay the audit chain grew from %d to %d records: the command ran again", snoozed, h)
 	}
 }
