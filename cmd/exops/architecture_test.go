@@ -20,6 +20,7 @@ func TestArchitecture(t *testing.T) {
 		"github.com/slack-go/slack":  module + "/bot",
 		"github.com/tmc/langchaingo": module + "/agents",
 		"go.etcd.io/bbolt":           module + "/cases/bolt",
+		"github.com/jackc/pgx":       module + "/cases/postgres",
 		"github.com/robfig/cron":     "", // checked below: any one package
 		"github.com/ledongthuc/pdf":  "",
 	}
