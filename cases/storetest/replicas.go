@@ -260,4 +260,3 @@ func testReplicasDedupe(t *testing.T, rs []cases.Store) {
 		t.Error("no card job queued")
 	}
 }
-
