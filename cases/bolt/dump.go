@@ -52,4 +52,3 @@ func (s *Store) CaseSequence(ctx context.Context) (uint64, error) {
 	})
 	return n, err
 }
-
