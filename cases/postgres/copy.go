@@ -213,10 +213,8 @@ func (s *Store) CopyFrom(ctx context.Context, src Source, name string, progress 
 			if err != nil {
 				return err
 			}
-			if _, err := t.ptx.Exec(ctx, `INSERT INTO jobs (queue, id, dedupe, doc) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (queue, id) DO NOTHING`, string(qj.q), int64(qj.j.ID), qj.j.Dedupe, doc); err != nil {
-				return t.fail("copy job", err)
-			}
+			t.queue(`INSERT INTO jobs (queue, id, dedupe, doc, case_id, not_before) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (queue, id) DO NOTHING`, string(qj.q), int64(qj.j.ID), qj.j.Dedupe, doc, qj.j.Case, nanos(qj.j.NotBefore))
 			maxID = max(maxID, qj.j.ID)
 		}
 		for _, tm := range timers {
@@ -225,14 +223,10 @@ func (s *Store) CopyFrom(ctx context.Context, src Source, name string, progress 
 			}
 		}
 		if maxID > 0 {
-			if _, err := t.ptx.Exec(ctx, "SELECT setval('job_ids', greatest($1, (SELECT last_value FROM job_ids)))", int64(maxID)); err != nil {
-				return t.fail("copy job numbering", err)
-			}
+			t.queue("SELECT setval('job_ids', greatest($1, (SELECT last_value FROM job_ids)))", int64(maxID))
 		}
-		if _, err := t.ptx.Exec(ctx, "UPDATE counters SET value = greatest(value, $1) WHERE name = 'case_number'", int64(caseSeq)); err != nil {
-			return t.fail("copy case numbering", err)
-		}
-		return nil
+		t.queue("UPDATE counters SET value = greatest(value, $1) WHERE name = 'case_number'", int64(caseSeq))
+		return t.flush("copy jobs and timers")
 	})
 	if err != nil {
 		return rep, fmt.Errorf("copy jobs and timers: %w", err)
@@ -332,20 +326,17 @@ func (s *Store) copyAudit(ctx context.Context, src Source, rep *CopyReport, prog
 			if h != head {
 				return fmt.Errorf("copy audit: the target's chain moved while copying (head %d): is exops running on it?", h.seq)
 			}
-			b := &pgx.Batch{}
 			for _, r := range buf {
 				doc, err := json.Marshal(r)
 				if err != nil {
 					return err
 				}
-				b.Queue("INSERT INTO audit (seq, time_s, time_n, doc) VALUES ($1, $2, $3, $4)", int64(r.Seq), r.Time.Unix(), r.Time.Nanosecond(), doc)
+				t.queue("INSERT INTO audit (seq, time_s, time_n, doc) VALUES ($1, $2, $3, $4)", int64(r.Seq), r.Time.Unix(), r.Time.Nanosecond(), doc)
 			}
 			last := buf[len(buf)-1]
-			b.Queue("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", int64(last.Seq), last.Hash)
-			if err := t.ptx.SendBatch(ctx, b).Close(); err != nil {
-				return t.fail("copy audit", err)
-			}
-			return nil
+			t.queue("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", int64(last.Seq), last.Hash)
+			t.head = &auditHead{seq: last.Seq, hash: last.Hash}
+			return t.flush("copy audit")
 		})
 		if err != nil {
 			return err

@@ -62,10 +62,15 @@ func testSchema(t testing.TB, url string) string {
 
 // openTest opens a store on a new schema of its own.
 func openTest(t testing.TB) (*Store, string, string) {
+	return openTestOpts(t, Options{})
+}
+
+func openTestOpts(t testing.TB, opts Options) (*Store, string, string) {
 	t.Helper()
 	url := testURL(t)
 	schema := testSchema(t, url)
-	s, err := Open(context.Background(), url, Options{Schema: schema, MaxConns: 16})
+	opts.Schema, opts.MaxConns = schema, 16
+	s, err := Open(context.Background(), url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

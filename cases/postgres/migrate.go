@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/exops/exops/cases"
 )
 
 //go:embed migrations/*.sql
@@ -27,6 +29,39 @@ type migration struct {
 // goSteps are the Go parts of migrations, by version.
 var goSteps = map[int]func(ctx context.Context, tx pgx.Tx) error{
 	2: reindexAll,
+	3: fillJobColumns,
+}
+
+// fillJobColumns copies each waiting job's case and next try into the
+// columns a claim filters on.
+func fillJobColumns(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, "SELECT queue, id, doc FROM jobs")
+	if err != nil {
+		return err
+	}
+	type row struct {
+		q   string
+		id  int64
+		doc []byte
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		err := r.Scan(&x.q, &x.id, &x.doc)
+		return x, err
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range all {
+		j, err := decodeJob(cases.Queue(r.q), r.id, r.doc)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE jobs SET case_id = $3, not_before = $4 WHERE queue = $1 AND id = $2", r.q, r.id, j.Case, nanos(j.NotBefore)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func loadMigrations() ([]migration, error) {

@@ -103,6 +103,12 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	if _, err := conn.Exec(ctx, "UPDATE counters SET value = 1 WHERE name = 'case_number'"); err != nil {
 		t.Fatal(err)
 	}
+	// A job waiting for a retry, as version 1 kept it: its case and next
+	// try only in the document.
+	jobDoc, _ := json.Marshal(cases.Job{Kind: "reply", Case: c.ID, NotBefore: opened.Add(time.Hour), Attempts: 2})
+	if _, err := conn.Exec(ctx, "INSERT INTO jobs (queue, id, dedupe, doc) VALUES ('outbox', nextval('job_ids'), '', $1)", jobDoc); err != nil {
+		t.Fatal(err)
+	}
 
 	if _, err := Open(ctx, url, Options{Schema: schema, NoMigrate: true}); cases.KindOf(err) != cases.KindConflict || !strings.Contains(err.Error(), "store migrate") {
 		t.Fatalf("Open with NoMigrate of a version 1 schema = %v, want a conflict that says to run exops store migrate", err)
@@ -127,6 +133,12 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, ok, err := s.ClaimJob(ctx, cases.QueueOutbox, "r1", time.Minute, opened.Add(time.Hour-time.Second)); ok || err != nil {
+		t.Errorf("migrated job claimed before its next try (%v)", err)
+	}
+	if j, ok, err := s.ClaimJob(ctx, cases.QueueOutbox, "r1", time.Minute, opened.Add(time.Hour)); !ok || err != nil || j.Attempts != 2 || j.Case != c.ID {
+		t.Errorf("migrated job at its next try: %+v %v %v", j, ok, err)
 	}
 	var due []string
 	if err := s.View(ctx, func(tx cases.ReadTx) error {

@@ -38,6 +38,10 @@ type Options struct {
 	// NoMigrate makes Open refuse a database whose schema is older than
 	// this build instead of migrating it ("exops store migrate" does it).
 	NoMigrate bool
+	// NoBatch makes every Update its own transaction. By default the
+	// concurrent Updates of one process share a transaction (see
+	// committer), and so one commit and one turn at the audit chain.
+	NoBatch bool
 	// MaxConns bounds the connection pool (default: pgxpool's, 4 per CPU
 	// and at least 4).
 	MaxConns int32
@@ -48,6 +52,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	name   string // the URL without its password, for messages
 	schema string
+	group  *committer // nil with Options.NoBatch
 }
 
 var (
@@ -78,6 +83,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err := s.prepare(ctx, opts); err != nil {
 		pool.Close()
 		return nil, err
+	}
+	if !opts.NoBatch {
+		s.group = newCommitter(s)
 	}
 	return s, nil
 }
@@ -144,6 +152,9 @@ func Migrate(ctx context.Context, url string, opts Options) (from, to int, err e
 
 // Close closes the connections. Update and View fail afterwards.
 func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.close()
+	}
 	s.pool.Close()
 	return nil
 }
@@ -171,6 +182,9 @@ func (e fnError) Unwrap() error { return e.err }
 func (s *Store) Update(ctx context.Context, fn func(tx cases.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.group != nil {
+		return s.group.update(ctx, fn)
 	}
 	for attempt := 1; ; attempt++ {
 		err := s.updateOnce(ctx, fn)
@@ -202,7 +216,11 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx cases.Tx) error) (err
 		}
 	}()
 	t := &tx{ctx: ctx, ptx: ptx, write: true}
-	if err := safely(fn, t); err != nil {
+	err = safely(fn, t)
+	if err == nil {
+		err = t.flush("write") // the writes nobody has read yet
+	}
+	if err != nil {
 		if t.failed != nil && retryable(t.failed) {
 			return t.failed // fn may have wrapped or dropped it
 		}

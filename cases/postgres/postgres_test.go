@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,25 +12,33 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) cases.Store {
-		s, _, _ := openTest(t)
-		return s
-	})
+	for _, noBatch := range []bool{false, true} {
+		t.Run(fmt.Sprintf("NoBatch=%v", noBatch), func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) cases.Store {
+				s, _, _ := openTestOpts(t, Options{NoBatch: noBatch})
+				return s
+			})
+		})
+	}
 }
 
 func TestReplicas(t *testing.T) {
-	storetest.RunReplicas(t, func(t *testing.T, n int) []cases.Store {
-		first, url, schema := openTest(t)
-		rs := []cases.Store{first}
-		for len(rs) < n {
-			s, err := Open(context.Background(), url, Options{Schema: schema, MaxConns: 16})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rs = append(rs, s)
-		}
-		return rs
-	})
+	for _, noBatch := range []bool{false, true} {
+		t.Run(fmt.Sprintf("NoBatch=%v", noBatch), func(t *testing.T) {
+			storetest.RunReplicas(t, func(t *testing.T, n int) []cases.Store {
+				first, url, schema := openTestOpts(t, Options{NoBatch: noBatch})
+				rs := []cases.Store{first}
+				for len(rs) < n {
+					s, err := Open(context.Background(), url, Options{Schema: schema, MaxConns: 16, NoBatch: noBatch})
+					if err != nil {
+						t.Fatal(err)
+					}
+					rs = append(rs, s)
+				}
+				return rs
+			})
+		})
+	}
 }
 
 var t0 = time.Date(2025, 6, 2, 8, 30, 0, 0, time.UTC)
@@ -39,13 +48,35 @@ var t0 = time.Date(2025, 6, 2, 8, 30, 0, 0, time.UTC)
 // writers per CPU at once. Every Update appends to the one audit chain, so
 // the appends queue on its head row: this measures that cost.
 func BenchmarkUpdateParallel(b *testing.B) {
-	s, _, _ := openTest(b)
-	defer s.Close()
-	var next atomic.Uint64
+	for _, noBatch := range []bool{false, true} {
+		name := "batch"
+		if noBatch {
+			name = "nobatch"
+		}
+		b.Run(name, func(b *testing.B) { benchUpdate(b, noBatch, 1) })
+	}
+	// Three replicas (three pools, three group committers) on one schema.
+	b.Run("batch-3replicas", func(b *testing.B) { benchUpdate(b, false, 3) })
+}
+
+func benchUpdate(b *testing.B, noBatch bool, replicas int) {
+	first, url, schema := openTestOpts(b, Options{NoBatch: noBatch})
+	defer first.Close()
+	stores := []*Store{first}
+	for len(stores) < replicas {
+		s, err := Open(context.Background(), url, Options{Schema: schema, NoBatch: noBatch, MaxConns: 16})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	var next, worker atomic.Uint64
 	b.SetParallelism(8) // intake, workers and Slack handlers write at once
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
+		s := stores[int(worker.Add(1))%len(stores)]
 		for pb.Next() {
 			n := next.Add(1)
 			id := cases.FormatCaseID(n)
@@ -71,4 +102,6 @@ func BenchmarkUpdateParallel(b *testing.B) {
 			}
 		}
 	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
 }

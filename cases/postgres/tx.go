@@ -33,6 +33,64 @@ type tx struct {
 	failed error
 	// head is the audit chain head, once locked in this transaction.
 	head *auditHead
+	// pending holds writes whose answer nobody waits for; they go to the
+	// server with the next read or at the end, in one round trip.
+	pending *pgx.Batch
+	// sent says pending was sent at least once (so a savepoint queued
+	// first in it exists on the server).
+	sent bool
+}
+
+// queue adds a write to the pending batch.
+func (t *tx) queue(sql string, args ...any) {
+	if t.pending == nil {
+		t.pending = &pgx.Batch{}
+	}
+	t.pending.Queue(sql, args...)
+}
+
+// flush sends the pending writes. Reads call it first, so that a
+// transaction reads its own writes.
+func (t *tx) flush(what string) error {
+	if t.pending == nil || t.pending.Len() == 0 {
+		return nil
+	}
+	b := t.pending
+	t.pending, t.sent = nil, true
+	if err := t.ptx.SendBatch(t.ctx, b).Close(); err != nil {
+		return t.fail(what, err)
+	}
+	return nil
+}
+
+// queryRow sends the pending writes and one query in one round trip and
+// scans the query's row; found is false when it has none.
+func (t *tx) queryRow(what, sql string, args []any, dest ...any) (found bool, err error) {
+	b := t.pending
+	if b == nil {
+		b = &pgx.Batch{}
+	}
+	t.pending, t.sent = nil, true
+	n := b.Len()
+	b.Queue(sql, args...)
+	br := t.ptx.SendBatch(t.ctx, b)
+	for i := 0; i < n; i++ {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return false, t.fail(what, err)
+		}
+	}
+	err = br.QueryRow().Scan(dest...)
+	cerr := br.Close()
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) && cerr == nil:
+		return false, nil
+	case err != nil && !errors.Is(err, pgx.ErrNoRows):
+		return false, t.fail(what, err)
+	case cerr != nil:
+		return false, t.fail(what, cerr)
+	}
+	return true, nil
 }
 
 type auditHead struct {
@@ -90,11 +148,8 @@ func (t *tx) lockSuffix() string {
 // lockName takes the transaction's advisory lock on a name that may not
 // have a row yet. A hash collision only makes two names wait for each other.
 func (t *tx) lockName(ns int, name string) error {
-	if !t.write {
-		return nil
-	}
-	if _, err := t.ptx.Exec(t.ctx, "SELECT pg_advisory_xact_lock($1::int, hashtext($2))", ns, name); err != nil {
-		return t.fail("lock "+name, err)
+	if t.write {
+		t.queue("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", ns, name) // sent with the read that follows
 	}
 	return nil
 }
@@ -112,12 +167,12 @@ func (t *tx) Case(id string) (*cases.Case, error) {
 		return nil, notFound("case %s", id)
 	}
 	var doc []byte
-	err := t.ptx.QueryRow(t.ctx, "SELECT doc FROM cases WHERE id = $1"+t.lockSuffix(), id).Scan(&doc)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("case %s", id)
-	}
+	found, err := t.queryRow("read case "+id, "SELECT doc FROM cases WHERE id = $1"+t.lockSuffix(), []any{id}, &doc)
 	if err != nil {
-		return nil, t.fail("read case "+id, err)
+		return nil, err
+	}
+	if !found {
+		return nil, notFound("case %s", id)
 	}
 	return decodeCase(id, doc)
 }
@@ -126,6 +181,9 @@ func (t *tx) ForEachCase(fn func(*cases.Case) error) error {
 	after := ""
 	first := true
 	for {
+		if err := t.flush("write"); err != nil {
+			return err
+		}
 		rows, err := t.ptx.Query(t.ctx, "SELECT id, doc FROM cases WHERE $1 OR id > $2 ORDER BY id LIMIT $3"+t.lockSuffix(), first, after, chunk)
 		if err != nil {
 			return t.fail("read cases", err)
@@ -174,14 +232,14 @@ func (t *tx) PutCase(c *cases.Case) error {
 	if err != nil {
 		return fmt.Errorf("encode case %s: %w", c.ID, err)
 	}
-	b := &pgx.Batch{}
+	if t.pending == nil {
+		t.pending = &pgx.Batch{}
+	}
+	b := t.pending
 	b.Queue(`INSERT INTO cases (id, status, opened_s, opened_n, doc) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, opened_s = excluded.opened_s, opened_n = excluded.opened_n, doc = excluded.doc`,
 		c.ID, string(c.Status), c.OpenedAt.Unix(), c.OpenedAt.Nanosecond(), doc)
 	queueTerms(b, c)
-	if err := t.ptx.SendBatch(t.ctx, b).Close(); err != nil {
-		return t.fail("write case "+c.ID, err)
-	}
 	return nil
 }
 
@@ -189,10 +247,11 @@ func (t *tx) NextCaseNumber() (uint64, error) {
 	var n uint64
 	// The counter row is locked until commit, and a rollback gives the
 	// number back (a sequence would not).
-	if err := t.ptx.QueryRow(t.ctx, "UPDATE counters SET value = value + 1 WHERE name = 'case_number' RETURNING value").Scan(&n); err != nil {
-		return 0, t.fail("next case number", err)
+	found, err := t.queryRow("next case number", "UPDATE counters SET value = value + 1 WHERE name = 'case_number' RETURNING value", nil, &n)
+	if err == nil && !found {
+		err = t.fail("next case number", errors.New("counter row missing"))
 	}
-	return n, nil
+	return n, err
 }
 
 func (t *tx) Event(source, id string) (*cases.StoredEvent, error) {
@@ -204,12 +263,12 @@ func (t *tx) Event(source, id string) (*cases.StoredEvent, error) {
 		return nil, err
 	}
 	var doc []byte
-	err := t.ptx.QueryRow(t.ctx, "SELECT doc FROM events WHERE source = $1 AND id = $2", source, id).Scan(&doc)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("event %s from %s", id, source)
-	}
+	found, err := t.queryRow("read event", "SELECT doc FROM events WHERE source = $1 AND id = $2", []any{source, id}, &doc)
 	if err != nil {
-		return nil, t.fail("read event", err)
+		return nil, err
+	}
+	if !found {
+		return nil, notFound("event %s from %s", id, source)
 	}
 	var ev cases.StoredEvent
 	if err := json.Unmarshal(doc, &ev); err != nil {
@@ -232,10 +291,8 @@ func (t *tx) PutEvent(ev *cases.StoredEvent) error {
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", ev.Event.ID, err)
 	}
-	if _, err := t.ptx.Exec(t.ctx, `INSERT INTO events (source, id, doc) VALUES ($1, $2, $3)
-		ON CONFLICT (source, id) DO UPDATE SET doc = excluded.doc`, ev.Event.Source, ev.Event.ID, doc); err != nil {
-		return t.fail("write event", err)
-	}
+	t.queue(`INSERT INTO events (source, id, doc) VALUES ($1, $2, $3)
+		ON CONFLICT (source, id) DO UPDATE SET doc = excluded.doc`, ev.Event.Source, ev.Event.ID, doc)
 	return nil
 }
 
@@ -247,12 +304,12 @@ func (t *tx) Key(key string) (cases.KeyRef, error) {
 		return cases.KeyRef{}, err
 	}
 	var doc []byte
-	err := t.ptx.QueryRow(t.ctx, "SELECT doc FROM correlation_keys WHERE key = $1", key).Scan(&doc)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return cases.KeyRef{}, notFound("correlation key %s", key)
-	}
+	found, err := t.queryRow("read correlation key", "SELECT doc FROM correlation_keys WHERE key = $1", []any{key}, &doc)
 	if err != nil {
-		return cases.KeyRef{}, t.fail("read correlation key", err)
+		return cases.KeyRef{}, err
+	}
+	if !found {
+		return cases.KeyRef{}, notFound("correlation key %s", key)
 	}
 	var ref cases.KeyRef
 	if err := json.Unmarshal(doc, &ref); err != nil {
@@ -272,10 +329,8 @@ func (t *tx) PutKey(key string, ref cases.KeyRef) error {
 	if err != nil {
 		return fmt.Errorf("encode correlation key %s: %w", key, err)
 	}
-	if _, err := t.ptx.Exec(t.ctx, `INSERT INTO correlation_keys (key, doc) VALUES ($1, $2)
-		ON CONFLICT (key) DO UPDATE SET doc = excluded.doc`, key, doc); err != nil {
-		return t.fail("write correlation key", err)
-	}
+	t.queue(`INSERT INTO correlation_keys (key, doc) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET doc = excluded.doc`, key, doc)
 	return nil
 }
 
@@ -287,8 +342,12 @@ func (t *tx) lockHead() (auditHead, error) {
 	}
 	var h auditHead
 	var seq int64
-	if err := t.ptx.QueryRow(t.ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+t.lockSuffix()).Scan(&seq, &h.hash); err != nil {
-		return auditHead{}, t.fail("read audit head", err)
+	found, err := t.queryRow("read audit head", "SELECT seq, hash FROM audit_head WHERE id = 1"+t.lockSuffix(), nil, &seq, &h.hash)
+	if err == nil && !found {
+		err = t.fail("read audit head", errors.New("head row missing"))
+	}
+	if err != nil {
+		return auditHead{}, err
 	}
 	h.seq = uint64(seq)
 	if t.write {
@@ -322,12 +381,8 @@ func (t *tx) Audit(e cases.AuditEntry) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("audit: encode: %w", err)
 	}
-	b := &pgx.Batch{}
-	b.Queue("INSERT INTO audit (seq, time_s, time_n, doc) VALUES ($1, $2, $3, $4)", int64(rec.Seq), rec.Time.Unix(), rec.Time.Nanosecond(), doc)
-	b.Queue("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", int64(rec.Seq), rec.Hash)
-	if err := t.ptx.SendBatch(t.ctx, b).Close(); err != nil {
-		return 0, t.fail("audit append", err)
-	}
+	t.queue("INSERT INTO audit (seq, time_s, time_n, doc) VALUES ($1, $2, $3, $4)", int64(rec.Seq), rec.Time.Unix(), rec.Time.Nanosecond(), doc)
+	t.queue("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", int64(rec.Seq), rec.Hash)
 	*t.head = auditHead{seq: rec.Seq, hash: rec.Hash}
 	return rec.Seq, nil
 }
@@ -337,6 +392,18 @@ func checkQueue(q cases.Queue) error {
 		return invalid("empty queue name")
 	}
 	return sqlText("queue", string(q))
+}
+
+// nanos is t in Unix nanoseconds, for the columns compared with an injected
+// clock: zero is 0, and times outside 1678–2262 are clamped.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.IsZero() || t.Year() < 1678:
+		return 0
+	case t.Year() > 2261:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // encodeJob stores the job without its id, which is the row's key.
@@ -360,6 +427,9 @@ func (t *tx) Jobs(q cases.Queue, fn func(cases.Job) error) error {
 	}
 	var after int64
 	for {
+		if err := t.flush("write"); err != nil {
+			return err
+		}
 		rows, err := t.ptx.Query(t.ctx, "SELECT id, doc FROM jobs WHERE queue = $1 AND id > $2 ORDER BY id LIMIT $3"+t.lockSuffix(), string(q), after, chunk)
 		if err != nil {
 			return t.fail("read queue "+string(q), err)
@@ -409,15 +479,11 @@ func (t *tx) Enqueue(q cases.Queue, j *cases.Job) error {
 	var id int64
 	// A waiting job with the same dedupe key wins; a concurrent one waits
 	// for the other's commit on the unique index, then yields to it.
-	err = t.ptx.QueryRow(t.ctx, `INSERT INTO jobs (queue, id, dedupe, doc) VALUES ($1, nextval('job_ids'), $2, $3)
-		ON CONFLICT (queue, dedupe) WHERE dedupe <> '' DO NOTHING RETURNING id`, string(q), j.Dedupe, doc).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	found, err := t.queryRow("enqueue "+string(q), `INSERT INTO jobs (queue, id, dedupe, doc, case_id, not_before) VALUES ($1, nextval('job_ids'), $2, $3, $4, $5)
+		ON CONFLICT (queue, dedupe) WHERE dedupe <> '' DO NOTHING RETURNING id`, []any{string(q), j.Dedupe, doc, j.Case, nanos(j.NotBefore)}, &id)
+	if err != nil || !found {
 		j.ID = 0
-		return nil
-	}
-	if err != nil {
-		j.ID = 0
-		return t.fail("enqueue "+string(q), err)
+		return err
 	}
 	j.ID = uint64(id)
 	return nil
@@ -434,12 +500,12 @@ func (t *tx) UpdateJob(q cases.Queue, j cases.Job) error {
 		return notFound("job %d in queue %s", j.ID, q)
 	}
 	var old string
-	err := t.ptx.QueryRow(t.ctx, "SELECT dedupe FROM jobs WHERE queue = $1 AND id = $2 FOR UPDATE", string(q), int64(j.ID)).Scan(&old)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return notFound("job %d in queue %s", j.ID, q)
-	}
+	found, err := t.queryRow("update job", "SELECT dedupe FROM jobs WHERE queue = $1 AND id = $2 FOR UPDATE", []any{string(q), int64(j.ID)}, &old)
 	if err != nil {
-		return t.fail("update job", err)
+		return err
+	}
+	if !found {
+		return notFound("job %d in queue %s", j.ID, q)
 	}
 	if old != j.Dedupe && j.Dedupe != "" {
 		var other int64
@@ -455,7 +521,10 @@ func (t *tx) UpdateJob(q cases.Queue, j cases.Job) error {
 	if err != nil {
 		return fmt.Errorf("encode job %d of queue %s: %w", j.ID, q, err)
 	}
-	if _, err := t.ptx.Exec(t.ctx, "UPDATE jobs SET dedupe = $3, doc = $4 WHERE queue = $1 AND id = $2", string(q), int64(j.ID), j.Dedupe, doc); err != nil {
+	// A rewritten job (another attempt, a later try) is free to be
+	// claimed again from its NotBefore on.
+	if _, err := t.ptx.Exec(t.ctx, `UPDATE jobs SET dedupe = $3, doc = $4, case_id = $5, not_before = $6, lease_owner = NULL, lease_until = NULL
+		WHERE queue = $1 AND id = $2`, string(q), int64(j.ID), j.Dedupe, doc, j.Case, nanos(j.NotBefore)); err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23505" {
 			// Taken by a job that committed meanwhile.
@@ -474,9 +543,7 @@ func (t *tx) DeleteJob(q cases.Queue, id uint64) error {
 	if id > math.MaxInt64 {
 		return nil
 	}
-	if _, err := t.ptx.Exec(t.ctx, "DELETE FROM jobs WHERE queue = $1 AND id = $2", string(q), int64(id)); err != nil {
-		return t.fail("delete job", err)
-	}
+	t.queue("DELETE FROM jobs WHERE queue = $1 AND id = $2", string(q), int64(id))
 	return nil
 }
 
@@ -490,10 +557,8 @@ func (t *tx) SetTimer(caseID string, at time.Time) error {
 	if at.Before(time.Unix(0, 0)) {
 		return invalid("set timer of %s: time %s before 1970", caseID, at)
 	}
-	if _, err := t.ptx.Exec(t.ctx, `INSERT INTO timers (case_id, at_s, at_n) VALUES ($1, $2, $3)
-		ON CONFLICT (case_id) DO UPDATE SET at_s = excluded.at_s, at_n = excluded.at_n`, caseID, at.Unix(), at.Nanosecond()); err != nil {
-		return t.fail("set timer of "+caseID, err)
-	}
+	t.queue(`INSERT INTO timers (case_id, at_s, at_n) VALUES ($1, $2, $3)
+		ON CONFLICT (case_id) DO UPDATE SET at_s = excluded.at_s, at_n = excluded.at_n`, caseID, at.Unix(), at.Nanosecond())
 	return nil
 }
 
@@ -501,9 +566,7 @@ func (t *tx) ClearTimer(caseID string) error {
 	if sqlText("case id", caseID) != nil {
 		return nil // no such timer can exist
 	}
-	if _, err := t.ptx.Exec(t.ctx, "DELETE FROM timers WHERE case_id = $1", caseID); err != nil {
-		return t.fail("clear timer of "+caseID, err)
-	}
+	t.queue("DELETE FROM timers WHERE case_id = $1", caseID)
 	return nil
 }
 
@@ -514,6 +577,9 @@ func (t *tx) DueTimers(until time.Time, fn func(caseID string, at time.Time) err
 	after := ""
 	first := true
 	for {
+		if err := t.flush("write"); err != nil {
+			return err
+		}
 		rows, err := t.ptx.Query(t.ctx, `SELECT case_id, at_s, at_n FROM timers
 			WHERE (at_s, at_n) <= ($1, $2) AND ($3 OR (at_s, at_n, case_id) > ($4, $5, $6))
 			ORDER BY at_s, at_n, case_id LIMIT $7`, us, un, first, as, an, after, chunk)
