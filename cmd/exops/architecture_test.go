@@ -22,6 +22,7 @@ func TestArchitecture(t *testing.T) {
 		"github.com/tmc/langchaingo": module + "/agents",
 		"go.etcd.io/bbolt":           module + "/cases/bolt",
 		"github.com/nats-io/nats.go": module + "/connectors",
+		"github.com/jackc/pgx":       module + "/cases/postgres",
 		"github.com/robfig/cron":     "", // checked below: any one package
 		"github.com/ledongthuc/pdf":  "",
 	}

@@ -42,6 +42,8 @@ Usage:
   exops report  [--db PATH] [--since T] [--digest] [--json]    MTTR, backlog aging, first-touch resolution, patterns
   exops simulate --addr HOST:PORT                             serve a simulated ERP, WMS, TMS and CRM (REST contract)
   exops simulate --events N [--rate R] --to URL               send a signed stream of business events
+  exops store migrate --store URL                              create or migrate a PostgreSQL schema
+  exops store copy --from FILE.db --to postgres://…            move a bbolt installation into PostgreSQL
   exops version
 
 Run "exops COMMAND --help" for a command's flags. Secrets and endpoints come
@@ -108,6 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return c.reportCmd(args[1:])
 	case "simulate":
 		return c.simulate(args[1:])
+	case "store":
+		return c.store(args[1:])
 	case "pdf-worker":
 		return c.pdfWorker(args[1:])
 	case "version", "--version":

@@ -1,0 +1,201 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/exops/exops/cases"
+)
+
+// committer groups concurrent Updates of one replica into one PostgreSQL
+// transaction, as cases/bolt does with its file: each function runs in a
+// savepoint of its own, so one that fails is rolled back alone, and the
+// group shares one commit (one WAL flush) and one wait for the audit head
+// row. Without it every audited write of every replica waits for the
+// commit of the one before; with it a replica appends a whole group per
+// turn. A lone Update commits at once: groups grow only under load.
+type committer struct {
+	s     *Store
+	calls chan *call
+	max   int
+
+	mu     sync.RWMutex
+	closed bool
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+type call struct {
+	ctx context.Context
+	fn  func(cases.Tx) error
+	err chan error
+}
+
+var errClosed = errors.New("store is closed")
+
+// maxGroup bounds how many Updates share one transaction, and maxTxTime how
+// long one runs functions: a long group holds the chain head from other
+// replicas.
+const (
+	maxGroup  = 256
+	maxTxTime = 25 * time.Millisecond
+)
+
+func newCommitter(s *Store) *committer {
+	c := &committer{s: s, calls: make(chan *call, 4096), max: maxGroup, stop: make(chan struct{}), done: make(chan struct{})}
+	go c.loop()
+	return c
+}
+
+func (c *committer) update(ctx context.Context, fn func(cases.Tx) error) error {
+	cl := &call{ctx: ctx, fn: fn, err: make(chan error, 1)}
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return errClosed
+	}
+	c.calls <- cl
+	c.mu.RUnlock()
+	return <-cl.err
+}
+
+func (c *committer) close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.mu.Unlock()
+	close(c.stop)
+	<-c.done
+}
+
+func (c *committer) loop() {
+	defer close(c.done)
+	for {
+		select {
+		case first := <-c.calls:
+			c.run(c.collect(first))
+		case <-c.stop:
+			for {
+				select {
+				case cl := <-c.calls:
+					c.run(c.collect(cl))
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (c *committer) collect(first *call) []*call {
+	group := []*call{first}
+	for len(group) < c.max {
+		select {
+		case cl := <-c.calls:
+			group = append(group, cl)
+		default:
+			return group
+		}
+	}
+	return group
+}
+
+// run commits a group, in as many transactions as maxTxTime asks for.
+func (c *committer) run(group []*call) {
+	attempt := 0
+	for len(group) > 0 {
+		ran, results, err := c.runOnce(group)
+		if err != nil && retryable(err) && attempt < maxAttempts {
+			// PostgreSQL aborted the transaction (a deadlock with another
+			// replica, say): run the group again.
+			attempt++
+			time.Sleep(time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6))))
+			continue
+		}
+		for i, cl := range group[:ran] {
+			switch {
+			case err != nil:
+				cl.err <- c.s.txError("update", err)
+			default:
+				cl.err <- results[i]
+			}
+		}
+		group, attempt = group[ran:], 0
+	}
+}
+
+// runOnce runs functions of the group until the time budget is spent and
+// commits them. It returns how many it ran, each one's own error, and the
+// transaction's error, which concerns all of them.
+func (c *committer) runOnce(group []*call) (ran int, results []error, err error) {
+	// Statements run under the store's context, not a caller's: one caller
+	// giving up must not break the transaction of the others.
+	ctx := context.Background()
+	ptx, err := c.s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return len(group), nil, unreachable(c.s.name, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = ptx.Rollback(context.Background())
+		}
+	}()
+	results = make([]error, len(group))
+	var head *auditHead
+	start := time.Now()
+	for i, cl := range group {
+		ran = i + 1
+		if err := cl.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		t := &tx{ctx: ctx, ptx: ptx, write: true}
+		// The savepoint goes to the server with the function's first
+		// statements, and its release with its last: no round trips of
+		// their own.
+		t.queue("SAVEPOINT exops_update")
+		if head != nil {
+			h := *head
+			t.head = &h
+		}
+		fnErr := safely(cl.fn, t)
+		if fnErr == nil && t.failed == nil {
+			t.queue("RELEASE SAVEPOINT exops_update")
+			fnErr = t.flush("write")
+		}
+		if t.failed != nil && retryable(t.failed) {
+			return ran, nil, t.failed
+		}
+		if fnErr != nil || t.failed != nil {
+			// Undo this function alone; its locks on the head go with it.
+			// Nothing reached the server if its batch was never sent.
+			if t.sent {
+				if _, err := ptx.Exec(ctx, "ROLLBACK TO SAVEPOINT exops_update"); err != nil {
+					return ran, nil, err
+				}
+			}
+			if fnErr != nil {
+				results[i] = fnErr
+			} else {
+				results[i] = c.s.txError("update", t.failed)
+			}
+		} else {
+			head = t.head
+		}
+		if time.Since(start) > maxTxTime {
+			break
+		}
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return ran, nil, err
+	}
+	return ran, results, nil
+}

@@ -1,0 +1,613 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	json "github.com/goccy/go-json"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/exops/exops/audit"
+	"github.com/exops/exops/cases"
+)
+
+// querier is what both a transaction and a connection offer.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// tx implements cases.Tx over one PostgreSQL transaction. It is made anew
+// for every run of the caller's function.
+type tx struct {
+	ctx   context.Context
+	ptx   pgx.Tx
+	write bool // an Update: reads lock what they read
+	// failed is the first database error: PostgreSQL aborts the whole
+	// transaction after one, whatever the caller's function does with it.
+	failed error
+	// head is the audit chain head, once locked in this transaction.
+	head *auditHead
+	// pending holds writes whose answer nobody waits for; they go to the
+	// server with the next read or at the end, in one round trip.
+	pending *pgx.Batch
+	// sent says pending was sent at least once (so a savepoint queued
+	// first in it exists on the server).
+	sent bool
+}
+
+// queue adds a write to the pending batch.
+func (t *tx) queue(sql string, args ...any) {
+	if t.pending == nil {
+		t.pending = &pgx.Batch{}
+	}
+	t.pending.Queue(sql, args...)
+}
+
+// flush sends the pending writes. Reads call it first, so that a
+// transaction reads its own writes.
+func (t *tx) flush(what string) error {
+	if t.pending == nil || t.pending.Len() == 0 {
+		return nil
+	}
+	b := t.pending
+	t.pending, t.sent = nil, true
+	if err := t.ptx.SendBatch(t.ctx, b).Close(); err != nil {
+		return t.fail(what, err)
+	}
+	return nil
+}
+
+// queryRow sends the pending writes and one query in one round trip and
+// scans the query's row; found is false when it has none.
+func (t *tx) queryRow(what, sql string, args []any, dest ...any) (found bool, err error) {
+	b := t.pending
+	if b == nil {
+		b = &pgx.Batch{}
+	}
+	t.pending, t.sent = nil, true
+	n := b.Len()
+	b.Queue(sql, args...)
+	br := t.ptx.SendBatch(t.ctx, b)
+	for i := 0; i < n; i++ {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return false, t.fail(what, err)
+		}
+	}
+	err = br.QueryRow().Scan(dest...)
+	cerr := br.Close()
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) && cerr == nil:
+		return false, nil
+	case err != nil && !errors.Is(err, pgx.ErrNoRows):
+		return false, t.fail(what, err)
+	case cerr != nil:
+		return false, t.fail(what, cerr)
+	}
+	return true, nil
+}
+
+type auditHead struct {
+	seq  uint64
+	hash string
+}
+
+var _ cases.Tx = (*tx)(nil)
+
+// Advisory lock namespaces (the first int of pg_advisory_xact_lock).
+const (
+	lockKey   = 1
+	lockEvent = 2
+)
+
+// chunk bounds the rows a walk holds at once.
+const chunk = 256
+
+func notFound(format string, args ...any) error {
+	return &cases.Error{Kind: cases.KindNotFound, Msg: fmt.Sprintf(format, args...), Err: cases.ErrNotFound}
+}
+
+func invalid(format string, args ...any) error {
+	return cases.Errorf(cases.KindInvalid, format, args...)
+}
+
+// sqlText checks that s can be a PostgreSQL text value: valid UTF-8 without
+// NUL. Names (ids, keys, queues) are refused otherwise, not mangled, so that
+// two names never become one.
+func sqlText(what, s string) error {
+	if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+		return invalid("%s %q is not valid UTF-8 text without NUL bytes", what, s)
+	}
+	return nil
+}
+
+// fail records a database error and gives it context and a kind.
+func (t *tx) fail(what string, err error) error {
+	if t.failed == nil {
+		t.failed = err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return dbError(what, err)
+}
+
+func (t *tx) lockSuffix() string {
+	if t.write {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// lockName takes the transaction's advisory lock on a name that may not
+// have a row yet. A hash collision only makes two names wait for each other.
+func (t *tx) lockName(ns int, name string) error {
+	if t.write {
+		t.queue("SELECT pg_advisory_xact_lock($1::int, hashtext($2))", ns, name) // sent with the read that follows
+	}
+	return nil
+}
+
+func decodeCase(id string, doc []byte) (*cases.Case, error) {
+	var c cases.Case
+	if err := json.Unmarshal(doc, &c); err != nil {
+		return nil, fmt.Errorf("decode case %s: %w", id, err)
+	}
+	return &c, nil
+}
+
+func (t *tx) Case(id string) (*cases.Case, error) {
+	if sqlText("case id", id) != nil {
+		return nil, notFound("case %s", id)
+	}
+	var doc []byte
+	found, err := t.queryRow("read case "+id, "SELECT doc FROM cases WHERE id = $1"+t.lockSuffix(), []any{id}, &doc)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, notFound("case %s", id)
+	}
+	return decodeCase(id, doc)
+}
+
+func (t *tx) ForEachCase(fn func(*cases.Case) error) error {
+	after := ""
+	first := true
+	for {
+		if err := t.flush("write"); err != nil {
+			return err
+		}
+		rows, err := t.ptx.Query(t.ctx, "SELECT id, doc FROM cases WHERE $1 OR id > $2 ORDER BY id LIMIT $3"+t.lockSuffix(), first, after, chunk)
+		if err != nil {
+			return t.fail("read cases", err)
+		}
+		type row struct {
+			id  string
+			doc []byte
+		}
+		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			err := r.Scan(&x.id, &x.doc)
+			return x, err
+		})
+		if err != nil {
+			return t.fail("read cases", err)
+		}
+		for _, r := range batch {
+			c, err := decodeCase(r.id, r.doc)
+			if err != nil {
+				return err
+			}
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		if len(batch) < chunk {
+			return nil
+		}
+		first, after = false, batch[len(batch)-1].id
+	}
+}
+
+func (t *tx) PutCase(c *cases.Case) error {
+	if c == nil || c.ID == "" {
+		return invalid("case without an id")
+	}
+	if err := sqlText("case id", c.ID); err != nil {
+		return err
+	}
+	// As in cases/bolt: an unknown severity is written as "unknown" but
+	// cannot be read back.
+	if _, err := cases.ParseSeverity(c.Severity.String()); err != nil {
+		return invalid("case %s: severity %d is not low, medium, high or critical", c.ID, int(c.Severity))
+	}
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode case %s: %w", c.ID, err)
+	}
+	if t.pending == nil {
+		t.pending = &pgx.Batch{}
+	}
+	b := t.pending
+	b.Queue(`INSERT INTO cases (id, status, opened_s, opened_n, doc) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, opened_s = excluded.opened_s, opened_n = excluded.opened_n, doc = excluded.doc`,
+		c.ID, string(c.Status), c.OpenedAt.Unix(), c.OpenedAt.Nanosecond(), doc)
+	queueTerms(b, c)
+	return nil
+}
+
+func (t *tx) NextCaseNumber() (uint64, error) {
+	var n uint64
+	// The counter row is locked until commit, and a rollback gives the
+	// number back (a sequence would not).
+	found, err := t.queryRow("next case number", "UPDATE counters SET value = value + 1 WHERE name = 'case_number' RETURNING value", nil, &n)
+	if err == nil && !found {
+		err = t.fail("next case number", errors.New("counter row missing"))
+	}
+	return n, err
+}
+
+func (t *tx) Event(source, id string) (*cases.StoredEvent, error) {
+	if sqlText("event source", source) != nil || sqlText("event id", id) != nil {
+		return nil, notFound("event %s from %s", id, source)
+	}
+	// Only the hash of the lock name matters; a collision merely waits.
+	if err := t.lockName(lockEvent, source+"\n"+id); err != nil {
+		return nil, err
+	}
+	var doc []byte
+	found, err := t.queryRow("read event", "SELECT doc FROM events WHERE source = $1 AND id = $2", []any{source, id}, &doc)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, notFound("event %s from %s", id, source)
+	}
+	var ev cases.StoredEvent
+	if err := json.Unmarshal(doc, &ev); err != nil {
+		return nil, fmt.Errorf("decode event %s from %s: %w", id, source, err)
+	}
+	return &ev, nil
+}
+
+func (t *tx) PutEvent(ev *cases.StoredEvent) error {
+	if ev == nil || ev.Event.Source == "" || ev.Event.ID == "" {
+		return invalid("event without a source or id")
+	}
+	if err := sqlText("event source", ev.Event.Source); err != nil {
+		return err
+	}
+	if err := sqlText("event id", ev.Event.ID); err != nil {
+		return err
+	}
+	doc, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode event %s: %w", ev.Event.ID, err)
+	}
+	t.queue(`INSERT INTO events (source, id, doc) VALUES ($1, $2, $3)
+		ON CONFLICT (source, id) DO UPDATE SET doc = excluded.doc`, ev.Event.Source, ev.Event.ID, doc)
+	return nil
+}
+
+func (t *tx) Key(key string) (cases.KeyRef, error) {
+	if sqlText("correlation key", key) != nil {
+		return cases.KeyRef{}, notFound("correlation key %s", key)
+	}
+	if err := t.lockName(lockKey, key); err != nil {
+		return cases.KeyRef{}, err
+	}
+	var doc []byte
+	found, err := t.queryRow("read correlation key", "SELECT doc FROM correlation_keys WHERE key = $1", []any{key}, &doc)
+	if err != nil {
+		return cases.KeyRef{}, err
+	}
+	if !found {
+		return cases.KeyRef{}, notFound("correlation key %s", key)
+	}
+	var ref cases.KeyRef
+	if err := json.Unmarshal(doc, &ref); err != nil {
+		return cases.KeyRef{}, fmt.Errorf("decode correlation key %s: %w", key, err)
+	}
+	return ref, nil
+}
+
+func (t *tx) PutKey(key string, ref cases.KeyRef) error {
+	if key == "" {
+		return invalid("empty correlation key")
+	}
+	if err := sqlText("correlation key", key); err != nil {
+		return err
+	}
+	doc, err := json.Marshal(ref)
+	if err != nil {
+		return fmt.Errorf("encode correlation key %s: %w", key, err)
+	}
+	t.queue(`INSERT INTO correlation_keys (key, doc) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET doc = excluded.doc`, key, doc)
+	return nil
+}
+
+// lockHead reads the audit head; in an Update it locks the row, which
+// serialises appends across every replica until this transaction ends.
+func (t *tx) lockHead() (auditHead, error) {
+	if t.head != nil {
+		return *t.head, nil
+	}
+	var h auditHead
+	var seq int64
+	found, err := t.queryRow("read audit head", "SELECT seq, hash FROM audit_head WHERE id = 1"+t.lockSuffix(), nil, &seq, &h.hash)
+	if err == nil && !found {
+		err = t.fail("read audit head", errors.New("head row missing"))
+	}
+	if err != nil {
+		return auditHead{}, err
+	}
+	h.seq = uint64(seq)
+	if t.write {
+		t.head = &h
+	}
+	return h, nil
+}
+
+func (t *tx) AuditHead() (uint64, string, error) {
+	h, err := t.lockHead()
+	return h.seq, h.hash, err
+}
+
+func (t *tx) Audit(e cases.AuditEntry) (uint64, error) {
+	if math.IsNaN(e.Confidence) || math.IsInf(e.Confidence, 0) {
+		return 0, invalid("audit confidence %v is not a finite number", e.Confidence)
+	}
+	if y := e.Time.UTC().Year(); y < 0 || y > 9999 {
+		return 0, invalid("audit time %v is outside years 0 to 9999", e.Time)
+	}
+	head, err := t.lockHead()
+	if err != nil {
+		return 0, err
+	}
+	prev := head.hash
+	if head.seq == 0 {
+		prev = audit.GenesisHash
+	}
+	rec := audit.NewRecord(head.seq+1, prev, e)
+	doc, err := json.Marshal(rec)
+	if err != nil {
+		return 0, fmt.Errorf("audit: encode: %w", err)
+	}
+	t.queue("INSERT INTO audit (seq, time_s, time_n, doc) VALUES ($1, $2, $3, $4)", int64(rec.Seq), rec.Time.Unix(), rec.Time.Nanosecond(), doc)
+	t.queue("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", int64(rec.Seq), rec.Hash)
+	*t.head = auditHead{seq: rec.Seq, hash: rec.Hash}
+	return rec.Seq, nil
+}
+
+func checkQueue(q cases.Queue) error {
+	if q == "" {
+		return invalid("empty queue name")
+	}
+	return sqlText("queue", string(q))
+}
+
+// nanos is t in Unix nanoseconds, for the columns compared with an injected
+// clock: zero is 0, and times outside 1678–2262 are clamped.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.IsZero() || t.Year() < 1678:
+		return 0
+	case t.Year() > 2261:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// encodeJob stores the job without its id, which is the row's key.
+func encodeJob(j cases.Job) ([]byte, error) {
+	j.ID = 0
+	return json.Marshal(j)
+}
+
+func decodeJob(q cases.Queue, id int64, doc []byte) (cases.Job, error) {
+	var j cases.Job
+	if err := json.Unmarshal(doc, &j); err != nil {
+		return j, fmt.Errorf("decode job %d of queue %s: %w", id, q, err)
+	}
+	j.ID = uint64(id)
+	return j, nil
+}
+
+func (t *tx) Jobs(q cases.Queue, fn func(cases.Job) error) error {
+	if err := checkQueue(q); err != nil {
+		return err
+	}
+	var after int64
+	for {
+		if err := t.flush("write"); err != nil {
+			return err
+		}
+		rows, err := t.ptx.Query(t.ctx, "SELECT id, doc FROM jobs WHERE queue = $1 AND id > $2 ORDER BY id LIMIT $3"+t.lockSuffix(), string(q), after, chunk)
+		if err != nil {
+			return t.fail("read queue "+string(q), err)
+		}
+		type row struct {
+			id  int64
+			doc []byte
+		}
+		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			err := r.Scan(&x.id, &x.doc)
+			return x, err
+		})
+		if err != nil {
+			return t.fail("read queue "+string(q), err)
+		}
+		for _, r := range batch {
+			j, err := decodeJob(q, r.id, r.doc)
+			if err != nil {
+				return err
+			}
+			if err := fn(j); err != nil {
+				return err
+			}
+		}
+		if len(batch) < chunk {
+			return nil
+		}
+		after = batch[len(batch)-1].id
+	}
+}
+
+func (t *tx) Enqueue(q cases.Queue, j *cases.Job) error {
+	if j == nil {
+		return invalid("nil job")
+	}
+	if err := checkQueue(q); err != nil {
+		return err
+	}
+	if err := sqlText("dedupe key", j.Dedupe); err != nil {
+		return err
+	}
+	doc, err := encodeJob(*j)
+	if err != nil {
+		return fmt.Errorf("encode job of queue %s: %w", q, err)
+	}
+	var id int64
+	// A waiting job with the same dedupe key wins; a concurrent one waits
+	// for the other's commit on the unique index, then yields to it.
+	found, err := t.queryRow("enqueue "+string(q), `INSERT INTO jobs (queue, id, dedupe, doc, case_id, not_before) VALUES ($1, nextval('job_ids'), $2, $3, $4, $5)
+		ON CONFLICT (queue, dedupe) WHERE dedupe <> '' DO NOTHING RETURNING id`, []any{string(q), j.Dedupe, doc, j.Case, nanos(j.NotBefore)}, &id)
+	if err != nil || !found {
+		j.ID = 0
+		return err
+	}
+	j.ID = uint64(id)
+	return nil
+}
+
+func (t *tx) UpdateJob(q cases.Queue, j cases.Job) error {
+	if err := checkQueue(q); err != nil {
+		return err
+	}
+	if err := sqlText("dedupe key", j.Dedupe); err != nil {
+		return err
+	}
+	if j.ID > math.MaxInt64 {
+		return notFound("job %d in queue %s", j.ID, q)
+	}
+	var old string
+	found, err := t.queryRow("update job", "SELECT dedupe FROM jobs WHERE queue = $1 AND id = $2 FOR UPDATE", []any{string(q), int64(j.ID)}, &old)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return notFound("job %d in queue %s", j.ID, q)
+	}
+	if old != j.Dedupe && j.Dedupe != "" {
+		var other int64
+		err := t.ptx.QueryRow(t.ctx, "SELECT id FROM jobs WHERE queue = $1 AND dedupe = $2", string(q), j.Dedupe).Scan(&other)
+		if err == nil && uint64(other) != j.ID {
+			return cases.Errorf(cases.KindConflict, "job %d in queue %s: dedupe key %q is held by job %d", j.ID, q, j.Dedupe, other)
+		}
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return t.fail("update job", err)
+		}
+	}
+	doc, err := encodeJob(j)
+	if err != nil {
+		return fmt.Errorf("encode job %d of queue %s: %w", j.ID, q, err)
+	}
+	// A rewritten job (another attempt, a later try) is free to be
+	// claimed again from its NotBefore on.
+	if _, err := t.ptx.Exec(t.ctx, `UPDATE jobs SET dedupe = $3, doc = $4, case_id = $5, not_before = $6, lease_owner = NULL, lease_until = NULL
+		WHERE queue = $1 AND id = $2`, string(q), int64(j.ID), j.Dedupe, doc, j.Case, nanos(j.NotBefore)); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" {
+			// Taken by a job that committed meanwhile.
+			t.failed = err
+			return &cases.Error{Kind: cases.KindConflict, Msg: fmt.Sprintf("job %d in queue %s: dedupe key %q is held by another job", j.ID, q, j.Dedupe), Err: err}
+		}
+		return t.fail("update job", err)
+	}
+	return nil
+}
+
+func (t *tx) DeleteJob(q cases.Queue, id uint64) error {
+	if err := checkQueue(q); err != nil {
+		return err
+	}
+	if id > math.MaxInt64 {
+		return nil
+	}
+	t.queue("DELETE FROM jobs WHERE queue = $1 AND id = $2", string(q), int64(id))
+	return nil
+}
+
+func (t *tx) SetTimer(caseID string, at time.Time) error {
+	if caseID == "" {
+		return invalid("set timer: empty case id")
+	}
+	if err := sqlText("case id", caseID); err != nil {
+		return err
+	}
+	if at.Before(time.Unix(0, 0)) {
+		return invalid("set timer of %s: time %s before 1970", caseID, at)
+	}
+	t.queue(`INSERT INTO timers (case_id, at_s, at_n) VALUES ($1, $2, $3)
+		ON CONFLICT (case_id) DO UPDATE SET at_s = excluded.at_s, at_n = excluded.at_n`, caseID, at.Unix(), at.Nanosecond())
+	return nil
+}
+
+func (t *tx) ClearTimer(caseID string) error {
+	if sqlText("case id", caseID) != nil {
+		return nil // no such timer can exist
+	}
+	t.queue("DELETE FROM timers WHERE case_id = $1", caseID)
+	return nil
+}
+
+func (t *tx) DueTimers(until time.Time, fn func(caseID string, at time.Time) error) error {
+	us, un := until.Unix(), until.Nanosecond()
+	var as int64
+	var an int
+	after := ""
+	first := true
+	for {
+		if err := t.flush("write"); err != nil {
+			return err
+		}
+		rows, err := t.ptx.Query(t.ctx, `SELECT case_id, at_s, at_n FROM timers
+			WHERE (at_s, at_n) <= ($1, $2) AND ($3 OR (at_s, at_n, case_id) > ($4, $5, $6))
+			ORDER BY at_s, at_n, case_id LIMIT $7`, us, un, first, as, an, after, chunk)
+		if err != nil {
+			return t.fail("read timers", err)
+		}
+		type row struct {
+			id string
+			s  int64
+			n  int
+		}
+		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			err := r.Scan(&x.id, &x.s, &x.n)
+			return x, err
+		})
+		if err != nil {
+			return t.fail("read timers", err)
+		}
+		for _, r := range batch {
+			if err := fn(r.id, time.Unix(r.s, int64(r.n)).UTC()); err != nil {
+				return err
+			}
+		}
+		if len(batch) < chunk {
+			return nil
+		}
+		last := batch[len(batch)-1]
+		first, as, an, after = false, last.s, last.n, last.id
+	}
+}
