@@ -7,8 +7,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
+	"sync"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -63,6 +65,9 @@ type Store struct {
 	noBatch bool
 	group   *committer
 	idx     *indexer
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var (
@@ -126,13 +131,16 @@ func Open(path string, opts Options) (*Store, error) {
 func (s *Store) Path() string { return s.path }
 
 // Close closes the file. Update and View fail afterwards.
+// Closing again does nothing.
 func (s *Store) Close() error {
-	s.group.close()
-	s.stopIndexer()
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close store %s: %w", s.path, err)
-	}
-	return nil
+	s.closeOnce.Do(func() {
+		s.group.close()
+		s.stopIndexer()
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("close store %s: %w", s.path, err)
+		}
+	})
+	return s.closeErr
 }
 
 // fnError marks an error that came from the caller's function, so that it is

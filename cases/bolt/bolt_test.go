@@ -370,3 +370,19 @@ func BenchmarkUpdateParallel(b *testing.B) {
 		})
 	}
 }
+
+// One bbolt file is one writer: the several-writers suite runs with three
+// handles on one store, as concurrent callers in one process.
+func TestReplicas(t *testing.T) {
+	storetest.RunReplicas(t, func(t *testing.T, n int) []cases.Store {
+		s, err := Open(filepath.Join(t.TempDir(), "exops.db"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := make([]cases.Store, n)
+		for i := range out {
+			out[i] = s
+		}
+		return out
+	})
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,106 +12,17 @@ import (
 
 // The question-answering index: one case_terms row per (kind, value) a case
 // is found by, written by PutCase in the case's own transaction. The terms
-// are the ones cases/bolt indexes (its index.go), so both stores answer a
-// cases.CaseQuery alike; the conformance suite checks both against a scan.
+// are the domain's (cases.CaseTerms and CaseQuery.Terms, the rule
+// CaseQuery.Match checks by), so this store and cases/bolt answer alike;
+// status is a column of its own.
 
-// index kinds
-const (
-	ixFamily    = "family"
-	ixOrder     = "order"
-	ixCustomer  = "customer"
-	ixSupplier  = "supplier"
-	ixSKU       = "sku"
-	ixWarehouse = "warehouse"
-	ixPO        = "po"
-	ixShipment  = "shipment"
-	ixInvoice   = "invoice"
-)
-
-// maxIndexValue bounds an indexed value; a query value is cut the same way.
-const maxIndexValue = 128
-
-// maxNameWords bounds how many words of one name are indexed.
-const maxNameWords = 6
-
-// normValue is how values are indexed and looked up: trimmed, lower case,
-// without control characters, at most maxIndexValue bytes of valid UTF-8.
-func normValue(s string) string {
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, strings.TrimSpace(s))
-	if len(s) > maxIndexValue {
-		s = s[:maxIndexValue]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-	}
-	return s
-}
-
-// nameWords splits a name into the words it can be asked by.
-func nameWords(s string) []string {
-	words := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	var out []string
-	for _, w := range words {
-		if utf8.RuneCountInString(w) >= 2 {
-			out = append(out, w)
-		}
-		if len(out) == maxNameWords {
-			break
-		}
-	}
-	return out
-}
-
-// indexTerms lists the (kind, value) pairs a case is found by.
+// indexTerms lists the terms of c kept as rows.
 func indexTerms(c *cases.Case) (kinds, values []string) {
-	seen := map[[2]string]bool{}
-	add := func(kind, v string) {
-		v = normValue(v)
-		if v == "" {
-			return
+	for _, t := range cases.CaseTerms(c) {
+		if t.Kind == cases.TermAll || t.Kind == cases.TermStatus {
+			continue
 		}
-		k := [2]string{kind, v}
-		if !seen[k] {
-			seen[k] = true
-			kinds, values = append(kinds, kind), append(values, v)
-		}
-	}
-	name := func(kind, v string) {
-		add(kind, v)
-		for _, w := range nameWords(v) {
-			add(kind, w)
-		}
-	}
-	for _, f := range c.Families {
-		add(ixFamily, string(f))
-	}
-	for _, ce := range c.Events {
-		ev := ce.Event()
-		add(ixOrder, ev.Str("order"))
-		for _, o := range ev.Strs("orders") {
-			add(ixOrder, o)
-		}
-		cust := ev.Str("customer")
-		add(ixCustomer, cust)
-		name(ixCustomer, ev.Str("customer_name"))
-		if cust != "" && c.Context != nil {
-			name(ixCustomer, c.Context[cases.CtxCustomerName(cust)])
-		}
-		name(ixSupplier, ev.Str("supplier"))
-		add(ixSKU, ev.Str("sku"))
-		add(ixWarehouse, ev.Str("warehouse"))
-		for _, al := range ev.Allocations("allocations") {
-			add(ixWarehouse, al.Warehouse)
-		}
-		add(ixPO, ev.Str("po"))
-		add(ixShipment, ev.Str("shipment"))
-		add(ixInvoice, ev.Str("invoice"))
+		kinds, values = append(kinds, t.Kind), append(values, t.Value)
 	}
 	return kinds, values
 }
@@ -161,20 +70,12 @@ func (s *Store) FindCases(ctx context.Context, q cases.CaseQuery) (cases.CaseLis
 		}
 		where = append(where, "c.id = "+arg(id))
 	}
-	term := func(kind, v string) {
-		if v = normValue(v); v != "" {
-			where = append(where, fmt.Sprintf("EXISTS (SELECT 1 FROM case_terms t WHERE t.case_id = c.id AND t.kind = %s AND t.value = %s)", arg(kind), arg(v)))
+	for _, t := range q.Terms() {
+		if t.Kind == cases.TermStatus {
+			continue // a column: below
 		}
+		where = append(where, fmt.Sprintf("EXISTS (SELECT 1 FROM case_terms t WHERE t.case_id = c.id AND t.kind = %s AND t.value = %s)", arg(t.Kind), arg(t.Value)))
 	}
-	term(ixOrder, q.Order)
-	term(ixCustomer, q.Customer)
-	term(ixSupplier, q.Supplier)
-	term(ixSKU, q.SKU)
-	term(ixWarehouse, q.Warehouse)
-	term(ixPO, q.PO)
-	term(ixShipment, q.Shipment)
-	term(ixInvoice, q.Invoice)
-	term(ixFamily, string(q.Family))
 	if q.Status != "" {
 		where = append(where, "c.status = "+arg(string(q.Status)))
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/exops/exops/audit"
 	"github.com/exops/exops/bot"
 	"github.com/exops/exops/cases"
-	"github.com/exops/exops/cases/bolt"
 	"github.com/exops/exops/cases/desk"
 	"github.com/exops/exops/connectors"
 	"github.com/exops/exops/policies"
@@ -26,7 +25,7 @@ import (
 
 // Config is everything Main needs; secrets come from the environment.
 type Config struct {
-	DBPath     string
+	DBPath     string // the store: a bbolt file path or a postgres:// URL
 	PolicyPath string
 	Policy     *policies.Policy // used instead of PolicyPath when set
 	Addr       string           // event API and Slack HTTP endpoints; "" serves no HTTP
@@ -68,7 +67,7 @@ type Config struct {
 type Main struct {
 	cfg    Config
 	log    *slog.Logger
-	store  *bolt.Store
+	store  Storage
 	policy *policies.Policy
 	// current is the policy in force, for what reads it outside the engine
 	// (the audit export's compliance team).
@@ -109,7 +108,7 @@ func NewMain(cfg Config) (*Main, error) {
 	if cfg.SlackBotToken == "" {
 		return nil, errors.New("SLACK_BOT_TOKEN is not set: exops needs a bot token to post cases (or run \"exops demo\", which needs none)")
 	}
-	store, err := bolt.Open(cfg.DBPath, bolt.Options{})
+	store, err := openStore(cfg.DBPath)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 // rules answer. Model warnings go to stderr; the answer to stdout.
 func (c *cli) ask(args []string) int {
 	fs := c.flags("ask", `ask [--db PATH] [-v] "QUESTION"`)
-	db := dbFlag(fs)
+	db := c.dbFlag(fs)
 	verbose := fs.Bool("v", false, "also print which agent answered and the cases cited")
 	// Go's flag stops at the first argument; accept the question before or
 	// after the flags.

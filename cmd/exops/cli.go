@@ -18,7 +18,6 @@ import (
 	"github.com/exops/exops/agents"
 	"github.com/exops/exops/audit"
 	"github.com/exops/exops/cases"
-	"github.com/exops/exops/cases/bolt"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -156,13 +155,23 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 	return 0, false
 }
 
-func dbFlag(fs *flag.FlagSet) *string {
-	return fs.String("db", "./exops.db", "path of the bbolt database `file`")
+// dbFlag is where the data is: --store URL (a bbolt file path or a
+// postgres:// URL; default $EXOPS_STORE, else ./exops.db), or --db PATH,
+// its older name for a bbolt file.
+func (c *cli) dbFlag(fs *flag.FlagSet) *string {
+	def := c.getenv("EXOPS_STORE")
+	if def == "" {
+		def = "./exops.db"
+	}
+	v := new(string)
+	fs.StringVar(v, "store", def, "the store: a bbolt `file` path or a postgres:// URL (default $EXOPS_STORE)")
+	fs.StringVar(v, "db", def, "path of the bbolt database `file` (the same as --store)")
+	return v
 }
 
 func (c *cli) serve(args []string) int {
 	fs := c.flags("serve", "serve [--db PATH] --policy FILE [--addr HOST:PORT]")
-	db := dbFlag(fs)
+	db := c.dbFlag(fs)
 	pol := fs.String("policy", "", "policy `file` (YAML)")
 	addr := fs.String("addr", ":8080", "`host:port` for the event API and Slack's HTTP endpoints")
 	natsURL := fs.String("nats", "", "NATS `URL` to consume events from JetStream (default $EXOPS_NATS_URL)")
@@ -228,16 +237,19 @@ func parseSourceSecrets(s string) (map[string]string, error) {
 	return out, nil
 }
 
-func (c *cli) openStore(path string) (*bolt.Store, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+// openStore opens an existing store for a command that reads it.
+func (c *cli) openStore(url string) (Storage, error) {
+	if !isPostgresURL(url) {
+		if _, err := os.Stat(url); err != nil {
+			return nil, fmt.Errorf("open database %s: %w", url, err)
+		}
 	}
-	return bolt.Open(path, bolt.Options{})
+	return openStore(url)
 }
 
 func (c *cli) casesList(args []string) int {
 	fs := c.flags("cases list", "cases list [--db PATH] [--status open|resolved|merged]")
-	db := dbFlag(fs)
+	db := c.dbFlag(fs)
 	status := fs.String("status", "", "only cases with this `status`")
 	if code, stop := parse(fs, args); stop {
 		return code
@@ -275,7 +287,7 @@ func (c *cli) casesList(args []string) int {
 
 func (c *cli) casesShow(args []string) int {
 	fs := c.flags("cases show", "cases show ID [--db PATH] [--json]")
-	db := dbFlag(fs)
+	db := c.dbFlag(fs)
 	asJSON := fs.Bool("json", false, "print the case as JSON")
 	// Go's flag stops at the first argument; accept the id before or after flags.
 	var id string
@@ -381,7 +393,7 @@ func or(s, def string) string {
 
 func (c *cli) auditVerify(args []string) int {
 	fs := c.flags("audit verify", "audit verify [--db PATH]")
-	db := dbFlag(fs)
+	db := c.dbFlag(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
@@ -409,7 +421,7 @@ func (c *cli) auditVerify(args []string) int {
 
 func (c *cli) auditExport(args []string) int {
 	fs := c.flags("audit export", "audit export [--db PATH] --format csv|ndjson [--since T] [--until T] [--case ID] [--actor A] [--out FILE]")
-	db := dbFlag(fs)
+	db := c.dbFlag(fs)
 	format := fs.String("format", "", "csv or ndjson")
 	since := fs.String("since", "", "only records at or after `T` (RFC 3339 or YYYY-MM-DD)")
 	until := fs.String("until", "", "only records before `T` (RFC 3339 or YYYY-MM-DD)")

@@ -62,7 +62,7 @@ func (c *cli) policyCheck(args []string) int {
 
 func (c *cli) policyExplain(args []string) int {
 	fs := c.flags("policy explain", "policy explain --db PATH --policy FILE CASE-ID")
-	db := dbFlag(fs)
+	db := c.dbFlag(fs)
 	file := fs.String("policy", "", "policy `file` to explain with")
 	pos, err := positional(fs, args)
 	if err != nil {
@@ -133,7 +133,7 @@ func explainCase(w io.Writer, pol *policies.Policy, cs *cases.Case, now time.Tim
 
 func (c *cli) policyDiff(args []string) int {
 	fs := c.flags("policy diff", "policy diff OLD NEW [--db PATH]")
-	db := dbFlag(fs)
+	db := c.dbFlag(fs)
 	pos, err := positional(fs, args)
 	if err != nil {
 		return exitUsage

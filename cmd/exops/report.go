@@ -14,7 +14,7 @@ import (
 // reportCmd prints the process-intelligence figures of a database.
 func (c *cli) reportCmd(args []string) int {
 	fs := c.flags("report", "report [--db PATH] [--since T] [--digest] [--json]")
-	db := dbFlag(fs)
+	db := c.dbFlag(fs)
 	since := fs.String("since", "", "only cases opened or resolved at or after `T`: RFC 3339, YYYY-MM-DD, or an age such as 24h or 7d")
 	digest := fs.Bool("digest", false, "print the daily digest text (Slack mrkdwn) instead")
 	asJSON := fs.Bool("json", false, "print the figures as JSON")

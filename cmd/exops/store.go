@@ -26,6 +26,7 @@ type Storage interface {
 	audit.Log
 	audit.HeadReader
 	agents.AuditReader
+	cases.ReplayMemory
 }
 
 var (
