@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,13 @@ type Config struct {
 	// Now is the business clock (required): Main's one Clock.
 	Now    Clock
 	Logger *slog.Logger
+	// Replica names this process among several sharing one store; jobs it
+	// claims carry it. Default: host name and process id.
+	Replica string
+	// JobLease is how long a claimed job stays this replica's before
+	// another may take it (a replica that dies holds its jobs that long).
+	// Default 2 minutes; used only with a store that is a JobClaimer.
+	JobLease time.Duration
 	// MaxCaseEvents bounds a case: a case this full takes no more events or
 	// merges, so the next related event opens a new case. Default 200.
 	MaxCaseEvents int
@@ -46,6 +54,9 @@ type Engine struct {
 	directory Directory
 	documents DocumentReader
 	now       Clock
+	replica   string
+	lease     time.Duration
+	claimer   JobClaimer // nil: this process is the store's only worker
 	log       *slog.Logger
 	maxEv     int
 	backoff   func(int) time.Duration
@@ -89,6 +100,15 @@ func New(cfg Config) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.Default()
 	}
+	e.replica, e.lease = cfg.Replica, cfg.JobLease
+	if e.replica == "" {
+		host, _ := os.Hostname()
+		e.replica = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if e.lease <= 0 {
+		e.lease = 2 * time.Minute
+	}
+	e.claimer, _ = cfg.Store.(JobClaimer)
 	if e.maxEv <= 0 {
 		e.maxEv = 200
 	}
@@ -175,6 +195,15 @@ func (e *Engine) worker(ctx context.Context, q Queue, handle func(context.Contex
 // nextJob returns the job to handle now, or how long to wait for one.
 func (e *Engine) nextJob(ctx context.Context, q Queue, strict bool) (*Job, time.Duration, error) {
 	now := e.now()
+	if e.claimer != nil {
+		// Shared with other replicas: take a job under a lease, so no two
+		// replicas work it at once; the store keeps each case's order.
+		j, found, err := e.claimer.ClaimJob(ctx, q, e.replica, e.lease, now)
+		if err != nil || !found {
+			return nil, 0, err
+		}
+		return &j, 0, nil
+	}
 	var found *Job
 	var wait time.Duration
 	stop := errors.New("stop")
@@ -209,6 +238,14 @@ func (e *Engine) nextJob(ctx context.Context, q Queue, strict bool) (*Job, time.
 func (e *Engine) runJob(ctx context.Context, q Queue, job Job, handle func(context.Context, *Job) error) {
 	err := handle(ctx, &job)
 	if err == nil || ctx.Err() != nil {
+		if e.claimer != nil {
+			// A job done is deleted; one left for another round (a card
+			// changed in flight) is free for any replica at once. On a
+			// shutdown the lease is given back too.
+			if rerr := e.claimer.ReleaseJob(context.WithoutCancel(ctx), q, job.ID, e.replica); rerr != nil {
+				e.log.Warn("release job", "queue", q, "case", job.Case, "err", rerr)
+			}
+		}
 		return
 	}
 	job.Attempts++
@@ -221,6 +258,12 @@ func (e *Engine) runJob(ctx context.Context, q Queue, job Job, handle func(conte
 	e.log.Warn("job failed, will retry", "queue", q, "kind", job.Kind, "case", job.Case, "attempt", job.Attempts, "err", err)
 	if uerr := e.store.Update(ctx, func(tx Tx) error { return tx.UpdateJob(q, job) }); uerr != nil {
 		e.log.Error("reschedule job", "queue", q, "case", job.Case, "err", uerr)
+	}
+	if e.claimer != nil {
+		// Rescheduled: free for whichever replica is there when it is due.
+		if rerr := e.claimer.ReleaseJob(ctx, q, job.ID, e.replica); rerr != nil {
+			e.log.Warn("release job", "queue", q, "case", job.Case, "err", rerr)
+		}
 	}
 }
 

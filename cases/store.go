@@ -65,6 +65,23 @@ type Tx interface {
 	ClearTimer(caseID string) error
 }
 
+// JobClaimer is a store that several replicas share: each job is taken by
+// one replica at a time under a lease, which ends when the job is deleted or
+// rescheduled, when its holder releases it, or when it expires (its holder
+// died). Jobs of one case are claimed in order.
+type JobClaimer interface {
+	ClaimJob(ctx context.Context, q Queue, owner string, lease time.Duration, now time.Time) (job Job, found bool, err error)
+	ReleaseJob(ctx context.Context, q Queue, id uint64, owner string) error
+}
+
+// LeaderLease elects one replica for what must happen once (escalation
+// timers, scheduled pulls, the daily digest): TryLead takes or renews the
+// lease called name until now+ttl and reports whether owner holds it.
+type LeaderLease interface {
+	TryLead(ctx context.Context, name, owner string, ttl time.Duration, now time.Time) (bool, error)
+	Resign(ctx context.Context, name, owner string) error
+}
+
 // ReplayMemory remembers the Slack requests already handled (signatures,
 // Events API event ids, Socket Mode envelopes) in the store, so that a
 // request replayed after a restart, or to another replica, is known.

@@ -83,10 +83,14 @@ func TestClaimJob(t *testing.T) {
 	if got := claim(rs[0], "r0", now.Add(lease)); got != j2.ID {
 		t.Errorf("claim after the case's first job = %d, want %d", got, j2.ID)
 	}
-	// A retry later: UpdateJob drops the lease; the job waits for NotBefore.
+	// A retry later: the job is rewritten and its lease released (as the
+	// engine does); it waits for NotBefore.
 	retry := *j2
 	retry.ID, retry.Attempts, retry.NotBefore = j2.ID, 1, now.Add(10*time.Minute)
 	if err := rs[0].Update(ctx, func(tx cases.Tx) error { return tx.UpdateJob(cases.QueueOutbox, retry) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs[0].ReleaseJob(ctx, cases.QueueOutbox, j2.ID, "r0"); err != nil {
 		t.Fatal(err)
 	}
 	if got := claim(rs[1], "r1", now.Add(lease+time.Second)); got != 0 && got != j3.ID {

@@ -521,9 +521,9 @@ func (t *tx) UpdateJob(q cases.Queue, j cases.Job) error {
 	if err != nil {
 		return fmt.Errorf("encode job %d of queue %s: %w", j.ID, q, err)
 	}
-	// A rewritten job (another attempt, a later try) is free to be
-	// claimed again from its NotBefore on.
-	if _, err := t.ptx.Exec(t.ctx, `UPDATE jobs SET dedupe = $3, doc = $4, case_id = $5, not_before = $6, lease_owner = NULL, lease_until = NULL
+	// A rewritten job keeps its lease: the engine marks a card job as
+	// posting while it holds it, and releases it itself when it reschedules.
+	if _, err := t.ptx.Exec(t.ctx, `UPDATE jobs SET dedupe = $3, doc = $4, case_id = $5, not_before = $6
 		WHERE queue = $1 AND id = $2`, string(q), int64(j.ID), j.Dedupe, doc, j.Case, nanos(j.NotBefore)); err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23505" {

@@ -76,6 +76,8 @@ type Main struct {
 	remote  *connectors.Remote // nil when the simulator stands in for the systems
 	engine  *cases.Engine
 	nats    *connectors.NATSIntake // nil without EXOPS_NATS_URL
+	replica string                 // this process among several on one store (EXOPS_REPLICA)
+	leading atomic.Bool            // holds the schedules' leader lease
 	bot     *bot.Bot
 	sim     *connectors.Simulator
 	mux     *http.ServeMux
@@ -129,6 +131,10 @@ func NewMain(cfg Config) (*Main, error) {
 		return nil, err
 	}
 	m.remote = remote
+	if m.replica = cfg.Getenv("EXOPS_REPLICA"); m.replica == "" {
+		host, _ := os.Hostname()
+		m.replica = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
 	m.current.Store(pol)
 	// One pass: the bot's posting half first, the engine with it, the
 	// application layer on the engine, then the bot's receiving half on the
@@ -157,7 +163,7 @@ func NewMain(cfg Config) (*Main, error) {
 		Fetcher: connectors.NewDocumentFetcher(cfg.Getenv), Events: store, Policy: rules}
 	eng, err := cases.New(cases.Config{
 		Store: store, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(notifier),
-		Directory: groups, Documents: docs, Now: cfg.Now, Logger: cfg.Logger,
+		Directory: groups, Documents: docs, Now: cfg.Now, Logger: cfg.Logger, Replica: m.replica,
 	})
 	if err != nil {
 		store.Close()
@@ -189,7 +195,7 @@ func NewMain(cfg Config) (*Main, error) {
 		return nil, err
 	}
 	if useNATS {
-		natsCfg.Name = "exops " + cfg.Getenv("EXOPS_REPLICA")
+		natsCfg.Name = "exops " + m.replica
 		if m.nats, err = connectors.NewNATSIntake(natsCfg, eng, cfg.Logger); err != nil {
 			store.Close()
 			return nil, err

@@ -78,6 +78,9 @@ func (m *Main) schedulePulls(c *cron.Cron, getenv func(string) string, remote *c
 	for name, p := range pulls {
 		if _, err := c.AddFunc(spec, func() {
 			ctx := context.Background()
+			if !m.leads(ctx) {
+				return
+			}
 			res, err := p.Poll(ctx)
 			if metrics != nil {
 				metrics.Pulled(name, res.Events, err)
@@ -102,6 +105,9 @@ func (m *Main) schedulePulls(c *cron.Cron, getenv func(string) string, remote *c
 func (m *Main) scheduleDigest(c *cron.Cron, spec string, post func(ctx context.Context, text string) error) error {
 	_, err := c.AddFunc(spec, func() {
 		ctx := context.Background()
+		if !m.leads(ctx) {
+			return
+		}
 		cs, err := loadCases(ctx, m.store)
 		if err != nil {
 			m.log.Error("daily digest: read cases", "err", err)

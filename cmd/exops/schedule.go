@@ -11,6 +11,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/exops/exops/cases"
 	"github.com/exops/exops/policies"
 )
 
@@ -26,6 +27,9 @@ func (m *Main) startSchedules(ctx context.Context) (stop func(), err error) {
 	logger := cronLogger{m.log}
 	c := cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)), cron.WithLogger(logger))
 	if _, err := c.AddFunc(fmt.Sprintf("@every %s", every), func() {
+		if !m.leads(ctx) {
+			return
+		}
 		n, err := m.engine.FireTimers(ctx)
 		if err != nil && ctx.Err() == nil {
 			m.log.Error("escalation timers", "err", err)
@@ -38,6 +42,9 @@ func (m *Main) startSchedules(ctx context.Context) (stop func(), err error) {
 	// The replay memory forgets what has expired, so it stays small; the
 	// signature window keeps refusing those requests anyway.
 	if _, err := c.AddFunc("@every 10m", func() {
+		if !m.leads(ctx) {
+			return
+		}
 		if _, err := m.store.ForgetExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			m.log.Error("forget expired replay memory", "err", err)
 		}
@@ -60,6 +67,31 @@ func (m *Main) startSchedules(ctx context.Context) (stop func(), err error) {
 	}
 	c.Start()
 	return func() { <-c.Stop().Done() }, nil
+}
+
+// leaderTTL is how long the schedules' leader lease lasts: a replica that
+// dies is replaced as leader at most this long after its last renewal. The
+// timers tick every 15 s and renew it.
+const leaderTTL = 45 * time.Second
+
+// leads reports whether this replica runs the schedules now (escalation
+// timers, pulls, the digest, upkeep): always with a store of its own, and
+// while it holds the leader lease with a shared one. Leases follow the
+// real time, not the business clock.
+func (m *Main) leads(ctx context.Context) bool {
+	ll, ok := m.store.(cases.LeaderLease)
+	if !ok {
+		return true
+	}
+	lead, err := ll.TryLead(ctx, "schedules", m.replica, leaderTTL, time.Now())
+	if err != nil {
+		m.log.Error("leader lease", "err", err)
+		return false
+	}
+	if lead != m.leading.Swap(lead) {
+		m.log.Info("schedules leader", "replica", m.replica, "leads", lead)
+	}
+	return lead
 }
 
 // cronLogger adapts slog to cron's logger.

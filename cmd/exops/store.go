@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +53,11 @@ func openStore(url string) (Storage, error) {
 	if isPostgresURL(url) {
 		ctx, cancel := context.WithTimeout(context.Background(), storeOpenTimeout)
 		defer cancel()
-		return postgres.Open(ctx, url, postgres.Options{})
+		url, schema, err := schemaOf(url)
+		if err != nil {
+			return nil, err
+		}
+		return postgres.Open(ctx, url, postgres.Options{Schema: schema})
 	}
 	return bolt.Open(url, bolt.Options{})
 }
@@ -163,4 +168,27 @@ func (c *cli) storeCopy(args []string) int {
 		abs, dst, rep.Cases, rep.Events, rep.Keys, rep.Jobs, rep.Timers, rep.Records)
 	fmt.Fprintf(c.stdout, "audit chain verified on both sides: %d records, head %s\n", rep.Checked, or(rep.AuditHead, "(empty)"))
 	return exitOK
+}
+
+// schemaOf takes the exops-only parameter schema=NAME off a PostgreSQL URL:
+// the schema that holds exops's tables (created when missing; default the
+// connection's search_path), so one database can hold several installations.
+func schemaOf(raw string) (string, string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "", "", cases.Errorf(cases.KindInvalid, "the store URL is not a URL")
+	}
+	q := u.Query()
+	schema := q.Get("schema")
+	if schema == "" {
+		return raw, "", nil
+	}
+	for _, r := range schema {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return "", "", cases.Errorf(cases.KindInvalid, "schema %q: use lower-case letters, digits and _", schema)
+		}
+	}
+	q.Del("schema")
+	u.RawQuery = q.Encode()
+	return u.String(), schema, nil
 }
