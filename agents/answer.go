@@ -440,8 +440,13 @@ func (q *Answerer) decisions(ctx context.Context, in Intent) (string, []string, 
 			if e.Kind != cases.AuditDecision {
 				return nil
 			}
-			choice, _, _ := strings.Cut(e.Detail, ":")
-			d := cases.Decision{Time: e.Time, Actor: e.Actor, Action: e.Action, Choice: cases.Choice(choice),
+			choice := e.Choice
+			if choice == "" {
+				// Written before decisions kept their choice as a field.
+				c, _, _ := strings.Cut(e.Detail, ":")
+				choice = cases.Choice(c)
+			}
+			d := cases.Decision{Time: e.Time, Actor: e.Actor, Action: e.Action, Choice: choice,
 				Verdict: cases.Verdict(e.Verdict), Confidence: e.Confidence, PolicyVersion: e.PolicyVersion}
 			if in.Query.Family != "" && actionFamily(d.Action) != in.Query.Family {
 				return nil

@@ -170,7 +170,9 @@ func TestRecordJSONRoundTrip(t *testing.T) {
 }
 
 func TestRecordJSONFieldOrder(t *testing.T) {
-	b, err := json.Marshal(chain(entries())[0])
+	r := chain(entries())[0]
+	r.Choice = "approve" // omitted when empty
+	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +439,7 @@ func TestCSVReversible(t *testing.T) {
 		}
 		conf, _ := strconv.ParseFloat(row[7], 64)
 		r := Record{Seq: seq, Time: tm, Case: row[2], Kind: row[3], Action: row[4], Actor: row[5], Verdict: row[6],
-			Confidence: conf, PolicyVersion: row[8], Detail: row[9], PrevHash: row[10], Hash: row[11]}
+			Confidence: conf, PolicyVersion: row[8], Detail: row[9], Choice: row[10], PrevHash: row[11], Hash: row[12]}
 		if r.ComputeHash() != r.Hash {
 			t.Errorf("row %d: recomputed hash differs; record %+v", i+1, r)
 		}
@@ -468,5 +470,26 @@ func TestExportWriteError(t *testing.T) {
 		if _, err := export(context.Background(), &memLog{recs: recs}, Filter{}, &failWriter{n: 10}); err == nil || !strings.Contains(err.Error(), "connection reset") {
 			t.Errorf("%s: err = %v, want the write error", name, err)
 		}
+	}
+}
+
+// A decision's choice is part of its hash; records without one hash as
+// they did before the field existed.
+func TestChoiceIsHashed(t *testing.T) {
+	e := cases.AuditEntry{Time: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), Case: "EX-000001", Kind: cases.AuditDecision,
+		Action: "release_credit_hold", Actor: "U1", Verdict: "approve", Confidence: 0.9, PolicyVersion: "p1", Detail: "approve: ok"}
+	plain := NewRecord(1, GenesisHash, e)
+	e.Choice = cases.ChoiceApprove
+	chosen := NewRecord(1, GenesisHash, e)
+	if plain.Hash == chosen.Hash {
+		t.Fatal("the choice is not covered by the hash")
+	}
+	forged := chosen
+	forged.Choice = string(cases.ChoiceReject)
+	if forged.ComputeHash() == chosen.Hash {
+		t.Error("changing the choice keeps the hash")
+	}
+	if got := chosen.Entry(); got.Choice != cases.ChoiceApprove || got.Detail != e.Detail {
+		t.Errorf("Entry() = %+v", got)
 	}
 }

@@ -95,8 +95,9 @@ func ExportCSV(ctx context.Context, log Log, f Filter, w io.Writer) (int, error)
 		row[7] = formatFloat(r.Confidence)
 		row[8] = r.PolicyVersion
 		row[9] = r.Detail
-		row[10] = r.PrevHash
-		row[11] = r.Hash
+		row[10] = r.Choice
+		row[11] = r.PrevHash
+		row[12] = r.Hash
 		for i, c := range row {
 			row[i] = csvSafe(c)
 		}

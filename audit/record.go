@@ -36,6 +36,7 @@ type Record struct {
 	Confidence    float64   `json:"confidence"`
 	PolicyVersion string    `json:"policy_version"`
 	Detail        string    `json:"detail"`
+	Choice        string    `json:"choice,omitempty"` // a decision's choice: approve, reject, auto
 	PrevHash      string    `json:"prev_hash"`
 	Hash          string    `json:"hash"`
 }
@@ -43,7 +44,7 @@ type Record struct {
 // Fields lists the record's field names in JSON and CSV column order.
 func Fields() []string {
 	return []string{"seq", "time", "case", "kind", "action", "actor", "verdict",
-		"confidence", "policy_version", "detail", "prev_hash", "hash"}
+		"confidence", "policy_version", "detail", "choice", "prev_hash", "hash"}
 }
 
 // NewRecord makes record seq of the chain from an entry and the hash of the
@@ -64,6 +65,7 @@ func NewRecord(seq uint64, prevHash string, e cases.AuditEntry) Record {
 		Confidence:    e.Confidence,
 		PolicyVersion: validUTF8(e.PolicyVersion),
 		Detail:        validUTF8(e.Detail),
+		Choice:        validUTF8(string(e.Choice)),
 		PrevHash:      prevHash,
 	}
 	r.Hash = r.ComputeHash()
@@ -75,7 +77,8 @@ func NewRecord(seq uint64, prevHash string, e cases.AuditEntry) Record {
 //
 //	"exops-audit-v1\n"
 //	then for each field in the order seq, time, case, kind, action, actor,
-//	verdict, confidence, policy_version, detail, prev_hash:
+//	verdict, confidence, policy_version, detail, choice (only when it is
+//	set, so records written before it existed keep their hashes), prev_hash:
 //	    <name> "=" <decimal byte length of value> ":" <value> "\n"
 //
 // where seq is decimal, time is UTC in RFC 3339 with nanoseconds
@@ -107,6 +110,9 @@ func (r Record) ComputeHash() string {
 	field("confidence", formatFloat(r.Confidence))
 	field("policy_version", r.PolicyVersion)
 	field("detail", r.Detail)
+	if r.Choice != "" {
+		field("choice", r.Choice)
+	}
 	field("prev_hash", r.PrevHash)
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -134,4 +140,10 @@ func validUTF8(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// Entry is the record's content as the engine wrote it.
+func (r Record) Entry() cases.AuditEntry {
+	return cases.AuditEntry{Time: r.Time, Case: r.Case, Kind: r.Kind, Action: r.Action, Actor: r.Actor,
+		Verdict: r.Verdict, Confidence: r.Confidence, PolicyVersion: r.PolicyVersion, Detail: r.Detail, Choice: cases.Choice(r.Choice)}
 }

@@ -74,7 +74,7 @@ func (e *Engine) Decide(ctx context.Context, req DecideRequest) (DecideResult, e
 		}
 		d := Decision{Time: now, Actor: req.Actor, RecommendationID: r.ID, Action: r.Action, Choice: req.Choice,
 			Verdict: r.Verdict, Confidence: r.Confidence, PolicyVersion: ver, Reason: req.Reason}
-		entry.Kind = AuditDecision
+		entry.Kind, entry.Choice = AuditDecision, req.Choice
 		var reply string
 		if req.Choice == ChoiceReject {
 			r.State = RecRejected

@@ -197,7 +197,7 @@ func (e *Engine) applyRecommendations(tx Tx, c *Case, fresh []Recommendation) er
 			c.Decisions = append(c.Decisions, Decision{Time: now, Actor: ActorExops, RecommendationID: cur.ID, Action: cur.Action,
 				Choice: ChoiceAuto, Verdict: cur.Verdict, Confidence: cur.Confidence, PolicyVersion: ver, Reason: cur.VerdictReason})
 			if err := e.audit(tx, AuditEntry{Case: c.ID, Kind: AuditDecision, Action: cur.Action, Actor: ActorExops,
-				Verdict: string(cur.Verdict), Confidence: cur.Confidence, PolicyVersion: ver, Detail: "auto: " + cur.VerdictReason}); err != nil {
+				Verdict: string(cur.Verdict), Confidence: cur.Confidence, PolicyVersion: ver, Detail: "auto: " + cur.VerdictReason, Choice: ChoiceAuto}); err != nil {
 				return err
 			}
 			if err := e.enqueue(tx, QueueActions, Job{Kind: JobExecute, Case: c.ID, Recommendation: cur.ID, Dedupe: "execute:" + c.ID + "/" + cur.ID}); err != nil {

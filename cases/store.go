@@ -170,6 +170,9 @@ type AuditEntry struct {
 	Confidence    float64   `json:"confidence"`
 	PolicyVersion string    `json:"policy_version"`
 	Detail        string    `json:"detail"`
+	// Choice is what a decision chose (approve, reject, auto); empty for
+	// records that are not decisions.
+	Choice Choice `json:"choice,omitempty"`
 }
 
 // AuditQuery bounds an audit export: records at or after Since, before

@@ -470,7 +470,6 @@ func (s *Store) ForEachAuditEntry(ctx context.Context, since time.Time, fn func(
 		if !since.IsZero() && r.Time.Before(since) {
 			return nil
 		}
-		return fn(r.Seq, cases.AuditEntry{Time: r.Time, Case: r.Case, Kind: r.Kind, Action: r.Action, Actor: r.Actor,
-			Verdict: r.Verdict, Confidence: r.Confidence, PolicyVersion: r.PolicyVersion, Detail: r.Detail})
+		return fn(r.Seq, r.Entry())
 	})
 }

@@ -95,8 +95,7 @@ func (s *Store) forEachRecord(ctx context.Context, fromSeq uint64, since time.Ti
 // (zero: all), oldest first; the agents' questions about decisions read it.
 func (s *Store) ForEachAuditEntry(ctx context.Context, since time.Time, fn func(seq uint64, e cases.AuditEntry) error) error {
 	err := s.forEachRecord(ctx, 1, since, func(r audit.Record) error {
-		return fn(r.Seq, cases.AuditEntry{Time: r.Time, Case: r.Case, Kind: r.Kind, Action: r.Action, Actor: r.Actor,
-			Verdict: r.Verdict, Confidence: r.Confidence, PolicyVersion: r.PolicyVersion, Detail: r.Detail})
+		return fn(r.Seq, r.Entry())
 	})
 	if err != nil {
 		return fmt.Errorf("read audit log: %w", err)
