@@ -493,3 +493,25 @@ func TestChoiceIsHashed(t *testing.T) {
 		t.Errorf("Entry() = %+v", got)
 	}
 }
+
+// What spreadsheets show cannot be spoofed: control characters and
+// bidirectional overrides in a CSV cell are visible escapes; NDJSON keeps
+// the exact bytes.
+func TestExportDisplayInjection(t *testing.T) {
+	d := "ok\x1b[2J\a\u202egpj.exe\x00"
+	recs := chain([]cases.AuditEntry{{Time: t0, Case: "EX-1", Kind: "case_opened", Actor: "exops", Detail: d}})
+	var csvOut, ndOut bytes.Buffer
+	if _, err := ExportCSV(context.Background(), &memLog{recs: recs}, Filter{}, &csvOut); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(csvOut.String(), "\x1b\a\x00\u202e") || !strings.Contains(csvOut.String(), `ok\u001b[2J\u0007\u202egpj.exe\u0000`) {
+		t.Errorf("CSV cell %q", csvOut.String())
+	}
+	if _, err := ExportNDJSON(context.Background(), &memLog{recs: recs}, Filter{}, &ndOut); err != nil {
+		t.Fatal(err)
+	}
+	var r Record
+	if err := json.Unmarshal(bytes.TrimSpace(ndOut.Bytes()), &r); err != nil || r.Detail != d || r.ComputeHash() != r.Hash {
+		t.Errorf("NDJSON does not keep the exact detail: %q (%v)", r.Detail, err)
+	}
+}

@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/exops/exops/cases"
 )
 
 // Filter selects records for export. Zero fields do not filter.
@@ -122,6 +125,14 @@ func csvSafe(s string) string {
 	if s == "" {
 		return s
 	}
+	// Control characters and bidirectional overrides are shown as visible
+	// escapes (a record holding one cannot be re-hashed from the CSV; the
+	// NDJSON export keeps every byte). Line breaks stay: CSV quotes them.
+	parts := strings.Split(s, "\r")
+	for i, p := range parts {
+		parts[i] = cases.DisplayText(p, true)
+	}
+	s = strings.Join(parts, "\r")
 	switch s[0] {
 	case '=', '+', '-', '@', '\t', '\r', '\'':
 		return "'" + s

@@ -153,7 +153,7 @@ func (n *Notifier) PostCard(ctx context.Context, c *cases.Case) (cases.SlackRef,
 		return cases.SlackRef{}, &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("case %s has no channel to post to", c.ID)}
 	}
 	channel, ts, err := n.api.PostMessageContext(ctx, c.Channel,
-		slack.MsgOptionText(CardText(c), false),
+		slack.MsgOptionText(cases.DisplayText(CardText(c), true), false),
 		slack.MsgOptionBlocks(CaseCard(c)...),
 		slack.MsgOptionDisableLinkUnfurl(),
 		// The case id rides along as message metadata, so FindCard can tell
@@ -193,7 +193,7 @@ func (n *Notifier) UpdateCard(ctx context.Context, c *cases.Case) error {
 		return &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("case %s has no card to update", c.ID)}
 	}
 	_, _, _, err := n.api.UpdateMessageContext(ctx, c.Slack.Channel, c.Slack.TS,
-		slack.MsgOptionText(CardText(c), false),
+		slack.MsgOptionText(cases.DisplayText(CardText(c), true), false),
 		slack.MsgOptionBlocks(CaseCard(c)...),
 	)
 	if err != nil {
@@ -208,7 +208,7 @@ func (n *Notifier) PostReply(ctx context.Context, c *cases.Case, text string) er
 		return &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("case %s has no card to reply under", c.ID)}
 	}
 	_, _, err := n.api.PostMessageContext(ctx, c.Slack.Channel,
-		slack.MsgOptionText(truncate(text, 40000), false),
+		slack.MsgOptionText(truncate(cases.DisplayText(text, true), 40000), false),
 		slack.MsgOptionTS(c.Slack.TS),
 		slack.MsgOptionDisableLinkUnfurl(),
 	)
@@ -228,7 +228,7 @@ func (n *Notifier) PostMessage(ctx context.Context, channel string, c *cases.Cas
 		text += fmt.Sprintf("\nThe case thread: <#%s> (message %s).", strings.TrimPrefix(c.Slack.Channel, "#"), c.Slack.TS)
 	}
 	_, _, err := n.api.PostMessageContext(ctx, channel,
-		slack.MsgOptionText(truncate(text, 40000), false),
+		slack.MsgOptionText(truncate(cases.DisplayText(text, true), 40000), false),
 		slack.MsgOptionDisableLinkUnfurl(),
 	)
 	if err != nil {
@@ -239,7 +239,7 @@ func (n *Notifier) PostMessage(ctx context.Context, channel string, c *cases.Cas
 
 // PostText posts a plain message to a channel, such as the daily digest.
 func (n *Notifier) PostText(ctx context.Context, channel, text string) error {
-	_, _, err := n.api.PostMessageContext(ctx, channel, slack.MsgOptionText(truncate(text, 40000), false), slack.MsgOptionDisableLinkUnfurl())
+	_, _, err := n.api.PostMessageContext(ctx, channel, slack.MsgOptionText(truncate(cases.DisplayText(text, true), 40000), false), slack.MsgOptionDisableLinkUnfurl())
 	if err != nil {
 		return slackError("post to "+channel, err)
 	}

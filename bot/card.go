@@ -335,10 +335,10 @@ func recommendationBlocks(c *cases.Case, r *cases.Recommendation) []slack.Block 
 		approve.Style = slack.StylePrimary
 		// Several cards' worth of identical "Approve" buttons are ambiguous
 		// to a screen reader; the label says which action it approves.
-		approve.AccessibilityLabel = truncate("Approve: "+r.Title, maxButtonText)
+		approve.AccessibilityLabel = truncate(cases.DisplayText("Approve: "+r.Title, false), maxButtonText)
 		reject := slack.NewButtonBlockElement(ActionReject, value, plain("Reject", maxButtonText))
 		reject.Style = slack.StyleDanger
-		reject.AccessibilityLabel = truncate("Reject: "+r.Title, maxButtonText)
+		reject.AccessibilityLabel = truncate(cases.DisplayText("Reject: "+r.Title, false), maxButtonText)
 		out = append(out, slack.NewActionBlock(blockID(c.ID, r.ID), approve, reject))
 	}
 	return out
@@ -475,19 +475,22 @@ func slackDate(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
+// plain and mrkdwn are where text enters Block Kit: control characters and
+// bidirectional overrides from events or documents are shown as visible
+// escapes there (cases.DisplayText), whatever built the text.
 func plain(text string, limit int) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.PlainTextType, truncate(text, limit), false, false)
+	return slack.NewTextBlockObject(slack.PlainTextType, truncate(cases.DisplayText(text, true), limit), false, false)
 }
 
 func mrkdwn(text string, limit int) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.MarkdownType, truncate(text, limit), false, false)
+	return slack.NewTextBlockObject(slack.MarkdownType, truncate(cases.DisplayText(text, true), limit), false, false)
 }
 
 // escape makes untrusted text (event data, agent summaries, titles) inert in
 // mrkdwn: Slack reads <...> as mentions and links, so a supplier note saying
 // "<!channel>" would otherwise page the whole channel.
 func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(cases.DisplayText(s, true))
 }
 
 // truncate cuts s to at most limit characters (Slack counts characters, not

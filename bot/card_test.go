@@ -235,3 +235,28 @@ func TestBlockIDTooLongIsHashedNotCut(t *testing.T) {
 		t.Errorf("long ids must stay unique and short: %q %q", a, b)
 	}
 }
+
+// Text from events cannot spoof the card: control characters and
+// bidirectional overrides reach Slack as visible escapes.
+func TestCardShowsNoControlCharacters(t *testing.T) {
+	c := compositeCase()
+	c.Summary = "Pay now\x1b[2J\a \u202egpj.exe"
+	c.Recommendations[0].Title = "Release\x00 hold"
+	raw, err := json.Marshal(CaseCard(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []any
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	text := fmt.Sprint(blocks) + cases.DisplayText(CardText(c), true) // as PostCard sends it
+	for _, bad := range []string{"\x1b", "\a", "\x00", "\u202e"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the card carries %q", bad)
+		}
+	}
+	if !strings.Contains(text, `\u001b[2J`) || !strings.Contains(text, `\u202egpj.exe`) {
+		t.Errorf("the escapes are not visible:\n%s", text)
+	}
+}

@@ -259,7 +259,7 @@ func (c *cli) casesList(args []string) int {
 		return c.fail(err)
 	}
 	defer s.Close()
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(displayWriter{c.stdout}, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CASE\tSTATUS\tSEVERITY\tPRIORITY\tTEAM\tFAMILIES\tOPENED")
 	n := 0
 	err = s.View(c.ctx, func(tx cases.ReadTx) error {
@@ -327,8 +327,21 @@ func (c *cli) casesShow(args []string) int {
 		}
 		return exitOK
 	}
-	printCase(c.stdout, cs)
+	printCase(displayWriter{c.stdout}, cs)
 	return exitOK
+}
+
+// displayWriter shows what it is given on a terminal safely: control
+// characters and bidirectional overrides from event data become visible
+// escapes (cases.DisplayText), so a case cannot rewrite the operator's
+// screen. --json output keeps the exact data, JSON-escaped.
+type displayWriter struct{ w io.Writer }
+
+func (d displayWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(d.w, cases.DisplayText(string(p), true)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func printCase(w io.Writer, cs *cases.Case) {

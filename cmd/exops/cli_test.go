@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/exops/exops/cases"
+	"github.com/exops/exops/cases/bolt"
 	"github.com/exops/exops/connectors"
 )
 
@@ -223,5 +224,33 @@ func TestDemoOnAnyDay(t *testing.T) {
 				t.Errorf("demo at %s: the evidence no longer says the ETA misses the promise:\n%s", offset, out.String())
 			}
 		})
+	}
+}
+
+// `exops cases show` and `cases list` cannot be made to rewrite the
+// operator's terminal by what an event said.
+func TestCasesShowEscapesControlCharacters(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "exops.db")
+	s, err := bolt.Open(db, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cases.Case{ID: "EX-000001", Status: cases.StatusOpen, Severity: cases.SeverityHigh, Priority: "P2", Team: "ops\x1b[2J", OpenedAt: testClock(),
+		Families: []cases.Family{cases.FamilyCreditHold}, Summary: "pay\a now \u202egpj.exe\x1b]0;owned\a"}
+	if err := s.Update(context.Background(), func(tx cases.Tx) error { return tx.PutCase(c) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, args := range [][]string{{"cases", "show", "EX-000001", "--db", db}, {"cases", "list", "--db", db}} {
+		code, out, errOut := exops(t, args...)
+		if code != 0 {
+			t.Fatalf("%v exited %d: %s", args, code, errOut)
+		}
+		if strings.ContainsAny(out, "\x1b\a\u202e") {
+			t.Errorf("%v printed control characters: %q", args, out)
+		}
+		if !strings.Contains(out, `\u001b[2J`) {
+			t.Errorf("%v hides the escape instead of showing it: %q", args, out)
+		}
 	}
 }
