@@ -222,7 +222,7 @@ func TestVerify(t *testing.T) {
 				}
 				return rs
 			}},
-		{name: "reordered", wantSeq: 3, reason: "missing",
+		{name: "two records swapped", wantSeq: 3, reason: "moved",
 			tamper: func(rs []Record) []Record { rs[2], rs[3] = rs[3], rs[2]; return rs }},
 		{name: "reordered with seqs swapped", wantSeq: 3, reason: "prev_hash",
 			tamper: func(rs []Record) []Record {
