@@ -224,7 +224,7 @@ func TestVerify(t *testing.T) {
 				}
 				return rs
 			}},
-		{name: "reordered", wantSeq: 3, reason: "missing",
+		{name: "two records swapped", wantSeq: 3, reason: "moved",
 			tamper: func(rs []Record) []Record { rs[2], rs[3] = rs[3], rs[2]; return rs }},
 		{name: "reordered with seqs swapped", wantSeq: 3, reason: "prev_hash",
 			tamper: func(rs []Record) []Record {
@@ -513,5 +513,36 @@ func TestExportDisplayInjection(t *testing.T) {
 	var r Record
 	if err := json.Unmarshal(bytes.TrimSpace(ndOut.Bytes()), &r); err != nil || r.Detail != d || r.ComputeHash() != r.Hash {
 		t.Errorf("NDJSON does not keep the exact detail: %q (%v)", r.Detail, err)
+	}
+}
+
+func TestDecodeRecordRefusesNonCanonicalBytes(t *testing.T) {
+	rec := chain(entries())[3] // detail has quotes, <, > and a newline
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := DecodeRecord(raw); err != nil || got.Hash != rec.Hash {
+		t.Fatalf("canonical bytes refused: %v", err)
+	}
+	edits := map[string]func(string) string{
+		"key case":            func(s string) string { return strings.Replace(s, `"detail"`, `"Detail"`, 1) },
+		"escape spelling":     func(s string) string { return strings.Replace(s, `\u003c`, `\u003C`, 1) },
+		"escape for a letter": func(s string) string { return strings.Replace(s, `"EX-000001"`, `"\u0045X-000001"`, 1) },
+		"unescaped <":         func(s string) string { return strings.Replace(s, `\u003c`, `<`, 1) },
+		"extra key":           func(s string) string { return strings.Replace(s, `{`, `{"x":1,`, 1) },
+		"whitespace":          func(s string) string { return strings.Replace(s, `,"kind"`, `, "kind"`, 1) },
+		"trailing newline":    func(s string) string { return s + "\n" },
+	}
+	for name, edit := range edits {
+		t.Run(name, func(t *testing.T) {
+			bad := edit(string(raw))
+			if bad == string(raw) {
+				t.Fatalf("edit changed nothing")
+			}
+			if _, err := DecodeRecord([]byte(bad)); err == nil {
+				t.Errorf("accepted %s", bad)
+			}
+		})
 	}
 }

@@ -6,8 +6,11 @@
 package audit
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -146,4 +149,24 @@ func validUTF8(s string) string {
 func (r Record) Entry() cases.AuditEntry {
 	return cases.AuditEntry{Time: r.Time, Case: r.Case, Kind: r.Kind, Action: r.Action, Actor: r.Actor,
 		Verdict: r.Verdict, Confidence: r.Confidence, PolicyVersion: r.PolicyVersion, Detail: r.Detail, Choice: cases.Choice(r.Choice)}
+}
+
+// DecodeRecord reads a record from the bytes a store wrote with
+// json.Marshal, and refuses bytes that are not exactly that encoding.
+// encoding/json matches keys without regard to case, ignores unknown keys and
+// accepts any spelling of an escape ("\u0041" for "A"), none of which the
+// hash covers: without this check such edits to a stored record go unseen.
+func DecodeRecord(raw []byte) (Record, error) {
+	var r Record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return Record{}, err
+	}
+	canon, err := json.Marshal(r)
+	if err != nil {
+		return Record{}, err
+	}
+	if !bytes.Equal(canon, raw) {
+		return Record{}, errors.New("stored bytes are not the record's canonical encoding (a key, an escape or the layout was changed)")
+	}
+	return r, nil
 }

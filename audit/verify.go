@@ -87,7 +87,8 @@ func Verify(ctx context.Context, log Log) (Result, error) {
 		case r.Seq < want:
 			return &BrokenError{Seq: want, Reason: fmt.Sprintf("found seq %d where seq %d belongs: record repeated or moved", r.Seq, want)}
 		case r.Seq > want:
-			return &BrokenError{Seq: want, Reason: fmt.Sprintf("record missing: seq %d follows seq %d", r.Seq, prevSeq)}
+			// Missing or moved cannot be told apart here: look on.
+			return &gapError{want: want, found: r.Seq, after: prevSeq}
 		case r.PrevHash != prev:
 			return &BrokenError{Seq: r.Seq, Reason: "prev_hash is not the hash of the record before: a record was removed, replaced or moved"}
 		}
@@ -102,6 +103,10 @@ func Verify(ctx context.Context, log Log) (Result, error) {
 		res.Head = r.Hash
 		return nil
 	})
+	var gap *gapError
+	if errors.As(err, &gap) {
+		return res, gap.diagnose(ctx, log)
+	}
 	var de *DecodeError
 	if errors.As(err, &de) {
 		return res, &BrokenError{Seq: de.Seq, Reason: fmt.Sprintf("record cannot be decoded: %v", de.Err)}
@@ -117,4 +122,31 @@ func Verify(ctx context.Context, log Log) (Result, error) {
 		return res, &BrokenError{Seq: prevSeq + 1, Reason: fmt.Sprintf("log ends at seq %d but the stored head is seq %d: records removed from the end", prevSeq, headSeq)}
 	}
 	return res, nil
+}
+
+// gapError is Verify's first finding when a seq is skipped; diagnose turns it
+// into a BrokenError that says whether the skipped record is stored later in
+// the log (moved, for example two records swapped) or nowhere (missing).
+type gapError struct{ want, found, after uint64 }
+
+func (g *gapError) Error() string { return fmt.Sprintf("seq %d follows seq %d", g.found, g.after) }
+
+func (g *gapError) diagnose(ctx context.Context, log Log) error {
+	errFound := errors.New("found")
+	pos, at := 0, 0
+	err := log.ForEachRecord(ctx, 1, func(r Record) error {
+		pos++
+		if r.Seq == g.want {
+			at = pos
+			return errFound
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errFound):
+		return &BrokenError{Seq: g.want, Reason: fmt.Sprintf("record moved: seq %d follows seq %d, and seq %d is stored later (position %d)", g.found, g.after, g.want, at)}
+	case err != nil && !errors.As(err, new(*DecodeError)):
+		return fmt.Errorf("verify audit log: %w", err)
+	}
+	return &BrokenError{Seq: g.want, Reason: fmt.Sprintf("record missing: seq %d follows seq %d", g.found, g.after)}
 }

@@ -8,7 +8,7 @@ import (
 
 func TestDisplayText(t *testing.T) {
 	tests := []struct {
-		name, in string
+		name, in  string
 		keepLines bool
 		want      string
 	}{

@@ -93,7 +93,10 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Error: fmt.Sprintf("body is over the %d byte limit", limit)})
 			return
 		}
-		writeJSON(w, http.StatusBadRequest, apiError{Error: "could not read body: " + err.Error()})
+		// The read error names socket addresses (read tcp a->b: i/o
+		// timeout): keep that in the log, tell the client only what failed.
+		in.logger().Warn("read event body", "remote", r.RemoteAddr, "err", err)
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "could not read the request body (client too slow or connection broken)"})
 		return
 	}
 	source := r.Header.Get(HeaderSource)

@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/exops/exops/cases"
@@ -490,3 +493,66 @@ func TestIntakeIngestErrors(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// failingBody hands out some bytes and then the error a dropped or stalled
+// connection gives, which names both socket addresses.
+type failingBody struct {
+	data []byte
+	err  error
+}
+
+func (b *failingBody) Read(p []byte) (int, error) {
+	if len(b.data) > 0 {
+		n := copy(p, b.data)
+		b.data = b.data[n:]
+		return n, nil
+	}
+	return 0, b.err
+}
+
+func TestIntakeReadErrorsDoNotLeak(t *testing.T) {
+	addrErr := &net.OpError{Op: "read", Net: "tcp",
+		Source: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080},
+		Addr:   &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 54321},
+		Err:    os.ErrDeadlineExceeded}
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"stalled client (i/o timeout)", addrErr},
+		{"connection reset", &net.OpError{Op: "read", Net: "tcp", Source: addrErr.Source, Addr: addrErr.Addr, Err: syscall.ECONNRESET}},
+		{"truncated body", io.ErrUnexpectedEOF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ing := &fakeIngester{}
+			in := newIntake(ing)
+			var logs bytes.Buffer
+			in.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			body := js(t, creditHold("e1", erp))
+			req := httptest.NewRequest(http.MethodPost, "/events", &failingBody{data: body[:10], err: tt.err})
+			req.Header.Set("Content-Type", ctEvent)
+			req.Header.Set(connectors.HeaderSource, erp)
+			req.Header.Set(connectors.HeaderSignature, connectors.Sign(erpSecret, body))
+			w := httptest.NewRecorder()
+			in.ServeHTTP(w, req)
+			if w.Code != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400: %s", w.Code, w.Body)
+			}
+			for _, leak := range []string{"127.0.0.1", "10.1.2.3", "54321", "tcp", tt.err.Error()} {
+				if strings.Contains(w.Body.String(), leak) {
+					t.Errorf("answer leaks %q: %s", leak, w.Body)
+				}
+			}
+			if e := decodeError(t, w); !strings.Contains(e.Error, "request body") {
+				t.Errorf("answer %q does not say the body could not be read", e.Error)
+			}
+			if !strings.Contains(logs.String(), tt.err.Error()) {
+				t.Errorf("log does not keep the detail %q: %s", tt.err, logs.String())
+			}
+			if len(ing.calls) != 0 {
+				t.Errorf("%d ingest calls for an unreadable body", len(ing.calls))
+			}
+		})
+	}
+}

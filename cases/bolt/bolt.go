@@ -249,8 +249,8 @@ func (s *Store) ForEachRecord(ctx context.Context, fromSeq uint64, fn func(audit
 				if seq > last {
 					break
 				}
-				var r audit.Record
-				if err := json.Unmarshal(v, &r); err != nil {
+				r, err := audit.DecodeRecord(v)
+				if err != nil {
 					// Hand over what decoded so far; the caller learns
 					// where the log stops being readable.
 					return &audit.DecodeError{Seq: seq, Err: err}
