@@ -202,20 +202,52 @@ func (n *Notifier) UpdateCard(ctx context.Context, c *cases.Case) error {
 	return nil
 }
 
+// replyEventType marks exops thread replies in Slack's message metadata,
+// with the reply's key, so FindReply can find one whose answer was lost.
+const replyEventType = "exops_reply"
+
 // PostReply posts text in the case's thread.
-func (n *Notifier) PostReply(ctx context.Context, c *cases.Case, text string) error {
+func (n *Notifier) PostReply(ctx context.Context, c *cases.Case, text, key string) error {
 	if c.Slack.Channel == "" || c.Slack.TS == "" {
 		return &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("case %s has no card to reply under", c.ID)}
 	}
-	_, _, err := n.api.PostMessageContext(ctx, c.Slack.Channel,
+	opts := []slack.MsgOption{
 		slack.MsgOptionText(truncate(cases.DisplayText(text, true), 40000), false),
 		slack.MsgOptionTS(c.Slack.TS),
 		slack.MsgOptionDisableLinkUnfurl(),
-	)
+	}
+	if key != "" {
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: replyEventType, EventPayload: map[string]any{"key": key}}))
+	}
+	_, _, err := n.api.PostMessageContext(ctx, c.Slack.Channel, opts...)
 	if err != nil {
 		return slackError(fmt.Sprintf("reply in thread of %s", c.ID), err)
 	}
 	return nil
+}
+
+// FindReply looks through the case's thread for the reply marked key.
+func (n *Notifier) FindReply(ctx context.Context, c *cases.Case, key string) (bool, error) {
+	if c.Slack.Channel == "" || c.Slack.TS == "" {
+		return false, nil
+	}
+	params := &slack.GetConversationRepliesParameters{ChannelID: c.Slack.Channel, Timestamp: c.Slack.TS, Limit: 200, IncludeAllMetadata: true}
+	for pages := 0; pages < 10; pages++ {
+		msgs, more, cursor, err := n.api.GetConversationRepliesContext(ctx, params)
+		if err != nil {
+			return false, slackError(fmt.Sprintf("look for reply %s in the thread of %s", key, c.ID), err)
+		}
+		for _, m := range msgs {
+			if m.Metadata.EventType == replyEventType && fmt.Sprint(m.Metadata.EventPayload["key"]) == key {
+				return true, nil
+			}
+		}
+		if !more || cursor == "" {
+			return false, nil
+		}
+		params.Cursor = cursor
+	}
+	return false, nil
 }
 
 // PostMessage posts text about a case in another channel (an escalation to

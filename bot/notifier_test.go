@@ -41,7 +41,7 @@ func TestNotifierAgainstLocalSlack(t *testing.T) {
 		t.Fatalf("PostCard ref = %+v", ref)
 	}
 	c.Slack = ref
-	if err := b.PostReply(ctx, c, "<@U0ALICE> approved Release credit hold (1 of 2 approvals)."); err != nil {
+	if err := b.PostReply(ctx, c, "<@U0ALICE> approved Release credit hold (1 of 2 approvals).", "EX-000001/7"); err != nil {
 		t.Fatalf("PostReply: %v", err)
 	}
 	c.Recommendations[0].Approvals = append(c.Recommendations[0].Approvals, "U0BOB")
@@ -146,7 +146,7 @@ func TestNotifierRefusesCaseWithoutCard(t *testing.T) {
 	if err := b.UpdateCard(context.Background(), c); cases.KindOf(err) != cases.KindInvalid {
 		t.Errorf("UpdateCard without a card: %v", err)
 	}
-	if err := b.PostReply(context.Background(), c, "hi"); cases.KindOf(err) != cases.KindInvalid {
+	if err := b.PostReply(context.Background(), c, "hi", ""); cases.KindOf(err) != cases.KindInvalid {
 		t.Errorf("PostReply without a card: %v", err)
 	}
 	c.Slack = cases.SlackRef{Channel: "C0CREDIT", TS: "1.000001"}

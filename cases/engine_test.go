@@ -65,6 +65,9 @@ type fakeNotifier struct {
 	// back, as when exops dies between Slack's answer and the commit.
 	loseNext bool
 	cards    map[string]cases.SlackRef
+	// loseAnswers: that many replies are posted, but their answers lost.
+	loseAnswers int
+	replies     map[string]bool // reply keys posted
 	// retryAfter: the next call is refused with this Retry-After (a 429).
 	retryAfter time.Duration
 }
@@ -119,14 +122,29 @@ func (f *fakeNotifier) UpdateCard(_ context.Context, c *cases.Case) error {
 	return nil
 }
 
-func (f *fakeNotifier) PostReply(_ context.Context, c *cases.Case, text string) error {
+func (f *fakeNotifier) PostReply(_ context.Context, c *cases.Case, text, key string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.fail(); err != nil {
 		return err
 	}
 	f.sent = append(f.sent, sent{"reply", c.ID, text})
+	if f.replies == nil {
+		f.replies = map[string]bool{}
+	}
+	f.replies[key] = true
+	if f.loseAnswers > 0 {
+		// Slack took it, but the answer never arrived.
+		f.loseAnswers--
+		return cases.Errorf(cases.KindTransient, "lost answer")
+	}
 	return nil
+}
+
+func (f *fakeNotifier) FindReply(_ context.Context, c *cases.Case, key string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.replies[key], nil
 }
 
 func (f *fakeNotifier) all() []sent {
@@ -655,6 +673,32 @@ func TestCardIsNotPostedTwice(t *testing.T) {
 	}
 	if c := h.caseOf(id); c.Slack.TS != "1700000000.000001" {
 		t.Errorf("card ts %q not recorded from the found card", c.Slack.TS)
+	}
+}
+
+// TestReplyIsNotPostedTwice: Slack took thread replies but their answers
+// were lost; each retry finds its reply by key in the thread instead of
+// posting it again.
+func TestReplyIsNotPostedTwice(t *testing.T) {
+	h := newHarness(t)
+	h.ingest(allocation(t, "e1", "SO-1", t0))
+	h.drain()
+	h.notify.loseAnswers = 2
+	h.ingest(creditHold(t, "e2", "SO-1", "C1", t0.Add(time.Minute)))
+	h.drain()
+	replies := map[string]int{}
+	for _, s := range h.notify.all() {
+		if s.kind == "reply" {
+			replies[s.text]++
+		}
+	}
+	if len(replies) == 0 {
+		t.Fatal("no reply was posted")
+	}
+	for text, n := range replies {
+		if n != 1 {
+			t.Errorf("reply %q posted %d times", text, n)
+		}
 	}
 }
 

@@ -54,7 +54,23 @@ func (e *Engine) handleOutbox(ctx context.Context, job *Job) error {
 		if c.Slack.TS == "" {
 			return Errorf(KindTransient, "reply on %s waits for its card", c.ID)
 		}
-		sendErr = e.notifier.PostReply(ctx, c, job.Text)
+		key := fmt.Sprintf("%s/%d", c.ID, job.ID)
+		if job.Sent {
+			// Tried before: Slack may have taken it and lost the answer.
+			found, err := e.notifier.FindReply(ctx, c, key)
+			if err != nil {
+				return fmt.Errorf("look for reply %s: %w", key, err)
+			}
+			if found {
+				return e.dropJob(ctx, QueueOutbox, job.ID)
+			}
+		} else {
+			job.Sent = true
+			if err := e.store.Update(ctx, func(tx Tx) error { return tx.UpdateJob(QueueOutbox, *job) }); err != nil {
+				return fmt.Errorf("mark reply %s as sent: %w", key, err)
+			}
+		}
+		sendErr = e.notifier.PostReply(ctx, c, job.Text, key)
 	default:
 		e.log.Error("unknown outbox job dropped", "kind", job.Kind, "case", job.Case)
 		return e.dropJob(ctx, QueueOutbox, job.ID)

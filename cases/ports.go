@@ -16,8 +16,13 @@ type Notifier interface {
 	PostCard(ctx context.Context, c *Case) (SlackRef, error)
 	// UpdateCard rewrites the card at c.Slack to show the case as it is now.
 	UpdateCard(ctx context.Context, c *Case) error
-	// PostReply posts text in the case's thread (under c.Slack.TS).
-	PostReply(ctx context.Context, c *Case, text string) error
+	// PostReply posts text in the case's thread (under c.Slack.TS), marked
+	// with key so that FindReply can tell whether it landed.
+	PostReply(ctx context.Context, c *Case, text, key string) error
+	// FindReply looks in the case's thread for the reply marked key (one
+	// Slack took although its answer was lost), so a retry never posts it
+	// twice.
+	FindReply(ctx context.Context, c *Case, key string) (bool, error)
 	// PostMessage posts text about a case in another channel, such as a
 	// manager channel an escalation goes to.
 	PostMessage(ctx context.Context, channel string, c *Case, text string) error

@@ -145,17 +145,20 @@ const (
 
 // Job is one unit of durable work.
 type Job struct {
-	ID             uint64    `json:"id"`
-	Dedupe         string    `json:"dedupe,omitempty"`
-	Kind           JobKind   `json:"kind"`
-	Case           string    `json:"case"`
-	Recommendation string    `json:"recommendation,omitempty"`
-	Text           string    `json:"text,omitempty"`
-	Channel        string    `json:"channel,omitempty"` // for posts outside the case's thread
-	Attempts       int       `json:"attempts,omitempty"`
-	NotBefore      time.Time `json:"not_before,omitempty"`
-	LastError      string    `json:"last_error,omitempty"`
-	Created        time.Time `json:"created"`
+	ID             uint64  `json:"id"`
+	Dedupe         string  `json:"dedupe,omitempty"`
+	Kind           JobKind `json:"kind"`
+	Case           string  `json:"case"`
+	Recommendation string  `json:"recommendation,omitempty"`
+	Text           string  `json:"text,omitempty"`
+	Channel        string  `json:"channel,omitempty"` // for posts outside the case's thread
+	Attempts       int     `json:"attempts,omitempty"`
+	// Sent marks a reply whose post was tried: a retry first looks for it
+	// in the thread.
+	Sent      bool      `json:"sent,omitempty"`
+	NotBefore time.Time `json:"not_before,omitempty"`
+	LastError string    `json:"last_error,omitempty"`
+	Created   time.Time `json:"created"`
 }
 
 // AuditEntry is the content of one audit record; the store adds the

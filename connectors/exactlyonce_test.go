@@ -41,7 +41,8 @@ func (nopNotifier) PostCard(context.Context, *cases.Case) (cases.SlackRef, error
 	return cases.SlackRef{Channel: "C1", TS: "1.1"}, nil
 }
 func (nopNotifier) UpdateCard(context.Context, *cases.Case) error                  { return nil }
-func (nopNotifier) PostReply(context.Context, *cases.Case, string) error           { return nil }
+func (nopNotifier) PostReply(context.Context, *cases.Case, string, string) error   { return nil }
+func (nopNotifier) FindReply(context.Context, *cases.Case, string) (bool, error)   { return false, nil }
 func (nopNotifier) PostMessage(context.Context, string, *cases.Case, string) error { return nil }
 
 // dieAfterCall performs the action in the system of record and then fails

@@ -101,6 +101,7 @@ func New(clock func() time.Time) *Slack {
 		c.Handle("/usergroups.users.list", l.groupMembers)
 		c.Handle("/conversations.open", l.conversationsOpen)
 		c.Handle("/conversations.history", l.conversationsHistory)
+		c.Handle("/conversations.replies", l.conversationsReplies)
 		c.Handle("/files.getUploadURLExternal", l.uploadURL)
 		c.Handle("/upload/", l.upload)
 		c.Handle("/private/", l.download)
@@ -154,7 +155,7 @@ func (l *Slack) handle(method string) http.HandlerFunc {
 			fail, l.outage[method] = &q[0], q[1:]
 		}
 		l.mu.Unlock()
-		if fail != nil {
+		if fail != nil && !fail.AfterPost {
 			if fail.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(fail.RetryAfter))
 			}
@@ -212,6 +213,10 @@ func (l *Slack) handle(method string) http.HandlerFunc {
 		}
 		l.posts = append(l.posts, p)
 		l.mu.Unlock()
+		if fail != nil { // AfterPost: taken, and the answer lost
+			w.WriteHeader(fail.Status)
+			return
+		}
 
 		msg := map[string]any{"type": "message", "text": p.Text, "ts": p.TS, "bot_id": "B000EXOPS"}
 		if p.Blocks != nil {
@@ -732,11 +737,43 @@ func (l *Slack) conversationsHistory(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"ok": true, "messages": msgs, "has_more": false})
 }
 
+// conversationsReplies answers with a thread: its parent and replies, oldest
+// first, with their metadata.
+func (l *Slack) conversationsReplies(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = r.ParseForm()
+	channel, ts := r.Form.Get("channel"), r.Form.Get("ts")
+	l.mu.Lock()
+	var msgs []map[string]any
+	for _, p := range l.posts {
+		if p.Channel != channel || p.Method != "chat.postMessage" || (p.TS != ts && p.ThreadTS != ts) {
+			continue
+		}
+		m := map[string]any{"type": "message", "ts": p.TS, "text": p.Text, "bot_id": "B000EXOPS"}
+		if p.ThreadTS != "" {
+			m["thread_ts"] = p.ThreadTS
+		}
+		if p.Metadata != nil {
+			m["metadata"] = p.Metadata
+		}
+		msgs = append(msgs, m)
+	}
+	l.mu.Unlock()
+	if len(msgs) == 0 {
+		writeJSON(w, map[string]any{"ok": false, "error": "thread_not_found"})
+		return
+	}
+	writeJSON(w, map[string]any{"ok": true, "messages": msgs, "has_more": false})
+}
+
 // Failure is one failed answer of an outage: an HTTP status and, for 429,
 // the Retry-After seconds.
 type Failure struct {
 	Status     int
 	RetryAfter int
+	// AfterPost: Slack takes the call (the message is posted) and then the
+	// answer is lost, as in a 500 after the post or a timeout.
+	AfterPost bool
 }
 
 // Outage makes the next calls of method fail as listed, before it works

@@ -220,7 +220,7 @@ func TestConnectorsFromEnv(t *testing.T) {
 
 type failingNotifier struct{ cases.Notifier }
 
-func (failingNotifier) PostReply(context.Context, *cases.Case, string) error {
+func (failingNotifier) PostReply(context.Context, *cases.Case, string, string) error {
 	return cases.Errorf(cases.KindTransient, "slack: ratelimited")
 }
 
@@ -228,7 +228,7 @@ func TestCountSlackErrors(t *testing.T) {
 	m := NewMetrics(nil, nil)
 	n := m.CountSlackErrors(failingNotifier{})
 	for range 2 {
-		if err := n.PostReply(context.Background(), &cases.Case{}, "hi"); err == nil {
+		if err := n.PostReply(context.Background(), &cases.Case{}, "hi", ""); err == nil {
 			t.Fatal("error swallowed")
 		}
 	}

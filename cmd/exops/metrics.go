@@ -228,8 +228,8 @@ func (n countingNotifier) UpdateCard(ctx context.Context, c *cases.Case) error {
 	return n.count("update_card", n.Notifier.UpdateCard(ctx, c))
 }
 
-func (n countingNotifier) PostReply(ctx context.Context, c *cases.Case, text string) error {
-	return n.count("post_reply", n.Notifier.PostReply(ctx, c, text))
+func (n countingNotifier) PostReply(ctx context.Context, c *cases.Case, text, key string) error {
+	return n.count("post_reply", n.Notifier.PostReply(ctx, c, text, key))
 }
 
 func (n countingNotifier) PostMessage(ctx context.Context, channel string, c *cases.Case, text string) error {
