@@ -124,17 +124,17 @@ func NewMain(cfg Config) (*Main, error) {
 		cfg.Getenv = os.Getenv
 		m.cfg.Getenv = os.Getenv
 	}
-	m.metrics = NewMetrics(store, cfg.Now)
+	if m.replica = cfg.Getenv("EXOPS_REPLICA"); m.replica == "" {
+		host, _ := os.Hostname()
+		m.replica = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	m.metrics = NewMetrics(store, cfg.Now, m.replica)
 	enricher, executor, remote, err := connectorsFromEnv(cfg.Getenv, m.metrics, m.sim)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
 	m.remote = remote
-	if m.replica = cfg.Getenv("EXOPS_REPLICA"); m.replica == "" {
-		host, _ := os.Hostname()
-		m.replica = fmt.Sprintf("%s-%d", host, os.Getpid())
-	}
 	m.current.Store(pol)
 	// One pass: the bot's posting half first, the engine with it, the
 	// application layer on the engine, then the bot's receiving half on the

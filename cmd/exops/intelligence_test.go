@@ -103,7 +103,7 @@ func TestParseSince(t *testing.T) {
 func TestMetricsExposition(t *testing.T) {
 	_, st := seedDB(t)
 	defer st.Close()
-	m := NewMetrics(st, func() time.Time { return tNow })
+	m := NewMetrics(st, func() time.Time { return tNow }, "r1")
 	m.SlackError("post_card")
 	m.ConnectorCall("ERP", "lookup", 3*time.Millisecond, cases.Errorf(cases.KindTransient, "ERP timed out"))
 	m.ConnectorCall("ERP", "made_up_by_a_model", time.Millisecond, nil)
@@ -116,18 +116,20 @@ func TestMetricsExposition(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
-		`exops_cases_total{family="credit_hold"} 1`,
-		`exops_events_total{family="allocation_conflict"} 1`,
-		`exops_open_cases{age="<4h"} 1`,
-		`exops_cases_resolved_total{by="people"} 1`,
-		`exops_approvals_waiting 1`,
-		`exops_resolved_by_bot_ratio 0`,
-		`exops_time_to_resolve_seconds_bucket{le="14400"} 1`,
-		`exops_time_to_first_touch_seconds_count 1`,
-		`exops_slack_errors_total{op="post_card"} 1`,
-		`exops_connector_calls_total{op="lookup",result="transient",system="ERP"} 1`,
-		`exops_connector_calls_total{op="other",result="ok",system="ERP"} 1`,
-		`exops_metrics_store_error 0`,
+		`exops_cases_total{family="credit_hold",replica="r1"} 1`,
+		`exops_events_total{family="allocation_conflict",replica="r1"} 1`,
+		`exops_open_cases{age="<4h",replica="r1"} 1`,
+		`exops_cases_resolved_total{by="people",replica="r1"} 1`,
+		`exops_approvals_waiting{replica="r1"} 1`,
+		`exops_resolved_by_bot_ratio{replica="r1"} 0`,
+		`exops_time_to_resolve_seconds_bucket{replica="r1",le="14400"} 1`,
+		`exops_time_to_first_touch_seconds_count{replica="r1"} 1`,
+		`exops_slack_errors_total{op="post_card",replica="r1"} 1`,
+		`exops_connector_calls_total{op="lookup",replica="r1",result="transient",system="ERP"} 1`,
+		`exops_connector_calls_total{op="other",replica="r1",result="ok",system="ERP"} 1`,
+		`exops_metrics_store_error{replica="r1"} 0`,
+		`exops_queue_jobs{queue="outbox",replica="r1"} `,
+		`exops_queue_oldest_job_seconds{queue="work",replica="r1"} `,
 	} {
 		if !bytes.Contains(body, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)
@@ -225,7 +227,7 @@ func (failingNotifier) PostReply(context.Context, *cases.Case, string, string) e
 }
 
 func TestCountSlackErrors(t *testing.T) {
-	m := NewMetrics(nil, nil)
+	m := NewMetrics(nil, nil, "r1")
 	n := m.CountSlackErrors(failingNotifier{})
 	for range 2 {
 		if err := n.PostReply(context.Background(), &cases.Case{}, "hi", ""); err == nil {

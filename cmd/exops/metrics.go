@@ -41,7 +41,7 @@ const minScrape = 10 * time.Second
 
 // NewMetrics registers every exops metric (and the Go runtime's) on a
 // registry of its own.
-func NewMetrics(store cases.Store, now cases.Clock) *Metrics {
+func NewMetrics(store cases.Store, now cases.Clock, replica string) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), store: store, now: now,
 		connectorCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "exops_connector_calls_total",
 			Help: "Tries of calls to systems of record, by system, operation and result (ok or the error kind)."}, []string{"system", "op", "result"}),
@@ -54,7 +54,10 @@ func NewMetrics(store cases.Store, now cases.Clock) *Metrics {
 		pullErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "exops_pull_errors_total",
 			Help: "Scheduled pulls that failed, by puller."}, []string{"puller"}),
 	}
-	m.reg.MustRegister(m.connectorCalls, m.connectorLatency, m.slackErrors, m.pulled, m.pullErrors,
+	// Every series carries the replica it came from, so several replicas
+	// behind one Prometheus job stay apart.
+	reg := prometheus.WrapRegistererWith(prometheus.Labels{"replica": replica}, m.reg)
+	reg.MustRegister(m.connectorCalls, m.connectorLatency, m.slackErrors, m.pulled, m.pullErrors,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}), caseCollector{m})
 	return m
 }
@@ -141,11 +144,13 @@ var (
 	descFirstTouch = prometheus.NewDesc("exops_time_to_first_touch_seconds", "From case opened to the first person's action.", nil, nil)
 	descResolve    = prometheus.NewDesc("exops_time_to_resolve_seconds", "From case opened to resolved.", nil, nil)
 	descScrapeErr  = prometheus.NewDesc("exops_metrics_store_error", "1 when the case figures could not be read from the store.", nil, nil)
+	descQueueDepth = prometheus.NewDesc("exops_queue_jobs", "Jobs waiting in each durable queue (work, actions, outbox).", []string{"queue"}, nil)
+	descQueueAge   = prometheus.NewDesc("exops_queue_oldest_job_seconds", "Age of the oldest job waiting in each queue (0 when empty).", []string{"queue"}, nil)
 	timeBuckets    = []float64{60, 300, 900, 1800, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 72 * 3600, 7 * 24 * 3600}
 )
 
 func (c caseCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCases, descEvents, descResolved, descBacklog, descApprovals, descShareBot, descFirstTouch, descResolve, descScrapeErr} {
+	for _, d := range []*prometheus.Desc{descCases, descEvents, descResolved, descBacklog, descApprovals, descShareBot, descFirstTouch, descResolve, descScrapeErr, descQueueDepth, descQueueAge} {
 		ch <- d
 	}
 }
@@ -160,6 +165,7 @@ func (c caseCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(descScrapeErr, prometheus.GaugeValue, 0)
+	c.queues(ctx, ch)
 	r := report.Compute(cs, report.Options{Now: c.m.now()})
 	for _, f := range cases.Families() {
 		ch <- prometheus.MustNewConstMetric(descCases, prometheus.CounterValue, float64(r.ByFamily[f]), string(f))
@@ -234,4 +240,31 @@ func (n countingNotifier) PostReply(ctx context.Context, c *cases.Case, text, ke
 
 func (n countingNotifier) PostMessage(ctx context.Context, channel string, c *cases.Case, text string) error {
 	return n.count("post_message", n.Notifier.PostMessage(ctx, channel, c, text))
+}
+
+// queues reports each queue's depth and the age of its oldest job: a
+// growing outbox means Slack is not keeping up, an old one a stuck job.
+func (c caseCollector) queues(ctx context.Context, ch chan<- prometheus.Metric) {
+	now := c.m.now()
+	for _, q := range cases.Queues() {
+		n, oldest := 0, time.Time{}
+		err := c.m.store.View(ctx, func(tx cases.ReadTx) error {
+			return tx.Jobs(q, func(j cases.Job) error {
+				n++
+				if oldest.IsZero() || j.Created.Before(oldest) {
+					oldest = j.Created
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			continue
+		}
+		age := 0.0
+		if !oldest.IsZero() {
+			age = max(now.Sub(oldest), 0).Seconds()
+		}
+		ch <- prometheus.MustNewConstMetric(descQueueDepth, prometheus.GaugeValue, float64(n), string(q))
+		ch <- prometheus.MustNewConstMetric(descQueueAge, prometheus.GaugeValue, age, string(q))
+	}
 }
