@@ -57,18 +57,29 @@ func benchIntake(b *testing.B, batch, senders int) {
 		b.Fatal(err)
 	}
 	defer store.Close()
+	sendBench(b, []cases.Store{store}, batch, senders)
+}
+
+// sendBench serves the event API of one engine per store (replicas, when
+// the stores share a database) and sends b.N requests of batch events
+// from senders goroutines, round-robin across the replicas.
+func sendBench(b *testing.B, stores []cases.Store, batch, senders int) {
 	pol, err := policies.Parse(policies.Example)
 	if err != nil {
 		b.Fatal(err)
 	}
-	sim := connectors.NewSimulator(testClock)
-	eng, err := cases.New(cases.Config{Store: store, Policy: pol, Agents: agents.NewRules(testClock), Enricher: sim, Executor: sim, Notifier: nopNotifier{}, Now: testClock})
-	if err != nil {
-		b.Fatal(err)
-	}
 	const source, secret = "/erp/bench", "bench-secret"
-	srv := httptest.NewServer(&connectors.Intake{Ingester: eng, Secrets: map[string]string{source: secret}})
-	defer srv.Close()
+	var urls []string
+	for _, store := range stores {
+		sim := connectors.NewSimulator(testClock)
+		eng, err := cases.New(cases.Config{Store: store, Policy: pol, Agents: agents.NewRules(testClock), Enricher: sim, Executor: sim, Notifier: nopNotifier{}, Now: testClock})
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := httptest.NewServer(&connectors.Intake{Ingester: eng, Secrets: map[string]string{source: secret}})
+		defer srv.Close()
+		urls = append(urls, srv.URL)
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
 
 	// Bodies are made before the clock starts. Orders repeat across a pool,
@@ -109,7 +120,7 @@ func benchIntake(b *testing.B, batch, senders int) {
 				if i >= b.N {
 					return
 				}
-				req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(bodies[i]))
+				req, _ := http.NewRequest(http.MethodPost, urls[i%len(urls)], bytes.NewReader(bodies[i]))
 				req.Header.Set("Content-Type", ctype)
 				req.Header.Set(connectors.HeaderSource, source)
 				req.Header.Set(connectors.HeaderSignature, connectors.Sign(secret, bodies[i]))
@@ -172,6 +183,29 @@ func benchEvent(source string, n int, now time.Time) map[string]any {
 	}
 	return map[string]any{"specversion": "1.0", "id": fmt.Sprintf("bench-%d", n), "source": source, "type": typ,
 		"time": now.Format(time.RFC3339), "data": data}
+}
+
+// BenchmarkReplicaIntake compares the stores on one machine in one run:
+// bbolt with one replica, PostgreSQL with one and with three replicas on
+// one schema (batches of 100 events, 16 senders, round-robin over the
+// replicas' event APIs).
+func BenchmarkReplicaIntake(b *testing.B) {
+	b.Run("bbolt/replicas=1", func(b *testing.B) { benchIntake(b, 100, 16) })
+	for _, n := range []int{1, 3} {
+		b.Run(fmt.Sprintf("postgres/replicas=%d", n), func(b *testing.B) {
+			url := postgresURL(b)
+			var stores []cases.Store
+			for i := 0; i < n; i++ {
+				s, err := openStore(url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				stores = append(stores, s)
+			}
+			sendBench(b, stores, 100, 16)
+		})
+	}
 }
 
 // BenchmarkFsync measures the disk's own rate of small synced writes in the

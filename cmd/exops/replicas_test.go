@@ -25,7 +25,7 @@ import (
 // postgresURL is the server the PostgreSQL tests use, with a fresh schema
 // that is dropped when the test ends. Without a server the test skips,
 // saying how to start one; under CI it fails.
-func postgresURL(t *testing.T) string {
+func postgresURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("EXOPS_TEST_POSTGRES")
 	if base == "" {
