@@ -25,7 +25,7 @@ type workerResult struct {
 	// Attachments are the embedded XML files (hybrid e-invoices); they are
 	// sent also when the pages could not be read.
 	Attachments []Attachment `json:"attachments,omitempty"`
-	Error *workerError `json:"error,omitempty"`
+	Error       *workerError `json:"error,omitempty"`
 }
 
 // Error codes the child reports. The parent turns them into cases.Error kinds.
