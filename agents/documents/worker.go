@@ -146,7 +146,7 @@ func readPages(r *pdf.Reader, maxPages int) (pages []PageText, werr *workerError
 	}
 	anyText := false
 	for i, p := range leaves {
-		glyphs, err := pageGlyphs(p)
+		glyphs, err := readPageGlyphs(p)
 		if err != nil {
 			if enc := r.Trailer().Key("Encrypt"); !enc.IsNull() {
 				// The library opens 40-bit RC4 files (an empty user password
@@ -167,18 +167,6 @@ func readPages(r *pdf.Reader, maxPages int) (pages []PageText, werr *workerError
 		return nil, &workerError{codeNoText, "scanned PDF: no text layer (exops does not do OCR; ask the supplier for the original PDF)"}
 	}
 	return pages, nil
-}
-
-func pageGlyphs(p pdf.Page) (glyphs []Glyph, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	for _, t := range p.Content().Text {
-		glyphs = append(glyphs, Glyph{X: t.X, Y: t.Y, W: t.W, Size: t.FontSize, S: t.S})
-	}
-	return glyphs, nil
 }
 
 // pageTree collects the page leaves itself instead of calling Reader.Page,
