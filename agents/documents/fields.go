@@ -18,6 +18,10 @@ func ExtractFields(pages []PageText) Document {
 	x.tables()
 	x.labelled(&d)
 	d.Lines = x.items
+	if d.Total == "" && d.AmountDue != "" {
+		d.Total, d.Confidence["total"] = d.AmountDue, 0.6
+	}
+	x.titleLine(&d)
 	if d.Supplier == "" {
 		d.Supplier, d.Confidence["supplier"] = x.supplierByFont()
 	}
@@ -136,12 +140,24 @@ func (x *extraction) labelled(d *Document) {
 			if rest == "" {
 				// Forms put "PO Number" over "PO-3069"; the cell to the right
 				// is then another column's label.
-				if below, ok := x.below(li, c); ok {
-					if _, _, isLabel := matchLabel(below); !isLabel {
-						if v, ok := x.value(field, []string{below}); ok {
-							order++
-							found[field] = append(found[field], candidate{v, labelLen - 0.5, order})
-						}
+				// A party block ("Seller:" over the name) may put an
+				// identifier line first: look a few lines down.
+				depth := 1
+				if field == "supplier" {
+					depth = 3
+				}
+				for k := 0; k < depth; k++ {
+					below, ok := x.below(li+k, c)
+					if !ok {
+						break
+					}
+					if _, _, isLabel := matchLabel(below); isLabel {
+						break
+					}
+					if v, ok := x.value(field, []string{below}); ok {
+						order++
+						found[field] = append(found[field], candidate{v, labelLen - 0.5, order})
+						break
 					}
 				}
 			}
@@ -163,12 +179,18 @@ func (x *extraction) labelled(d *Document) {
 			// Among amount labels, the last printed wins regardless of wording.
 			sort.SliceStable(cs, func(i, j int) bool { return cs[i].order > cs[j].order })
 		}
+		if field == "amount_due" {
+			d.AmountDue = cs[0].value
+			continue
+		}
 		d.SetField(field, cs[0].value)
 		d.Confidence[field] = 0.7
 	}
 }
 
-func isAmountField(f string) bool { return f == "subtotal" || f == "tax" || f == "total" }
+func isAmountField(f string) bool {
+	return f == "subtotal" || f == "tax" || f == "total" || f == "amount_due"
+}
 
 // below finds the text under a label cell on the next line: forms that put
 // "Invoice Number" over "INV-1042".
@@ -207,7 +229,7 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 				return d, true
 			}
 		}
-	case "subtotal", "tax", "total":
+	case "subtotal", "tax", "total", "amount_due":
 		// The rightmost amount on the line: "VAT 20 %  |  20,00  |  245,80" has
 		// a rate, maybe a base, then the amount.
 		for i := len(vals) - 1; i >= 0; i-- {
@@ -241,6 +263,9 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 	case "payment_terms", "supplier":
 		if len(vals) > 0 {
 			v := normSpace(vals[0])
+			if field == "supplier" && (strings.Contains(v, ":") || !strings.ContainsFunc(v, isLetterRune)) {
+				return "", false // "Global number: 4000001123452", not a name
+			}
 			if v != "" && len(v) <= 120 && (field == "supplier" || !isOnlyDate(v, x.dayFirst)) {
 				return v, true
 			}
@@ -346,4 +371,37 @@ func (x *extraction) currencyByCount() (string, float64) {
 		return "", 0
 	}
 	return best, 0.5
+}
+
+// reTitle finds a document title that carries its number and often its date:
+// "Handelsrechnung Nr. 471102 vom 05.06.2018", "Invoice No. 123 dated …",
+// "Facture n° F-12 du …", "Factuur nr. 7 van …", "Faktura VAT nr 1/2024 z dnia …".
+var reTitle = regexp.MustCompile(`(?i)(?:^|\s)\p{L}*(?:rechnung|invoice|facture|factuur|factura|fattura|faktura(?: vat)?|gutschrift|credit note|avoir|creditnota)\s*(?:nr\.?|no\.?|n°|nº|n\.º|n\.|#|number|nummer|numéro|número|numero)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)(?:\s+(?:vom|du|of|dated|del|van|z dnia|from|de)\s+(.+))?`)
+
+// titleLine fills the number and issue date from a title line when no label
+// gave them.
+func (x *extraction) titleLine(d *Document) {
+	if d.Number != "" && d.IssueDate != "" {
+		return
+	}
+	for _, fl := range x.lines {
+		if fl.table {
+			continue
+		}
+		m := reTitle.FindStringSubmatch(fl.line.Text())
+		if m == nil {
+			continue
+		}
+		if d.Number == "" {
+			d.Number = strings.TrimRight(m[1], ".,;")
+			d.Confidence["number"] = 0.6
+		}
+		if d.IssueDate == "" && m[2] != "" {
+			if v, ok := x.findDate(m[2]); ok {
+				d.IssueDate = v
+				d.Confidence["issue_date"] = 0.6
+			}
+		}
+		return
+	}
 }
