@@ -22,6 +22,9 @@ func ExtractFields(pages []PageText) Document {
 		d.Total, d.Confidence["total"] = d.AmountDue, 0.6
 	}
 	x.titleLine(&d)
+	if name, ok := x.partyBlock(); ok {
+		d.Supplier, d.Confidence["supplier"] = name, 0.7
+	}
 	if d.Supplier == "" {
 		d.Supplier, d.Confidence["supplier"] = x.supplierByFont()
 	}
@@ -250,6 +253,12 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 	case "number", "po_number":
 		for _, v := range vals {
 			for _, tok := range strings.Fields(v) {
+				if strings.HasPrefix(tok, "(") && strings.HasSuffix(tok, ")") {
+					continue // "Invoice (380) No. 7": a type code, not the number
+				}
+				if n := strings.ToLower(strings.Trim(tok, ".:")); n == "nr" || n == "no" || n == "n°" || n == "nº" || n == "#" {
+					continue
+				}
 				tok = strings.Trim(tok, ",;:()")
 				if reDocNum.MatchString(tok) && len(tok) <= 40 {
 					if _, err := ParseDate(tok, x.dayFirst); err == nil {
@@ -376,7 +385,7 @@ func (x *extraction) currencyByCount() (string, float64) {
 // reTitle finds a document title that carries its number and often its date:
 // "Handelsrechnung Nr. 471102 vom 05.06.2018", "Invoice No. 123 dated …",
 // "Facture n° F-12 du …", "Factuur nr. 7 van …", "Faktura VAT nr 1/2024 z dnia …".
-var reTitle = regexp.MustCompile(`(?i)(?:^|\s)\p{L}*(?:rechnung|invoice|facture|factuur|factura|fattura|faktura(?: vat)?|gutschrift|credit note|avoir|creditnota)\s*(?:nr\.?|no\.?|n°|nº|n\.º|n\.|#|number|nummer|numéro|número|numero)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)(?:\s+(?:vom|du|of|dated|del|van|z dnia|from|de)\s+(.+))?`)
+var reTitle = regexp.MustCompile(`(?i)(?:^|\s)\p{L}*(?:rechnung|invoice|facture|factuur|factura|fattura|faktura(?: vat)?|gutschrift|credit note|avoir|creditnota)\s*(?:\(\d{3}\))?\s*(?:nr\.?|no\.?|n°|nº|n\.º|n\.|#|number|nummer|numéro|número|numero)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)(?:\s+(?:vom|du|of|dated|del|van|z dnia|from|de)\s+(.+))?`)
 
 // titleLine fills the number and issue date from a title line when no label
 // gave them.
@@ -404,4 +413,38 @@ func (x *extraction) titleLine(d *Document) {
 		}
 		return
 	}
+}
+
+// Headings of the seller's and the buyer's blocks, alone on their line.
+var (
+	reSellerHeading = regexp.MustCompile(`(?i)^(verkäufer|lieferant|leistungserbringer|rechnungssteller|seller|supplier|vendor|from|bill from|sold by|issued by|issuer|fournisseur|vendeur|émetteur|leverancier|verkoper|vendedor|proveedor|emisor|fornitore|cedente/prestatore|cedente|sprzedawca|dostawca|wystawca)\s*:?$`)
+	reBuyerHeading  = regexp.MustCompile(`(?i)^(käufer.*|rechnungsempfänger|leistungsempfänger|kunde|buyer|customer|bill to|billed to|sold to|invoice to|ship to|acheteur|client|destinataire|factuur aan|klant|afnemer|cliente|comprador|destinatario|cessionario.*|nabywca|odbiorca)\s*:?$`)
+	reNameField     = regexp.MustCompile(`(?i)^(name|firma|company|raison sociale|dénomination|naam|bedrijfsnaam|nombre|razón social|ragione sociale|denominazione|nazwa)\s*:?\s+(.+)$`)
+	reIdentifierish = regexp.MustCompile(`^[\d\s/().+\-]+$`)
+)
+
+// partyBlock reads the seller's name from a block headed "Seller" /
+// "Verkäufer" / "Fournisseur" …: a "Name:" row in it, else its first line
+// that is not a "label: value" row or an identifier. It stops at the buyer's
+// block, so the buyer is never taken for the seller.
+func (x *extraction) partyBlock() (string, bool) {
+	for i, fl := range x.lines {
+		if fl.table || !reSellerHeading.MatchString(strings.TrimSpace(fl.line.Text())) {
+			continue
+		}
+		for j := i + 1; j < len(x.lines) && j <= i+8; j++ {
+			t := normSpace(x.lines[j].line.Text())
+			if x.lines[j].page != fl.page || reBuyerHeading.MatchString(t) || reSellerHeading.MatchString(t) {
+				break
+			}
+			if m := reNameField.FindStringSubmatch(t); m != nil {
+				return strings.TrimSpace(m[2]), true
+			}
+			if strings.Contains(t, ":") || reIdentifierish.MatchString(t) || !strings.ContainsFunc(t, isLetterRune) || len(t) > 120 {
+				continue
+			}
+			return t, true
+		}
+	}
+	return "", false
 }
