@@ -22,6 +22,11 @@ func ExtractFields(pages []PageText) Document {
 		d.Total, d.Confidence["total"] = d.AmountDue, 0.6
 	}
 	x.titleLine(&d)
+	if d.IssueDate == "" {
+		if v, ok := x.placeDate(); ok {
+			d.IssueDate, d.Confidence["issue_date"] = v, 0.6
+		}
+	}
 	if name, ok := x.partyBlock(); ok {
 		d.Supplier, d.Confidence["supplier"] = name, 0.7
 	}
@@ -444,6 +449,27 @@ func (x *extraction) partyBlock() (string, bool) {
 				continue
 			}
 			return t, true
+		}
+	}
+	return "", false
+}
+
+// rePlaceDate is a letter's place-and-date line: "München, den 01.11.2024",
+// "Paris, le 3 mars 2024", "Amsterdam, 3 maart 2024".
+var rePlaceDate = regexp.MustCompile(`^\p{L}[\p{L} .'\-]{1,40},\s*(.{6,30})$`)
+
+// placeDate returns the date of the first place-and-date line.
+func (x *extraction) placeDate() (string, bool) {
+	for _, fl := range x.lines {
+		if fl.table {
+			continue
+		}
+		for _, c := range fl.line.Cells {
+			if m := rePlaceDate.FindStringSubmatch(strings.TrimSpace(c.Text)); m != nil {
+				if d, err := ParseDate(m[1], x.dayFirst); err == nil {
+					return d, true
+				}
+			}
 		}
 	}
 	return "", false
