@@ -1,0 +1,78 @@
+package documents
+
+import "testing"
+
+func TestLabelVariantsPerLanguage(t *testing.T) {
+	tests := []struct{ text, field, rest string }{
+		{"Invoice No.: INV-1", "number", "INV-1"},
+		{"Rechnungsnummer: 4711", "number", "4711"},
+		{"N° de facture : F-12", "number", "F-12"},
+		{"Factuurnummer: 2024-001", "number", "2024-001"},
+		{"Número de factura: A/77", "number", "A/77"},
+		{"Numero fattura: 12/2024", "number", "12/2024"},
+		{"Numer faktury: FV/1/2024", "number", "FV/1/2024"},
+		{"Factuurdatum: 01-11-2024", "issue_date", "01-11-2024"},
+		{"Fecha de factura: 01/11/2024", "issue_date", "01/11/2024"},
+		{"Data fattura: 01/11/2024", "issue_date", "01/11/2024"},
+		{"Data wystawienia: 2024-11-01", "issue_date", "2024-11-01"},
+		{"Vervaldatum: 01-12-2024", "due_date", "01-12-2024"},
+		{"Fecha de vencimiento: 01/12/2024", "due_date", "01/12/2024"},
+		{"Data scadenza: 01/12/2024", "due_date", "01/12/2024"},
+		{"Termin płatności: 2024-12-01", "due_date", "2024-12-01"},
+		{"Totaal excl. BTW 100,00", "subtotal", "100,00"},
+		{"Base imponible 100,00", "subtotal", "100,00"},
+		{"Imponibile 100,00", "subtotal", "100,00"},
+		{"Razem netto 100,00", "subtotal", "100,00"},
+		{"Rechnungssumme ohne USt. 193,77", "subtotal", "193,77"},
+		{"BTW 21,00", "tax", "21,00"},
+		{"IVA 21,00", "tax", "21,00"},
+		{"Kwota VAT 23,00", "tax", "23,00"},
+		{"Bruttosumme 215,07", "total", "215,07"},
+		{"Totaal incl. BTW 121,00", "total", "121,00"},
+		{"Importe total 121,00", "total", "121,00"},
+		{"Totale fattura 121,00", "total", "121,00"},
+		{"Razem brutto 123,00", "total", "123,00"},
+		{"Zahlbetrag 165,07", "amount_due", "165,07"},
+		{"Amount due $10.00", "amount_due", "$10.00"},
+		{"Te betalen € 10,00", "amount_due", "€ 10,00"},
+		{"Do zapłaty 10,00 zł", "amount_due", "10,00 zł"},
+		{"Uw bestelling: PO-1", "po_number", "PO-1"},
+		{"Número de pedido: 4500012345", "po_number", "4500012345"},
+		{"Nr zamówienia: ZAM/7", "po_number", "ZAM/7"},
+		{"Valuta: EUR", "currency", "EUR"},
+	}
+	for _, tt := range tests {
+		field, rest, ok := matchLabel(tt.text)
+		if !ok || field != tt.field || rest != tt.rest {
+			t.Errorf("matchLabel(%q) = %q, %q, %v; want %q, %q", tt.text, field, rest, ok, tt.field, tt.rest)
+		}
+	}
+}
+
+func TestDateFormatsPerLanguage(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"den 01.11.2024", "2024-11-01"},
+		{"1. November 2024", "2024-11-01"},
+		{"3. März 2024", "2024-03-03"},
+		{"1er novembre 2024", "2024-11-01"},
+		{"le 3 mars 2024", "2024-03-03"},
+		{"3 maart 2024", "2024-03-03"},
+		{"1 de noviembre de 2024", "2024-11-01"},
+		{"3 marzo 2024", "2024-03-03"},
+		{"1° novembre 2024", "2024-11-01"},
+		{"1 listopada 2024", "2024-11-01"},
+		{"November 1, 2024", "2024-11-01"},
+		{"01-Nov-2024", "2024-11-01"},
+		{"2024-11-01", "2024-11-01"},
+	}
+	for _, tt := range tests {
+		if got, err := ParseDate(tt.in, true); err != nil || got != tt.want {
+			t.Errorf("ParseDate(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	x := &extraction{dayFirst: true}
+	x.lines = []flatLine{{line: TextLine{Cells: []Cell{{Text: "München, den 01.11.2024"}}}}}
+	if got, ok := x.placeDate(); !ok || got != "2024-11-01" {
+		t.Errorf("placeDate = %q, %v", got, ok)
+	}
+}
