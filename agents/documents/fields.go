@@ -22,6 +22,11 @@ func ExtractFields(pages []PageText) Document {
 		d.Total, d.Confidence["total"] = d.AmountDue, 0.6
 	}
 	x.titleLine(&d)
+	if d.DueDate == "" {
+		if v, ok := x.payBy(); ok {
+			d.DueDate, d.Confidence["due_date"] = v, 0.6
+		}
+	}
 	if d.IssueDate == "" {
 		if v, ok := x.placeDate(); ok {
 			d.IssueDate, d.Confidence["issue_date"] = v, 0.6
@@ -272,7 +277,10 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 					return tok, true
 				}
 			}
-			break // the number is the first thing after its label
+			if !strings.HasSuffix(strings.TrimSpace(v), ":") {
+				break // the number is the first thing after its label
+			}
+			// "Bestellung Nr. Kunde: BT-13": the label went on to the colon.
 		}
 	case "payment_terms", "supplier":
 		if len(vals) > 0 {
@@ -390,7 +398,7 @@ func (x *extraction) currencyByCount() (string, float64) {
 // reTitle finds a document title that carries its number and often its date:
 // "Handelsrechnung Nr. 471102 vom 05.06.2018", "Invoice No. 123 dated …",
 // "Facture n° F-12 du …", "Factuur nr. 7 van …", "Faktura VAT nr 1/2024 z dnia …".
-var reTitle = regexp.MustCompile(`(?i)(?:^|\s)\p{L}*(?:rechnung|invoice|facture|factuur|factura|fattura|faktura(?: vat)?|gutschrift|credit note|avoir|creditnota)\s*(?:\(\d{3}\))?\s*(?:nr\.?|no\.?|n°|nº|n\.º|n\.|#|number|nummer|numéro|número|numero)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)(?:\s+(?:vom|du|of|dated|del|van|z dnia|from|de)\s+(.+))?`)
+var reTitle = regexp.MustCompile(`(?i)(?:^|\s)\p{L}*(?:rechnung|invoice|facture|factuur|factura|fattura|faktura(?: vat)?|gutschrift|credit note|avoir|creditnota)(?:\s+\p{L}+){0,2}?\s*(?:\(\d{3}\))?\s*(?:nr\.?|no\.?|n°|nº|n\.º|n\.|#|number|nummer|numéro|número|numero)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)(?:\s+(?:vom|du|of|dated|del|van|z dnia|from|de)\s+(.+))?`)
 
 // titleLine fills the number and issue date from a title line when no label
 // gave them.
@@ -470,6 +478,36 @@ func (x *extraction) placeDate() (string, bool) {
 					return d, true
 				}
 			}
+		}
+	}
+	return "", false
+}
+
+// rePayBy is a sentence asking for payment by a date: "Bitte überweisen Sie
+// bis zum 09.12.2017", "Payable by 1 March 2024", "à payer avant le …",
+// "te betalen voor …", "pagar antes del …", "da pagare entro il …",
+// "płatne do dnia …". The date follows (maybe on the next line).
+var rePayBy = regexp.MustCompile(`(?i)(?:überweisen|zahlbar|zahlen|payable|pay|payment|paid|payer|régler|réglé|betalen|betaald|pagar|pagadero|pagare|pagabile|płatne|zapłacić|zapłaty)\b.{0,60}?\b(?:bis zum|bis|by|until|before|no later than|au plus tard le|avant le|uiterlijk op|uiterlijk|voor|antes del|hasta el|entro il|entro|do dnia|do)\s*$`)
+
+// payBy finds the due date in a payment sentence when no label gave it.
+func (x *extraction) payBy() (string, bool) {
+	for i, fl := range x.lines {
+		if fl.table {
+			continue
+		}
+		t := normSpace(fl.line.Text())
+		for cut := len(t); cut > 0; {
+			head := strings.TrimSpace(t[:cut])
+			if rePayBy.MatchString(head) {
+				rest := strings.TrimSpace(t[cut:])
+				if rest == "" && i+1 < len(x.lines) {
+					rest = normSpace(x.lines[i+1].line.Text())
+				}
+				if d, ok := x.findDate(strings.TrimRight(rest, ".")); ok {
+					return d, true
+				}
+			}
+			cut = strings.LastIndexByte(t[:cut], ' ')
 		}
 	}
 	return "", false

@@ -28,7 +28,7 @@ var fieldLabels = map[string][]string{
 		"n° de connaissement", "connaissement n°", "n° lettre de voiture",
 	},
 	"issue_date": {
-		"rechnungsdatum", "factuurdatum", "datum factuur", "fecha de factura", "fecha de emisión", "fecha factura", "fecha", "data fattura", "data della fattura", "data documento", "data", "data wystawienia", "data faktury", "date of issue", "billing date", "invoice issued", "leistungsdatum",
+		"rechnungsdatum", "factuurdatum", "datum factuur", "fecha de factura", "fecha de emisión", "fecha factura", "fecha", "data fattura", "data della fattura", "data documento", "data", "data wystawienia", "data faktury", "date of issue", "billing date", "invoice issued",
 		"invoice date", "date of invoice", "credit note date", "document date", "issue date", "date issued", "order date",
 		"confirmation date", "date", "dated", "tax point",
 		"rechnungsdatum", "belegdatum", "datum", "gutschriftsdatum", "ausstellungsdatum",
@@ -154,6 +154,7 @@ func less(a, b labelMatcher) bool {
 // (":", "#", "No.", "N°"). ok is false when the text starts with no label, or
 // the label runs into a longer word ("Totals", "Dateline").
 func matchLabel(text string) (field, rest string, ok bool) {
+	text = strings.ReplaceAll(text, "’", "'") // "Date d’échéance"
 	lt := strings.ToLower(text)
 	if len(lt) != len(text) {
 		text = lt // a case change that altered byte lengths; keep offsets valid

@@ -76,3 +76,26 @@ func TestDateFormatsPerLanguage(t *testing.T) {
 		t.Errorf("placeDate = %q, %v", got, ok)
 	}
 }
+
+func TestDueDateFromPaymentSentence(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{"Bitte überweisen Sie bis zum 09.12.2017."}, "2017-12-09"},
+		{[]string{"Den Rechnungsbetrag überweisen Sie bitte bis zum", "21.11.2018 auf unser Konto"}, "2018-11-21"},
+		{[]string{"Payable by 1 March 2024 to the account below"}, "2024-03-01"},
+		{[]string{"Montant à payer avant le 1 février 2024"}, "2024-02-01"},
+		{[]string{"Te betalen uiterlijk op 3 maart 2024"}, "2024-03-03"},
+		{[]string{"Gültig ab 20.09.2018 bis 20.09.2018"}, ""},
+	} {
+		x := &extraction{dayFirst: true}
+		for _, l := range tc.lines {
+			x.lines = append(x.lines, flatLine{line: TextLine{Cells: []Cell{{Text: l}}}})
+		}
+		got, _ := x.payBy()
+		if got != tc.want {
+			t.Errorf("%q: due %q, want %q", tc.lines, got, tc.want)
+		}
+	}
+}
