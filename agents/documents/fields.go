@@ -34,6 +34,8 @@ func ExtractFields(pages []PageText) Document {
 	}
 	if name, ok := x.partyBlock(); ok {
 		d.Supplier, d.Confidence["supplier"] = name, 0.7
+	} else if name, ok := x.senderLine(); ok {
+		d.Supplier, d.Confidence["supplier"] = name, 0.7
 	}
 	if d.Supplier == "" {
 		d.Supplier, d.Confidence["supplier"] = x.supplierByFont()
@@ -508,6 +510,36 @@ func (x *extraction) payBy() (string, bool) {
 				}
 			}
 			cut = strings.LastIndexByte(t[:cut], ' ')
+		}
+	}
+	return "", false
+}
+
+var (
+	reSenderSep  = regexp.MustCompile(`\s*[●•·|▪◦]\s*`)
+	rePostcodeIn = regexp.MustCompile(`\b(\d{4,6}|\d{2}-\d{3}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b`)
+)
+
+// senderLine reads the sender's return line over a letter's address window
+// ("Bei Spiel GmbH ● Ecke 12 ● 12345 Stadthausen", "Seller Co · 1 Main St ·
+// Springfield"): the seller's name is its first part. Only the first page's
+// top half is looked at, and the line must carry a postcode.
+func (x *extraction) senderLine() (string, bool) {
+	if len(x.pages) == 0 || len(x.pages[0].Lines) == 0 {
+		return "", false
+	}
+	top := x.pages[0].Lines[0].Y
+	for _, fl := range x.lines {
+		if fl.page != 0 || fl.table || top-fl.line.Y > 400 {
+			continue
+		}
+		parts := reSenderSep.Split(normSpace(fl.line.Text()), -1)
+		if len(parts) < 3 || !rePostcodeIn.MatchString(fl.line.Text()) {
+			continue
+		}
+		name := strings.TrimSpace(parts[0])
+		if name != "" && strings.ContainsFunc(name, isLetterRune) && len(name) <= 80 && !strings.Contains(name, ":") {
+			return name, true
 		}
 	}
 	return "", false

@@ -99,3 +99,37 @@ func TestDueDateFromPaymentSentence(t *testing.T) {
 		}
 	}
 }
+
+func TestSellerFromBlocksAndSenderLine(t *testing.T) {
+	mk := func(lines ...string) *extraction {
+		x := &extraction{dayFirst: true}
+		var tl []TextLine
+		for i, l := range lines {
+			line := TextLine{Y: float64(800 - 12*i), Cells: []Cell{{Text: l, Size: 10}}}
+			tl = append(tl, line)
+			x.lines = append(x.lines, flatLine{line: line})
+		}
+		x.pages = []PageText{{Lines: tl}}
+		return x
+	}
+	x := mk("Käufer:", "Kunden AG", "Verkäufer:", "Globale Nummer: 4000001123452", "Lieferant GmbH", "Lieferantenstraße 20")
+	if got, ok := x.partyBlock(); !ok || got != "Lieferant GmbH" {
+		t.Errorf("party block %q %v", got, ok)
+	}
+	x = mk("Seller", "Name: Seller Company Ltd", "Bill to", "Buyer Inc")
+	if got, _ := x.partyBlock(); got != "Seller Company Ltd" {
+		t.Errorf("Name: row %q", got)
+	}
+	x = mk("Bill to", "Buyer Inc", "Seller", "Buyer's ref: 7")
+	if got, ok := x.partyBlock(); ok {
+		t.Errorf("took %q from an empty seller block", got)
+	}
+	x = mk("Bei Spiel GmbH ● Ecke 12 ● 12345 Stadthausen", "Theodor Est", "Bahnstr. 42")
+	if got, ok := x.senderLine(); !ok || got != "Bei Spiel GmbH" {
+		t.Errorf("sender line %q %v", got, ok)
+	}
+	x = mk("Page 1 · of · 2")
+	if got, ok := x.senderLine(); ok {
+		t.Errorf("sender line without postcode: %q", got)
+	}
+}
