@@ -50,6 +50,32 @@ type Document struct {
 	// Pages is how many pages the text layer had (not part of the issue's
 	// format, but the eval and benchmarks count pages).
 	Pages int `json:"pages,omitempty"`
+
+	// Added for e-invoices and for confidence that governs (issue 11).
+	Buyer       string `json:"buyer,omitempty"`
+	SupplierVAT string `json:"supplier_vat,omitempty"`
+	AmountDue   string `json:"amount_due,omitempty"`
+	TypeCode    string `json:"type_code,omitempty"` // UNTDID 1001 code of an e-invoice (380, 381, ...)
+	// Source is where the document as a whole was read from: SourceXML (a
+	// standalone or embedded e-invoice) or SourceText.
+	Source string `json:"source,omitempty"`
+	// Sources says, per field (the JSON names), where it came from:
+	// SourceXML, SourceText or SourceModel.
+	Sources map[string]string `json:"sources,omitempty"`
+}
+
+// Uncertain lists the fields found with a confidence below min, in
+// HeaderFields order then "lines": a three-way match on such a document must
+// not auto-resolve, and the card names these fields.
+func (d *Document) Uncertain(min float64) []string {
+	var out []string
+	for _, f := range append(append([]string{}, HeaderFields...), "lines") {
+		c, ok := d.Confidence[f]
+		if ok && c < min {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Line is one line item.

@@ -60,13 +60,46 @@ func (e *Extractor) limits() WorkerLimits {
 // is a cases.Error of KindInvalid (damaged, encrypted, scanned, timed out) or
 // KindTooLarge (size, pages, memory), with a message for the person who
 // shared it.
+//
+// A standalone e-invoice (CII or UBL XML) is read from its XML; so is a PDF
+// that embeds one (Factur-X, ZUGFeRD, XRechnung, UBL), and then the XML's
+// total is checked against the visible text.
 func (e *Extractor) Extract(ctx context.Context, name string, pdf []byte) (Document, error) {
-	pages, err := e.Text(ctx, pdf)
+	if LooksLikeXML(pdf) {
+		if int64(len(pdf)) > e.limits().MaxBytes {
+			return Document{}, &cases.Error{Kind: cases.KindTooLarge,
+				Msg: fmt.Sprintf("e-invoice too large: %s, the limit is %s", bytesHuman(int64(len(pdf))), bytesHuman(e.limits().MaxBytes))}
+		}
+		doc, err := ParseEInvoice(pdf)
+		if err != nil {
+			return Document{}, err
+		}
+		doc.File = name
+		return doc, nil
+	}
+	res, err := e.run(ctx, pdf)
 	if err != nil {
 		return Document{}, err
 	}
+	if doc, ok := fromAttachments(res.Attachments); ok {
+		doc.File = name
+		doc.Pages = len(res.Pages)
+		if res.Error == nil {
+			checkAgainstText(&doc, res.Pages)
+		}
+		return doc, nil
+	}
+	if err := res.err(); err != nil {
+		return Document{}, err
+	}
+	pages := res.Pages
 	doc := ExtractFields(pages)
 	doc.File = name
+	doc.Source = SourceText
+	doc.Sources = map[string]string{}
+	for f := range doc.Confidence {
+		doc.Sources[f] = SourceText
+	}
 	if e.Model != nil {
 		// A model failure is not the document's fault: keep the rules' answer.
 		if err := applyModel(ctx, e.Model, pages, &doc); err != nil {
@@ -78,6 +111,29 @@ func (e *Extractor) Extract(ctx context.Context, name string, pdf []byte) (Docum
 
 // Text returns the PDF's text layer with positions, read by the child process.
 func (e *Extractor) Text(ctx context.Context, pdf []byte) ([]PageText, error) {
+	res, err := e.run(ctx, pdf)
+	if err != nil {
+		return nil, err
+	}
+	if err := res.err(); err != nil {
+		return nil, err
+	}
+	return res.Pages, nil
+}
+
+func (res *workerResult) err() error {
+	if res.Error != nil {
+		kind := cases.KindInvalid
+		if res.Error.Code == codeTooLarge {
+			kind = cases.KindTooLarge
+		}
+		return &cases.Error{Kind: kind, Msg: res.Error.Message}
+	}
+	return nil
+}
+
+// run starts the child on one PDF and returns its answer.
+func (e *Extractor) run(ctx context.Context, pdf []byte) (*workerResult, error) {
 	lim := e.limits()
 	if int64(len(pdf)) > lim.MaxBytes {
 		return nil, &cases.Error{Kind: cases.KindTooLarge,
@@ -128,14 +184,7 @@ func (e *Extractor) Text(ctx context.Context, pdf []byte) ([]PageText, error) {
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		return nil, &cases.Error{Kind: cases.KindInternal, Msg: "PDF worker answered garbage", Err: err}
 	}
-	if res.Error != nil {
-		kind := cases.KindInvalid
-		if res.Error.Code == codeTooLarge {
-			kind = cases.KindTooLarge
-		}
-		return nil, &cases.Error{Kind: kind, Msg: res.Error.Message}
-	}
-	return res.Pages, nil
+	return &res, nil
 }
 
 // childFailure explains a child that exited badly.

@@ -18,6 +18,25 @@ func ExtractFields(pages []PageText) Document {
 	x.tables()
 	x.labelled(&d)
 	d.Lines = x.items
+	if d.Total == "" && d.AmountDue != "" {
+		d.Total, d.Confidence["total"] = d.AmountDue, 0.6
+	}
+	x.titleLine(&d)
+	if d.DueDate == "" {
+		if v, ok := x.payBy(); ok {
+			d.DueDate, d.Confidence["due_date"] = v, 0.6
+		}
+	}
+	if d.IssueDate == "" {
+		if v, ok := x.placeDate(); ok {
+			d.IssueDate, d.Confidence["issue_date"] = v, 0.6
+		}
+	}
+	if name, ok := x.partyBlock(); ok {
+		d.Supplier, d.Confidence["supplier"] = name, 0.7
+	} else if name, ok := x.senderLine(); ok {
+		d.Supplier, d.Confidence["supplier"] = name, 0.7
+	}
 	if d.Supplier == "" {
 		d.Supplier, d.Confidence["supplier"] = x.supplierByFont()
 	}
@@ -136,12 +155,24 @@ func (x *extraction) labelled(d *Document) {
 			if rest == "" {
 				// Forms put "PO Number" over "PO-3069"; the cell to the right
 				// is then another column's label.
-				if below, ok := x.below(li, c); ok {
-					if _, _, isLabel := matchLabel(below); !isLabel {
-						if v, ok := x.value(field, []string{below}); ok {
-							order++
-							found[field] = append(found[field], candidate{v, labelLen - 0.5, order})
-						}
+				// A party block ("Seller:" over the name) may put an
+				// identifier line first: look a few lines down.
+				depth := 1
+				if field == "supplier" {
+					depth = 3
+				}
+				for k := 0; k < depth; k++ {
+					below, ok := x.below(li+k, c)
+					if !ok {
+						break
+					}
+					if _, _, isLabel := matchLabel(below); isLabel {
+						break
+					}
+					if v, ok := x.value(field, []string{below}); ok {
+						order++
+						found[field] = append(found[field], candidate{v, labelLen - 0.5, order})
+						break
 					}
 				}
 			}
@@ -163,12 +194,18 @@ func (x *extraction) labelled(d *Document) {
 			// Among amount labels, the last printed wins regardless of wording.
 			sort.SliceStable(cs, func(i, j int) bool { return cs[i].order > cs[j].order })
 		}
+		if field == "amount_due" {
+			d.AmountDue = cs[0].value
+			continue
+		}
 		d.SetField(field, cs[0].value)
 		d.Confidence[field] = 0.7
 	}
 }
 
-func isAmountField(f string) bool { return f == "subtotal" || f == "tax" || f == "total" }
+func isAmountField(f string) bool {
+	return f == "subtotal" || f == "tax" || f == "total" || f == "amount_due"
+}
 
 // below finds the text under a label cell on the next line: forms that put
 // "Invoice Number" over "INV-1042".
@@ -207,7 +244,7 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 				return d, true
 			}
 		}
-	case "subtotal", "tax", "total":
+	case "subtotal", "tax", "total", "amount_due":
 		// The rightmost amount on the line: "VAT 20 %  |  20,00  |  245,80" has
 		// a rate, maybe a base, then the amount.
 		for i := len(vals) - 1; i >= 0; i-- {
@@ -228,6 +265,12 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 	case "number", "po_number":
 		for _, v := range vals {
 			for _, tok := range strings.Fields(v) {
+				if strings.HasPrefix(tok, "(") && strings.HasSuffix(tok, ")") {
+					continue // "Invoice (380) No. 7": a type code, not the number
+				}
+				if n := strings.ToLower(strings.Trim(tok, ".:")); n == "nr" || n == "no" || n == "n°" || n == "nº" || n == "#" {
+					continue
+				}
 				tok = strings.Trim(tok, ",;:()")
 				if reDocNum.MatchString(tok) && len(tok) <= 40 {
 					if _, err := ParseDate(tok, x.dayFirst); err == nil {
@@ -236,11 +279,17 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 					return tok, true
 				}
 			}
-			break // the number is the first thing after its label
+			if !strings.HasSuffix(strings.TrimSpace(v), ":") {
+				break // the number is the first thing after its label
+			}
+			// "Bestellung Nr. Kunde: BT-13": the label went on to the colon.
 		}
 	case "payment_terms", "supplier":
 		if len(vals) > 0 {
 			v := normSpace(vals[0])
+			if field == "supplier" && (strings.Contains(v, ":") || !strings.ContainsFunc(v, isLetterRune)) {
+				return "", false // "Global number: 4000001123452", not a name
+			}
 			if v != "" && len(v) <= 120 && (field == "supplier" || !isOnlyDate(v, x.dayFirst)) {
 				return v, true
 			}
@@ -346,4 +395,152 @@ func (x *extraction) currencyByCount() (string, float64) {
 		return "", 0
 	}
 	return best, 0.5
+}
+
+// reTitle finds a document title that carries its number and often its date:
+// "Handelsrechnung Nr. 471102 vom 05.06.2018", "Invoice No. 123 dated …",
+// "Facture n° F-12 du …", "Factuur nr. 7 van …", "Faktura VAT nr 1/2024 z dnia …".
+var reTitle = regexp.MustCompile(`(?i)(?:^|\s)\p{L}*(?:rechnung|invoice|facture|factuur|factura|fattura|faktura(?: vat)?|gutschrift|credit note|avoir|creditnota)(?:\s+\p{L}+){0,2}?\s*(?:\(\d{3}\))?\s*(?:nr\.?|no\.?|n°|nº|n\.º|n\.|#|number|nummer|numéro|número|numero)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)(?:\s+(?:vom|du|of|dated|del|van|z dnia|from|de)\s+(.+))?`)
+
+// titleLine fills the number and issue date from a title line when no label
+// gave them.
+func (x *extraction) titleLine(d *Document) {
+	if d.Number != "" && d.IssueDate != "" {
+		return
+	}
+	for _, fl := range x.lines {
+		if fl.table {
+			continue
+		}
+		m := reTitle.FindStringSubmatch(fl.line.Text())
+		if m == nil {
+			continue
+		}
+		if d.Number == "" {
+			d.Number = strings.TrimRight(m[1], ".,;")
+			d.Confidence["number"] = 0.6
+		}
+		if d.IssueDate == "" && m[2] != "" {
+			if v, ok := x.findDate(m[2]); ok {
+				d.IssueDate = v
+				d.Confidence["issue_date"] = 0.6
+			}
+		}
+		return
+	}
+}
+
+// Headings of the seller's and the buyer's blocks, alone on their line.
+var (
+	reSellerHeading = regexp.MustCompile(`(?i)^(verkäufer|lieferant|leistungserbringer|rechnungssteller|seller|supplier|vendor|from|bill from|sold by|issued by|issuer|fournisseur|vendeur|émetteur|leverancier|verkoper|vendedor|proveedor|emisor|fornitore|cedente/prestatore|cedente|sprzedawca|dostawca|wystawca)\s*:?$`)
+	reBuyerHeading  = regexp.MustCompile(`(?i)^(käufer.*|rechnungsempfänger|leistungsempfänger|kunde|buyer|customer|bill to|billed to|sold to|invoice to|ship to|acheteur|client|destinataire|factuur aan|klant|afnemer|cliente|comprador|destinatario|cessionario.*|nabywca|odbiorca)\s*:?$`)
+	reNameField     = regexp.MustCompile(`(?i)^(name|firma|company|raison sociale|dénomination|naam|bedrijfsnaam|nombre|razón social|ragione sociale|denominazione|nazwa)\s*:?\s+(.+)$`)
+	reIdentifierish = regexp.MustCompile(`^[\d\s/().+\-]+$`)
+)
+
+// partyBlock reads the seller's name from a block headed "Seller" /
+// "Verkäufer" / "Fournisseur" …: a "Name:" row in it, else its first line
+// that is not a "label: value" row or an identifier. It stops at the buyer's
+// block, so the buyer is never taken for the seller.
+func (x *extraction) partyBlock() (string, bool) {
+	for i, fl := range x.lines {
+		if fl.table || !reSellerHeading.MatchString(strings.TrimSpace(fl.line.Text())) {
+			continue
+		}
+		for j := i + 1; j < len(x.lines) && j <= i+8; j++ {
+			t := normSpace(x.lines[j].line.Text())
+			if x.lines[j].page != fl.page || reBuyerHeading.MatchString(t) || reSellerHeading.MatchString(t) {
+				break
+			}
+			if m := reNameField.FindStringSubmatch(t); m != nil {
+				return strings.TrimSpace(m[2]), true
+			}
+			if strings.Contains(t, ":") || reIdentifierish.MatchString(t) || !strings.ContainsFunc(t, isLetterRune) || len(t) > 120 {
+				continue
+			}
+			return t, true
+		}
+	}
+	return "", false
+}
+
+// rePlaceDate is a letter's place-and-date line: "München, den 01.11.2024",
+// "Paris, le 3 mars 2024", "Amsterdam, 3 maart 2024".
+var rePlaceDate = regexp.MustCompile(`^\p{L}[\p{L} .'\-]{1,40},\s*(.{6,30})$`)
+
+// placeDate returns the date of the first place-and-date line.
+func (x *extraction) placeDate() (string, bool) {
+	for _, fl := range x.lines {
+		if fl.table {
+			continue
+		}
+		for _, c := range fl.line.Cells {
+			if m := rePlaceDate.FindStringSubmatch(strings.TrimSpace(c.Text)); m != nil {
+				if d, err := ParseDate(m[1], x.dayFirst); err == nil {
+					return d, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// rePayBy is a sentence asking for payment by a date: "Bitte überweisen Sie
+// bis zum 09.12.2017", "Payable by 1 March 2024", "à payer avant le …",
+// "te betalen voor …", "pagar antes del …", "da pagare entro il …",
+// "płatne do dnia …". The date follows (maybe on the next line).
+var rePayBy = regexp.MustCompile(`(?i)(?:überweisen|zahlbar|zahlen|payable|pay|payment|paid|payer|régler|réglé|betalen|betaald|pagar|pagadero|pagare|pagabile|płatne|zapłacić|zapłaty)\b.{0,60}?\b(?:bis zum|bis|by|until|before|no later than|au plus tard le|avant le|uiterlijk op|uiterlijk|voor|antes del|hasta el|entro il|entro|do dnia|do)\s*$`)
+
+// payBy finds the due date in a payment sentence when no label gave it.
+func (x *extraction) payBy() (string, bool) {
+	for i, fl := range x.lines {
+		if fl.table {
+			continue
+		}
+		t := normSpace(fl.line.Text())
+		for cut := len(t); cut > 0; {
+			head := strings.TrimSpace(t[:cut])
+			if rePayBy.MatchString(head) {
+				rest := strings.TrimSpace(t[cut:])
+				if rest == "" && i+1 < len(x.lines) {
+					rest = normSpace(x.lines[i+1].line.Text())
+				}
+				if d, ok := x.findDate(strings.TrimRight(rest, ".")); ok {
+					return d, true
+				}
+			}
+			cut = strings.LastIndexByte(t[:cut], ' ')
+		}
+	}
+	return "", false
+}
+
+var (
+	reSenderSep  = regexp.MustCompile(`\s*[●•·|▪◦]\s*`)
+	rePostcodeIn = regexp.MustCompile(`\b(\d{4,6}|\d{2}-\d{3}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b`)
+)
+
+// senderLine reads the sender's return line over a letter's address window
+// ("Bei Spiel GmbH ● Ecke 12 ● 12345 Stadthausen", "Seller Co · 1 Main St ·
+// Springfield"): the seller's name is its first part. Only the first page's
+// top half is looked at, and the line must carry a postcode.
+func (x *extraction) senderLine() (string, bool) {
+	if len(x.pages) == 0 || len(x.pages[0].Lines) == 0 {
+		return "", false
+	}
+	top := x.pages[0].Lines[0].Y
+	for _, fl := range x.lines {
+		if fl.page != 0 || fl.table || top-fl.line.Y > 400 {
+			continue
+		}
+		parts := reSenderSep.Split(normSpace(fl.line.Text()), -1)
+		if len(parts) < 3 || !rePostcodeIn.MatchString(fl.line.Text()) {
+			continue
+		}
+		name := strings.TrimSpace(parts[0])
+		if name != "" && strings.ContainsFunc(name, isLetterRune) && len(name) <= 80 && !strings.Contains(name, ":") {
+			return name, true
+		}
+	}
+	return "", false
 }

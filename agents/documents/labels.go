@@ -10,6 +10,7 @@ import (
 // longest wins, so "Total HT" is the subtotal and "Total" the total.
 var fieldLabels = map[string][]string{
 	"number": {
+		"rechnungsnr", "rechnung", "handelsrechnung", "gutschrift", "factuurnummer", "factuurnr", "factuur nr", "factuur", "creditnota nr", "creditnotanummer", "número de factura", "nº de factura", "n.º de factura", "factura nº", "factura n.º", "factura no", "núm. factura", "factura", "numero fattura", "numero della fattura", "fattura n.", "fattura n", "fattura nr", "n. fattura", "fattura", "numer faktury", "faktura nr", "faktura vat nr", "nr faktury", "faktura", "bill no", "bill number", "invoice id", "receipt no", "receipt number", "booking reference", "booking ref",
 		"invoice no", "invoice number", "invoice #", "invoice nr", "inv no", "inv. no", "invoice", "tax invoice no",
 		"credit note no", "credit note number", "credit note #", "credit memo no", "credit memo #", "credit note",
 		"confirmation no", "confirmation number", "order confirmation no", "acknowledgement no", "sales order no", "sales order",
@@ -27,12 +28,14 @@ var fieldLabels = map[string][]string{
 		"n° de connaissement", "connaissement n°", "n° lettre de voiture",
 	},
 	"issue_date": {
+		"rechnungsdatum", "factuurdatum", "datum factuur", "fecha de factura", "fecha de emisión", "fecha factura", "fecha", "data fattura", "data della fattura", "data documento", "data", "data wystawienia", "data faktury", "date of issue", "billing date", "invoice issued",
 		"invoice date", "date of invoice", "credit note date", "document date", "issue date", "date issued", "order date",
 		"confirmation date", "date", "dated", "tax point",
 		"rechnungsdatum", "belegdatum", "datum", "gutschriftsdatum", "ausstellungsdatum",
 		"date de facture", "date de facturation", "date d'émission", "date du document", "date de l'avoir",
 	},
 	"due_date": {
+		"vervaldatum", "vervaldag", "uiterste betaaldatum", "te betalen voor", "fecha de vencimiento", "vencimiento", "data scadenza", "scadenza", "termin płatności", "termin zapłaty", "fälligkeit", "payment due date", "due by",
 		"due date", "payment due", "due", "pay by", "payable by", "due on",
 		"fällig am", "fälligkeitsdatum", "fällig", "zahlbar bis", "zahlungsziel",
 		"date d'échéance", "échéance", "date limite de paiement", "à payer avant le",
@@ -44,35 +47,45 @@ var fieldLabels = map[string][]string{
 		"date d'expédition", "date de livraison", "expédié le", "date d'enlèvement",
 	},
 	"po_number": {
+		"inkoopordernummer", "inkooporder", "uw bestelling", "uw ordernummer", "bestelnummer", "ordernummer", "número de pedido", "nº de pedido", "pedido", "su pedido", "numero ordine", "ordine n.", "vs. ordine", "ordine", "nr zamówienia", "numer zamówienia", "zamówienie", "order reference", "purchase order reference",
 		"po number", "po no", "po #", "p.o. number", "p.o. no", "po", "purchase order", "purchase order no", "purchase order number",
 		"your order", "your order no", "your po", "customer po", "customer order", "order no", "order number", "order ref",
 		"bestellnummer", "bestell-nr", "ihre bestellung", "ihre bestellnummer", "ihre bestell-nr", "bestellung",
 		"n° de commande", "no de commande", "numéro de commande", "votre commande", "votre commande n°", "réf. commande", "bon de commande",
 	},
-	"currency": {"currency", "währung", "devise", "monnaie"},
+	"currency": {"currency", "währung", "rechnungswährung", "devise", "monnaie", "valuta", "moneda", "divisa", "waluta"},
+	// What is left to pay after prepayments: the total only when no grand
+	// total is printed.
+	"amount_due": {"amount due", "balance due", "total due", "amount payable", "zahlbetrag", "zu zahlen", "zu zahlender betrag", "offener betrag",
+		"net à payer", "reste à payer", "te betalen", "openstaand bedrag", "importe a pagar", "a pagar", "netto a pagare", "da pagare", "do zapłaty", "pozostało do zapłaty"},
 	"subtotal": {
+		"rechnungssumme ohne ust", "summe ohne ust", "gesamtsumme netto", "nettosumme", "summe netto", "netto gesamt", "nettowert", "total excluding vat", "total excluding tax", "total without vat", "total (excl. vat)", "amount excl. vat", "total hors tva", "montant hors taxes", "total ht net", "subtotaal", "totaal excl. btw", "totaal exclusief btw", "bedrag excl. btw", "netto bedrag", "base imponible", "total sin iva", "importe neto", "subtotal sin iva", "imponibile", "totale imponibile", "totale netto", "razem netto", "wartość netto", "suma netto", "netto razem", "positionssumme",
 		"subtotal", "sub-total", "sub total", "net amount", "net total", "total net", "total excl. vat", "total excl vat",
 		"total before tax", "goods total", "amount before tax", "merchandise total",
 		"zwischensumme", "nettobetrag", "summe netto", "netto", "gesamt netto", "warenwert",
 		"total ht", "sous-total", "montant ht", "total hors taxes",
 	},
 	"tax": {
+		"steuerbetrag", "ust.-betrag", "mwst.-betrag", "umsatzsteuerbetrag", "summe mwst", "summe ust", "btw", "btw bedrag", "totaal btw", "iva", "total iva", "cuota iva", "importe iva", "totale iva", "imposta", "kwota vat", "podatek vat", "vat total", "total vat", "montant de la tva",
 		"tax", "vat", "sales tax", "gst", "igst", "cgst", "tax amount", "vat amount", "total tax",
 		"mwst", "mwst.", "ust", "ust.", "mehrwertsteuer", "umsatzsteuer", "zzgl. mwst",
 		"tva", "montant tva", "total tva",
 	},
 	"total": {
-		"total", "total due", "amount due", "grand total", "invoice total", "total amount", "balance due", "total payable",
+		"bruttosumme", "gesamtbetrag brutto", "rechnungsbetrag brutto", "summe brutto", "brutto gesamt", "rechnungssumme", "totaal", "totaal incl. btw", "totaal inclusief btw", "factuurbedrag", "bedrag incl. btw", "total factura", "importe total", "total a pagar", "total con iva", "totale", "totale fattura", "totale documento", "importo totale", "razem brutto", "wartość brutto", "kwota brutto", "suma brutto", "razem", "total amount incl. vat", "invoice amount",
+		"total", "grand total", "invoice total", "total amount", "total payable",
 		"total credit", "credit total", "total incl. vat", "total incl vat", "order total",
-		"gesamtbetrag", "rechnungsbetrag", "gesamtsumme", "summe", "endbetrag", "gesamt brutto", "bruttobetrag", "zahlbetrag", "gutschriftsbetrag",
-		"total ttc", "montant total", "montant ttc", "net à payer", "total à payer", "montant de l'avoir",
+		"gesamtbetrag", "rechnungsbetrag", "gesamtsumme", "summe", "endbetrag", "gesamt brutto", "bruttobetrag", "gutschriftsbetrag",
+		"total ttc", "montant total", "montant ttc", "total à payer", "montant de l'avoir",
 	},
 	"payment_terms": {
+		"betalingsvoorwaarden", "condiciones de pago", "forma de pago", "condizioni di pagamento", "termini di pagamento", "warunki płatności", "sposób płatności",
 		"payment terms", "terms", "terms of payment", "payment",
 		"zahlungsbedingungen", "zahlungsbedingung", "zahlungsziel", "zahlungskonditionen",
 		"conditions de paiement", "conditions de règlement", "modalités de paiement", "règlement",
 	},
 	"supplier": {
+		"verkäufer", "leistungserbringer", "rechnungssteller", "verkoper", "leverancier", "vendedor", "proveedor", "fornitore", "cedente", "sprzedawca", "dostawca", "billed by", "issued by",
 		"supplier", "vendor", "seller", "from", "shipper", "remit to", "sold by",
 		"lieferant", "verkäufer", "absender", "versender",
 		"fournisseur", "vendeur", "expéditeur",
@@ -83,17 +96,17 @@ var fieldLabels = map[string][]string{
 var columnLabels = map[string][]string{
 	"sku": {"sku", "item", "item no", "item #", "item code", "part no", "part number", "product code", "article", "art. no", "code",
 		"artikel", "artikel-nr", "art.-nr", "artikelnummer", "art.nr", "materialnummer", "réf", "réf.", "référence", "ref", "code article"},
-	"description": {"description", "item description", "product", "details", "goods", "description of goods",
+	"description": {"produkt", "leistung", "leistungsbeschreibung", "artikelbeschreibung", "omschrijving", "product", "descripción", "concepto", "descrizione", "opis", "nazwa towaru", "nazwa towaru lub usługi", "nazwa", "item name", "service", "services", "description", "item description", "product", "details", "goods", "description of goods",
 		"beschreibung", "bezeichnung", "artikelbezeichnung", "warenbezeichnung",
 		"désignation", "libellé", "description des marchandises"},
-	"quantity": {"qty", "quantity", "qty shipped", "qty ordered", "qty confirmed", "quantity shipped", "qty.", "pieces", "packages", "pkgs",
+	"quantity": {"aantal", "cantidad", "cant.", "uds.", "quantità", "qtà", "q.tà", "ilość", "ilosc", "hours", "stunden", "qty", "quantity", "qty shipped", "qty ordered", "qty confirmed", "quantity shipped", "qty.", "pieces", "packages", "pkgs",
 		"menge", "anzahl", "liefermenge", "bestätigte menge", "stück", "colis",
 		"qté", "quantité", "qté livrée", "qté confirmée"},
-	"unit": {"unit", "uom", "u/m", "einheit", "me", "unité", "u.", "unite"},
-	"unit_price": {"unit price", "price", "price/unit", "unit cost", "rate", "each",
+	"unit": {"eenheid", "unidad", "unità", "u.m.", "jm", "j.m.", "unit", "uom", "u/m", "einheit", "me", "unité", "u.", "unite"},
+	"unit_price": {"nettopreis", "preis netto", "prijs", "eenheidsprijs", "stukprijs", "precio", "precio unitario", "prezzo", "prezzo unitario", "cena", "cena netto", "cena jedn.", "cena jednostkowa", "unit price (net)", "net price", "unit price", "price", "price/unit", "unit cost", "rate", "each",
 		"einzelpreis", "preis", "e-preis", "stückpreis", "preis/einheit",
 		"prix unitaire", "p.u.", "prix u. ht", "prix", "pu ht", "prix unitaire ht"},
-	"total": {"amount", "total", "line total", "ext. price", "extended", "net", "value",
+	"total": {"gesamtbetrag", "positionsbetrag", "betrag netto", "nettobetrag", "bedrag", "totaal", "importe", "importo", "wartość", "wartość netto", "net amount", "line amount", "amount (net)", "total net", "total price", "amount", "total", "line total", "ext. price", "extended", "net", "value",
 		"betrag", "gesamt", "gesamtpreis", "summe", "wert",
 		"montant", "montant ht", "total ht", "total ligne"},
 }
@@ -141,6 +154,7 @@ func less(a, b labelMatcher) bool {
 // (":", "#", "No.", "N°"). ok is false when the text starts with no label, or
 // the label runs into a longer word ("Totals", "Dateline").
 func matchLabel(text string) (field, rest string, ok bool) {
+	text = strings.ReplaceAll(text, "’", "'") // "Date d’échéance"
 	lt := strings.ToLower(text)
 	if len(lt) != len(text) {
 		text = lt // a case change that altered byte lengths; keep offsets valid

@@ -60,6 +60,26 @@ type Variance struct {
 	Message   string
 	EventType string
 	Data      map[string]any
+	// Uncertain lists the invoice fields this variance rests on whose
+	// confidence is below ConfidentAt. A policy must not auto-resolve such
+	// a variance: its verdict is at most "approve" (a person decides), and
+	// the card names these fields with their Sources.
+	Uncertain []string
+}
+
+// ConfidentAt is the confidence from which a field read from a document may
+// let a match act without a person: an XML field (1), or a labelled value
+// that the arithmetic confirmed (0.95). A labelled value alone (0.7), a
+// title-line or fallback guess (0.6) and any model answer stay below.
+const ConfidentAt = 0.9
+
+// varianceFields are the invoice fields each kind of variance uses.
+var varianceFields = map[string][]string{
+	VariancePrice:           {"number", "supplier", "po_number", "currency", "lines"},
+	VarianceReceipt:         {"number", "po_number", "lines"},
+	VarianceInvoiceQuantity: {"number", "po_number", "lines"},
+	VarianceNotOnPO:         {"number", "po_number", "lines"},
+	VarianceTotal:           {"number", "po_number", "subtotal", "tax", "total"},
 }
 
 // ThreeWayMatch compares an invoice with its PO and goods receipt. It is pure:
@@ -184,7 +204,46 @@ func ThreeWayMatch(in MatchInput) ([]Variance, error) {
 				Message: fmt.Sprintf("invoice %s net %s, received goods at PO prices come to %s (%+.2f%%)", inv.Number, net, fmtFloat(expected), pct)})
 		}
 	}
+	for i := range out {
+		annotate(&out[i], inv)
+	}
 	return out, nil
+}
+
+// annotate records, on a variance and its event data, the document it came
+// from, the fields it used and which of them are uncertain.
+func annotate(v *Variance, inv Document) {
+	used := varianceFields[v.Kind]
+	for _, f := range used {
+		if c, ok := inv.Confidence[f]; ok && c < ConfidentAt {
+			v.Uncertain = append(v.Uncertain, f)
+		}
+	}
+	if v.Data == nil {
+		return
+	}
+	if inv.File != "" {
+		v.Data["document"] = inv.File
+	}
+	fields := map[string]any{}
+	for _, f := range used {
+		val := any(inv.Field(f))
+		if f == "lines" {
+			val = len(inv.Lines)
+		}
+		entry := map[string]any{"value": val}
+		if src := inv.Sources[f]; src != "" {
+			entry["source"] = src
+		}
+		if c, ok := inv.Confidence[f]; ok {
+			entry["confidence"] = c
+		}
+		fields[f] = entry
+	}
+	v.Data["document_fields"] = fields
+	if len(v.Uncertain) > 0 {
+		v.Data["uncertain_fields"] = append([]string(nil), v.Uncertain...)
+	}
 }
 
 func withCurrency(m map[string]any, cur string) map[string]any {

@@ -212,6 +212,10 @@ func ParseAmount(s string, decimal byte) (amount, currency string, err error) {
 	return b.String(), currency, nil
 }
 
+// dateFillers are words written around a date that are not part of it.
+var dateFillers = map[string]bool{"den": true, "de": true, "del": true, "le": true, "the": true, "of": true, "am": true,
+	"on": true, "dnia": true, "dn": true, "z": true, "il": true, "van": true, "op": true, "vom": true}
+
 // months maps English, German and French month names and abbreviations
 // (lower case, accents kept and dropped) to month numbers.
 var months = map[string]time.Month{}
@@ -234,6 +238,19 @@ func init() {
 	add(10, "oct", "october", "okt", "oktober", "octobre")
 	add(11, "nov", "november", "novembre")
 	add(12, "dec", "december", "dez", "dezember", "décembre", "decembre", "déc")
+	// Dutch, Spanish, Italian, Polish (nominative and genitive), Portuguese.
+	add(1, "januari", "enero", "ene", "gennaio", "genn", "styczeń", "stycznia", "sty", "janeiro")
+	add(2, "februari", "febrero", "febbraio", "luty", "lutego", "lut", "fevereiro")
+	add(3, "maart", "mrt", "marzo", "marca", "marzec", "março")
+	add(4, "abril", "abr", "aprile", "kwiecień", "kwietnia", "kwi")
+	add(5, "mei", "mayo", "maggio", "mag", "maj", "maja", "maio")
+	add(6, "junio", "giugno", "giu", "czerwiec", "czerwca", "cze", "junho")
+	add(7, "julio", "luglio", "lug", "lipiec", "lipca", "lip", "julho")
+	add(8, "augustus", "agosto", "ago", "sierpień", "sierpnia", "sie")
+	add(9, "september", "septiembre", "setiembre", "settembre", "sett", "wrzesień", "września", "wrz", "setembro")
+	add(10, "oktober", "octubre", "ottobre", "ott", "październik", "października", "paź", "outubro")
+	add(11, "november", "noviembre", "novembre", "listopad", "listopada", "lis", "novembro")
+	add(12, "december", "diciembre", "dicembre", "dic", "grudzień", "grudnia", "gru", "dezembro")
 }
 
 var (
@@ -250,6 +267,9 @@ func ParseDate(s string, dayFirst bool) (string, error) {
 	s = strings.TrimSpace(s)
 	if len(s) > 40 || s == "" {
 		return "", fmt.Errorf("not a date: %q", truncate(s, 40))
+	}
+	if w, rest, ok := strings.Cut(s, " "); ok && dateFillers[strings.ToLower(w)] {
+		s = strings.TrimSpace(rest)
 	}
 	if m := reISODate.FindStringSubmatch(s); m != nil {
 		return mkDate(m[1], m[2], m[3], s)
@@ -283,8 +303,10 @@ func ParseDate(s string, dayFirst bool) (string, error) {
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool {
 		return r == ' ' || r == ',' || r == '.' || r == '-' || r == '/' || r == '\u00a0'
 	}) {
-		lf := strings.ToLower(f)
+		lf := strings.TrimRight(strings.ToLower(f), "°º")
 		switch {
+		case dateFillers[lf]:
+			// "den 01.11.2024", "1 de noviembre de 2024", "le 3 mars"
 		case isDigits(lf):
 			nums = append(nums, lf)
 		case len(lf) > 2 && isDigits(lf[:len(lf)-2]) && (strings.HasSuffix(lf, "st") || strings.HasSuffix(lf, "nd") ||

@@ -60,6 +60,10 @@ func assign(cols []column, cells []Cell) map[string]string {
 	return out
 }
 
+// maxNonItemRows is how many rows that are neither items nor wrapped
+// descriptions a table may hold between two items.
+const maxNonItemRows = 6
+
 // tables finds line item tables (on every page: long tables repeat their
 // header) and reads their rows. Rows end at a totals line or at a line that
 // fits no item.
@@ -68,10 +72,11 @@ func (x *extraction) tables() {
 	inTable := false
 	var headerY float64
 	lastPage, lastY := -1, 0.0 // where the last item was, for wrapped descriptions
+	misses := 0                // non-item rows since the last item
 	for i := range x.lines {
 		fl := &x.lines[i]
 		if c, ok := headerColumns(fl.line); ok {
-			cols, inTable, headerY = c, true, fl.line.Y
+			cols, inTable, headerY, misses = c, true, fl.line.Y, 0
 			fl.table = true
 			continue
 		}
@@ -101,15 +106,20 @@ func (x *extraction) tables() {
 				fl.page == lastPage && lastY-fl.line.Y < 1.6*fl.line.Cells[0].Size {
 				x.items[n-1].Description += " " + row["description"]
 				fl.table = true
+				lastY = fl.line.Y
 				continue
 			}
-			// Text between pages (footer, letterhead) ends nothing; anything
-			// else on the same page does.
+			// Item tables interleave other rows (article numbers, gross
+			// prices, notes); a run of them ends the table. Text between
+			// pages (footer, letterhead) ends nothing.
 			if fl.page == x.lines[max(i-1, 0)].page {
-				inTable = false
+				if misses++; misses > maxNonItemRows {
+					inTable = false
+				}
 			}
 			continue
 		}
+		misses = 0
 		fl.table = true
 		x.items = append(x.items, item)
 		lastPage, lastY = fl.page, fl.line.Y

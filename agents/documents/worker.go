@@ -21,8 +21,11 @@ import (
 
 // workerResult is the child's answer.
 type workerResult struct {
-	Pages []PageText   `json:"pages,omitempty"`
-	Error *workerError `json:"error,omitempty"`
+	Pages []PageText `json:"pages,omitempty"`
+	// Attachments are the embedded XML files (hybrid e-invoices); they are
+	// sent also when the pages could not be read.
+	Attachments []Attachment `json:"attachments,omitempty"`
+	Error       *workerError `json:"error,omitempty"`
 }
 
 // Error codes the child reports. The parent turns them into cases.Error kinds.
@@ -88,7 +91,7 @@ func RunWorker(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if int64(len(data)) > lim.MaxBytes {
 		res.Error = &workerError{codeTooLarge, fmt.Sprintf("PDF too large: more than %s", bytesHuman(lim.MaxBytes))}
 	} else {
-		res.Pages, res.Error = readText(data, lim.MaxPages)
+		res.Pages, res.Attachments, res.Error = readDocument(data, lim.MaxPages)
 	}
 	if err := json.NewEncoder(stdout).Encode(res); err != nil {
 		fmt.Fprintf(stderr, "pdf-worker: writing answer: %v\n", err)
@@ -101,7 +104,7 @@ func RunWorker(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // for benchmarks and fuzzing of the layout code; exops itself always goes
 // through Extractor, because a malformed file can hang or kill the caller.
 func ReadTextUnisolated(data []byte, maxPages int) ([]PageText, error) {
-	pages, werr := readText(data, maxPages)
+	pages, _, werr := readDocument(data, maxPages)
 	if werr != nil {
 		return nil, errors.New(werr.Message)
 	}
@@ -111,7 +114,7 @@ func ReadTextUnisolated(data []byte, maxPages int) ([]PageText, error) {
 // readText opens the PDF and lays out each page's text. Panics inside the
 // library become a damaged-PDF answer; loops and memory exhaustion are the
 // parent's job (time and memory limits on this process).
-func readText(data []byte, maxPages int) (pages []PageText, werr *workerError) {
+func readDocument(data []byte, maxPages int) (pages []PageText, atts []Attachment, werr *workerError) {
 	defer func() {
 		if r := recover(); r != nil {
 			pages = nil
@@ -120,8 +123,20 @@ func readText(data []byte, maxPages int) (pages []PageText, werr *workerError) {
 	}()
 	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return nil, classifyOpenError(data, err)
+		return nil, nil, classifyOpenError(data, err)
 	}
+	atts = attachments(r)
+	pages, werr = readPages(r, maxPages)
+	return pages, atts, werr
+}
+
+func readPages(r *pdf.Reader, maxPages int) (pages []PageText, werr *workerError) {
+	defer func() {
+		if r := recover(); r != nil {
+			pages = nil
+			werr = &workerError{codeDamaged, fmt.Sprintf("damaged PDF: the parser failed (%s)", truncate(fmt.Sprint(r), 120))}
+		}
+	}()
 	leaves, werr := pageTree(r, maxPages)
 	if werr != nil {
 		return nil, werr
@@ -131,7 +146,7 @@ func readText(data []byte, maxPages int) (pages []PageText, werr *workerError) {
 	}
 	anyText := false
 	for i, p := range leaves {
-		glyphs, err := pageGlyphs(p)
+		glyphs, err := readPageGlyphs(p)
 		if err != nil {
 			if enc := r.Trailer().Key("Encrypt"); !enc.IsNull() {
 				// The library opens 40-bit RC4 files (an empty user password
@@ -152,18 +167,6 @@ func readText(data []byte, maxPages int) (pages []PageText, werr *workerError) {
 		return nil, &workerError{codeNoText, "scanned PDF: no text layer (exops does not do OCR; ask the supplier for the original PDF)"}
 	}
 	return pages, nil
-}
-
-func pageGlyphs(p pdf.Page) (glyphs []Glyph, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	for _, t := range p.Content().Text {
-		glyphs = append(glyphs, Glyph{X: t.X, Y: t.Y, W: t.W, Size: t.FontSize, S: t.S})
-	}
-	return glyphs, nil
 }
 
 // pageTree collects the page leaves itself instead of calling Reader.Page,

@@ -211,7 +211,7 @@ func TestAES128FixtureDecrypts(t *testing.T) {
 	if werr != nil {
 		t.Fatal(werr.Message)
 	}
-	g, err := pageGlyphs(pages[0])
+	g, err := readPageGlyphs(pages[0])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,20 @@ func (c *cli) extract(args []string) int {
 		if fs.NArg() > 0 {
 			return c.usageError("extract --eval takes a folder, not files")
 		}
+		if documents.IsCorpusDir(*eval) {
+			// The e-invoice corpus format (NAME.pdf or NAME.xml + NAME.json
+			// from the invoice's XML): per-field accuracy and the text layer's
+			// word F1 against pdftotext.
+			rep, err := documents.EvaluateCorpus(c.ctx, ex, *eval)
+			if err != nil {
+				return c.fail(err)
+			}
+			if rep.Documents == 0 {
+				return c.fail(fmt.Errorf("extract --eval: no document in %s has a truth JSON file of the same name", *eval))
+			}
+			documents.WriteCorpusEval(c.stdout, rep, 20)
+			return exitOK
+		}
 		rep, err := documents.Evaluate(c.ctx, ex, *eval)
 		if err != nil {
 			return c.fail(err)

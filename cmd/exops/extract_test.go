@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -84,5 +86,55 @@ func TestExtractUsage(t *testing.T) {
 	_, out, _ := exops(t, "help")
 	if !strings.Contains(out, "exops extract FILE...") || strings.Contains(out, "pdf-worker") {
 		t.Errorf("usage text: %s", out)
+	}
+}
+
+const ublInvoice = `<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+ xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+ xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+ <cbc:ID>INV-9</cbc:ID><cbc:IssueDate>2024-03-05</cbc:IssueDate><cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>
+ <cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
+ <cac:AccountingSupplierParty><cac:Party><cac:PartyLegalEntity><cbc:RegistrationName>Seller BV</cbc:RegistrationName></cac:PartyLegalEntity></cac:Party></cac:AccountingSupplierParty>
+ <cac:TaxTotal><cbc:TaxAmount currencyID="EUR">2.10</cbc:TaxAmount></cac:TaxTotal>
+ <cac:LegalMonetaryTotal><cbc:TaxExclusiveAmount currencyID="EUR">10.00</cbc:TaxExclusiveAmount>
+  <cbc:TaxInclusiveAmount currencyID="EUR">12.10</cbc:TaxInclusiveAmount><cbc:PayableAmount currencyID="EUR">12.10</cbc:PayableAmount></cac:LegalMonetaryTotal>
+ <cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:InvoicedQuantity unitCode="EA">1</cbc:InvoicedQuantity><cbc:LineExtensionAmount currencyID="EUR">10.00</cbc:LineExtensionAmount>
+  <cac:Item><cbc:Name>Hosting</cbc:Name></cac:Item><cac:Price><cbc:PriceAmount currencyID="EUR">10.00</cbc:PriceAmount></cac:Price></cac:InvoiceLine>
+</Invoice>`
+
+// A standalone XML invoice is read like a PDF, and --eval scores a folder in
+// the e-invoice corpus format (NAME.xml + NAME.json naming the seller).
+func TestExtractStandaloneXMLAndCorpusEval(t *testing.T) {
+	dir := t.TempDir()
+	xml := filepath.Join(dir, "ubl.xml")
+	truth := `{"number": "INV-9", "issue_date": "2024-03-05", "due_date": null, "currency": "EUR", "subtotal": 10.00, "tax": 2.10,
+ "total": 12.10, "amount_due": 12.10, "seller": "Seller BV", "buyer": null, "po_number": null,
+ "lines": [{"description": "Hosting", "quantity": 1, "unit_price": 10.00, "amount": 10.00}], "type_code": "380"}`
+	if err := os.WriteFile(xml, []byte(ublInvoice), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ubl.json"), []byte(truth), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := exops(t, "extract", xml)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc["source"] != "xml" || doc["number"] != "INV-9" || doc["total"] != "12.10" || doc["supplier"] != "Seller BV" {
+		t.Errorf("%s", out)
+	}
+	code, out, errOut = exops(t, "extract", "--eval", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"1 documents", "supplier       1/1", "lines          1/1", "fields right: 100.0%"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("eval output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -1,0 +1,135 @@
+package documents
+
+import "testing"
+
+func TestLabelVariantsPerLanguage(t *testing.T) {
+	tests := []struct{ text, field, rest string }{
+		{"Invoice No.: INV-1", "number", "INV-1"},
+		{"Rechnungsnummer: 4711", "number", "4711"},
+		{"N° de facture : F-12", "number", "F-12"},
+		{"Factuurnummer: 2024-001", "number", "2024-001"},
+		{"Número de factura: A/77", "number", "A/77"},
+		{"Numero fattura: 12/2024", "number", "12/2024"},
+		{"Numer faktury: FV/1/2024", "number", "FV/1/2024"},
+		{"Factuurdatum: 01-11-2024", "issue_date", "01-11-2024"},
+		{"Fecha de factura: 01/11/2024", "issue_date", "01/11/2024"},
+		{"Data fattura: 01/11/2024", "issue_date", "01/11/2024"},
+		{"Data wystawienia: 2024-11-01", "issue_date", "2024-11-01"},
+		{"Vervaldatum: 01-12-2024", "due_date", "01-12-2024"},
+		{"Fecha de vencimiento: 01/12/2024", "due_date", "01/12/2024"},
+		{"Data scadenza: 01/12/2024", "due_date", "01/12/2024"},
+		{"Termin płatności: 2024-12-01", "due_date", "2024-12-01"},
+		{"Totaal excl. BTW 100,00", "subtotal", "100,00"},
+		{"Base imponible 100,00", "subtotal", "100,00"},
+		{"Imponibile 100,00", "subtotal", "100,00"},
+		{"Razem netto 100,00", "subtotal", "100,00"},
+		{"Rechnungssumme ohne USt. 193,77", "subtotal", "193,77"},
+		{"BTW 21,00", "tax", "21,00"},
+		{"IVA 21,00", "tax", "21,00"},
+		{"Kwota VAT 23,00", "tax", "23,00"},
+		{"Bruttosumme 215,07", "total", "215,07"},
+		{"Totaal incl. BTW 121,00", "total", "121,00"},
+		{"Importe total 121,00", "total", "121,00"},
+		{"Totale fattura 121,00", "total", "121,00"},
+		{"Razem brutto 123,00", "total", "123,00"},
+		{"Zahlbetrag 165,07", "amount_due", "165,07"},
+		{"Amount due $10.00", "amount_due", "$10.00"},
+		{"Te betalen € 10,00", "amount_due", "€ 10,00"},
+		{"Do zapłaty 10,00 zł", "amount_due", "10,00 zł"},
+		{"Uw bestelling: PO-1", "po_number", "PO-1"},
+		{"Número de pedido: 4500012345", "po_number", "4500012345"},
+		{"Nr zamówienia: ZAM/7", "po_number", "ZAM/7"},
+		{"Valuta: EUR", "currency", "EUR"},
+	}
+	for _, tt := range tests {
+		field, rest, ok := matchLabel(tt.text)
+		if !ok || field != tt.field || rest != tt.rest {
+			t.Errorf("matchLabel(%q) = %q, %q, %v; want %q, %q", tt.text, field, rest, ok, tt.field, tt.rest)
+		}
+	}
+}
+
+func TestDateFormatsPerLanguage(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"den 01.11.2024", "2024-11-01"},
+		{"1. November 2024", "2024-11-01"},
+		{"3. März 2024", "2024-03-03"},
+		{"1er novembre 2024", "2024-11-01"},
+		{"le 3 mars 2024", "2024-03-03"},
+		{"3 maart 2024", "2024-03-03"},
+		{"1 de noviembre de 2024", "2024-11-01"},
+		{"3 marzo 2024", "2024-03-03"},
+		{"1° novembre 2024", "2024-11-01"},
+		{"1 listopada 2024", "2024-11-01"},
+		{"November 1, 2024", "2024-11-01"},
+		{"01-Nov-2024", "2024-11-01"},
+		{"2024-11-01", "2024-11-01"},
+	}
+	for _, tt := range tests {
+		if got, err := ParseDate(tt.in, true); err != nil || got != tt.want {
+			t.Errorf("ParseDate(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	x := &extraction{dayFirst: true}
+	x.lines = []flatLine{{line: TextLine{Cells: []Cell{{Text: "München, den 01.11.2024"}}}}}
+	if got, ok := x.placeDate(); !ok || got != "2024-11-01" {
+		t.Errorf("placeDate = %q, %v", got, ok)
+	}
+}
+
+func TestDueDateFromPaymentSentence(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{"Bitte überweisen Sie bis zum 09.12.2017."}, "2017-12-09"},
+		{[]string{"Den Rechnungsbetrag überweisen Sie bitte bis zum", "21.11.2018 auf unser Konto"}, "2018-11-21"},
+		{[]string{"Payable by 1 March 2024 to the account below"}, "2024-03-01"},
+		{[]string{"Montant à payer avant le 1 février 2024"}, "2024-02-01"},
+		{[]string{"Te betalen uiterlijk op 3 maart 2024"}, "2024-03-03"},
+		{[]string{"Gültig ab 20.09.2018 bis 20.09.2018"}, ""},
+	} {
+		x := &extraction{dayFirst: true}
+		for _, l := range tc.lines {
+			x.lines = append(x.lines, flatLine{line: TextLine{Cells: []Cell{{Text: l}}}})
+		}
+		got, _ := x.payBy()
+		if got != tc.want {
+			t.Errorf("%q: due %q, want %q", tc.lines, got, tc.want)
+		}
+	}
+}
+
+func TestSellerFromBlocksAndSenderLine(t *testing.T) {
+	mk := func(lines ...string) *extraction {
+		x := &extraction{dayFirst: true}
+		var tl []TextLine
+		for i, l := range lines {
+			line := TextLine{Y: float64(800 - 12*i), Cells: []Cell{{Text: l, Size: 10}}}
+			tl = append(tl, line)
+			x.lines = append(x.lines, flatLine{line: line})
+		}
+		x.pages = []PageText{{Lines: tl}}
+		return x
+	}
+	x := mk("Käufer:", "Kunden AG", "Verkäufer:", "Globale Nummer: 4000001123452", "Lieferant GmbH", "Lieferantenstraße 20")
+	if got, ok := x.partyBlock(); !ok || got != "Lieferant GmbH" {
+		t.Errorf("party block %q %v", got, ok)
+	}
+	x = mk("Seller", "Name: Seller Company Ltd", "Bill to", "Buyer Inc")
+	if got, _ := x.partyBlock(); got != "Seller Company Ltd" {
+		t.Errorf("Name: row %q", got)
+	}
+	x = mk("Bill to", "Buyer Inc", "Seller", "Buyer's ref: 7")
+	if got, ok := x.partyBlock(); ok {
+		t.Errorf("took %q from an empty seller block", got)
+	}
+	x = mk("Bei Spiel GmbH ● Ecke 12 ● 12345 Stadthausen", "Theodor Est", "Bahnstr. 42")
+	if got, ok := x.senderLine(); !ok || got != "Bei Spiel GmbH" {
+		t.Errorf("sender line %q %v", got, ok)
+	}
+	x = mk("Page 1 · of · 2")
+	if got, ok := x.senderLine(); ok {
+		t.Errorf("sender line without postcode: %q", got)
+	}
+}
