@@ -23,16 +23,16 @@ func (b *Bot) readDocuments(ctx context.Context, e *slackevents.MessageEvent) {
 	}
 	n := 0
 	for _, f := range e.Message.Files {
-		if !strings.EqualFold(f.Filetype, "pdf") && f.Mimetype != "application/pdf" && !strings.HasSuffix(strings.ToLower(f.Name), ".pdf") {
+		if !isDocument(f.Filetype, f.Mimetype, f.Name) {
 			continue
 		}
 		if n++; n > 3 {
-			b.reply(ctx, e.Channel, thread, "I read at most 3 PDFs per message; share the rest separately.")
+			b.reply(ctx, e.Channel, thread, "I read at most 3 documents per message; share the rest separately.")
 			return
 		}
 		var reply string
 		if f.Size > cases.MaxDocumentBytes {
-			reply = fmt.Sprintf("%s is %d MB; I read PDFs up to %d MB.", escape(f.Name), f.Size>>20, cases.MaxDocumentBytes>>20)
+			reply = fmt.Sprintf("%s is %d MB; I read documents up to %d MB.", escape(f.Name), f.Size>>20, cases.MaxDocumentBytes>>20)
 		} else if data, err := b.download(ctx, f.URLPrivateDownload); err != nil {
 			b.log.Error("download document", "file", f.ID, "err", err)
 			reply = fmt.Sprintf("I could not download %s from Slack; try sharing it again.", escape(f.Name))
@@ -75,4 +75,17 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 		return 0, fmt.Errorf("file over %d bytes", l.limit)
 	}
 	return l.Buffer.Write(p)
+}
+
+// isDocument reports whether a shared file is one exops reads: a PDF, or an
+// XML e-invoice (CII, UBL).
+func isDocument(filetype, mimetype, name string) bool {
+	name = strings.ToLower(name)
+	switch {
+	case strings.EqualFold(filetype, "pdf"), mimetype == "application/pdf", strings.HasSuffix(name, ".pdf"):
+		return true
+	case strings.EqualFold(filetype, "xml"), mimetype == "application/xml", mimetype == "text/xml", strings.HasSuffix(name, ".xml"):
+		return true
+	}
+	return false
 }

@@ -236,7 +236,7 @@ func TestCountSlackErrors(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	if !strings.Contains(rec.Body.String(), `exops_slack_errors_total{op="post_reply"} 2`) {
+	if !strings.Contains(rec.Body.String(), `exops_slack_errors_total{op="post_reply",replica="r1"} 2`) {
 		t.Errorf("slack errors not counted:\n%s", rec.Body.String())
 	}
 }

@@ -156,6 +156,9 @@ func (c caseCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c caseCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.m.store == nil {
+		return // counters only (tests, tools without a database)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cs, err := c.m.cases(ctx)
@@ -245,6 +248,9 @@ func (n countingNotifier) PostMessage(ctx context.Context, channel string, c *ca
 // queues reports each queue's depth and the age of its oldest job: a
 // growing outbox means Slack is not keeping up, an old one a stuck job.
 func (c caseCollector) queues(ctx context.Context, ch chan<- prometheus.Metric) {
+	if c.m.store == nil {
+		return // counters only
+	}
 	now := c.m.now()
 	for _, q := range cases.Queues() {
 		n, oldest := 0, time.Time{}
