@@ -229,3 +229,30 @@ func TestAgeFollowsTheGivenTime(t *testing.T) {
 		}
 	}
 }
+
+// A variance raised from a document whose fields were read with low
+// confidence is never resolved alone: at most approve, saying which fields.
+func TestUncertainDocumentFieldsCapTheVerdict(t *testing.T) {
+	p := mustParse(t, header+`actions:
+  accept_price_variance:
+    auto_at: 0.9
+    approve_at: 0.5
+`)
+	data := func(uncertain ...any) map[string]any {
+		d := map[string]any{"invoice": "I", "po": "P", "supplier": "S", "sku": "K", "quantity": 10.0, "invoice_unit_price": 10.05, "po_unit_price": 10.0}
+		if len(uncertain) > 0 {
+			d["uncertain_fields"] = uncertain
+		}
+		return d
+	}
+	rec := cases.Recommendation{Action: "accept_price_variance", Family: cases.FamilyPriceDiscrepancy, Confidence: 0.97}
+	sure := caseWith(t, "invoice.price_variance", data(), "ops")
+	if j := p.Judge(sure, rec, testNow); j.Verdict != cases.VerdictAuto {
+		t.Fatalf("certain document: %s (%s)", j.Verdict, j.Reason)
+	}
+	unsure := caseWith(t, "invoice.price_variance", data("total", "lines"), "ops")
+	j := p.Judge(unsure, rec, testNow)
+	if j.Verdict != cases.VerdictApprove || !strings.Contains(j.Reason, "total, lines were read with low confidence") || len(j.Approvers) == 0 {
+		t.Errorf("uncertain document: %s (%s), approvers %v", j.Verdict, j.Reason, j.Approvers)
+	}
+}

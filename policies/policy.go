@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -654,10 +655,20 @@ func (p *Policy) Judge(c *cases.Case, r cases.Recommendation, now time.Time) cas
 			explain("auto guard `%s` → %v (amount %.2f %s, tier %q, variance %.2f%%)", spec.When.Src, ok, f.amount, f.currency, f.tier, f.variance)
 		}
 	}
+	// A document read with low confidence never lets an action go alone:
+	// the fields its variances rest on must be certain.
+	uncertain := uncertainFields(c, r.Family)
+	if len(uncertain) > 0 {
+		explain("document fields read with low confidence: %s", strings.Join(uncertain, ", "))
+	}
 	switch {
 	case !listed:
 		j.Verdict = cases.VerdictRecommend
 		j.Reason = fmt.Sprintf("%s is not in policy %s: shown, a person from %s decides", r.Action, p.file.Version, team)
+	case spec.AutoAt != nil && !humanOnly && r.Confidence >= *spec.AutoAt && guard && len(uncertain) > 0:
+		j.Verdict = cases.VerdictApprove
+		j.Reason = fmt.Sprintf("confidence %s reaches auto_at, but the document's %s were read with low confidence; %d of %s's approvers",
+			pct(r.Confidence), strings.Join(uncertain, ", "), j.ApprovalsNeeded, team)
 	case spec.Forbidden:
 		j.Verdict = cases.VerdictDeny
 		j.Reason = fmt.Sprintf("policy forbids %s", r.Action)
@@ -716,4 +727,22 @@ func deref(v *float64) float64 {
 		return 0
 	}
 	return *v
+}
+
+// uncertainFields lists the document fields, read with low confidence, that
+// the events of family on c rest on (data.uncertain_fields of the events a
+// document's three-way match raised).
+func uncertainFields(c *cases.Case, family cases.Family) []string {
+	var out []string
+	for _, ce := range c.Events {
+		if family != "" && ce.Family != family {
+			continue
+		}
+		for _, f := range ce.Event().Strs("uncertain_fields") {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
