@@ -43,12 +43,37 @@ func (e *Engine) Ingest(ctx context.Context, events []Event) ([]IngestResult, er
 		preps[i] = prepared{ev: ev, digest: d, keys: ev.Keys(), family: t.Family,
 			detail: fmt.Sprintf("%s %s: %s", ev.Type, ev.ID, DescribeEvent(ev))}
 	}
+	lockOrder := make([][2]string, 0, len(preps))
+	var keyOrder []string
+	for _, p := range preps {
+		lockOrder = append(lockOrder, [2]string{p.ev.Source, p.ev.ID})
+		keyOrder = append(keyOrder, p.keys...)
+	}
+	sort.Slice(lockOrder, func(i, j int) bool {
+		return lockOrder[i][0] < lockOrder[j][0] || lockOrder[i][0] == lockOrder[j][0] && lockOrder[i][1] < lockOrder[j][1]
+	})
+	sort.Strings(keyOrder)
+	keyOrder = slices.Compact(keyOrder)
 	var results []IngestResult
 	err := e.store.Update(ctx, func(tx Tx) error {
 		// Batch may run this more than once: start clean every time.
 		results = make([]IngestResult, 0, len(preps))
 		now := e.now()
 		pol := e.Policy()
+		// Touch every event and correlation key of the batch in one sorted
+		// order first: a store that locks what a transaction reads
+		// (PostgreSQL) then takes the locks of two overlapping batches in
+		// the same order, so they queue instead of deadlocking.
+		for _, id := range lockOrder {
+			if _, err := tx.Event(id[0], id[1]); err != nil && KindOf(err) != KindNotFound {
+				return err
+			}
+		}
+		for _, k := range keyOrder {
+			if _, err := tx.Key(k); err != nil && KindOf(err) != KindNotFound {
+				return err
+			}
+		}
 		ctx := &cachedTx{Tx: tx, cases: map[string]*Case{}}
 		for i := range preps {
 			r, err := e.ingestOne(ctx, pol, &preps[i], now)
