@@ -3,9 +3,9 @@ package bolt
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
+	"github.com/exops/exops/cases"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -15,14 +15,8 @@ import (
 // is on disk all go into the next one. Under load batches grow by themselves
 // to what the disk allows, without a timer.
 type committer struct {
-	db    *bbolt.DB
-	calls chan *call
-	max   int
-
-	mu     sync.RWMutex
-	closed bool
-	stop   chan struct{}
-	done   chan struct{}
+	db *bbolt.DB
+	g  *cases.Grouper[*call]
 }
 
 type call struct {
@@ -33,8 +27,8 @@ type call struct {
 var errClosed = errors.New("store is closed")
 
 func newCommitter(db *bbolt.DB, max int) *committer {
-	c := &committer{db: db, calls: make(chan *call, 4096), max: max, stop: make(chan struct{}), done: make(chan struct{})}
-	go c.loop()
+	c := &committer{db: db}
+	c.g = cases.NewGrouper(max, 4096, c.run)
 	return c
 }
 
@@ -43,59 +37,10 @@ func newCommitter(db *bbolt.DB, max int) *committer {
 // rest of the group runs again without it.
 func (c *committer) update(fn func(*bbolt.Tx) error) error {
 	cl := &call{fn: fn, err: make(chan error, 1)}
-	c.mu.RLock()
-	if c.closed {
-		c.mu.RUnlock()
+	if !c.g.Submit(cl) {
 		return errClosed
 	}
-	c.calls <- cl
-	c.mu.RUnlock()
 	return <-cl.err
-}
-
-// close finishes the Updates already handed in and stops the loop.
-func (c *committer) close() {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
-	}
-	c.closed = true
-	c.mu.Unlock()
-	close(c.stop)
-	<-c.done
-}
-
-func (c *committer) loop() {
-	defer close(c.done)
-	for {
-		select {
-		case first := <-c.calls:
-			c.run(c.collect(first))
-		case <-c.stop:
-			for {
-				select {
-				case cl := <-c.calls:
-					c.run(c.collect(cl))
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-func (c *committer) collect(first *call) []*call {
-	group := []*call{first}
-	for len(group) < c.max {
-		select {
-		case cl := <-c.calls:
-			group = append(group, cl)
-		default:
-			return group
-		}
-	}
-	return group
 }
 
 // maxTxTime bounds how long one grouped transaction runs its functions. A
@@ -146,3 +91,6 @@ func safely(fn func(*bbolt.Tx) error, tx *bbolt.Tx) (err error) {
 	}()
 	return fn(tx)
 }
+
+// close finishes the Updates already handed in and stops the loop.
+func (c *committer) close() { c.g.Close() }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,14 +19,8 @@ import (
 // commit of the one before; with it a replica appends a whole group per
 // turn. A lone Update commits at once: groups grow only under load.
 type committer struct {
-	s     *Store
-	calls chan *call
-	max   int
-
-	mu     sync.RWMutex
-	closed bool
-	stop   chan struct{}
-	done   chan struct{}
+	s *Store
+	g *cases.Grouper[*call]
 }
 
 type call struct {
@@ -47,65 +40,17 @@ const (
 )
 
 func newCommitter(s *Store) *committer {
-	c := &committer{s: s, calls: make(chan *call, 4096), max: maxGroup, stop: make(chan struct{}), done: make(chan struct{})}
-	go c.loop()
+	c := &committer{s: s}
+	c.g = cases.NewGrouper(maxGroup, 4096, c.run)
 	return c
 }
 
 func (c *committer) update(ctx context.Context, fn func(cases.Tx) error) error {
 	cl := &call{ctx: ctx, fn: fn, err: make(chan error, 1)}
-	c.mu.RLock()
-	if c.closed {
-		c.mu.RUnlock()
+	if !c.g.Submit(cl) {
 		return errClosed
 	}
-	c.calls <- cl
-	c.mu.RUnlock()
 	return <-cl.err
-}
-
-func (c *committer) close() {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
-	}
-	c.closed = true
-	c.mu.Unlock()
-	close(c.stop)
-	<-c.done
-}
-
-func (c *committer) loop() {
-	defer close(c.done)
-	for {
-		select {
-		case first := <-c.calls:
-			c.run(c.collect(first))
-		case <-c.stop:
-			for {
-				select {
-				case cl := <-c.calls:
-					c.run(c.collect(cl))
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-func (c *committer) collect(first *call) []*call {
-	group := []*call{first}
-	for len(group) < c.max {
-		select {
-		case cl := <-c.calls:
-			group = append(group, cl)
-		default:
-			return group
-		}
-	}
-	return group
 }
 
 // run commits a group, in as many transactions as maxTxTime asks for.
@@ -199,3 +144,6 @@ func (c *committer) runOnce(group []*call) (ran int, results []error, err error)
 	}
 	return ran, results, nil
 }
+
+// close finishes the Updates already handed in and stops the loop.
+func (c *committer) close() { c.g.Close() }
