@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -335,38 +334,7 @@ func BenchmarkUpdateParallel(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			var next atomic.Uint64
-			b.SetParallelism(8) // intake, workers and Slack handlers write at once
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					n := next.Add(1)
-					id := cases.FormatCaseID(n)
-					err := s.Update(context.Background(), func(tx cases.Tx) error {
-						if err := tx.PutCase(&cases.Case{ID: id, Families: []cases.Family{cases.FamilyCreditHold}, Severity: cases.SeverityHigh,
-							Status: cases.StatusOpen, OpenedAt: t0, UpdatedAt: t0, SLADue: t0.Add(time.Hour), Keys: []string{"order:SO-" + id}}); err != nil {
-							return err
-						}
-						if err := tx.PutKey("order:SO-"+id, cases.KeyRef{Case: id, LastSeen: t0}); err != nil {
-							return err
-						}
-						if err := tx.PutEvent(&cases.StoredEvent{Event: cases.Event{SpecVersion: "1.0", ID: id, Source: "erp", Type: "order.credit_hold",
-							Time: t0, Data: map[string]any{"order": "SO-" + id, "amount": 1200.0}}, Received: t0,
-							Result: cases.IngestResult{Source: "erp", ID: id, Case: id, Outcome: "opened"}}); err != nil {
-							return err
-						}
-						_, err := tx.Audit(cases.AuditEntry{Time: t0, Case: id, Kind: cases.AuditCaseOpened, Actor: cases.ActorExops, Detail: "credit hold"})
-						return err
-					})
-					if err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+			storetest.BenchUpdateParallel(b, s)
 		})
 	}
 }
