@@ -78,6 +78,7 @@ type Main struct {
 	nats    *connectors.NATSIntake // nil without EXOPS_NATS_URL
 	replica string                 // this process among several on one store (EXOPS_REPLICA)
 	leading atomic.Bool            // holds the schedules' leader lease
+	timing  timing                 // leases and the timers' tick
 	bot     *bot.Bot
 	sim     *connectors.Simulator
 	mux     *http.ServeMux
@@ -161,18 +162,15 @@ func NewMain(cfg Config) (*Main, error) {
 	rules := func() desk.Rules { return m.current.Load() }
 	docs := &desk.Documents{Reader: documents.Reader{Extractor: extractor}, Orders: orders,
 		Fetcher: connectors.NewDocumentFetcher(cfg.Getenv), Events: store, Policy: rules}
-	// EXOPS_JOB_LEASE: how long a job claimed by a replica that died waits
-	// before another takes it (shared stores only; default 2m).
-	var lease time.Duration
-	if v := cfg.Getenv("EXOPS_JOB_LEASE"); v != "" {
-		if lease, err = time.ParseDuration(v); err != nil || lease <= 0 {
-			store.Close()
-			return nil, fmt.Errorf("EXOPS_JOB_LEASE %q: want a duration such as 30s or 2m", v)
-		}
+	tm, err := timingFromEnv(cfg.Getenv, cfg.TimerEvery)
+	if err != nil {
+		store.Close()
+		return nil, err
 	}
+	m.timing = tm
 	eng, err := cases.New(cases.Config{
 		Store: store, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(notifier),
-		Directory: groups, Documents: docs, Now: cfg.Now, Logger: cfg.Logger, Replica: m.replica, JobLease: lease,
+		Directory: groups, Documents: docs, Now: cfg.Now, Logger: cfg.Logger, Replica: m.replica, JobLease: tm.JobLease,
 	})
 	if err != nil {
 		store.Close()
