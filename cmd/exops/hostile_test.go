@@ -116,7 +116,10 @@ func TestHostileRequestsChangeNothing(t *testing.T) {
 	}
 	const ce, formType = "application/cloudevents+json", "application/x-www-form-urlencoded"
 	other := event(func(ev map[string]any) { ev["id"] = "h-2" })
-	huge := event(func(ev map[string]any) { ev["id"] = "h-3"; ev["data"].(map[string]any)["note"] = strings.Repeat("x", 1_000_000) })
+	huge := event(func(ev map[string]any) {
+		ev["id"] = "h-3"
+		ev["data"].(map[string]any)["note"] = strings.Repeat("x", 1_000_000)
+	})
 	deep := event(func(ev map[string]any) { ev["id"] = "h-4"; ev["data"].(map[string]any)["extra"] = nested(200) })
 	wide := event(func(ev map[string]any) {
 		ev["id"] = "h-5"
