@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -302,4 +303,29 @@ func withForgedCheckpoint(recs []Record, other *Signer) []Record {
 	c.Key = testKey(1).KeyID()
 	out := append([]Record(nil), recs...)
 	return append(out, NewRecord(h.Seq+1, h.Hash, cases.AuditEntry{Time: t0, Kind: KindCheckpoint, Actor: cases.ActorExops, Detail: c.Line()}))
+}
+
+// TestOpenSSLKeys: keys made by `openssl genpkey -algorithm ed25519` and
+// `openssl pkey -pubout` (a throwaway pair kept in testdata) are read.
+func TestOpenSSLKeys(t *testing.T) {
+	privPEM, err := os.ReadFile("testdata/openssl-ed25519.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPEM, err := os.ReadFile("testdata/openssl-ed25519.key.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := ParsePrivateKey(privPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubs, err := ParsePublicKeys(pubPEM)
+	if err != nil || len(pubs) != 1 || !pubs[0].Equal(priv.Public()) {
+		t.Fatalf("public key %v, %v: not the private key's", pubs, err)
+	}
+	c := NewSigner(priv).Sign(1, GenesisHash, t0)
+	if err := c.Check(pubs); err != nil {
+		t.Error(err)
+	}
 }

@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/exops/exops/audit"
 	"github.com/exops/exops/cases"
@@ -21,6 +23,7 @@ const (
 	envAuditKeyFile    = "EXOPS_AUDIT_KEY_FILE"           // a file holding the same
 	envCheckpointEvery = "EXOPS_AUDIT_CHECKPOINT_EVERY"   // records between checkpoints (default 1000)
 	envCheckpointChan  = "EXOPS_AUDIT_CHECKPOINT_CHANNEL" // Slack channel the checkpoints are posted to
+	envCheckpointFile  = "EXOPS_AUDIT_CHECKPOINT_FILE"    // a file each checkpoint is appended to
 	maxKeyFile         = 16 << 10                         // a key file is a few hundred bytes
 	maxCheckpointFile  = 64 << 20                         // years of checkpoints
 )
@@ -56,8 +59,10 @@ func auditSigner(getenv func(string) string) (*audit.Signer, error) {
 }
 
 // auditCheckpointer is the checkpoint configuration from the environment;
-// nil without a key.
-func auditCheckpointer(getenv func(string) string, now cases.Clock) (*audit.Checkpointer, error) {
+// nil without a key. With EXOPS_AUDIT_CHECKPOINT_FILE every checkpoint is
+// appended to that file (for a log shipper to carry elsewhere); a failed
+// write is logged, and the checkpoint stays in the chain.
+func auditCheckpointer(getenv func(string) string, now cases.Clock, log *slog.Logger) (*audit.Checkpointer, error) {
 	s, err := auditSigner(getenv)
 	if err != nil || s == nil {
 		return nil, err
@@ -71,6 +76,16 @@ func auditCheckpointer(getenv func(string) string, now cases.Clock) (*audit.Chec
 		every = n
 	}
 	cp := &audit.Checkpointer{Signer: s, Every: every, Now: now}
+	if file := getenv(envCheckpointFile); file != "" {
+		var mu sync.Mutex
+		cp.Published = func(c audit.Checkpoint) {
+			mu.Lock()
+			defer mu.Unlock()
+			if err := appendLine(file, c.Line()); err != nil {
+				log.Error("audit checkpoint not written to its file (it is in the chain)", "file", file, "seq", c.Seq, "err", err)
+			}
+		}
+	}
 	return cp, cp.Check()
 }
 
@@ -79,7 +94,7 @@ func auditCheckpointer(getenv func(string) string, now cases.Clock) (*audit.Chec
 // with EXOPS_AUDIT_CHECKPOINT_CHANNEL each checkpoint is posted there. It
 // returns the store for the engine (store itself without a key).
 func (m *Main) setupCheckpoints(store Storage, poster audit.Poster) (cases.Store, error) {
-	cp, err := auditCheckpointer(m.cfg.Getenv, m.cfg.Now)
+	cp, err := auditCheckpointer(m.cfg.Getenv, m.cfg.Now, m.log)
 	if err != nil || cp == nil {
 		if ch := m.cfg.Getenv(envCheckpointChan); err == nil && ch != "" {
 			return nil, fmt.Errorf("%s is set but no audit key is: set %s or %s (exops audit keygen makes one)", envCheckpointChan, envAuditKey, envAuditKeyFile)
@@ -88,10 +103,17 @@ func (m *Main) setupCheckpoints(store Storage, poster audit.Poster) (cases.Store
 	}
 	if ch := m.cfg.Getenv(envCheckpointChan); ch != "" {
 		m.checkpointPosts = &audit.Publisher{Poster: poster, Channel: ch, Logger: m.log}
-		cp.Published = m.checkpointPosts.Publish
+		toFile := cp.Published
+		cp.Published = func(c audit.Checkpoint) {
+			if toFile != nil {
+				toFile(c)
+			}
+			m.checkpointPosts.Publish(c)
+		}
 	}
 	m.checkpoints = cp
-	m.log.Info("signed audit checkpoints", "every", cp.Every, "key", cp.Signer.KeyID(), "channel", m.cfg.Getenv(envCheckpointChan))
+	m.log.Info("signed audit checkpoints", "every", cp.Every, "key", cp.Signer.KeyID(),
+		"channel", m.cfg.Getenv(envCheckpointChan), "file", m.cfg.Getenv(envCheckpointFile))
 	return cp.Wrap(store), nil
 }
 
@@ -177,7 +199,7 @@ func (c *cli) auditCheckpoint(args []string) int {
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	cp, err := auditCheckpointer(c.getenv, c.clock)
+	cp, err := auditCheckpointer(c.getenv, c.clock, c.logger())
 	if err != nil {
 		return c.fail(err)
 	}
@@ -209,7 +231,7 @@ func (c *cli) auditCheckpoint(args []string) int {
 // without a key) and keeps the checkpoint beside the export: in FILE.checkpoint
 // with --out FILE, else on standard error.
 func (c *cli) sealExport(s Storage, out string) error {
-	cp, err := auditCheckpointer(c.getenv, c.clock)
+	cp, err := auditCheckpointer(c.getenv, c.clock, c.logger())
 	if err != nil || cp == nil {
 		return err
 	}
@@ -227,6 +249,9 @@ func (c *cli) sealExport(s Storage, out string) error {
 	fmt.Fprintf(c.stderr, "signed checkpoint of record %d in %s.checkpoint\n", signed.Seq, out)
 	return nil
 }
+
+// logger is a command's logger: text on standard error.
+func (c *cli) logger() *slog.Logger { return slog.New(slog.NewTextHandler(c.stderr, nil)) }
 
 // checkpointFlags are verify's --pubkey and --checkpoint (repeatable).
 type checkpointFlags struct {

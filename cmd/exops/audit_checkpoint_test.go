@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -104,7 +106,7 @@ func testFullRewrite(t *testing.T, storeURL, rewrittenURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, err := auditCheckpointer(func(k string) string { return env[k] }, testClock)
+	cp, err := auditCheckpointer(func(k string) string { return env[k] }, testClock, slog.Default())
 	if err != nil || cp == nil {
 		t.Fatalf("checkpointer: %v", err)
 	}
@@ -249,6 +251,8 @@ func TestServeSignsAndPostsCheckpoints(t *testing.T) {
 	env, pub := auditKey(t)
 	env[envCheckpointEvery] = "10"
 	env[envCheckpointChan] = "#audit-checkpoints"
+	shipped := filepath.Join(t.TempDir(), "shipped.ndjson")
+	env[envCheckpointFile] = shipped
 	ls := localslack.New(testClock)
 	t.Cleanup(ls.Close)
 	pol, err := policies.Parse(policies.Example)
@@ -331,6 +335,19 @@ func TestServeSignsAndPostsCheckpoints(t *testing.T) {
 	code, out, _ := exops(t, "audit", "verify", "--db", db, "--pubkey", pub, "--checkpoint", file)
 	if code != 0 || !strings.Contains(out, "intact and signed") || !strings.Contains(out, "signs record "+uintText(head-1)) {
 		t.Fatalf("verify with the posted checkpoints: exit %d\n%s", code, out)
+	}
+	// The file holds every checkpoint the chain holds, in order.
+	b, err := os.ReadFile(shipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFile, err := audit.ParseCheckpoints(bytes.NewReader(b), shipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = exops(t, "audit", "verify", "--db", db, "--pubkey", pub, "--checkpoint", shipped)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d checkpoints match", 2*len(inFile))) {
+		t.Errorf("verify with the checkpoint file (%d lines): exit %d\n%s", len(inFile), code, out)
 	}
 	// Nothing secret went to Slack or the log.
 	key, _ := os.ReadFile(env[envAuditKeyFile])

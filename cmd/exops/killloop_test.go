@@ -155,7 +155,7 @@ func TestIngestSurvivesKill9Loop(t *testing.T) {
 	killAt := []int{40, 90, 140, 190} // acknowledged events before each kill
 	env := []string{"SLACK_BOT_TOKEN=xoxb-loop", "SLACK_API_URL=" + ls.APIURL(), "SLACK_SIGNING_SECRET=s",
 		"EXOPS_SOURCE_SECRETS=" + source + "=" + secret, envAuditKeyFile + "=" + keyEnv[envAuditKeyFile],
-		envCheckpointEvery + "=25", envCheckpointChan + "=" + checkpointChan}
+		envCheckpointEvery + "=25", envCheckpointChan + "=" + checkpointChan, envCheckpointFile + "=" + filepath.Join(dir, "shipped.ndjson")}
 	const readyWait = 20 * time.Second
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Second)
@@ -311,7 +311,7 @@ func TestIngestSurvivesKill9Loop(t *testing.T) {
 	}
 	f := filepath.Join(dir, "checkpoints.txt")
 	os.WriteFile(f, []byte(strings.Join(checkpointPosts, "\n")+"\n"), 0o644)
-	args := []string{"audit", "verify", "--db", db, "--pubkey", pub, "--checkpoint", f}
+	args := []string{"audit", "verify", "--db", db, "--pubkey", pub, "--checkpoint", f, "--checkpoint", filepath.Join(dir, "shipped.ndjson")}
 	if code, out, errOut := exops(t, args...); code != 0 || !strings.Contains(out, "intact and signed") {
 		t.Errorf("audit verify --pubkey: exit %d\n%s%s", code, out, errOut)
 	}
