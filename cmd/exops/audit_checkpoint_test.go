@@ -361,3 +361,18 @@ func TestServeSignsAndPostsCheckpoints(t *testing.T) {
 }
 
 func uintText(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// TestServeRefusesChannelWithoutKey: a checkpoint channel without a key
+// would look like protection and be none.
+func TestServeRefusesChannelWithoutKey(t *testing.T) {
+	pol, err := policies.Parse(policies.Example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{envCheckpointChan: "#audit"}
+	_, err = NewMain(Config{DBPath: filepath.Join(t.TempDir(), "x.db"), Policy: pol, SlackBotToken: "xoxb-x", Now: testClock,
+		Getenv: func(k string) string { return env[k] }})
+	if err == nil || !strings.Contains(err.Error(), "no audit key") {
+		t.Fatalf("NewMain with a channel and no key: %v", err)
+	}
+}
