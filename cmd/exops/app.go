@@ -83,6 +83,11 @@ type Main struct {
 	sim     *connectors.Simulator
 	mux     *http.ServeMux
 
+	// checkpoints signs the audit head (nil without EXOPS_AUDIT_KEY);
+	// checkpointPosts posts the signatures to a channel (nil without one).
+	checkpoints     *audit.Checkpointer
+	checkpointPosts *audit.Publisher
+
 	mu       sync.Mutex
 	listener net.Listener
 	ready    chan struct{}
@@ -168,8 +173,15 @@ func NewMain(cfg Config) (*Main, error) {
 		return nil, err
 	}
 	m.timing = tm
+	// Signed audit checkpoints (EXOPS_AUDIT_KEY): the engine writes through
+	// a store that seals the chain every N records.
+	engineStore, err := m.setupCheckpoints(store, notifier)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	eng, err := cases.New(cases.Config{
-		Store: store, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(notifier),
+		Store: engineStore, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(notifier),
 		Directory: groups, Documents: docs, Now: cfg.Now, Logger: cfg.Logger, Replica: m.replica, JobLease: tm.JobLease,
 	})
 	if err != nil {
@@ -183,6 +195,9 @@ func NewMain(cfg Config) (*Main, error) {
 			return a.Text, err
 		}),
 		Audit: func(ctx context.Context, f cases.AuditQuery, w io.Writer) (int, error) {
+			if err := m.sealForExport(ctx); err != nil {
+				return 0, err
+			}
 			return audit.ExportCSV(ctx, store, audit.Filter{Since: f.Since, Until: f.Until, Case: f.Case}, w)
 		},
 	})
@@ -278,6 +293,11 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		m.runCheckpointPosts(ctx)
+	}()
 	stopCron, err := m.startSchedules(ctx)
 	if err != nil {
 		cancel()
