@@ -411,11 +411,15 @@ func (q *Answerer) toolAggregate(ctx context.Context, args toolArgs, now time.Ti
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
+// ToolCalling reports whether questions are answered by the provider's
+// model calling tools; otherwise (Ollama, or no model) the rules answer.
+func ToolCalling(p Provider) bool { return p == ProviderOpenAI || p == ProviderAnthropic }
+
 // noToolsReason says why a model cannot answer questions itself, or "" when
 // it can: langchaingo v0.1.14's Ollama client sends no tool definitions and
 // reads no tool calls, so a model behind it could only guess.
 func (m *model) noToolsReason() string {
-	if m.cfg.Provider == ProviderOllama {
+	if !ToolCalling(m.cfg.Provider) {
 		return m.name + " gets no tools from langchaingo v0.1.14"
 	}
 	return ""
