@@ -292,3 +292,33 @@ func TestAssistantPromptsFitSlack(t *testing.T) {
 		t.Errorf("status is %d characters", n)
 	}
 }
+
+// Over Socket Mode the pane works the same: the events_api envelope is
+// acknowledged and the prompts set.
+func TestAssistantOverSocketMode(t *testing.T) {
+	ls := localslack.New(testClock)
+	defer ls.Close()
+	d := &assistantDesk{fakeDesk: &fakeDesk{open: []*cases.Case{compositeCase()}}, ls: ls}
+	b, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: ls.APIURL(), Clock: testClock}, services(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.RunSocketMode(ctx) }()
+	defer func() { cancel(); <-done }()
+	payload, _ := json.Marshal(map[string]any{"token": "x", "team_id": "T0EXOPS01", "api_app_id": "A0EXOPS01", "type": "event_callback",
+		"event_id": "Ev0SOCK1", "event_time": testClock().Unix(), "event": localslack.AssistantThreadStarted(paneUser, paneDM, paneThread, "C0CREDIT")})
+	env, _ := json.Marshal(map[string]any{"envelope_id": "env-pane", "type": "events_api", "accepts_response_payload": false, "retry_attempt": 0,
+		"retry_reason": "", "payload": json.RawMessage(payload)})
+	ls.Server().SendToWebsocket(string(env))
+	waitFor(t, func() bool {
+		for _, c := range ls.AssistantCalls() {
+			if c.Method == "setSuggestedPrompts" && c.Channel == paneDM && c.ThreadTS == paneThread && len(c.Prompts) == 3 {
+				return true
+			}
+		}
+		return false
+	})
+}
