@@ -289,3 +289,20 @@ func TestAskOllamaFallsBack(t *testing.T) {
 		t.Errorf("%d requests to Ollama, want none", f.count())
 	}
 }
+
+// Anthropic models often say something before a tool_use block; the text
+// is not the answer, the tool call is followed.
+func TestAskAnthropicTextBeforeToolUse(t *testing.T) {
+	f := newFake(t, agents.ProviderAnthropic,
+		reply{content: "Let me look that up.", toolCalls: []fakeToolCall{{"count_cases", `{"status":"open"}`}}},
+		reply{content: "There are 4 open cases."})
+	a := newModelAgent(t, agents.ProviderAnthropic, f, nil)
+	st := qaStore(t)
+	got, err := a.Answerer(st, st).Ask(context.Background(), "how many open cases?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.By != "anthropic:test-model" || got.Text != "There are 4 open cases." || f.count() != 2 || len(f.refused) > 0 {
+		t.Errorf("by %q: %q after %d requests (refused %v)", got.By, got.Text, f.count(), f.refused)
+	}
+}
