@@ -31,8 +31,8 @@ const maxToolRounds = 4
 // maxAnswerChars bounds a model's answer; a longer one is refused.
 const maxAnswerChars = 2000
 
-// aggregateCases bounds the cases one aggregate reads, like patternCases.
-const aggregateCases = 5000
+// toolAggregateLimit bounds the cases one aggregate reads, like patternCases.
+const toolAggregateLimit = 5000
 
 var caseFilterProps = map[string]any{
 	"order":           map[string]any{"type": "string", "description": "sales order number, e.g. SO-1042"},
@@ -328,7 +328,7 @@ func (q *Answerer) toolFind(ctx context.Context, args toolArgs, now time.Time, c
 }
 
 // toolAggregate computes one figure with cases/report's definitions over
-// the cases of a query (at most aggregateCases of them, newest first; the
+// the cases of a query (at most toolAggregateLimit of them, newest first; the
 // result says when there were more).
 func (q *Answerer) toolAggregate(ctx context.Context, args toolArgs, now time.Time) (toolResult, error) {
 	args.Status, args.OlderThanDays, args.NewerThanDays = "", 0, 0
@@ -351,7 +351,7 @@ func (q *Answerer) toolAggregate(ctx context.Context, args toolArgs, now time.Ti
 		return toolResult{text: fmt.Sprintf("error: metric %q is not one of %s, %s, %s", args.Metric, metricResolution, metricBacklog, metricOldest)}, nil
 	}
 	in := args.intent(IntentFindCases, now)
-	l, used, err := q.find(ctx, in, aggregateCases)
+	l, used, err := q.find(ctx, in, toolAggregateLimit)
 	if err != nil {
 		return toolResult{}, err
 	}
