@@ -102,6 +102,16 @@ func TestAskWithTools(t *testing.T) {
 		}, want: "took 7.0 hours on average", cites: []string{"EX-000002", "EX-000003"}, calls: 2,
 			// EX-000002 took 4h, EX-000003 10h: mean 7h, the report's median (the lower middle) 4h.
 			results: []string{`"cases_measured":2`, `"mean":"7.0h"`, `"median":"4.0h"`}},
+		{name: "aggregate: time to resolve over a period and a family", question: "time to resolve price differences in the last 2 days", replies: []reply{
+			{toolCalls: []fakeToolCall{{"aggregate", `{"metric":"resolution_time","days":2,"family":"price_discrepancy"}`}}},
+			{content: "EX-000002 took 4.0 hours to resolve."},
+		}, want: "EX-000002 took 4.0 hours", cites: []string{"EX-000002"}, calls: 2,
+			// EX-000002 was resolved 26h ago, EX-000003 70h ago (and is no price case).
+			results: []string{`"cases_measured":1`, `"mean":"4.0h"`, `"resolved_since":"2026-11-24 12:00 UTC"`}},
+		{name: "aggregate: an unknown metric is an error the model reads", question: "throughput?", replies: []reply{
+			{toolCalls: []fakeToolCall{{"aggregate", `{"metric":"throughput"}`}}},
+			{content: "I cannot compute that."},
+		}, want: "I cannot compute that.", calls: 2, results: []string{`error: metric "throughput" is not one of resolution_time, backlog_by_age, oldest_open`}},
 		{name: "aggregate: backlog by age band", question: "backlog by age", replies: []reply{
 			{toolCalls: []fakeToolCall{{"aggregate", `{"metric":"backlog_by_age"}`}}},
 			{content: "Of 4 open cases, 1 is under 4h, 1 is 4h-1d old and 2 are 1d-3d old."},
