@@ -496,9 +496,18 @@ func (r *Reader) shipEvents(d Document, lookup func(string) (Order, bool), mk fu
 	eta := firstNonEmpty(d.DeliveryDate, shipped)
 	for pi, po := range pos {
 		o, known := lookup(po)
-		if known && o.Requested != "" && shipped != "" && shipped > o.Requested {
-			m := map[string]any{"shipment": shipment, "po": po, "supplier": supplierOf(o), "original_eta": o.Requested, "new_eta": eta,
-				"reason": fmt.Sprintf("ship notice %s ships %s; PO %s asked for %s", shipment, shipped, po, o.Requested)}
+		// The date the PO wants the goods shipped in this notice by: the
+		// earliest of their lines' requested dates, else the order's.
+		requested := ""
+		for _, l := range byPO[po] {
+			if pl, ok := o.line(l.Item); ok && pl.Requested != "" && (requested == "" || pl.Requested < requested) {
+				requested = pl.Requested
+			}
+		}
+		requested = firstNonEmpty(requested, o.Requested)
+		if known && requested != "" && shipped != "" && shipped > requested {
+			m := map[string]any{"shipment": shipment, "po": po, "supplier": supplierOf(o), "original_eta": requested, "new_eta": eta,
+				"reason": fmt.Sprintf("ship notice %s ships %s; PO %s asked for %s", shipment, shipped, po, requested)}
 			mk("shipment.delayed", fmt.Sprintf("late%d", pi+1), m)
 		}
 		shippedQty := map[string]float64{}
@@ -572,4 +581,38 @@ func (r *Reader) RaiseOverdue(ctx context.Context) (int, error) {
 		}
 		total += len(evs)
 	}
+}
+
+// CaseNotes notes a text on the case a correlation key points to, through
+// the engine (so the note is audited and posted in the case's thread).
+type CaseNotes struct {
+	Store  cases.Store
+	Engine interface {
+		NoteDocument(ctx context.Context, id, actor, text string) (*cases.Case, error)
+	}
+}
+
+// NoteOnCase implements CaseNoter.
+func (n CaseNotes) NoteOnCase(ctx context.Context, key, text string) (string, bool, error) {
+	var ref cases.KeyRef
+	found := false
+	err := n.Store.View(ctx, func(tx cases.ReadTx) error {
+		r, err := tx.Key(key)
+		if cases.KindOf(err) == cases.KindNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		ref, found = r, true
+		return nil
+	})
+	if err != nil || !found {
+		return "", false, err
+	}
+	c, err := n.Engine.NoteDocument(ctx, ref.Case, cases.ActorExops, text)
+	if err != nil {
+		return "", false, err
+	}
+	return c.ID, true, nil
 }
