@@ -263,24 +263,24 @@ func (p *parser) x12Segment(dl x12Delims) (Segment, bool, *Problem) {
 		if p.segs > p.lim.MaxSegments {
 			return Segment{}, false, &Problem{Segment: p.segs, Check: "limit", Message: fmt.Sprintf("more than %d segments", p.lim.MaxSegments)}
 		}
-		parts := bytes.Split(raw, []byte{dl.elem})
-		seg := Segment{Tag: string(parts[0]), Pos: p.segs, Elems: make([][]string, len(parts)-1)}
+		// One string per segment: elements and components are substrings
+		// of it, so a segment costs a few allocations, not one per value.
+		text := string(raw)
+		parts := strings.Split(text, string(dl.elem))
+		seg := Segment{Tag: parts[0], Pos: p.segs, Elems: make([][]string, len(parts)-1)}
 		if !validTag(seg.Tag) {
 			return Segment{}, false, &Problem{Segment: p.segs, Check: "segment tag", Message: fmt.Sprintf("segment %d does not start with a segment tag: %q", p.segs, clip(raw, 24))}
 		}
+		one := make([]string, len(parts)-1) // backing store of the simple elements
 		for i, e := range parts[1:] {
 			if len(e) > p.lim.MaxElementLen {
 				return Segment{}, false, &Problem{Segment: p.segs, Check: "limit", Message: fmt.Sprintf("%s%02d is %d bytes, over the %d byte element limit", seg.Tag, i+1, len(e), p.lim.MaxElementLen)}
 			}
-			if bytes.IndexByte(e, dl.comp) >= 0 && seg.Tag != "ISA" {
-				cs := bytes.Split(e, []byte{dl.comp})
-				comps := make([]string, len(cs))
-				for j, c := range cs {
-					comps[j] = string(c)
-				}
-				seg.Elems[i] = comps
+			if seg.Tag != "ISA" && strings.IndexByte(e, dl.comp) >= 0 {
+				seg.Elems[i] = strings.Split(e, string(dl.comp))
 			} else {
-				seg.Elems[i] = []string{string(e)}
+				one[i] = e
+				seg.Elems[i] = one[i : i+1 : i+1]
 			}
 		}
 		return seg, true, nil
