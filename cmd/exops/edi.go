@@ -42,7 +42,10 @@ func (c *cli) ediCmd(args []string) int {
 	lim.MaxBytes = *maxMiB << 20
 	r := &edi.Reader{Ledger: &edi.MemoryLedger{}, Now: c.clock, Limits: lim,
 		ConfirmationDue: func() time.Duration { return due }}
-	enc := json.NewEncoder(c.stdout)
+	// Through displayWriter, bidirectional overrides from a partner's file
+	// reach the terminal as \u escapes; the JSON still decodes to the exact
+	// data (encoding/json already escapes control characters).
+	enc := json.NewEncoder(displayWriter{c.stdout})
 	enc.SetEscapeHTML(false)
 	read := 0
 	var failures []error
@@ -61,7 +64,7 @@ func (c *cli) ediCmd(args []string) int {
 			out := struct {
 				File string `json:"file"`
 				edi.SetResult
-			}{path, displaySet(s)}
+			}{path, s}
 			if err := enc.Encode(out); err != nil {
 				return c.fail(err)
 			}
@@ -87,15 +90,6 @@ func (c *cli) ediCmd(args []string) int {
 		return exitFail
 	}
 	return exitOK
-}
-
-// displaySet escapes what came from the partner's file for the terminal:
-// JSON keeps control characters escaped, and error texts quote values.
-func displaySet(s edi.SetResult) edi.SetResult {
-	for i, e := range s.Errors {
-		s.Errors[i] = cases.DisplayText(e, false)
-	}
-	return s
 }
 
 func readBounded(path string, max int64) ([]byte, error) {

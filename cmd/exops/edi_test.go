@@ -97,3 +97,21 @@ func TestEDIParseNothingReadable(t *testing.T) {
 		t.Errorf("edi without parse: exit %d", code)
 	}
 }
+
+// A partner's text cannot reorder the operator's terminal, and the JSON
+// still holds it exactly.
+func TestEDIParseEscapesBidi(t *testing.T) {
+	po := x12File(t, "po.x12", "BUYER", "ACMESUPPLY", "000000101",
+		"ST*850*0001", "BEG*00*SA*PO-79**20200106", "N1*VN*Acme\u202eSupply", "PO1*1*4*EA*10**BP*SKU-2", "SE*5*0001")
+	code, out, _ := exops(t, "edi", "parse", po)
+	if code != exitOK || strings.Contains(out, "\u202e") || !strings.Contains(out, `Acme\u202eSupply`) {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+	var m struct {
+		Parties []struct{ Name string } `json:"parties"`
+	}
+	json.Unmarshal([]byte(strings.Split(out, "\n")[0]), &m)
+	if len(m.Parties) != 1 || m.Parties[0].Name != "Acme\u202eSupply" {
+		t.Errorf("parties %+v", m.Parties)
+	}
+}
