@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -556,10 +557,11 @@ func (r *Reader) RaiseOverdue(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	total := 0
+	var bad []error
 	for {
 		orders, err := r.Ledger.Overdue(ctx, r.now(), 500)
 		if err != nil || len(orders) == 0 {
-			return total, err
+			return total, errors.Join(append(bad, err)...)
 		}
 		evs := make([]cases.Event, 0, len(orders))
 		keys := make([]string, 0, len(orders))
@@ -567,7 +569,11 @@ func (r *Reader) RaiseOverdue(ctx context.Context) (int, error) {
 			ev, err := missingEvent(o)
 			keys = append(keys, o.Key)
 			if err != nil {
-				continue // the order cannot be an event (an over-long id): it is settled all the same
+				// The order cannot be an event (an over-long id): it is
+				// settled all the same, so it does not block the others,
+				// and named in the error.
+				bad = append(bad, fmt.Errorf("PO %s: %w", o.PO, err))
+				continue
 			}
 			evs = append(evs, ev)
 		}
