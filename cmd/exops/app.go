@@ -20,6 +20,7 @@ import (
 	"github.com/exops/exops/cases"
 	"github.com/exops/exops/cases/desk"
 	"github.com/exops/exops/connectors"
+	"github.com/exops/exops/connectors/edi"
 	"github.com/exops/exops/policies"
 )
 
@@ -82,6 +83,7 @@ type Main struct {
 	bot     *bot.Bot
 	sim     *connectors.Simulator
 	mux     *http.ServeMux
+	edi     *edi.Reader // EDI interchanges in: /v1/edi, the drop folder, overdue confirmations
 
 	// checkpoints signs the audit head (nil without EXOPS_AUDIT_KEY);
 	// checkpointPosts posts the signatures to a channel (nil without one).
@@ -225,6 +227,7 @@ func NewMain(cfg Config) (*Main, error) {
 	}
 	m.mux = http.NewServeMux()
 	m.mux.Handle("POST /v1/events", &connectors.Intake{Ingester: eng, Secrets: cfg.SourceSecrets, MaxBody: cfg.MaxBody, Logger: cfg.Logger})
+	m.wireEDI(eng, store, docs)
 	if cfg.SlackSigningSecret != "" {
 		m.mux.Handle("POST /slack/interactions", b.InteractionsHandler())
 		m.mux.Handle("POST /slack/commands", b.CommandsHandler())

@@ -40,6 +40,7 @@ Usage:
   exops policy explain --db PATH --policy FILE CASE-ID
   exops policy diff OLD NEW [--db PATH]
   exops extract FILE... | exops extract --eval DIR              read supplier PDFs into fields (JSON)
+  exops edi parse [--policy FILE] FILE...                       read X12/EDIFACT interchanges: sets and events (JSON)
   exops report  [--db PATH] [--since T] [--digest] [--json]    MTTR, backlog aging, first-touch resolution, patterns
   exops simulate --addr HOST:PORT                             serve a simulated ERP, WMS, TMS and CRM (REST contract)
   exops simulate --events N [--rate R] --to URL               send a signed stream of business events
@@ -101,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return c.policy(args[1:])
 	case "extract":
 		return c.extract(args[1:])
+	case "edi":
+		return c.ediCmd(args[1:])
 	case "report":
 		return c.reportCmd(args[1:])
 	case "simulate":

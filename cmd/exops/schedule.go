@@ -33,6 +33,12 @@ func (m *Main) startSchedules(ctx context.Context) (stop func(), err error) {
 		} else if n > 0 {
 			m.log.Info("escalation steps taken", "steps", n)
 		}
+		// Purchase orders whose EDI acknowledgment is overdue (edi.md).
+		if n, err := m.edi.RaiseOverdue(ctx); err != nil && ctx.Err() == nil {
+			m.log.Error("edi confirmations", "err", err)
+		} else if n > 0 {
+			m.log.Info("edi confirmations missing", "orders", n)
+		}
 	}); err != nil {
 		return nil, fmt.Errorf("schedule escalation timers: %w", err)
 	}
