@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/exops/exops/cases"
@@ -90,15 +89,4 @@ func (c *cli) ediCmd(args []string) int {
 		return exitFail
 	}
 	return exitOK
-}
-
-func readBounded(path string, max int64) ([]byte, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if info.Size() > max {
-		return nil, fmt.Errorf("%s: %d bytes is over the %d byte limit (--max-size)", path, info.Size(), max)
-	}
-	return os.ReadFile(path)
 }

@@ -27,7 +27,7 @@ const (
 // environment when set. The leader lease must outlast at least two ticks, or
 // a live leader would lose it between renewals.
 func timingFromEnv(getenv func(string) string, timerEvery time.Duration) (timing, error) {
-	t := timing{LeaderLease: defaultLeaderLease, TimerEvery: timerEvery}
+	t := timing{TimerEvery: timerEvery}
 	durations := []struct {
 		name string
 		dst  *time.Duration
@@ -50,6 +50,10 @@ func timingFromEnv(getenv func(string) string, timerEvery time.Duration) (timing
 	}
 	if t.TimerEvery <= 0 {
 		t.TimerEvery = defaultTimerEvery
+	}
+	if t.LeaderLease == 0 {
+		// Unset: three renewals per term, and never under the default.
+		t.LeaderLease = max(defaultLeaderLease, 3*t.TimerEvery)
 	}
 	if t.LeaderLease < 2*t.TimerEvery {
 		return timing{}, fmt.Errorf("EXOPS_LEADER_LEASE %s must be at least twice EXOPS_TIMER_EVERY %s: the leader renews its lease on each tick", t.LeaderLease, t.TimerEvery)

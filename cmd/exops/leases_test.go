@@ -19,6 +19,8 @@ func TestTimingFromEnv(t *testing.T) {
 			want: timing{JobLease: 5 * time.Second, LeaderLease: 6 * time.Second, TimerEvery: time.Second}},
 		{name: "config wins over env for the tick", env: map[string]string{"EXOPS_TIMER_EVERY": "10s"}, config: 2 * time.Second,
 			want: timing{LeaderLease: 45 * time.Second, TimerEvery: 2 * time.Second}},
+		{name: "a slow tick stretches the default lease", config: time.Hour,
+			want: timing{LeaderLease: 3 * time.Hour, TimerEvery: time.Hour}},
 		{name: "lease shorter than two ticks", env: map[string]string{"EXOPS_LEADER_LEASE": "20s"}, err: "at least twice"},
 		{name: "not a duration", env: map[string]string{"EXOPS_LEADER_LEASE": "soon"}, err: "EXOPS_LEADER_LEASE"},
 		{name: "negative", env: map[string]string{"EXOPS_JOB_LEASE": "-1s"}, err: "EXOPS_JOB_LEASE"},
