@@ -170,9 +170,15 @@ func NewMain(cfg Config) (*Main, error) {
 			return nil, fmt.Errorf("EXOPS_JOB_LEASE %q: want a duration such as 30s or 2m", v)
 		}
 	}
+	pacer, outboxWorkers, err := outboxSettings(cfg, notifier)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	eng, err := cases.New(cases.Config{
 		Store: store, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(notifier),
 		Directory: groups, Documents: docs, Now: cfg.Now, Logger: cfg.Logger, Replica: m.replica, JobLease: lease,
+		Pacer: pacer, OutboxWorkers: outboxWorkers,
 	})
 	if err != nil {
 		store.Close()
