@@ -42,6 +42,8 @@ const (
 	// fillEvery spaces the scans of the queue: a case's next message goes
 	// to the same channel, where Slack allows one a second anyway.
 	fillEvery = 100 * time.Millisecond
+	// pollEvery: with nothing else to wake it, the queue is read this often.
+	pollEvery = time.Second
 )
 
 // outboxJob is an outbox job in hand: due, the oldest of its case, waiting
@@ -103,7 +105,9 @@ func (e *Engine) deliver(ctx context.Context) {
 		case <-e.wake[QueueOutbox]:
 			d.needFill = true
 		case <-t.C:
-			if !d.retryAt.IsZero() && !e.now().Before(d.retryAt) {
+			// A held job came due, or it is time to look again: jobs that
+			// other replicas queue wake nobody here.
+			if (!d.retryAt.IsZero() && !e.now().Before(d.retryAt)) || e.wall().Sub(d.lastFill) >= pollEvery {
 				d.needFill = true
 			}
 		}

@@ -152,7 +152,7 @@ func drainOutbox(b *testing.B, burst outboxBurst, limits localslack.RateLimits, 
 
 // seedBurst stores the burst's cases and queues their outbox jobs; the
 // cards to update are posted first, before the limits are on.
-func seedBurst(b *testing.B, store cases.Store, n *bot.Notifier, o outboxBurst, now func() time.Time) {
+func seedBurst(b testing.TB, store cases.Store, n *bot.Notifier, o outboxBurst, now func() time.Time) {
 	b.Helper()
 	ctx := context.Background()
 	num := 0
