@@ -48,7 +48,9 @@ func (o outboxBurst) allowed(l localslack.RateLimits, burst int) float64 {
 // parallel, paced one, in the same run. It reports the calls per second
 // Slack took from each, the rate the limits allow for this backlog, and
 // the ratios. EXOPS_BENCH_SLACK_SCALE=f scales Slack's limits by f
-// (default 1: Slack's real pace, about 7 s a drain).
+// (default 1: Slack's real pace, about 7 s a drain);
+// EXOPS_BENCH_OUTBOX=channels,cases,replies,updates shapes the backlog
+// (default 50,2,2,5: 305 calls).
 //
 //	go test ./cmd/exops -run '^$' -bench OutboxDrain -benchtime 1x
 func BenchmarkOutboxDrain(b *testing.B) {
@@ -61,6 +63,13 @@ func BenchmarkOutboxDrain(b *testing.B) {
 		scale = f
 	}
 	burst := outboxBurst{channels: 50, newCases: 2, replies: 2, updates: 5}
+	if v := os.Getenv("EXOPS_BENCH_OUTBOX"); v != "" {
+		// channels,new cases per channel,replies per case,card updates
+		if _, err := fmt.Sscanf(v, "%d,%d,%d,%d", &burst.channels, &burst.newCases, &burst.replies, &burst.updates); err != nil ||
+			burst.channels < 1 || burst.newCases < 1 || burst.replies < 0 || burst.updates < 0 {
+			b.Fatalf("EXOPS_BENCH_OUTBOX %q: want channels,cases,replies,updates such as 50,2,2,5", v)
+		}
+	}
 	limits := localslack.SlackRateLimits().Scaled(scale)
 	limits.Burst = 2 // Slack tolerates short bursts
 	// exops paces at Slack's sustained rate and leaves the burst Slack
