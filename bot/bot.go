@@ -108,6 +108,8 @@ type Bot struct {
 	mu    sync.Mutex
 	seen  map[string]time.Time // signatures already accepted, until they expire
 	swept time.Time            // when expired entries were last removed
+
+	links linkCache // card permalinks for answer lists (assistant.go)
 }
 
 // handleTimeout bounds the work for one click: Decide plus the ephemeral

@@ -50,7 +50,11 @@ type Slack struct {
 	outage map[string][]Failure       // method → failures still to give
 	files  map[string]*UploadedFile   // file id → file
 	nextF  int
-	limits *limiter // rate limits enforced (ratelimit.go); nil: none
+	// assistant is every assistant.threads.* call; status the status each
+	// assistant thread shows now (assistant.go).
+	assistant []AssistantCall
+	status    map[string]string
+	limits    *limiter // rate limits enforced (ratelimit.go); nil: none
 }
 
 // UploadedFile is a file the bot uploaded with the external upload flow.
@@ -107,6 +111,10 @@ func New(clock func() time.Time) *Slack {
 		c.Handle("/upload/", l.upload)
 		c.Handle("/private/", l.download)
 		c.Handle("/files.completeUploadExternal", l.completeUpload)
+		c.Handle("/chat.getPermalink", l.getPermalink)
+		for _, m := range []string{"setStatus", "setSuggestedPrompts", "setTitle"} {
+			c.Handle("/assistant.threads."+m, l.assistantMethod(m))
+		}
 	})
 	l.srv.Start()
 	return l
@@ -216,6 +224,9 @@ func (l *Slack) handle(method string) http.HandlerFunc {
 			p.TS = fmt.Sprintf("%d.%06d", l.nextTS/1_000_000, l.nextTS%1_000_000)
 		}
 		l.posts = append(l.posts, p)
+		if method == "chat.postMessage" {
+			l.clearStatus(p.Channel, p.ThreadTS) // a reply ends "is thinking…"
+		}
 		l.mu.Unlock()
 		if fail != nil { // AfterPost: taken, and the answer lost
 			w.WriteHeader(fail.Status)

@@ -78,9 +78,15 @@ type Main struct {
 	nats    *connectors.NATSIntake // nil without EXOPS_NATS_URL
 	replica string                 // this process among several on one store (EXOPS_REPLICA)
 	leading atomic.Bool            // holds the schedules' leader lease
+	timing  timing                 // leases and the timers' tick
 	bot     *bot.Bot
 	sim     *connectors.Simulator
 	mux     *http.ServeMux
+
+	// checkpoints signs the audit head (nil without EXOPS_AUDIT_KEY);
+	// checkpointPosts posts the signatures to a channel (nil without one).
+	checkpoints     *audit.Checkpointer
+	checkpointPosts *audit.Publisher
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -161,14 +167,18 @@ func NewMain(cfg Config) (*Main, error) {
 	rules := func() desk.Rules { return m.current.Load() }
 	docs := &desk.Documents{Reader: documents.Reader{Extractor: extractor}, Orders: orders,
 		Fetcher: connectors.NewDocumentFetcher(cfg.Getenv), Events: store, Policy: rules}
-	// EXOPS_JOB_LEASE: how long a job claimed by a replica that died waits
-	// before another takes it (shared stores only; default 2m).
-	var lease time.Duration
-	if v := cfg.Getenv("EXOPS_JOB_LEASE"); v != "" {
-		if lease, err = time.ParseDuration(v); err != nil || lease <= 0 {
-			store.Close()
-			return nil, fmt.Errorf("EXOPS_JOB_LEASE %q: want a duration such as 30s or 2m", v)
-		}
+	tm, err := timingFromEnv(cfg.Getenv, cfg.TimerEvery)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	m.timing = tm
+	// Signed audit checkpoints (EXOPS_AUDIT_KEY): the engine writes through
+	// a store that seals the chain every N records.
+	engineStore, err := m.setupCheckpoints(store, notifier)
+	if err != nil {
+		store.Close()
+		return nil, err
 	}
 	pacer, outboxWorkers, err := outboxSettings(cfg, notifier)
 	if err != nil {
@@ -176,8 +186,8 @@ func NewMain(cfg Config) (*Main, error) {
 		return nil, err
 	}
 	eng, err := cases.New(cases.Config{
-		Store: store, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(notifier),
-		Directory: groups, Documents: docs, Now: cfg.Now, Logger: cfg.Logger, Replica: m.replica, JobLease: lease,
+		Store: engineStore, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(notifier),
+		Directory: groups, Documents: docs, Now: cfg.Now, Logger: cfg.Logger, Replica: m.replica, JobLease: tm.JobLease,
 		Pacer: pacer, OutboxWorkers: outboxWorkers,
 	})
 	if err != nil {
@@ -191,6 +201,9 @@ func NewMain(cfg Config) (*Main, error) {
 			return a.Text, err
 		}),
 		Audit: func(ctx context.Context, f cases.AuditQuery, w io.Writer) (int, error) {
+			if err := m.sealForExport(ctx); err != nil {
+				return 0, err
+			}
 			return audit.ExportCSV(ctx, store, audit.Filter{Since: f.Since, Until: f.Until, Case: f.Case}, w)
 		},
 	})
@@ -286,6 +299,11 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		m.runCheckpointPosts(ctx)
+	}()
 	stopCron, err := m.startSchedules(ctx)
 	if err != nil {
 		cancel()
