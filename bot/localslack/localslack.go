@@ -54,6 +54,7 @@ type Slack struct {
 	// assistant thread shows now (assistant.go).
 	assistant []AssistantCall
 	status    map[string]string
+	limits    *limiter // rate limits enforced (ratelimit.go); nil: none
 }
 
 // UploadedFile is a file the bot uploaded with the external upload flow.
@@ -156,6 +157,9 @@ func (l *Slack) Handle(method string, h http.HandlerFunc) {
 
 func (l *Slack) handle(method string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if l.overLimit(w, r, method) {
+			return
+		}
 		l.mu.Lock()
 		override := l.overrides[method]
 		var fail *Failure
@@ -728,6 +732,9 @@ func (l *Slack) Event(ctx context.Context, eventsURL, signingSecret, eventID str
 // conversationsHistory answers with the channel's top-level messages, newest
 // first, with their metadata, as Slack does with include_all_metadata.
 func (l *Slack) conversationsHistory(w http.ResponseWriter, r *http.Request) {
+	if l.overLimit(w, r, "conversations.history") {
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = r.ParseForm()
 	channel := r.Form.Get("channel")
@@ -751,6 +758,9 @@ func (l *Slack) conversationsHistory(w http.ResponseWriter, r *http.Request) {
 // conversationsReplies answers with a thread: its parent and replies, oldest
 // first, with their metadata.
 func (l *Slack) conversationsReplies(w http.ResponseWriter, r *http.Request) {
+	if l.overLimit(w, r, "conversations.replies") {
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = r.ParseForm()
 	channel, ts := r.Form.Get("channel"), r.Form.Get("ts")

@@ -182,9 +182,15 @@ func NewMain(cfg Config) (*Main, error) {
 		store.Close()
 		return nil, err
 	}
+	pacer, outboxWorkers, err := outboxSettings(cfg, notifier)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	eng, err := cases.New(cases.Config{
 		Store: engineStore, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(notifier),
 		Directory: groups, Documents: docs, Now: cfg.Now, Logger: cfg.Logger, Replica: m.replica, JobLease: tm.JobLease,
+		Pacer: pacer, OutboxWorkers: outboxWorkers,
 	})
 	if err != nil {
 		store.Close()
