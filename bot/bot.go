@@ -258,23 +258,56 @@ func (n *Notifier) FindReply(ctx context.Context, c *cases.Case, key string) (bo
 	return false, nil
 }
 
+// postEventType marks exops messages about a case in another channel (an
+// escalation to a manager channel) in Slack's message metadata, with the
+// message's key, so FindMessage can find one whose answer was lost.
+const postEventType = "exops_post"
+
 // PostMessage posts text about a case in another channel (an escalation to
 // a manager channel), with a pointer to the case's thread.
-func (n *Notifier) PostMessage(ctx context.Context, channel string, c *cases.Case, text string) error {
+func (n *Notifier) PostMessage(ctx context.Context, channel string, c *cases.Case, text, key string) error {
 	if channel == "" {
 		return &cases.Error{Kind: cases.KindInvalid, Msg: fmt.Sprintf("no channel for a message about %s", c.ID)}
 	}
 	if c.Slack.Channel != "" && c.Slack.TS != "" {
 		text += fmt.Sprintf("\nThe case thread: <#%s> (message %s).", strings.TrimPrefix(c.Slack.Channel, "#"), c.Slack.TS)
 	}
-	_, _, err := n.api.PostMessageContext(ctx, channel,
+	opts := []slack.MsgOption{
 		slack.MsgOptionText(truncate(cases.DisplayText(text, true), 40000), false),
 		slack.MsgOptionDisableLinkUnfurl(),
-	)
+	}
+	if key != "" {
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: postEventType, EventPayload: map[string]any{"key": key}}))
+	}
+	_, _, err := n.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
 		return slackError(fmt.Sprintf("post about %s to %s", c.ID, channel), err)
 	}
 	return nil
+}
+
+// FindMessage looks through channel's newest messages for the one marked
+// key. A message exops posted there is among the newest few hundred unless
+// the channel is very busy; past that it may be posted again, which beats
+// losing an escalation.
+func (n *Notifier) FindMessage(ctx context.Context, channel string, c *cases.Case, key string) (bool, error) {
+	params := &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: 200, IncludeAllMetadata: true}
+	for pages := 0; pages < 3; pages++ {
+		resp, err := n.api.GetConversationHistoryContext(ctx, params)
+		if err != nil {
+			return false, slackError(fmt.Sprintf("look for message %s about %s in %s", key, c.ID, channel), err)
+		}
+		for _, m := range resp.Messages {
+			if m.Metadata.EventType == postEventType && fmt.Sprint(m.Metadata.EventPayload["key"]) == key {
+				return true, nil
+			}
+		}
+		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" {
+			return false, nil
+		}
+		params.Cursor = resp.ResponseMetaData.NextCursor
+	}
+	return false, nil
 }
 
 // PostText posts a plain message to a channel, such as the daily digest.

@@ -177,3 +177,29 @@ func recButtons(p localslack.Posted) []localslack.Button {
 	}
 	return out
 }
+
+// A message to another channel carries its key in Slack's metadata, and
+// FindMessage finds it there by that key only.
+func TestFindMessageByKey(t *testing.T) {
+	ls := localslack.New(testClock)
+	defer ls.Close()
+	b := newTestBot(t, ls, nil)
+	ctx := context.Background()
+	c := compositeCase()
+	if err := b.PostMessage(ctx, "C0LEADS", c, "Overdue: EX-000001", "EX-000001/12"); err != nil {
+		t.Fatalf("PostMessage: %v", err)
+	}
+	for _, tt := range []struct {
+		channel, key string
+		want         bool
+	}{
+		{"C0LEADS", "EX-000001/12", true},
+		{"C0LEADS", "EX-000001/13", false},
+		{"C0OTHER", "EX-000001/12", false},
+	} {
+		got, err := b.FindMessage(ctx, tt.channel, c, tt.key)
+		if err != nil || got != tt.want {
+			t.Errorf("FindMessage(%s, %s) = %v, %v; want %v", tt.channel, tt.key, got, err, tt.want)
+		}
+	}
+}

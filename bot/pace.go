@@ -112,7 +112,7 @@ var perChannel = map[string]bool{methodPost: true}
 
 var callMethod = map[cases.ChatCall]string{
 	cases.CallPost: methodPost, cases.CallUpdate: methodUpdate,
-	cases.CallFindCard: methodHistory, cases.CallFindReply: methodReplies,
+	cases.CallFindCard: methodHistory, cases.CallFindReply: methodReplies, cases.CallFindPost: methodHistory,
 }
 
 func (p *pacer) key(method, channel string) string {

@@ -18,6 +18,7 @@ const (
 	CallUpdate    ChatCall = "update"     // rewrite a card
 	CallFindCard  ChatCall = "find_card"  // look for a card that may have landed unrecorded
 	CallFindReply ChatCall = "find_reply" // look for a reply whose answer was lost
+	CallFindPost  ChatCall = "find_post"  // look for a message to another channel whose answer was lost
 )
 
 // Pacer knows the chat's rate limits. The outbox asks it before each job,
@@ -346,7 +347,11 @@ func (j *outboxJob) plan(c *Case) {
 			j.lane, j.calls = c.Slack.Channel, []ChatCall{CallPost}
 		}
 	case JobPost:
-		j.lane, j.calls = j.job.Channel, []ChatCall{CallPost}
+		if j.job.Sent {
+			j.lane, j.calls = j.job.Channel, []ChatCall{CallFindPost, CallPost}
+		} else {
+			j.lane, j.calls = j.job.Channel, []ChatCall{CallPost}
+		}
 	}
 }
 

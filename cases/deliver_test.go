@@ -80,8 +80,12 @@ func (f *laneNotifier) PostReply(ctx context.Context, c *cases.Case, text, _ str
 	return f.call(ctx, c.Slack.Channel, "reply:"+c.ID+":"+text)
 }
 
-func (f *laneNotifier) PostMessage(ctx context.Context, channel string, c *cases.Case, text string) error {
+func (f *laneNotifier) PostMessage(ctx context.Context, channel string, c *cases.Case, text, _ string) error {
 	return f.call(ctx, channel, "message:"+c.ID)
+}
+
+func (f *laneNotifier) FindMessage(context.Context, string, *cases.Case, string) (bool, error) {
+	return false, nil
 }
 
 func (f *laneNotifier) FindReply(context.Context, *cases.Case, string) (bool, error) {

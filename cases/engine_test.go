@@ -153,14 +153,28 @@ func (f *fakeNotifier) all() []sent {
 	return append([]sent(nil), f.sent...)
 }
 
-func (f *fakeNotifier) PostMessage(_ context.Context, channel string, c *cases.Case, text string) error {
+func (f *fakeNotifier) PostMessage(_ context.Context, channel string, c *cases.Case, text, key string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.fail(); err != nil {
 		return err
 	}
 	f.sent = append(f.sent, sent{"post:" + channel, c.ID, text})
+	if f.replies == nil {
+		f.replies = map[string]bool{}
+	}
+	f.replies[channel+" "+key] = true
+	if f.loseAnswers > 0 {
+		f.loseAnswers--
+		return cases.Errorf(cases.KindTransient, "lost answer")
+	}
 	return nil
+}
+
+func (f *fakeNotifier) FindMessage(_ context.Context, channel string, c *cases.Case, key string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.replies[channel+" "+key], nil
 }
 
 type fakeExecutor struct {

@@ -340,3 +340,28 @@ actions:
 		st.Close()
 	}
 }
+
+// TestEscalationPostIsNotPostedTwice: Slack took a manager-channel post but
+// its answers were lost twice; each retry finds the message by its key in
+// the channel instead of posting it again.
+func TestEscalationPostIsNotPostedTwice(t *testing.T) {
+	h := govHarness(t)
+	h.agents.conf[cases.FamilyAllocationConflict] = 0.7
+	id := h.ingest(allocation(t, "e1", "SO-1", t0))[0].Case
+	h.drain()
+	h.clock.Add(4*time.Hour + time.Minute) // past first touch and resolve
+	h.notify.loseAnswers = 2
+	if _, err := h.eng.FireTimers(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	posts := 0
+	for _, s := range h.notify.all() {
+		if s.caseID == id && s.kind == "post:#ops-leads" {
+			posts++
+		}
+	}
+	if posts != 1 {
+		t.Errorf("the manager escalation was posted %d times, want once: %+v", posts, h.notify.all())
+	}
+}

@@ -49,7 +49,24 @@ func (e *Engine) handleOutbox(ctx context.Context, job *Job) error {
 			sendErr = e.notifier.UpdateCard(ctx, c)
 		}
 	case JobPost:
-		sendErr = e.notifier.PostMessage(ctx, job.Channel, c, job.Text)
+		key := fmt.Sprintf("%s/%d", c.ID, job.ID)
+		if job.Sent {
+			// Tried before: Slack may have taken it and lost the answer, or
+			// the replica that posted it died before recording it.
+			found, err := e.notifier.FindMessage(ctx, job.Channel, c, key)
+			if err != nil {
+				return fmt.Errorf("look for message %s in %s: %w", key, job.Channel, err)
+			}
+			if found {
+				return e.dropJob(ctx, QueueOutbox, job.ID)
+			}
+		} else {
+			job.Sent = true
+			if err := e.store.Update(ctx, func(tx Tx) error { return tx.UpdateJob(QueueOutbox, *job) }); err != nil {
+				return fmt.Errorf("mark message %s as sent: %w", key, err)
+			}
+		}
+		sendErr = e.notifier.PostMessage(ctx, job.Channel, c, job.Text, key)
 	case JobReply:
 		if c.Slack.TS == "" {
 			return Errorf(KindTransient, "reply on %s waits for its card", c.ID)

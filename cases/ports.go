@@ -24,8 +24,13 @@ type Notifier interface {
 	// twice.
 	FindReply(ctx context.Context, c *Case, key string) (bool, error)
 	// PostMessage posts text about a case in another channel, such as a
-	// manager channel an escalation goes to.
-	PostMessage(ctx context.Context, channel string, c *Case, text string) error
+	// manager channel an escalation goes to, marked with key so that
+	// FindMessage can tell whether it landed.
+	PostMessage(ctx context.Context, channel string, c *Case, text, key string) error
+	// FindMessage looks through channel's recent messages for the one
+	// marked key, so a retry after a lost answer or a crash never posts it
+	// twice.
+	FindMessage(ctx context.Context, channel string, c *Case, key string) (bool, error)
 	// FindCard looks for a card of c already in c.Channel (one posted just
 	// before a crash, whose ts was never recorded).
 	FindCard(ctx context.Context, c *Case) (SlackRef, bool, error)

@@ -43,7 +43,12 @@ func (nopNotifier) PostCard(context.Context, *cases.Case) (cases.SlackRef, error
 func (nopNotifier) UpdateCard(context.Context, *cases.Case) error                  { return nil }
 func (nopNotifier) PostReply(context.Context, *cases.Case, string, string) error   { return nil }
 func (nopNotifier) FindReply(context.Context, *cases.Case, string) (bool, error)   { return false, nil }
-func (nopNotifier) PostMessage(context.Context, string, *cases.Case, string) error { return nil }
+func (nopNotifier) PostMessage(context.Context, string, *cases.Case, string, string) error {
+	return nil
+}
+func (nopNotifier) FindMessage(context.Context, string, *cases.Case, string) (bool, error) {
+	return false, nil
+}
 
 // dieAfterCall performs the action in the system of record and then fails
 // as a process killed before recording the outcome would: the call is done,

@@ -78,7 +78,7 @@ func fastEscalation(t testing.TB) []byte {
 // replica three times in the middle (two are started again), the schedules'
 // leader among them. A sender whose replica died sends the same event to the
 // next one, as a load balancer would. Afterwards every acknowledged event is
-// in exactly one case, no card or thread reply was posted twice, each
+// in exactly one case, no card, thread reply or manager-channel post was posted twice, each
 // escalation step fired once per case, and the audit chain verifies.
 func TestReplicaProcessesSurviveKill9(t *testing.T) {
 	if testing.Short() {
@@ -298,8 +298,10 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 			continue
 		}
 		if len(p.Metadata) > 0 {
-			posted[p.ThreadTS+" "+string(p.Metadata)]++ // cards, and replies by their key
-		} else if p.ThreadTS == "" {
+			// cards, thread replies and manager-channel posts, by their key
+			posted[p.ThreadTS+" "+string(p.Metadata)]++
+		}
+		if strings.Contains(string(p.Metadata), "exops_post") {
 			managerPosts++
 		}
 	}
@@ -310,7 +312,7 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 	}
 	threadless := 0
 	for k := range posted {
-		if strings.HasPrefix(k, " ") {
+		if strings.HasPrefix(k, " ") && strings.Contains(k, "exops_case") {
 			threadless++
 		}
 	}
@@ -344,6 +346,9 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 		} else if strings.HasSuffix(k, " managers") {
 			managers++
 		}
+	}
+	if managerPosts != managers {
+		t.Errorf("%d manager steps were taken and %d manager-channel messages posted: each should be posted once", managers, managerPosts)
 	}
 	if reminders == 0 || managers == 0 {
 		t.Errorf("escalations: %d reminders, %d manager steps; want both to have fired", reminders, managers)

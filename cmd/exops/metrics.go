@@ -241,8 +241,8 @@ func (n countingNotifier) PostReply(ctx context.Context, c *cases.Case, text, ke
 	return n.count("post_reply", n.Notifier.PostReply(ctx, c, text, key))
 }
 
-func (n countingNotifier) PostMessage(ctx context.Context, channel string, c *cases.Case, text string) error {
-	return n.count("post_message", n.Notifier.PostMessage(ctx, channel, c, text))
+func (n countingNotifier) PostMessage(ctx context.Context, channel string, c *cases.Case, text, key string) error {
+	return n.count("post_message", n.Notifier.PostMessage(ctx, channel, c, text, key))
 }
 
 // queues reports each queue's depth and the age of its oldest job, in

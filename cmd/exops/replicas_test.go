@@ -11,6 +11,7 @@ import (
 	"net/http"
 	neturl "net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,7 +170,7 @@ func TestThreeReplicasOnPostgres(t *testing.T) {
 	}
 	posted := map[string]int{}
 	for _, p := range ls.Transcript() {
-		if p.Method == "chat.postMessage" && p.ThreadTS == "" && len(p.Metadata) > 0 {
+		if p.Method == "chat.postMessage" && p.ThreadTS == "" && strings.Contains(string(p.Metadata), "exops_case") {
 			posted[string(p.Metadata)]++
 		}
 	}
