@@ -43,9 +43,9 @@ type nopNotifier struct{}
 func (nopNotifier) PostCard(context.Context, *cases.Case) (cases.SlackRef, error) {
 	return cases.SlackRef{}, nil
 }
-func (nopNotifier) UpdateCard(context.Context, *cases.Case) error                  { return nil }
-func (nopNotifier) PostReply(context.Context, *cases.Case, string, string) error   { return nil }
-func (nopNotifier) FindReply(context.Context, *cases.Case, string) (bool, error)   { return false, nil }
+func (nopNotifier) UpdateCard(context.Context, *cases.Case) error                { return nil }
+func (nopNotifier) PostReply(context.Context, *cases.Case, string, string) error { return nil }
+func (nopNotifier) FindReply(context.Context, *cases.Case, string) (bool, error) { return false, nil }
 func (nopNotifier) PostMessage(context.Context, string, *cases.Case, string, string) error {
 	return nil
 }
