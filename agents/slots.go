@@ -171,7 +171,9 @@ var (
 	reTimeWord   = regexp.MustCompile(`(?i)\b(today|tonight|this\s+morning|yesterday|this\s+week|last\s+week|this\s+month|last\s+month)\b`)
 )
 
-func midnight(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location()) }
+func midnight(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+}
 
 // weekStart is Monday 00:00 of now's week.
 func weekStart(now time.Time) time.Time {
