@@ -100,7 +100,7 @@ func describe(q cases.CaseQuery, party string) string {
 		b.WriteString(string(status) + " ")
 	}
 	if q.Severity != 0 {
-		b.WriteString(q.Severity.String() + " ")
+		b.WriteString(q.Severity.String() + "-severity ")
 	}
 	if q.Family != "" {
 		b.WriteString(q.Family.Label() + " ")
@@ -135,7 +135,7 @@ func describe(q cases.CaseQuery, party string) string {
 	if q.Assignee != "" {
 		states = append(states, "assigned to "+q.Assignee)
 	}
-	if q.Assigned {
+	if q.Assigned && q.Assignee == "" {
 		states = append(states, "assigned to someone")
 	}
 	if q.Unassigned {
