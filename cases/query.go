@@ -247,6 +247,12 @@ func CaseTerms(c *Case) []Term {
 		add(TermShipment, ev.Str("shipment"))
 		add(TermInvoice, ev.Str("invoice"))
 	}
+	for _, t := range pairTerms(out) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
 	return out
 }
 
@@ -296,7 +302,62 @@ func (q CaseQuery) Terms() []Term {
 			out = append(out, Term{TermState, st.v})
 		}
 	}
+	// Pairs asked together become their pair term, which a case has
+	// exactly when it has both; a term in a pair is not asked again.
+	pairs := pairTerms(out)
+	if len(pairs) == 0 {
+		return out
+	}
+	inPair := map[Term]bool{}
+	for _, p := range pairs {
+		a, b := pairParts(p)
+		inPair[a], inPair[b] = true, true
+	}
+	var kept []Term
+	for _, t := range out {
+		if !inPair[t] {
+			kept = append(kept, t)
+		}
+	}
+	return append(kept, pairs...)
+}
+
+// pairKinds are the pairs of conditions questions ask together ("open
+// cases of team credit", "critical open cases", "unassigned cases of
+// accounts payable"), kept as one term each so that a store's index walks
+// only the cases that have both instead of probing one for each case of
+// the other.
+var pairKinds = [][2]string{
+	{TermTeam, TermStatus}, {TermFamily, TermStatus}, {TermSeverity, TermStatus}, {TermState, TermTeam}, {TermFamily, TermTeam},
+}
+
+// pairSep joins the two values of a pair term; TermValue never leaves it in
+// a value.
+const pairSep = "\x1f"
+
+// pairTerms lists the pair terms of a list of terms.
+func pairTerms(ts []Term) []Term {
+	var out []Term
+	for _, pk := range pairKinds {
+		for _, a := range ts {
+			if a.Kind != pk[0] {
+				continue
+			}
+			for _, b := range ts {
+				if b.Kind == pk[1] {
+					out = append(out, Term{pk[0] + "+" + pk[1], a.Value + pairSep + b.Value})
+				}
+			}
+		}
+	}
 	return out
+}
+
+// pairParts recovers the two terms of a pair term.
+func pairParts(p Term) (Term, Term) {
+	ka, kb, _ := strings.Cut(p.Kind, "+")
+	va, vb, _ := strings.Cut(p.Value, pairSep)
+	return Term{ka, va}, Term{kb, vb}
 }
 
 // Match reports whether c is one of the cases q selects: the reference that
