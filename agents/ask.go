@@ -209,8 +209,8 @@ const aggregateCases = cases.MaxCaseCount
 const defaultResolvedWindow = 30 * 24 * time.Hour
 
 // timeToResolve computes the mean and median time to resolve with the
-// definitions of `exops report` (report.Compute: opened to resolved, over
-// cases resolved in the period), overall or per family or team.
+// definitions of `exops report` (report.Resolution: opened to resolved,
+// over cases resolved in the period), overall or per family or team.
 func (q *Answerer) timeToResolve(ctx context.Context, in Intent) (string, []string, error) {
 	now := q.now()
 	qq := in.Query
@@ -234,15 +234,15 @@ func (q *Answerer) timeToResolve(ctx context.Context, in Intent) (string, []stri
 	}
 	since := used.ResolvedAfter
 	figure := func(cs []*cases.Case) string {
-		r := report.Compute(cs, report.Options{Now: now, Since: since})
+		r := report.Resolution(cs, since)
 		var parts []string
 		if in.Mean {
-			parts = append(parts, "mean "+report.Hours(r.Resolution.Mean))
+			parts = append(parts, "mean "+report.Hours(r.Mean))
 		}
 		if in.Median {
-			parts = append(parts, "median "+report.Hours(r.Resolution.Median))
+			parts = append(parts, "median "+report.Hours(r.Median))
 		}
-		return fmt.Sprintf("%s over %d %s", strings.Join(parts, ", "), r.Resolution.N, plural(r.Resolution.N, "case"))
+		return fmt.Sprintf("%s over %d %s", strings.Join(parts, ", "), r.N, plural(r.N, "case"))
 	}
 	var ids []string
 	for _, c := range l.Cases {

@@ -64,7 +64,9 @@ func BenchmarkAskRules(b *testing.B) {
 		{"aggregates", []func() string{
 			func() string { return "average time to resolve price discrepancies in the last 7 days" },
 			func() string { return "median time to resolve per family in the last 7 days" },
-			func() string { return fmt.Sprintf("mean time to resolve for %s in the last 7 days", pick(benchTeams...)) },
+			func() string {
+				return fmt.Sprintf("mean time to resolve for %s in the last 7 days", pick(benchTeams...))
+			},
 			func() string { return "how many cases were resolved in the last 7 days?" },
 		}},
 		{"backlog-oldest", []func() string{

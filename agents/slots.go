@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -321,6 +322,25 @@ var (
 	reIDPrefix = regexp.MustCompile(`^(?i:SO|PO|INV|ASN|SHP|SH|SKU|EX|C)-`)
 )
 
+var rePriority = regexp.MustCompile(`(?i)\b(?:priority\s+)?(P[1-5])\b`)
+
+type famPhrase struct {
+	f cases.Family
+	p string
+	n int // words
+}
+
+// familyPhrases are the event-type table's family words, read once.
+var familyPhrases = sync.OnceValue(func() []famPhrase {
+	var fps []famPhrase
+	for _, f := range cases.Families() {
+		for _, w := range cases.FamilyWords(f) {
+			fps = append(fps, famPhrase{f, w, len(phraseTokens(w))})
+		}
+	}
+	return fps
+})
+
 // token is one word of the question, with where it is and whether a slot
 // took it.
 type token struct {
@@ -352,7 +372,21 @@ func tokenize(s string) []token {
 	return out
 }
 
+// phraseMemo keeps the words of the tables' phrases, read once each.
+var phraseMemo sync.Map
+
 func phraseTokens(p string) []string {
+	if v, ok := phraseMemo.Load(p); ok {
+		return v.([]string)
+	}
+	out := splitPhrase(p)
+	if len(p) <= 64 {
+		phraseMemo.Store(p, out)
+	}
+	return out
+}
+
+func splitPhrase(p string) []string {
 	var out []string
 	for _, w := range reWordTok.FindAllString(strings.ToLower(strings.NewReplacer("-", " ", "_", " ", "'", "", "’", "").Replace(p)), -1) {
 		out = append(out, stem(w))
@@ -545,19 +579,8 @@ func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent
 	}
 	// Families, from the event-type table's words; longest phrase first
 	// across families, so "shipment on hold" beats "hold".
-	type famPhrase struct {
-		f cases.Family
-		p string
-		n int
-	}
-	var fps []famPhrase
-	for _, f := range cases.Families() {
-		for _, w := range cases.FamilyWords(f) {
-			fps = append(fps, famPhrase{f, w, len(phraseTokens(w))})
-		}
-	}
 	for n := 5; n >= 1 && qq.Family == ""; n-- {
-		for _, fp := range fps {
+		for _, fp := range familyPhrases() {
 			if fp.n != n {
 				continue
 			}
@@ -607,7 +630,7 @@ func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent
 		}
 	}
 	// Severity and priority.
-	if m := regexp.MustCompile(`(?i)\b(?:priority\s+)?(P[1-5])\b`).FindStringSubmatchIndex(q); m != nil && r.free(m[0], m[1]) {
+	if m := rePriority.FindStringSubmatchIndex(q); m != nil && r.free(m[0], m[1]) {
 		qq.Priority = strings.ToUpper(q[m[2]:m[3]])
 		r.markSpan(m[0], m[1])
 		slots++

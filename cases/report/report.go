@@ -176,7 +176,7 @@ func Compute(cs []*cases.Case, o Options) Report {
 		case c.Status == cases.StatusResolved && c.ResolvedAt != nil && since(*c.ResolvedAt):
 			r.Resolved++
 			resolvedCases = append(resolvedCases, c)
-			d := max(c.ResolvedAt.Sub(c.OpenedAt), 0)
+			d, _ := TimeToResolve(c, o.Since)
 			resolve = append(resolve, d)
 			if c.HasFamily(cases.FamilyPriceDiscrepancy) || c.HasFamily(cases.FamilyInvoiceMismatch) {
 				invoice = append(invoice, d)
