@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/exops/exops/cases"
 )
@@ -480,7 +481,9 @@ func init() {
 		any anything all every some there here please can could would will shall should now currently right just still yet so and or
 		case exception problem issue ticket thing item one ones status state kind type sort lot many much get find see look up need want
 		team desk group queue channel currently ago than more over under around per each by a about regarding re there's what's who's
-		hi hey hello thanks thank please ok okay got going on happening happened cases exceptions problems issues open`) {
+		hi hey hello thanks thank please ok okay got going on happening happened cases exceptions problems issues open
+		po pos order orders invoice invoices shipment shipments sku skus warehouse warehouses customer customers supplier suppliers vendor
+		sla slas eta asn exops anyone anybody someone nobody everything something`) {
 		fillWords[stem(w)] = true
 	}
 }
@@ -661,7 +664,7 @@ sev:
 	oldest := r.takeAny("oldest", "longest open", "longest waiting", "been open the longest", "open longest")
 	patterns := r.takeAny("pattern", "recurring", "recur", "keep happening", "keeps happening", "most often", "most common", "repeat", "top problem", "top issue", "root cause")
 	// Decision words; "approval" in a waiting state is not one.
-	waiting := r.hasAny("waiting for", "awaiting", "pending", "need", "needs", "needing", "to be approved", "not yet approved", "unapproved", "i can approve", "to approve", "my approval", "my sign off")
+	waiting := r.hasAny("waiting", "wait", "awaiting", "pending", "need", "needs", "needing", "to be approved", "not yet approved", "unapproved", "i can approve", "to approve", "my approval", "my sign off")
 	decided := false
 	if !waiting {
 		switch {
@@ -749,6 +752,14 @@ sev:
 			break
 		}
 	}
+	// Last, a capitalised name anywhere ("Is Bolt Hardware affected?"):
+	// words no pass took that are not words of questions.
+	if qq.Customer == "" && qq.Supplier == "" && in.Party == "" {
+		if name := looseName(r); name != "" {
+			in.Party = name
+			slots++
+		}
+	}
 	// The time range applies to what the question is about.
 	switch {
 	case decided:
@@ -818,6 +829,35 @@ sev:
 		in.Closest = closestQuestion(q)
 	}
 	return in
+}
+
+// looseName finds the first run of capitalised words that no pass took and
+// that are not ordinary words of questions.
+func looseName(r *reader) string {
+	var run []token
+	flush := func() string {
+		if len(run) == 0 {
+			return ""
+		}
+		name := r.q[run[0].start:run[len(run)-1].end]
+		run = nil
+		if isWord(strings.ToLower(name)) {
+			return ""
+		}
+		return name
+	}
+	for _, t := range r.toks {
+		w := r.q[t.start:t.end]
+		first, _ := utf8.DecodeRuneInString(w)
+		if !t.used && unicode.IsUpper(first) && !fillWords[t.norm] && !stateOrSeverityWord(w) && !strings.EqualFold(w, "exops") {
+			run = append(run, t)
+			continue
+		}
+		if name := flush(); name != "" {
+			return name
+		}
+	}
+	return flush()
 }
 
 func teamNamed(v Vocabulary, name string) bool {

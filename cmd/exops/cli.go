@@ -31,7 +31,7 @@ Usage:
   exops demo    [--db PATH] [--policy FILE]                    play the demo scenario, no setup needed
   exops cases list [--db PATH] [--status open|resolved|merged]
   exops cases show ID [--db PATH] [--json]
-  exops ask [--db PATH] [-v] "QUESTION"                        answer a question from the cases and the audit log
+  exops ask [--db PATH] [--policy FILE] [--as USER] [-v] "QUESTION"  answer a question from the cases and the audit log
   exops audit verify [--db PATH]
   exops audit export [--db PATH] --format csv|ndjson [--since T] [--until T] [--case ID] [--actor A] [--out FILE]
   exops policy check FILE
