@@ -204,7 +204,15 @@ func timeSlots(q string, now time.Time) (p period, older time.Time, olderText st
 			break
 		}
 	}
-	if loc := reTimeRecent.FindStringSubmatchIndex(q); loc != nil && !overlaps(spans, loc[0], loc[1]) {
+	// "last week" alone is the calendar week before this one (below); "in
+	// the last week", "past week" and "last 2 weeks" are rolling.
+	loc := reTimeRecent.FindStringSubmatchIndex(q)
+	if loc != nil && loc[2] < 0 && strings.HasPrefix(strings.ToLower(q[loc[0]:loc[1]]), "last") {
+		if u := unit(q[loc[4]:loc[5]]); u >= 7*24*time.Hour {
+			loc = nil
+		}
+	}
+	if loc != nil && !overlaps(spans, loc[0], loc[1]) {
 		n := 1
 		if loc[2] >= 0 {
 			n = countOf(q[loc[2]:loc[3]])
