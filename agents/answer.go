@@ -419,6 +419,9 @@ func (q *Answerer) decisions(ctx context.Context, in Intent) (string, []string, 
 			}
 		}
 		scope = fmt.Sprintf(" on the %s (%s)", plural(len(l.Cases), desc), strings.Join(looked, ", "))
+		if l.Total > len(l.Cases) {
+			scope = fmt.Sprintf(" on the %d newest of %d %s (%s)", len(l.Cases), l.Total, plural(l.Total, desc), strings.Join(looked, ", "))
+		}
 		if len(found) == 0 {
 			return "I found no " + in.decisionWords() + scope + ".", looked, nil
 		}

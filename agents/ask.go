@@ -294,8 +294,17 @@ func (q *Answerer) backlog(ctx context.Context, in Intent) (string, []string, er
 	var parts []string
 	var ids []string
 	total := 0
-	var reading string
-	var used cases.CaseQuery
+	// A name or id of unknown role gets its role once, over all ages, so
+	// every band counts the same reading.
+	_, used, reading, err := q.findReading(ctx, in, 1)
+	if err != nil {
+		return "", nil, err
+	}
+	if in.Party != "" || in.Key != "" {
+		if unresolved(in, used) == "" {
+			in.Query, in.Party, in.Key = used, "", ""
+		}
+	}
 	lower := time.Duration(0)
 	for _, b := range cases.AgeBands {
 		bin := in
@@ -313,15 +322,10 @@ func (q *Answerer) backlog(ctx context.Context, in Intent) (string, []string, er
 		if in.Query.OpenedAfter.After(bin.Query.OpenedAfter) {
 			bin.Query.OpenedAfter = in.Query.OpenedAfter
 		}
-		l, u, found, err := q.findReading(ctx, bin, listLimit)
+		l, _, _, err := q.findReading(ctx, bin, listLimit)
 		if err != nil {
 			return "", nil, err
 		}
-		if found != "" {
-			reading = found
-		}
-		used = u
-		used.OpenedAfter, used.OpenedBefore = in.Query.OpenedAfter, in.Query.OpenedBefore
 		n := fmt.Sprint(l.Total)
 		if l.TotalCapped {
 			n = "more than " + n
