@@ -35,8 +35,10 @@ type fakeToolCall struct{ name, args string }
 
 type fakeServer struct {
 	*httptest.Server
+	provider agents.Provider
 	mu       sync.Mutex
-	replies  []reply // consumed in order; the last one repeats
+	refused  []string // why requests were answered 400 by wireError
+	replies  []reply  // consumed in order; the last one repeats
 	requests []map[string]any
 	paths    []string
 	auth     []string
@@ -51,11 +53,99 @@ func (f *fakeServer) next(r *http.Request) reply {
 	f.requests = append(f.requests, req)
 	f.paths = append(f.paths, r.URL.Path)
 	f.auth = append(f.auth, r.Header.Get("Authorization")+r.Header.Get("X-Api-Key"))
+	if msg := wireError(f.provider, req); msg != "" {
+		// What the real API answers to a malformed conversation.
+		f.refused = append(f.refused, msg)
+		return reply{status: http.StatusBadRequest, raw: `{"error":{"type":"invalid_request_error","message":` + strconvQuote(msg) + `}}`}
+	}
 	rep := f.replies[0]
 	if len(f.replies) > 1 {
 		f.replies = f.replies[1:]
 	}
 	return rep
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// wireError checks a request the way the provider's API does where a
+// client could get it wrong: tool definitions in the provider's shape, and
+// every tool result answering a tool call of the assistant message just
+// before it. It returns what the API would say, or "".
+func wireError(p agents.Provider, req map[string]any) string {
+	if req == nil {
+		return "body is not JSON"
+	}
+	tools, _ := req["tools"].([]any)
+	for _, t := range tools {
+		tm, _ := t.(map[string]any)
+		switch p {
+		case agents.ProviderOpenAI:
+			fn, _ := tm["function"].(map[string]any)
+			if tm["type"] != "function" || fn["name"] == nil || fn["parameters"] == nil {
+				return fmt.Sprintf("tools: %v is not {type: function, function: {name, parameters}}", tm)
+			}
+		case agents.ProviderAnthropic:
+			if tm["name"] == nil || tm["input_schema"] == nil {
+				return fmt.Sprintf("tools: %v has no name or input_schema", tm)
+			}
+		}
+	}
+	msgs, _ := req["messages"].([]any)
+	switch p {
+	case agents.ProviderOpenAI:
+		open := map[string]bool{} // tool calls of the last assistant message not yet answered
+		for i, m := range msgs {
+			mm, _ := m.(map[string]any)
+			switch mm["role"] {
+			case "assistant":
+				if len(open) > 0 {
+					return fmt.Sprintf("messages[%d]: tool calls %v were not answered", i, open)
+				}
+				tcs, _ := mm["tool_calls"].([]any)
+				for _, tc := range tcs {
+					tcm, _ := tc.(map[string]any)
+					open[fmt.Sprint(tcm["id"])] = true
+				}
+			case "tool":
+				id := fmt.Sprint(mm["tool_call_id"])
+				if !open[id] {
+					return fmt.Sprintf("messages[%d]: tool message answers %q, which the assistant message before did not call", i, id)
+				}
+				delete(open, id)
+			default:
+				if len(open) > 0 {
+					return fmt.Sprintf("messages[%d]: tool calls %v were not answered", i, open)
+				}
+			}
+		}
+	case agents.ProviderAnthropic:
+		for i, m := range msgs {
+			mm, _ := m.(map[string]any)
+			blocks, _ := mm["content"].([]any)
+			for _, b := range blocks {
+				bm, _ := b.(map[string]any)
+				if bm["type"] != "tool_result" {
+					continue
+				}
+				if mm["role"] != "user" || i == 0 {
+					return fmt.Sprintf("messages[%d]: tool_result outside a user message after the assistant", i)
+				}
+				prev, _ := msgs[i-1].(map[string]any)
+				pb, _ := prev["content"].([]any)
+				found := false
+				for _, x := range pb {
+					xm, _ := x.(map[string]any)
+					if xm["type"] == "tool_use" && xm["id"] == bm["tool_use_id"] {
+						found = true
+					}
+				}
+				if prev["role"] != "assistant" || !found {
+					return fmt.Sprintf("messages[%d]: unexpected `tool_use_id` found in `tool_result` blocks: %v. Each `tool_result` block must have a corresponding `tool_use` block in the previous message.", i, bm["tool_use_id"])
+				}
+			}
+		}
+	}
+	return ""
 }
 
 func (f *fakeServer) count() int {
@@ -72,7 +162,7 @@ func (f *fakeServer) request(i int) map[string]any {
 
 func newFake(t *testing.T, provider agents.Provider, replies ...reply) *fakeServer {
 	t.Helper()
-	f := &fakeServer{replies: replies}
+	f := &fakeServer{replies: replies, provider: provider}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rep := f.next(r)
 		if rep.delay > 0 {
@@ -112,8 +202,16 @@ func newFake(t *testing.T, provider agents.Provider, replies ...reply) *fakeServ
 				"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": finish}},
 				"usage":   map[string]any{"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
 		case agents.ProviderOllama:
+			msg := map[string]any{"role": "assistant", "content": rep.content}
+			for _, tc := range rep.toolCalls {
+				// Ollama's /api/chat gives arguments as an object, not a string.
+				var args any
+				_ = json.Unmarshal([]byte(tc.args), &args)
+				calls, _ := msg["tool_calls"].([]any)
+				msg["tool_calls"] = append(calls, map[string]any{"function": map[string]any{"name": tc.name, "arguments": args}})
+			}
 			body = map[string]any{"model": "test-model", "created_at": "2026-11-26T12:00:00Z",
-				"message": map[string]any{"role": "assistant", "content": rep.content}, "done": true, "done_reason": "stop"}
+				"message": msg, "done": true, "done_reason": "stop"}
 		case agents.ProviderAnthropic:
 			var content []any
 			if rep.content != "" {

@@ -331,3 +331,36 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// caseIDRe finds case ids in a text.
+var caseIDRe = regexp.MustCompile(`(?i)\bEX-\d{1,9}\b`)
+
+// ungroundedCaseID returns the first case id in text that no result
+// names, or "". A case id in the question or in a tool's arguments is no
+// proof that the case exists: only what the store returned is.
+func ungroundedCaseID(text string, results []string) string {
+	for _, id := range caseIDRe.FindAllString(text, -1) {
+		found := false
+		for _, r := range results {
+			if caseIDRe.MatchString(r) && containsID(r, id) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return id
+		}
+	}
+	return ""
+}
+
+// containsID reports whether id occurs in s as a whole id (EX-1 is not in
+// EX-10).
+func containsID(s, id string) bool {
+	for _, m := range caseIDRe.FindAllString(s, -1) {
+		if strings.EqualFold(m, id) {
+			return true
+		}
+	}
+	return false
+}

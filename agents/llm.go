@@ -61,6 +61,7 @@ func newModel(cfg Config, logger *slog.Logger) (*model, error) {
 		m.tools = true
 	case ProviderOllama:
 		m.llm, err = ollama.New(ollama.WithModel(cfg.Model), ollama.WithServerURL(cfg.BaseURL), ollama.WithHTTPClient(hc))
+		m.tools = true // declined in askModel: see noToolsReason
 	case ProviderAnthropic:
 		opts := []anthropic.Option{anthropic.WithModel(cfg.Model), anthropic.WithToken(cfg.APIKey), anthropic.WithHTTPClient(hc)}
 		if cfg.BaseURL != "" {

@@ -61,6 +61,12 @@ type Result struct {
 // the file can still rewrite a whole tail and its hashes; publishing Head
 // somewhere else from time to time (a Slack message, a ticket) closes that.
 func Verify(ctx context.Context, log Log) (Result, error) {
+	return verify(ctx, log, nil)
+}
+
+// verify is Verify; observe, when set, sees each record once the chain up to
+// and including it has been checked.
+func verify(ctx context.Context, log Log, observe func(Record)) (Result, error) {
 	var (
 		headSeq  uint64
 		headHash string
@@ -97,6 +103,9 @@ func Verify(ctx context.Context, log Log) (Result, error) {
 		}
 		if hasHead && r.Seq == headSeq && r.Hash != headHash {
 			return &BrokenError{Seq: r.Seq, Reason: "hash differs from the stored head: the log was rewritten from here or earlier"}
+		}
+		if observe != nil {
+			observe(r)
 		}
 		prevSeq, prev = r.Seq, r.Hash
 		res.Checked++

@@ -52,6 +52,8 @@ type Config struct {
 	// Replay is the memory of handled requests; nil keeps it in this
 	// process, so a replay after a restart would pass. Main gives the store.
 	Replay ReplayMemory
+	// Limits pace the outbox's calls (zero: Slack's published limits).
+	Limits Limits
 }
 
 // ReplayMemory remembers handled Slack requests (cases.ReplayMemory, kept
@@ -69,6 +71,7 @@ type Notifier struct {
 	log     *slog.Logger
 	now     cases.Clock      // business time
 	wallNow func() time.Time // transport time: signature windows, replay memory, caches
+	pace    *pacer           // Slack's rate limits, for the outbox (pace.go)
 }
 
 // NewNotifier makes the posting half. cfg.BotToken and cfg.Clock are required.
@@ -85,8 +88,10 @@ func NewNotifier(cfg Config) (*Notifier, error) {
 	if cfg.TransportNow == nil {
 		cfg.TransportNow = time.Now
 	}
-	return &Notifier{cfg: cfg, api: slack.New(cfg.BotToken, apiOptions(cfg)...), log: cfg.Logger.With("component", "bot"),
-		now: cfg.Clock, wallNow: cfg.TransportNow}, nil
+	pace := newPacer(cfg.Limits, cfg.TransportNow)
+	client := &http.Client{Timeout: 20 * time.Second, Transport: watch{next: http.DefaultTransport, pacer: pace}}
+	return &Notifier{cfg: cfg, api: slack.New(cfg.BotToken, apiOptions(cfg, slack.OptionHTTPClient(client))...), log: cfg.Logger.With("component", "bot"),
+		now: cfg.Clock, wallNow: cfg.TransportNow, pace: pace}, nil
 }
 
 // Bot posts case cards to Slack and handles what people do there: clicks,
@@ -103,6 +108,8 @@ type Bot struct {
 	mu    sync.Mutex
 	seen  map[string]time.Time // signatures already accepted, until they expire
 	swept time.Time            // when expired entries were last removed
+
+	links linkCache // card permalinks for answer lists (assistant.go)
 }
 
 // handleTimeout bounds the work for one click: Decide plus the ephemeral
@@ -163,6 +170,7 @@ func (n *Notifier) PostCard(ctx context.Context, c *cases.Case) (cases.SlackRef,
 	if err != nil {
 		return cases.SlackRef{}, slackError(fmt.Sprintf("post card of %s to %s", c.ID, c.Channel), err)
 	}
+	n.pace.learn(c.Channel, channel)
 	return cases.SlackRef{Channel: channel, TS: ts}, nil
 }
 

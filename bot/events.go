@@ -14,8 +14,9 @@ import (
 )
 
 // EventsHandler serves POST /slack/events: the url_verification handshake,
-// then app mentions and direct messages (questions) and app_home_opened. A
-// retried event (same event_id) is handled once.
+// then app mentions and direct messages (questions), the assistant pane's
+// thread events (assistant.go) and app_home_opened. A retried event (same
+// event_id) is handled once.
 func (b *Bot) EventsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := b.readSigned(w, r, "events")
@@ -71,7 +72,7 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		if thread == "" {
 			thread = e.TimeStamp
 		}
-		b.answerQuestion(ctx, e.Channel, thread, e.User, stripMention(e.Text))
+		b.answerQuestion(ctx, question{channel: e.Channel, thread: thread, user: e.User, text: stripMention(e.Text)})
 	case *slackevents.MessageEvent:
 		if e.BotID != "" || e.User == "" {
 			return // bots, exops included, are not asking
@@ -85,7 +86,18 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		if e.ChannelType != "im" || e.SubType != "" {
 			return
 		}
-		b.answerQuestion(ctx, e.Channel, e.ThreadTimeStamp, e.User, e.Text)
+		// A DM in a thread is the assistant pane's (as Slack's Bolt
+		// frameworks take it); a DM outside one gets its answer threaded
+		// under it.
+		q := question{channel: e.Channel, thread: e.ThreadTimeStamp, user: e.User, text: e.Text, assistant: e.ThreadTimeStamp != ""}
+		if q.thread == "" {
+			q.thread = e.TimeStamp
+		}
+		b.answerQuestion(ctx, q)
+	case *slackevents.AssistantThreadStartedEvent:
+		b.assistantStarted(ctx, e.AssistantThread)
+	case *slackevents.AssistantThreadContextChangedEvent:
+		b.assistantContextChanged(ctx, e.AssistantThread)
 	case *slackevents.AppHomeOpenedEvent:
 		if e.Tab == "home" || e.Tab == "" {
 			b.PublishHome(ctx, e.User)
@@ -96,29 +108,6 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 var mentionPrefix = regexp.MustCompile(`<@[UW][A-Z0-9]+>\s*`)
 
 func stripMention(s string) string { return strings.TrimSpace(mentionPrefix.ReplaceAllString(s, "")) }
-
-// answerQuestion replies in the thread with what the agents found.
-func (b *Bot) answerQuestion(ctx context.Context, channel, thread, user, question string) {
-	if strings.TrimSpace(question) == "" {
-		question = "help"
-	}
-	var answer string
-	if b.svc.Asker == nil {
-		answer = errNotHere.Error()
-	} else if a, err := b.svc.Asker.Ask(ctx, user, truncate(question, 2000)); err != nil {
-		b.log.Error("answer question", "user", user, "err", err)
-		answer = "I could not look that up just now; try again in a minute."
-	} else {
-		answer = a
-	}
-	opts := []slack.MsgOption{slack.MsgOptionText(truncate(answer, 3900), false), slack.MsgOptionDisableLinkUnfurl()}
-	if thread != "" {
-		opts = append(opts, slack.MsgOptionTS(thread))
-	}
-	if _, _, err := b.api.PostMessageContext(ctx, channel, opts...); err != nil {
-		b.log.Error("post answer", "channel", channel, "err", slackError("post answer", err))
-	}
-}
 
 func (b *Bot) reply(ctx context.Context, channel, thread, text string) {
 	opts := []slack.MsgOption{slack.MsgOptionText(truncate(text, 3900), false), slack.MsgOptionDisableLinkUnfurl()}

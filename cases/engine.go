@@ -39,6 +39,17 @@ type Config struct {
 	// Backoff is the wait before retry n (1-based); default doubles from 1 s
 	// to at most 5 min.
 	Backoff func(attempt int) time.Duration
+	// Pacer knows the chat's rate limits (the bot's Slack limits); the
+	// outbox asks it before each call. Nil: calls go as fast as workers
+	// allow, and 429s are obeyed after the fact.
+	Pacer Pacer
+	// OutboxWorkers bounds the outbox calls in flight, one per channel at a
+	// time; default DefaultOutboxWorkers. 1 keeps the older delivery: one
+	// call at a time in queue order.
+	OutboxWorkers int
+	// Wall is the transport clock for pacing waits (not business time);
+	// nil means time.Now.
+	Wall func() time.Time
 }
 
 // Engine correlates events into cases, asks agents and policy, runs actions
@@ -60,6 +71,11 @@ type Engine struct {
 	log       *slog.Logger
 	maxEv     int
 	backoff   func(int) time.Duration
+	pacer     Pacer
+	wall      func() time.Time
+	// outboxWorkers bounds outbox calls in flight; 1: the sequential worker.
+	outboxWorkers int
+	coalesced     atomic.Uint64
 
 	wake map[Queue]chan struct{}
 	busy sync.WaitGroup // jobs being handled, for WaitIdle
@@ -99,6 +115,13 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.log == nil {
 		e.log = slog.Default()
+	}
+	e.pacer, e.wall, e.outboxWorkers = cfg.Pacer, cfg.Wall, cfg.OutboxWorkers
+	if e.wall == nil {
+		e.wall = time.Now
+	}
+	if e.outboxWorkers <= 0 {
+		e.outboxWorkers = DefaultOutboxWorkers
 	}
 	e.replica, e.lease = cfg.Replica, cfg.JobLease
 	if e.replica == "" {
@@ -155,6 +178,10 @@ func (e *Engine) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if q == QueueOutbox && e.outboxWorkers > 1 {
+				e.deliver(ctx) // in parallel across channels
+				return
+			}
 			e.worker(ctx, q, h)
 		}()
 	}

@@ -121,6 +121,33 @@ func init() {
 		Example: map[string]any{"po": "PO-3310", "shipment": "ASN-7700", "supplier": "Northwind Fasteners", "sku": "SKU-88",
 			"warehouse": "DAL", "ordered_quantity": 1000.0, "received_quantity": 960.0, "unit_cost": 12.5},
 	})
+	register(EventType{
+		Name: "supplier.order_changed", Family: FamilySupplierDelay, Severity: SeverityLow,
+		Doc: "A supplier's order acknowledgment (EDI 855 or ORDRSP) rejects a PO line or changes its quantity, price or date.",
+		Fields: []Field{fPO, fSupplier, fSKUOpt,
+			{Name: "change", Kind: FieldString, Required: true, Doc: "rejected, or what changed: quantity, price, date, item (comma-separated)"},
+			{Name: "ordered_quantity", Kind: FieldNumber, Doc: "quantity on the PO"},
+			{Name: "confirmed_quantity", Kind: FieldNumber, Doc: "quantity the supplier confirms"},
+			{Name: "po_unit_price", Kind: FieldNumber, Doc: "unit price on the PO"},
+			{Name: "confirmed_unit_price", Kind: FieldNumber, Doc: "unit price the supplier confirms"},
+			{Name: "requested_date", Kind: FieldDate, Doc: "date the PO asked for"},
+			{Name: "confirmed_date", Kind: FieldDate, Doc: "date the supplier confirms"},
+			{Name: "po_value", Kind: FieldNumber, Doc: "PO value"}, fCurrency, fReason},
+		Keys: []KeyKind{KeyPO},
+		Example: map[string]any{"po": "PO-3342", "supplier": "Contoso Packaging", "sku": "SKU-12", "change": "price",
+			"ordered_quantity": 500.0, "confirmed_quantity": 500.0, "po_unit_price": 4.0, "confirmed_unit_price": 4.4, "currency": "USD"},
+	})
+	register(EventType{
+		Name: "shipment.shortfall", Family: FamilySupplierDelay, Severity: SeverityLow,
+		Doc: "A supplier's ship notice (EDI 856 or DESADV) ships less of a PO line than was ordered.",
+		Fields: []Field{fShipment, fPO, fSupplier, fSKU,
+			{Name: "ordered_quantity", Kind: FieldNumber, Required: true, Doc: "quantity ordered"},
+			{Name: "shipped_quantity", Kind: FieldNumber, Required: true, Doc: "quantity the notice ships"},
+			{Name: "unit_price", Kind: FieldNumber, Doc: "PO unit price"}, fCurrency},
+		Keys: []KeyKind{KeyShipment, KeyPO},
+		Example: map[string]any{"shipment": "ASN-7781", "po": "PO-3310", "supplier": "Northwind Fasteners", "sku": "SKU-88",
+			"ordered_quantity": 2000.0, "shipped_quantity": 1500.0},
+	})
 }
 
 // familyWords are the words people use for each family, beside its label:

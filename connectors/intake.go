@@ -82,31 +82,8 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnsupportedMediaType, apiError{Error: fmt.Sprintf("Content-Type %q is not accepted: use application/cloudevents+json, application/json or application/cloudevents-batch+json", mt)})
 		return
 	}
-	limit := in.MaxBody
-	if limit <= 0 {
-		limit = DefaultMaxBody
-	}
-	body, err := readLimited(r, limit)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Error: fmt.Sprintf("body is over the %d byte limit", limit)})
-			return
-		}
-		// The read error names socket addresses (read tcp a->b: i/o
-		// timeout): keep that in the log, tell the client only what failed.
-		in.logger().Warn("read event body", "remote", r.RemoteAddr, "err", err)
-		writeJSON(w, http.StatusBadRequest, apiError{Error: "could not read the request body (client too slow or connection broken)"})
-		return
-	}
-	source := r.Header.Get(HeaderSource)
-	secret, ok := in.Secrets[source]
-	if source == "" || !ok || secret == "" {
-		writeJSON(w, http.StatusUnauthorized, apiError{Error: "unknown or missing " + HeaderSource})
-		return
-	}
-	if !hmac.Equal([]byte(r.Header.Get(HeaderSignature)), []byte(Sign(secret, body))) {
-		writeJSON(w, http.StatusUnauthorized, apiError{Error: "missing or wrong " + HeaderSignature + " for source " + source})
+	body, source, ok := readSigned(w, r, in.Secrets, in.MaxBody, DefaultMaxBody, in.logger())
+	if !ok {
 		return
 	}
 	events, status, perr := in.parse(body, batch)
@@ -149,6 +126,40 @@ func (in *Intake) logger() *slog.Logger {
 		return in.Logger
 	}
 	return slog.Default()
+}
+
+// readSigned reads a body of at most limit bytes (def when limit is not
+// set) and checks that its X-Exops-Signature is the HMAC of the secret of
+// the source X-Exops-Source names. On failure it has answered (413, 400 or
+// 401) and ok is false. /v1/events and /v1/edi share it.
+func readSigned(w http.ResponseWriter, r *http.Request, secrets map[string]string, limit, def int64, log *slog.Logger) (body []byte, source string, ok bool) {
+	if limit <= 0 {
+		limit = def
+	}
+	body, err := readLimited(r, limit)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Error: fmt.Sprintf("body is over the %d byte limit", limit)})
+			return nil, "", false
+		}
+		// The read error names socket addresses (read tcp a->b: i/o
+		// timeout): keep that in the log, tell the client only what failed.
+		log.Warn("read request body", "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "could not read the request body (client too slow or connection broken)"})
+		return nil, "", false
+	}
+	source = r.Header.Get(HeaderSource)
+	secret, known := secrets[source]
+	if source == "" || !known || secret == "" {
+		writeJSON(w, http.StatusUnauthorized, apiError{Error: "unknown or missing " + HeaderSource})
+		return nil, "", false
+	}
+	if !hmac.Equal([]byte(r.Header.Get(HeaderSignature)), []byte(Sign(secret, body))) {
+		writeJSON(w, http.StatusUnauthorized, apiError{Error: "missing or wrong " + HeaderSignature + " for source " + source})
+		return nil, "", false
+	}
+	return body, source, true
 }
 
 func readLimited(r *http.Request, limit int64) ([]byte, error) {

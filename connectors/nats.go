@@ -30,7 +30,9 @@ const (
 	DefaultNATSNakDelay         = time.Second
 	DefaultNATSMaxNakDelay      = time.Minute
 	DefaultNATSLinger           = 2 * time.Millisecond
+	DefaultNATSWorkers          = 4
 	maxNATSBatch                = 1000
+	maxNATSWorkers              = 64
 	maxDeadLetterReason         = 1024
 )
 
@@ -62,7 +64,11 @@ type NATSConfig struct {
 	AckWait    time.Duration // before JetStream redelivers an unacknowledged message
 	NakDelay   time.Duration // first wait after a transient failure; doubles per delivery
 	Linger     time.Duration // how long a batch waits for more messages once it has one
-	Name       string        // connection name NATS shows in its monitoring, e.g. the replica
+	// Workers is how many batches one replica ingests at once. One at a time
+	// leaves the store idle while a batch is fetched and acknowledged;
+	// several let the store's group commit take them in one transaction.
+	Workers int
+	Name    string // connection name NATS shows in its monitoring, e.g. the replica
 }
 
 // NATSConfigFromEnv reads the EXOPS_NATS_* variables. It returns ok=false
@@ -94,7 +100,7 @@ func NATSConfigFromEnv(getenv func(string) string) (cfg NATSConfig, ok bool, err
 	ints := []struct {
 		name string
 		dst  *int
-	}{{"EXOPS_NATS_MAX_MESSAGE", &cfg.MaxMessage}, {"EXOPS_NATS_BATCH", &cfg.Batch}}
+	}{{"EXOPS_NATS_MAX_MESSAGE", &cfg.MaxMessage}, {"EXOPS_NATS_BATCH", &cfg.Batch}, {"EXOPS_NATS_WORKERS", &cfg.Workers}}
 	for _, f := range ints {
 		if v := getenv(f.name); v != "" {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -177,6 +183,9 @@ func (c *NATSConfig) defaults() {
 	if c.Linger <= 0 {
 		c.Linger = DefaultNATSLinger
 	}
+	if c.Workers <= 0 {
+		c.Workers = DefaultNATSWorkers
+	}
 }
 
 // Validate refuses a configuration that would loop, trust nobody or be
@@ -187,6 +196,9 @@ func (c *NATSConfig) Validate() error {
 	}
 	if c.Batch > maxNATSBatch {
 		return cases.Errorf(cases.KindInvalid, "NATS batch %d is over %d", c.Batch, maxNATSBatch)
+	}
+	if c.Workers > maxNATSWorkers {
+		return cases.Errorf(cases.KindInvalid, "NATS workers %d is over %d", c.Workers, maxNATSWorkers)
 	}
 	if c.Stream == c.DeadLetterStream {
 		return cases.Errorf(cases.KindInvalid, "the dead-letter stream must not be the event stream %q", c.Stream)
@@ -469,14 +481,20 @@ func (n *NATSIntake) consume(ctx context.Context, cons jetstream.Consumer) error
 	if err != nil {
 		return err
 	}
+	// Batches are ingested by up to Workers goroutines. On the way out the
+	// ones in hand are finished first, then what was fetched and not
+	// started is handed back.
+	var inFlight sync.WaitGroup
+	slots := make(chan struct{}, n.cfg.Workers)
 	defer n.handBack(it)
-	batch := make([]jetstream.Msg, 0, n.cfg.Batch)
+	defer inFlight.Wait()
 	for {
 		m, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
 			return err
 		}
-		batch = append(batch[:0], m)
+		batch := make([]jetstream.Msg, 1, n.cfg.Batch)
+		batch[0] = m
 		for len(batch) < n.cfg.Batch {
 			m, err := it.Next(jetstream.NextMaxWait(n.cfg.Linger))
 			if err != nil {
@@ -484,11 +502,23 @@ func (n *NATSIntake) consume(ctx context.Context, cons jetstream.Consumer) error
 			}
 			batch = append(batch, m)
 		}
-		// The batch in hand is finished even when shutdown begins: its
-		// commit and acks should not be cut in half.
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.AckWait)
-		n.handle(hctx, batch)
-		cancel()
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			for _, m := range batch {
+				_ = m.Nak() // not started: another replica takes it now
+			}
+			return ctx.Err()
+		}
+		inFlight.Add(1)
+		go func() {
+			defer func() { <-slots; inFlight.Done() }()
+			// The batch in hand is finished even when shutdown begins: its
+			// commit and acks should not be cut in half.
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.AckWait)
+			defer cancel()
+			n.handle(hctx, batch)
+		}()
 	}
 }
 

@@ -262,7 +262,8 @@ func TestNATSConfigFromEnv(t *testing.T) {
 		t.Fatalf("ok=%v err=%v", ok, err)
 	}
 	if cfg.Stream != DefaultNATSStream || len(cfg.Subjects) != 1 || cfg.Subjects[0] != DefaultNATSSubjects ||
-		cfg.Consumer != DefaultNATSConsumer || cfg.DeadLetter != DefaultNATSDeadLetter || cfg.Batch != DefaultNATSBatch || cfg.MaxMessage != DefaultMaxBody {
+		cfg.Consumer != DefaultNATSConsumer || cfg.DeadLetter != DefaultNATSDeadLetter || cfg.Batch != DefaultNATSBatch || cfg.MaxMessage != DefaultMaxBody ||
+		cfg.Workers != DefaultNATSWorkers {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	if got := cfg.Sources["exops.events.tms."]; len(got) != 2 {
@@ -283,6 +284,8 @@ func TestNATSConfigFromEnv(t *testing.T) {
 		{"dead letters under >", []string{"EXOPS_NATS_URL", "nats://x", "EXOPS_NATS_SOURCES", src, "EXOPS_NATS_SUBJECTS", ">"}, "would read its own rejects"},
 		{"batch not a number", []string{"EXOPS_NATS_URL", "nats://x", "EXOPS_NATS_SOURCES", src, "EXOPS_NATS_BATCH", "many"}, "EXOPS_NATS_BATCH"},
 		{"batch unbounded", []string{"EXOPS_NATS_URL", "nats://x", "EXOPS_NATS_SOURCES", src, "EXOPS_NATS_BATCH", "100000"}, "over 1000"},
+		{"workers unbounded", []string{"EXOPS_NATS_URL", "nats://x", "EXOPS_NATS_SOURCES", src, "EXOPS_NATS_WORKERS", "1000"}, "over 64"},
+		{"workers zero", []string{"EXOPS_NATS_URL", "nats://x", "EXOPS_NATS_SOURCES", src, "EXOPS_NATS_WORKERS", "0"}, "EXOPS_NATS_WORKERS"},
 		{"same stream", []string{"EXOPS_NATS_URL", "nats://x", "EXOPS_NATS_SOURCES", src, "EXOPS_NATS_DEADLETTER_STREAM", DefaultNATSStream}, "must not be the event stream"},
 	}
 	for _, tc := range bad {

@@ -174,6 +174,11 @@ func (p *HTTPPoller) Poll(ctx context.Context) (PullResult, error) {
 // Only *.csv files are read, in name order; writers must create a file
 // under another name and rename it into place when complete. A finished
 // file is moved to Dir/processed.
+//
+// *.edi and *.x12 files are X12 or EDIFACT interchanges: with an EDI reader
+// set, each is read whole (its events carry the EDI source and ids from its
+// control numbers, so a file read twice raises duplicates) and moved to
+// processed; without one they are left in place and named.
 type DropFolder struct {
 	Dir        string
 	Source     string // the CloudEvents source of the rows, e.g. /erp/csv-drop
@@ -181,6 +186,7 @@ type DropFolder struct {
 	Checkpoint Checkpoint
 	Batch      int   // rows per ingest and checkpoint, default 100
 	MaxBytes   int64 // per file, default 32 MiB: a bigger file is refused, not read
+	EDI        EDIReader
 }
 
 // dropMark is where the drop folder stands: rows done in one file, known by
@@ -204,9 +210,13 @@ func (d *DropFolder) Poll(ctx context.Context) (PullResult, error) {
 	if maxBytes <= 0 {
 		maxBytes = 32 << 20
 	}
-	names, err := filepath.Glob(filepath.Join(d.Dir, "*.csv"))
-	if err != nil {
-		return res, fmt.Errorf("list %s: %w", d.Dir, err)
+	var names []string
+	for _, pat := range []string{"*.csv", "*.edi", "*.x12"} {
+		found, err := filepath.Glob(filepath.Join(d.Dir, pat))
+		if err != nil {
+			return res, fmt.Errorf("list %s: %w", d.Dir, err)
+		}
+		names = append(names, found...)
 	}
 	sort.Strings(names)
 	raw, err := d.Checkpoint.Load()
@@ -235,6 +245,12 @@ func (d *DropFolder) Poll(ctx context.Context) (PullResult, error) {
 		content, err := os.ReadFile(path)
 		if err != nil {
 			return res, fmt.Errorf("drop folder: %w", err)
+		}
+		if ext := strings.ToLower(filepath.Ext(name)); ext == ".edi" || ext == ".x12" {
+			if err := d.pollEDI(ctx, path, content, &res); err != nil {
+				return res, err
+			}
+			continue
 		}
 		sum := sha256.Sum256(content)
 		digest := hex.EncodeToString(sum[:])
@@ -273,6 +289,35 @@ func (d *DropFolder) Poll(ctx context.Context) (PullResult, error) {
 		res.Files++
 	}
 	return res, nil
+}
+
+// pollEDI reads one interchange file. A file that cannot be read is moved
+// to processed with its errors; one whose events could not be stored stays
+// for the next poll.
+func (d *DropFolder) pollEDI(ctx context.Context, path string, content []byte, res *PullResult) error {
+	name := filepath.Base(path)
+	if d.EDI == nil {
+		res.Rejected = append(res.Rejected, fmt.Sprintf("%s: an EDI interchange, and no EDI reader is configured; left in place", name))
+		return nil
+	}
+	r, err := d.EDI.Read(ctx, content)
+	if err != nil && len(r.Sets) > 0 {
+		return fmt.Errorf("ingest %s: %w", name, err)
+	}
+	for _, e := range r.Errors {
+		res.Rejected = append(res.Rejected, name+": "+e)
+	}
+	res.Events += len(r.Raised)
+	for _, ir := range r.Raised {
+		if ir.Duplicate {
+			res.Duplicates++
+		}
+	}
+	if err := d.finish(path); err != nil {
+		return err
+	}
+	res.Files++
+	return nil
 }
 
 func (d *DropFolder) saveMark(m dropMark) error {

@@ -48,6 +48,10 @@ type File struct {
 	ComplianceTeam string `yaml:"compliance_team" json:"compliance_team,omitempty"`
 	// Tolerances of the three-way match of supplier invoices, in percent.
 	Tolerances Tolerances `yaml:"tolerances" json:"tolerances"`
+	// ConfirmationDue is how long a supplier has to acknowledge a purchase
+	// order exops saw (EDI 850 or ORDERS) before supplier.confirmation_missing
+	// is raised; default 48h.
+	ConfirmationDue string `yaml:"confirmation_due" json:"confirmation_due,omitempty"`
 }
 
 // Tolerances say how far an invoice may be from its PO and goods receipt
@@ -161,6 +165,7 @@ type Policy struct {
 	file     File
 	version  string
 	window   time.Duration
+	confirm  time.Duration
 	sla      map[cases.Severity]cases.SLA
 	severity []SeverityRule
 }
@@ -233,6 +238,14 @@ func ParseFile(name string, b []byte) (*Policy, error) {
 			bad("correlation_window: %q is not a positive duration such as 72h", f.CorrelationWindow)
 		}
 		p.window = d
+	}
+	p.confirm = DefaultConfirmationDue
+	if f.ConfirmationDue != "" {
+		d, err := time.ParseDuration(f.ConfirmationDue)
+		if err != nil || d <= 0 {
+			bad("confirmation_due: %q is not a positive duration such as 48h", f.ConfirmationDue)
+		}
+		p.confirm = d
 	}
 	if len(f.Teams) == 0 {
 		bad("teams: at least one team is required")
@@ -466,6 +479,13 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // Version names the policy and its content hash.
 func (p *Policy) Version() string { return p.version }
+
+// DefaultConfirmationDue is the confirmation_due of a file that sets none.
+const DefaultConfirmationDue = 48 * time.Hour
+
+// ConfirmationDue is how long after a purchase order its supplier has to
+// acknowledge it.
+func (p *Policy) ConfirmationDue() time.Duration { return p.confirm }
 
 // CorrelationWindow is how long a correlation key keeps joining events.
 func (p *Policy) CorrelationWindow() time.Duration { return p.window }

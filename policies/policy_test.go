@@ -114,6 +114,8 @@ teams: {ops: {channel: "#ops"}}
 		{"window not a duration", header + "correlation_window: three days\n", "correlation_window:"},
 		{"window zero", header + "correlation_window: 0s\n", "correlation_window:"},
 		{"window negative", header + "correlation_window: -1h\n", "correlation_window:"},
+		{"confirmation due not a duration", header + "confirmation_due: two days\n", "confirmation_due:"},
+		{"confirmation due zero", header + "confirmation_due: 0s\n", "confirmation_due:"},
 		{"no teams", `version: "t1"
 default_team: ops
 `, "teams: at least one team"},
@@ -425,6 +427,12 @@ func TestSLAAndWindow(t *testing.T) {
 	}
 	if got := defaults.CorrelationWindow(); got != 72*time.Hour {
 		t.Errorf("default CorrelationWindow() = %v, want 72h", got)
+	}
+	if got := defaults.ConfirmationDue(); got != 48*time.Hour {
+		t.Errorf("default ConfirmationDue() = %v, want 48h", got)
+	}
+	if got := mustParse(t, header+"confirmation_due: 36h\n").ConfirmationDue(); got != 36*time.Hour {
+		t.Errorf("ConfirmationDue() = %v, want 36h", got)
 	}
 	if got := custom.CorrelationWindow(); got != 24*time.Hour {
 		t.Errorf("CorrelationWindow() = %v, want 24h", got)

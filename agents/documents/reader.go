@@ -21,6 +21,14 @@ func (r Reader) ReadDocument(ctx context.Context, name string, data []byte) (cas
 	if err != nil {
 		return cases.DocumentReading{}, err
 	}
+	return Reading(name, doc), nil
+}
+
+// Reading is a document as the application layer's document intake sees
+// it: its summary and, for an invoice naming a PO, its three-way match. A
+// document read elsewhere (an EDI invoice, whose fields are structured like
+// an e-invoice's) goes through the same match this way.
+func Reading(name string, doc Document) cases.DocumentReading {
 	out := cases.DocumentReading{Summary: cases.DocumentSummary{
 		Name: name, Type: doc.Type, Number: doc.Number, Supplier: doc.Supplier, PONumber: doc.PONumber,
 		Currency: doc.Currency, Total: doc.Total, IssueDate: doc.IssueDate, DueDate: doc.DueDate,
@@ -31,7 +39,7 @@ func (r Reader) ReadDocument(ctx context.Context, name string, data []byte) (cas
 			return matchInvoice(doc, po, rc, tol)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // matchInvoice runs ThreeWayMatch on the ERP's PO and the WMS's receipt.

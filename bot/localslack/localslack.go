@@ -50,6 +50,11 @@ type Slack struct {
 	outage map[string][]Failure       // method → failures still to give
 	files  map[string]*UploadedFile   // file id → file
 	nextF  int
+	// assistant is every assistant.threads.* call; status the status each
+	// assistant thread shows now (assistant.go).
+	assistant []AssistantCall
+	status    map[string]string
+	limits    *limiter // rate limits enforced (ratelimit.go); nil: none
 }
 
 // UploadedFile is a file the bot uploaded with the external upload flow.
@@ -106,6 +111,10 @@ func New(clock func() time.Time) *Slack {
 		c.Handle("/upload/", l.upload)
 		c.Handle("/private/", l.download)
 		c.Handle("/files.completeUploadExternal", l.completeUpload)
+		c.Handle("/chat.getPermalink", l.getPermalink)
+		for _, m := range []string{"setStatus", "setSuggestedPrompts", "setTitle"} {
+			c.Handle("/assistant.threads."+m, l.assistantMethod(m))
+		}
 	})
 	l.srv.Start()
 	return l
@@ -148,6 +157,9 @@ func (l *Slack) Handle(method string, h http.HandlerFunc) {
 
 func (l *Slack) handle(method string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if l.overLimit(w, r, method) {
+			return
+		}
 		l.mu.Lock()
 		override := l.overrides[method]
 		var fail *Failure
@@ -212,6 +224,9 @@ func (l *Slack) handle(method string) http.HandlerFunc {
 			p.TS = fmt.Sprintf("%d.%06d", l.nextTS/1_000_000, l.nextTS%1_000_000)
 		}
 		l.posts = append(l.posts, p)
+		if method == "chat.postMessage" {
+			l.clearStatus(p.Channel, p.ThreadTS) // a reply ends "is thinking…"
+		}
 		l.mu.Unlock()
 		if fail != nil { // AfterPost: taken, and the answer lost
 			w.WriteHeader(fail.Status)
@@ -717,6 +732,9 @@ func (l *Slack) Event(ctx context.Context, eventsURL, signingSecret, eventID str
 // conversationsHistory answers with the channel's top-level messages, newest
 // first, with their metadata, as Slack does with include_all_metadata.
 func (l *Slack) conversationsHistory(w http.ResponseWriter, r *http.Request) {
+	if l.overLimit(w, r, "conversations.history") {
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = r.ParseForm()
 	channel := r.Form.Get("channel")
@@ -740,6 +758,9 @@ func (l *Slack) conversationsHistory(w http.ResponseWriter, r *http.Request) {
 // conversationsReplies answers with a thread: its parent and replies, oldest
 // first, with their metadata.
 func (l *Slack) conversationsReplies(w http.ResponseWriter, r *http.Request) {
+	if l.overLimit(w, r, "conversations.replies") {
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = r.ParseForm()
 	channel, ts := r.Form.Get("channel"), r.Form.Get("ts")

@@ -91,6 +91,15 @@ func (d *Documents) Read(ctx context.Context, name string, data []byte, at time.
 	if err != nil {
 		return cases.DocumentResult{Note: documentFailure(name, err)}
 	}
+	sum := sha256.Sum256(data)
+	return d.Match(ctx, rd, at, DocumentSource, func(i int) string { return fmt.Sprintf("doc-%x-%d", sum[:8], i) })
+}
+
+// Match runs the three-way match of a document already read (a PDF or XML
+// invoice, or an EDI 810 or INVOIC) against the PO and receipt the ERP and
+// WMS give, under the policy's tolerances: a note that says what it found,
+// and the variance events to raise from source with the ids id(i) gives.
+func (d *Documents) Match(ctx context.Context, rd cases.DocumentReading, at time.Time, source string, id func(i int) string) cases.DocumentResult {
 	res := cases.DocumentResult{Note: DocumentNote(rd.Summary)}
 	if rd.Match == nil || d.Orders == nil {
 		return res
@@ -110,15 +119,14 @@ func (d *Documents) Read(ctx context.Context, name string, data []byte, at time.
 		res.Note += fmt.Sprintf(" Three-way match with %s and its receipt: no variance beyond the tolerances.", rd.Summary.PONumber)
 		return res
 	}
-	sum := sha256.Sum256(data)
 	var words []string
 	for i, v := range vars {
 		words = append(words, v.Message)
 		if v.EventType == "" {
 			continue // evidence only: no event type carries it
 		}
-		ev, err := cases.NewEvent(cases.Event{Source: DocumentSource, Type: v.EventType,
-			ID: fmt.Sprintf("doc-%x-%d", sum[:8], i), Time: at, Subject: rd.Summary.Number, Data: v.Data})
+		ev, err := cases.NewEvent(cases.Event{Source: source, Type: v.EventType,
+			ID: id(i), Time: at, Subject: rd.Summary.Number, Data: v.Data})
 		if err != nil {
 			words = append(words, fmt.Sprintf("(could not raise it as an event: %s)", plainError(err)))
 			continue

@@ -20,6 +20,7 @@ import (
 	"github.com/exops/exops/cases"
 	"github.com/exops/exops/cases/desk"
 	"github.com/exops/exops/connectors"
+	"github.com/exops/exops/connectors/edi"
 	"github.com/exops/exops/policies"
 )
 
@@ -78,9 +79,16 @@ type Main struct {
 	nats    *connectors.NATSIntake // nil without EXOPS_NATS_URL
 	replica string                 // this process among several on one store (EXOPS_REPLICA)
 	leading atomic.Bool            // holds the schedules' leader lease
+	timing  timing                 // leases and the timers' tick
 	bot     *bot.Bot
 	sim     *connectors.Simulator
 	mux     *http.ServeMux
+	edi     *edi.Reader // EDI interchanges in: /v1/edi, the drop folder, overdue confirmations
+
+	// checkpoints signs the audit head (nil without EXOPS_AUDIT_KEY);
+	// checkpointPosts posts the signatures to a channel (nil without one).
+	checkpoints     *audit.Checkpointer
+	checkpointPosts *audit.Publisher
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -161,18 +169,28 @@ func NewMain(cfg Config) (*Main, error) {
 	rules := func() desk.Rules { return m.current.Load() }
 	docs := &desk.Documents{Reader: documents.Reader{Extractor: extractor}, Orders: orders,
 		Fetcher: connectors.NewDocumentFetcher(cfg.Getenv), Events: store, Policy: rules}
-	// EXOPS_JOB_LEASE: how long a job claimed by a replica that died waits
-	// before another takes it (shared stores only; default 2m).
-	var lease time.Duration
-	if v := cfg.Getenv("EXOPS_JOB_LEASE"); v != "" {
-		if lease, err = time.ParseDuration(v); err != nil || lease <= 0 {
-			store.Close()
-			return nil, fmt.Errorf("EXOPS_JOB_LEASE %q: want a duration such as 30s or 2m", v)
-		}
+	tm, err := timingFromEnv(cfg.Getenv, cfg.TimerEvery)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	m.timing = tm
+	// Signed audit checkpoints (EXOPS_AUDIT_KEY): the engine writes through
+	// a store that seals the chain every N records.
+	engineStore, err := m.setupCheckpoints(store, notifier)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	pacer, outboxWorkers, err := outboxSettings(cfg, notifier)
+	if err != nil {
+		store.Close()
+		return nil, err
 	}
 	eng, err := cases.New(cases.Config{
-		Store: store, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(notifier),
-		Directory: groups, Documents: docs, Now: cfg.Now, Logger: cfg.Logger, Replica: m.replica, JobLease: lease,
+		Store: engineStore, Policy: pol, Agents: agent, Enricher: enricher, Executor: executor, Notifier: m.metrics.CountSlackErrors(notifier),
+		Directory: groups, Documents: docs, Now: cfg.Now, Logger: cfg.Logger, Replica: m.replica, JobLease: tm.JobLease,
+		Pacer: pacer, OutboxWorkers: outboxWorkers,
 	})
 	if err != nil {
 		store.Close()
@@ -185,6 +203,9 @@ func NewMain(cfg Config) (*Main, error) {
 			return a.Text, err
 		}),
 		Audit: func(ctx context.Context, f cases.AuditQuery, w io.Writer) (int, error) {
+			if err := m.sealForExport(ctx); err != nil {
+				return 0, err
+			}
 			return audit.ExportCSV(ctx, store, audit.Filter{Since: f.Since, Until: f.Until, Case: f.Case}, w)
 		},
 	})
@@ -212,6 +233,7 @@ func NewMain(cfg Config) (*Main, error) {
 	}
 	m.mux = http.NewServeMux()
 	m.mux.Handle("POST /v1/events", &connectors.Intake{Ingester: eng, Secrets: cfg.SourceSecrets, MaxBody: cfg.MaxBody, Logger: cfg.Logger})
+	m.wireEDI(eng, store, docs)
 	if cfg.SlackSigningSecret != "" {
 		m.mux.Handle("POST /slack/interactions", b.InteractionsHandler())
 		m.mux.Handle("POST /slack/commands", b.CommandsHandler())
@@ -280,6 +302,11 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		m.runCheckpointPosts(ctx)
+	}()
 	stopCron, err := m.startSchedules(ctx)
 	if err != nil {
 		cancel()

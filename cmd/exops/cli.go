@@ -32,12 +32,15 @@ Usage:
   exops cases list [--db PATH] [--status open|resolved|merged]
   exops cases show ID [--db PATH] [--json]
   exops ask [--db PATH] [--policy FILE] [--as USER] [-v] "QUESTION"  answer a question from the cases and the audit log
-  exops audit verify [--db PATH]
+  exops audit verify [--db PATH] [--pubkey FILE [--checkpoint FILE]...]
+  exops audit checkpoint [--db PATH] [--out FILE]              sign the audit log's head (EXOPS_AUDIT_KEY)
+  exops audit keygen --out FILE                                make an Ed25519 key pair for the checkpoints
   exops audit export [--db PATH] --format csv|ndjson [--since T] [--until T] [--case ID] [--actor A] [--out FILE]
   exops policy check FILE
   exops policy explain --db PATH --policy FILE CASE-ID
   exops policy diff OLD NEW [--db PATH]
   exops extract FILE... | exops extract --eval DIR              read supplier PDFs into fields (JSON)
+  exops edi parse [--policy FILE] FILE...                       read X12/EDIFACT interchanges: sets and events (JSON)
   exops report  [--db PATH] [--since T] [--digest] [--json]    MTTR, backlog aging, first-touch resolution, patterns
   exops simulate --addr HOST:PORT                             serve a simulated ERP, WMS, TMS and CRM (REST contract)
   exops simulate --events N [--rate R] --to URL               send a signed stream of business events
@@ -94,17 +97,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return c.usageError("cases needs list or show")
 	case "audit":
-		if len(args) > 1 && args[1] == "verify" {
-			return c.auditVerify(args[2:])
-		}
-		if len(args) > 1 && args[1] == "export" {
-			return c.auditExport(args[2:])
-		}
-		return c.usageError("audit needs verify or export")
+		return c.audit(args[1:])
 	case "policy":
 		return c.policy(args[1:])
 	case "extract":
 		return c.extract(args[1:])
+	case "edi":
+		return c.ediCmd(args[1:])
 	case "report":
 		return c.reportCmd(args[1:])
 	case "simulate":
@@ -405,16 +404,24 @@ func or(s, def string) string {
 }
 
 func (c *cli) auditVerify(args []string) int {
-	fs := c.flags("audit verify", "audit verify [--db PATH]")
+	fs := c.flags("audit verify", "audit verify [--db PATH] [--pubkey FILE [--checkpoint FILE]...]")
 	db := c.dbFlag(fs)
+	var signed checkpointFlags
+	signed.register(fs)
 	if code, stop := parse(fs, args); stop {
 		return code
+	}
+	if len(signed.files) > 0 && signed.pubkey == "" {
+		return c.usageError("audit verify: --checkpoint needs --pubkey to check its signatures")
 	}
 	s, err := c.openStore(*db)
 	if err != nil {
 		return c.fail(err)
 	}
 	defer s.Close()
+	if signed.pubkey != "" {
+		return c.verifySigned(s, signed)
+	}
 	res, err := audit.Verify(c.ctx, s)
 	var broken *audit.BrokenError
 	var bad *audit.DecodeError
@@ -465,6 +472,9 @@ func (c *cli) auditExport(args []string) int {
 		return c.fail(err)
 	}
 	defer s.Close()
+	if err := c.sealExport(s, *out); err != nil {
+		return c.fail(fmt.Errorf("export: %w", err))
+	}
 	w := c.stdout
 	var file *os.File
 	if *out != "" {

@@ -60,7 +60,7 @@ func (m *Main) schedulePulls(c *cron.Cron, getenv func(string) string, remote *c
 		if src == "" {
 			return fmt.Errorf("EXOPS_PULL_DIR is set but EXOPS_PULL_SOURCE is not: name the source the rows come from")
 		}
-		pulls["drop"] = &connectors.DropFolder{Dir: filepath.Clean(dir), Source: src, Ingester: ing, Checkpoint: checkpoint("drop")}
+		pulls["drop"] = &connectors.DropFolder{Dir: filepath.Clean(dir), Source: src, Ingester: ing, Checkpoint: checkpoint("drop"), EDI: m.edi}
 	}
 	if feeds := getenv("EXOPS_PULL_FEEDS"); feeds != "" {
 		for _, name := range strings.Split(feeds, ",") {

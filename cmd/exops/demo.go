@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exops/exops/agents"
 	"github.com/exops/exops/audit"
 	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
@@ -40,7 +41,13 @@ func (c *cli) demo(args []string) int {
 	if code, stop := parse(fs, args); stop {
 		return code
 	}
-	d, err := newDemo(c.ctx, c.clock, *db, *polPath, c.stdout)
+	// The model the demo's agents use, as serve reads it: none unless
+	// EXOPS_LLM_PROVIDER names one.
+	llm, err := agents.ConfigFromEnv(c.getenv)
+	if err != nil {
+		return c.fail(err)
+	}
+	d, err := newDemo(c.ctx, c.clock, *db, *polPath, llm, c.stdout)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -73,10 +80,11 @@ type demo struct {
 	runDone  chan error
 	steps    int
 	stepsRan int
+	llm      agents.Config
 }
 
-func newDemo(ctx context.Context, clock cases.Clock, dbPath, polPath string, out io.Writer) (*demo, error) {
-	d := &demo{ctx: ctx, out: out, clock: clock, now: clock().UTC(), secret: randomHex(16), runDone: make(chan error, 1)}
+func newDemo(ctx context.Context, clock cases.Clock, dbPath, polPath string, llm agents.Config, out io.Writer) (*demo, error) {
+	d := &demo{ctx: ctx, out: out, clock: clock, now: clock().UTC(), secret: randomHex(16), runDone: make(chan error, 1), llm: llm}
 	d.sources = map[string]string{demoERP: randomHex(16), demoTMS: randomHex(16)}
 	if dbPath == "" {
 		dir, err := os.MkdirTemp("", "exops-demo-")
@@ -105,7 +113,7 @@ func newDemo(ctx context.Context, clock cases.Clock, dbPath, polPath string, out
 	d.m, err = NewMain(Config{
 		DBPath: dbPath, Policy: pol, Addr: "127.0.0.1:0",
 		SlackBotToken: demoBotToken, SlackSigningSecret: d.secret, SlackAPIURL: d.slack.APIURL(),
-		SourceSecrets: d.sources, Now: clock,
+		SourceSecrets: d.sources, Now: clock, LLM: llm,
 	})
 	if err != nil {
 		d.close()
@@ -153,6 +161,7 @@ func (d *demo) day(offset int) string { return d.now.AddDate(0, 0, offset).Forma
 func (d *demo) play() error {
 	fmt.Fprintf(d.out, "exops demo: local Slack at %s, event API at http://%s\n", d.slack.APIURL(), d.m.Addr())
 	fmt.Fprintf(d.out, "policy %s\n", d.m.policy.Version())
+	fmt.Fprintln(d.out, d.modelLine())
 	steps := []struct {
 		title string
 		run   func() error
@@ -179,6 +188,18 @@ func (d *demo) play() error {
 		fmt.Fprintf(d.out, "The database is kept at %s: try \"exops cases list --db %s\".\n", d.dbPath, d.dbPath)
 	}
 	return nil
+}
+
+// modelLine says in the transcript who writes summaries and answers.
+func (d *demo) modelLine() string {
+	if d.llm.Provider == "" || d.llm.Provider == agents.ProviderNone {
+		return "language model: none (EXOPS_LLM_PROVIDER is not set): summaries, recommendations and answers by the rules"
+	}
+	line := "language model: " + d.llm.String() + " (EXOPS_LLM_PROVIDER=" + string(d.llm.Provider) + "): summaries and recommendations checked against the case facts"
+	if agents.ToolCalling(d.llm.Provider) {
+		return line + "; answers through tool calls over the case store, checked against what the tools returned; the rules whenever a check fails"
+	}
+	return line + "; answers by the rules (langchaingo's " + string(d.llm.Provider) + " client sends no tools)"
 }
 
 // send posts events signed as source and returns the per-event results.
@@ -311,6 +332,7 @@ func (d *demo) composite() error {
 		return fmt.Errorf("%s has no recommendation waiting for a person", id)
 	}
 	compositeCase = id
+	fmt.Fprintf(d.out, "  summary by %s\n", c.SummaryBy)
 	fmt.Fprintf(d.out, "  ✔ one composite case %s with %d families, routed to %s (%s), %d recommendations waiting for people\n",
 		id, len(c.Families), c.Team, c.Channel, len(c.Pending()))
 	return nil

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/exops/exops/audit"
 	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
@@ -21,33 +29,101 @@ import (
 	"github.com/exops/exops/policies"
 )
 
+// natsURL is the JetStream server the NATS tests use. Without one the test
+// skips, saying how to start it; under CI it fails.
+func natsURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("EXOPS_TEST_NATS")
+	if u == "" {
+		u = "nats://127.0.0.1:4222"
+	}
+	host := u
+	if p, err := url.Parse(u); err == nil && p.Host != "" {
+		host = p.Host
+	}
+	if c, err := net.DialTimeout("tcp", host, 2*time.Second); err != nil {
+		msg := fmt.Sprintf("NATS JetStream not reachable at %s (%v); start it with "+
+			"`start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log` or set EXOPS_TEST_NATS", host, err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	} else {
+		c.Close()
+	}
+	return u
+}
+
+// fastEscalation is the example policy with escalation steps seconds after a
+// case opens, so that they fall due while replicas are being killed.
+func fastEscalation(t testing.TB) []byte {
+	t.Helper()
+	const from = `escalation:
+  - {name: remind, after: first_touch, to: thread, unless_touched: true}
+  - {name: managers, after: resolve, to: manager}
+  - {name: leadership, after: resolve+4h, to: team:ops-leadership}`
+	const to = `escalation:
+  - {name: remind, after: 2s, to: thread}
+  - {name: managers, after: 5s, to: manager}`
+	if !bytes.Contains(policies.Example, []byte(from)) {
+		t.Fatal("the example policy's escalation block changed; update fastEscalation")
+	}
+	return bytes.Replace(policies.Example, []byte(from), []byte(to), 1)
+}
+
 // TestReplicaProcessesSurviveKill9 runs three `exops serve` processes (the
-// real binary) on one PostgreSQL schema and one local Slack, sends a
-// bounded stream of events round-robin, and kill -9s a replica twice in the
-// middle (one is started again). A sender whose replica died sends the same
-// event to the next one, as a load balancer would. Afterwards every
-// acknowledged event is in exactly one case, no card was posted twice and
-// the audit chain verifies.
+// real binary) on one PostgreSQL schema, one JetStream stream and one local
+// Slack. It sends a bounded stream of events, alternately over HTTP
+// (round-robin across the live replicas) and over NATS, and kill -9s a
+// replica three times in the middle (two are started again), the schedules'
+// leader among them. A sender whose replica died sends the same event to the
+// next one, as a load balancer would. Afterwards every acknowledged event is
+// in exactly one case, no card or thread reply was posted twice, each
+// escalation step fired once per case, and the audit chain verifies.
 func TestReplicaProcessesSurviveKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
 	store := postgresURL(t)
+	natsAddr := natsURL(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "exops")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	polFile := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(polFile, policies.Example, 0o600); err != nil {
+	if err := os.WriteFile(polFile, fastEscalation(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ls := localslack.New(testClock)
 	t.Cleanup(ls.Close)
+
+	// One stream, consumer and dead-letter subject of this run's own.
+	var b [4]byte
+	rand.Read(b[:])
+	run := hex.EncodeToString(b[:])
+	stream, prefix := "KILL_"+run, "killtest."+run
+	nc, err := nats.Connect(natsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		js.DeleteStream(ctx, stream)
+		js.DeleteStream(ctx, stream+"_DLQ")
+	})
+
 	const source, secret = "/erp/sim", "kill-secret"
 	type proc struct {
 		cmd  *exec.Cmd
 		addr string
+		logs *bytes.Buffer
 	}
 	start := func(name string) *proc {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -58,13 +134,17 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 		l.Close()
 		cmd := exec.Command(bin, "serve", "--store", store, "--policy", polFile, "--addr", addr)
 		cmd.Env = append(os.Environ(), "SLACK_BOT_TOKEN=xoxb-kill", "SLACK_API_URL="+ls.APIURL(), "SLACK_SIGNING_SECRET=s",
-			"EXOPS_SOURCE_SECRETS="+source+"="+secret, "EXOPS_REPLICA="+name, "EXOPS_JOB_LEASE=5s")
-		var logs bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
+			"EXOPS_SOURCE_SECRETS="+source+"="+secret, "EXOPS_REPLICA="+name,
+			"EXOPS_JOB_LEASE=5s", "EXOPS_LEADER_LEASE=3s", "EXOPS_TIMER_EVERY=1s",
+			"EXOPS_NATS_URL="+natsAddr, "EXOPS_NATS_STREAM="+stream, "EXOPS_NATS_SUBJECTS="+prefix+".>",
+			"EXOPS_NATS_CONSUMER=exops_"+run, "EXOPS_NATS_DEADLETTER="+prefix+"_dead",
+			"EXOPS_NATS_DEADLETTER_STREAM="+stream+"_DLQ", "EXOPS_NATS_SOURCES="+prefix+".erp.="+source)
+		logs := &bytes.Buffer{}
+		cmd.Stdout, cmd.Stderr = logs, logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		p := &proc{cmd: cmd, addr: addr}
+		p := &proc{cmd: cmd, addr: addr, logs: logs}
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		deadline := time.Now().Add(30 * time.Second)
 		for {
@@ -85,6 +165,8 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 		p.cmd.Process.Signal(syscall.SIGKILL)
 		p.cmd.Wait()
 	}
+	// r1 starts first, so it takes the schedules' leader lease; its kill at
+	// 150 makes another replica take over the escalation timers.
 	reps := []*proc{start("r1"), start("r2"), start("r3")}
 	evs := connectors.GenerateEvents(180, 11, source, testClock().Truncate(time.Second), "kill-")
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -100,21 +182,39 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, nil
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
 	acked := map[string]bool{}
+	overNATS := 0
 	dead := map[int]bool{}
 	for i, ev := range evs {
 		switch i {
-		case 60:
+		case 50:
 			kill(reps[1])
 			dead[1] = true
-		case 100:
+		case 90:
 			reps[1] = start("r2") // back, as an orchestrator restarts it
 			dead[1] = false
-		case 130:
+		case 120:
 			kill(reps[2])
 			dead[2] = true
+		case 150:
+			kill(reps[0]) // the leader
+			dead[0] = true
+		case 165:
+			reps[2] = start("r3")
+			dead[2] = false
 		}
 		body, _ := json.Marshal(ev)
+		if i%2 == 1 {
+			// JetStream acknowledges once the stream holds the message;
+			// the replicas' shared consumer takes it from there.
+			if _, err := js.Publish(ctx, prefix+".erp.orders", body, jetstream.WithMsgID(ev.ID)); err == nil {
+				acked[ev.ID] = true
+				overNATS++
+			}
+			continue
+		}
 		for try := 0; try < 3; try++ {
 			k := (i + try) % 3
 			if dead[k] {
@@ -130,17 +230,21 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 	if len(acked) != len(evs) {
 		t.Errorf("%d of %d events acknowledged", len(acked), len(evs))
 	}
-	// Read the shared store while the survivors work the queues off.
+
 	s, err := openStore(store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	// Wait while the survivors take in what NATS holds, work the queues off
+	// and take every escalation step that falls due.
+	var inCase map[string]int
+	cards, open := 0, 0
 	for {
-		waiting := 0
-		s.View(ctx, func(tx cases.ReadTx) error {
+		waiting, timers := 0, 0
+		inCase = map[string]int{}
+		cards, open = 0, 0
+		err := s.View(ctx, func(tx cases.ReadTx) error {
 			for _, q := range cases.Queues() {
 				tx.Jobs(q, func(j cases.Job) error {
 					if j.NotBefore.Before(time.Now().Add(time.Minute)) {
@@ -149,32 +253,38 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 					return nil
 				})
 			}
-			return nil
+			tx.DueTimers(time.Now().Add(time.Hour), func(string, time.Time) error { timers++; return nil })
+			return tx.ForEachCase(func(c *cases.Case) error {
+				if c.Slack.TS != "" {
+					cards++
+				}
+				if c.Status == cases.StatusOpen {
+					open++
+				}
+				if c.Status != cases.StatusMerged {
+					for _, e := range c.Events {
+						inCase[e.ID]++
+					}
+				}
+				return nil
+			})
 		})
-		if waiting == 0 {
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing := 0
+		for id := range acked {
+			if inCase[id] == 0 {
+				missing++
+			}
+		}
+		if waiting == 0 && timers == 0 && missing == 0 {
 			break
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("%d jobs still waiting after 3 minutes", waiting)
+			t.Fatalf("after 4 minutes: %d jobs waiting, %d timers set, %d acknowledged events in no case", waiting, timers, missing)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	inCase := map[string]int{}
-	cards := 0
-	if err := s.View(ctx, func(tx cases.ReadTx) error {
-		return tx.ForEachCase(func(c *cases.Case) error {
-			if c.Slack.TS != "" {
-				cards++
-			}
-			if c.Status != cases.StatusMerged {
-				for _, e := range c.Events {
-					inCase[e.ID]++
-				}
-			}
-			return nil
-		})
-	}); err != nil {
-		t.Fatal(err)
+		time.Sleep(250 * time.Millisecond)
 	}
 	for id := range acked {
 		if inCase[id] != 1 {
@@ -182,22 +292,66 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 		}
 	}
 	posted := map[string]int{}
+	managerPosts := 0
 	for _, p := range ls.Transcript() {
-		if p.Method == "chat.postMessage" && p.ThreadTS == "" && strings.Contains(string(p.Metadata), "exops_case") {
-			posted[string(p.Metadata)]++
+		if p.Method != "chat.postMessage" {
+			continue
+		}
+		if len(p.Metadata) > 0 {
+			posted[p.ThreadTS+" "+string(p.Metadata)]++ // cards, and replies by their key
+		} else if p.ThreadTS == "" {
+			managerPosts++
 		}
 	}
 	for c, n := range posted {
 		if n > 1 {
-			t.Errorf("card %s posted %d times", c, n)
+			t.Errorf("message %s posted %d times", c, n)
 		}
 	}
-	if cards == 0 || len(posted) != cards {
-		t.Errorf("%d cases have a card, %d distinct cards were posted", cards, len(posted))
+	threadless := 0
+	for k := range posted {
+		if strings.HasPrefix(k, " ") {
+			threadless++
+		}
+	}
+	if cards == 0 || threadless != cards {
+		t.Errorf("%d cases have a card, %d distinct cards were posted", cards, threadless)
+	}
+	// Each escalation step is taken once per case, whoever led at the time.
+	var out bytes.Buffer
+	if _, err := audit.ExportNDJSON(ctx, s, audit.Filter{}, &out); err != nil {
+		t.Fatal(err)
+	}
+	steps := map[string]int{}
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var r audit.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Kind == cases.AuditEscalated {
+			steps[r.Case+" "+r.Action]++
+		}
+	}
+	reminders, managers := 0, 0
+	for k, n := range steps {
+		if n != 1 {
+			t.Errorf("escalation %s taken %d times", k, n)
+		}
+		if strings.HasSuffix(k, " remind") {
+			reminders++
+		} else if strings.HasSuffix(k, " managers") {
+			managers++
+		}
+	}
+	if reminders == 0 || managers == 0 {
+		t.Errorf("escalations: %d reminders, %d manager steps; want both to have fired", reminders, managers)
 	}
 	res, err := audit.Verify(ctx, s)
 	if err != nil || res.Checked == 0 {
 		t.Errorf("audit verify: %+v, %v", res, err)
 	}
-	t.Logf("%d events acknowledged through 2 kill -9s, %d cases with cards, %d audit records verified", len(acked), cards, res.Checked)
+	t.Logf("%d events acknowledged (%d over NATS) through 3 kill -9s; %d cases with cards (%d open); %d reminders and %d manager steps taken once each (%d manager-channel posts); %d audit records verified",
+		len(acked), overNATS, cards, open, reminders, managers, managerPosts, res.Checked)
 }

@@ -150,7 +150,7 @@ var (
 )
 
 func (c caseCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCases, descEvents, descResolved, descBacklog, descApprovals, descShareBot, descFirstTouch, descResolve, descScrapeErr, descQueueDepth, descQueueAge} {
+	for _, d := range []*prometheus.Desc{descCases, descEvents, descResolved, descBacklog, descApprovals, descShareBot, descFirstTouch, descResolve, descScrapeErr, descQueueDepth, descQueueAge, descKindDepth, descKindAge} {
 		ch <- d
 	}
 }
@@ -245,32 +245,75 @@ func (n countingNotifier) PostMessage(ctx context.Context, channel string, c *ca
 	return n.count("post_message", n.Notifier.PostMessage(ctx, channel, c, text))
 }
 
-// queues reports each queue's depth and the age of its oldest job: a
-// growing outbox means Slack is not keeping up, an old one a stuck job.
+// queues reports each queue's depth and the age of its oldest job, in
+// all and by job kind (process, execute, card, reply, post): a growing
+// outbox means Slack is not keeping up, an old one a stuck job, and the
+// kind says which messages wait.
 func (c caseCollector) queues(ctx context.Context, ch chan<- prometheus.Metric) {
 	if c.m.store == nil {
 		return // counters only
 	}
 	now := c.m.now()
+	type depth struct {
+		n      int
+		oldest time.Time
+	}
+	add := func(d *depth, j cases.Job) {
+		d.n++
+		if d.oldest.IsZero() || j.Created.Before(d.oldest) {
+			d.oldest = j.Created
+		}
+	}
+	age := func(d depth) float64 {
+		if d.oldest.IsZero() {
+			return 0
+		}
+		return max(now.Sub(d.oldest), 0).Seconds()
+	}
 	for _, q := range cases.Queues() {
-		n, oldest := 0, time.Time{}
+		var all depth
+		byKind := map[cases.JobKind]*depth{}
+		for _, k := range queueKinds[q] {
+			byKind[k] = &depth{}
+		}
 		err := c.m.store.View(ctx, func(tx cases.ReadTx) error {
+			all = depth{}
+			for _, d := range byKind {
+				*d = depth{}
+			}
 			return tx.Jobs(q, func(j cases.Job) error {
-				n++
-				if oldest.IsZero() || j.Created.Before(oldest) {
-					oldest = j.Created
+				add(&all, j)
+				k := j.Kind
+				if byKind[k] == nil {
+					k = "other" // bound the label set
+					if byKind[k] == nil {
+						byKind[k] = &depth{}
+					}
 				}
+				add(byKind[k], j)
 				return nil
 			})
 		})
 		if err != nil {
 			continue
 		}
-		age := 0.0
-		if !oldest.IsZero() {
-			age = max(now.Sub(oldest), 0).Seconds()
+		ch <- prometheus.MustNewConstMetric(descQueueDepth, prometheus.GaugeValue, float64(all.n), string(q))
+		ch <- prometheus.MustNewConstMetric(descQueueAge, prometheus.GaugeValue, age(all), string(q))
+		for k, d := range byKind {
+			ch <- prometheus.MustNewConstMetric(descKindDepth, prometheus.GaugeValue, float64(d.n), string(q), string(k))
+			ch <- prometheus.MustNewConstMetric(descKindAge, prometheus.GaugeValue, age(*d), string(q), string(k))
 		}
-		ch <- prometheus.MustNewConstMetric(descQueueDepth, prometheus.GaugeValue, float64(n), string(q))
-		ch <- prometheus.MustNewConstMetric(descQueueAge, prometheus.GaugeValue, age, string(q))
 	}
 }
+
+// queueKinds are the job kinds each queue holds, reported even at zero.
+var queueKinds = map[cases.Queue][]cases.JobKind{
+	cases.QueueWork:    {cases.JobProcess},
+	cases.QueueActions: {cases.JobExecute},
+	cases.QueueOutbox:  {cases.JobCard, cases.JobReply, cases.JobPost},
+}
+
+var (
+	descKindDepth = prometheus.NewDesc("exops_queue_jobs_by_kind", "Jobs waiting in each durable queue, by kind (process, execute, card, reply, post).", []string{"queue", "kind"}, nil)
+	descKindAge   = prometheus.NewDesc("exops_queue_oldest_job_by_kind_seconds", "Age of the oldest job of each kind waiting in each queue (0 when none).", []string{"queue", "kind"}, nil)
+)

@@ -20,10 +20,7 @@ import (
 // timers make a missed or crashed run harmless, since the next one finds the
 // same due steps.
 func (m *Main) startSchedules(ctx context.Context) (stop func(), err error) {
-	every := m.cfg.TimerEvery
-	if every <= 0 {
-		every = 15 * time.Second
-	}
+	every := m.timing.TimerEvery
 	logger := cronLogger{m.log}
 	c := cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)), cron.WithLogger(logger))
 	if _, err := c.AddFunc(fmt.Sprintf("@every %s", every), func() {
@@ -35,6 +32,12 @@ func (m *Main) startSchedules(ctx context.Context) (stop func(), err error) {
 			m.log.Error("escalation timers", "err", err)
 		} else if n > 0 {
 			m.log.Info("escalation steps taken", "steps", n)
+		}
+		// Purchase orders whose EDI acknowledgment is overdue (edi.md).
+		if n, err := m.edi.RaiseOverdue(ctx); err != nil && ctx.Err() == nil {
+			m.log.Error("edi confirmations", "err", err)
+		} else if n > 0 {
+			m.log.Info("edi confirmations missing", "orders", n)
 		}
 	}); err != nil {
 		return nil, fmt.Errorf("schedule escalation timers: %w", err)
@@ -69,21 +72,18 @@ func (m *Main) startSchedules(ctx context.Context) (stop func(), err error) {
 	return func() { <-c.Stop().Done() }, nil
 }
 
-// leaderTTL is how long the schedules' leader lease lasts: a replica that
-// dies is replaced as leader at most this long after its last renewal. The
-// timers tick every 15 s and renew it.
-const leaderTTL = 45 * time.Second
-
 // leads reports whether this replica runs the schedules now (escalation
 // timers, pulls, the digest, upkeep): always with a store of its own, and
 // while it holds the leader lease with a shared one. Leases follow the
-// real time, not the business clock.
+// real time, not the business clock. A leader that dies is replaced at most
+// one leader lease (EXOPS_LEADER_LEASE, default 45 s) after its last
+// renewal, and renewals come with every timer tick.
 func (m *Main) leads(ctx context.Context) bool {
 	ll, ok := m.store.(cases.LeaderLease)
 	if !ok {
 		return true
 	}
-	lead, err := ll.TryLead(ctx, "schedules", m.replica, leaderTTL, time.Now())
+	lead, err := ll.TryLead(ctx, "schedules", m.replica, m.timing.LeaderLease, time.Now())
 	if err != nil {
 		m.log.Error("leader lease", "err", err)
 		return false
