@@ -147,7 +147,7 @@ var severityWords = []struct {
 	phrases []string
 	sev     cases.Severity
 }{
-	{[]string{"critical", "crit", "sev critical", "severity critical", "p0", "sev 1", "sev1", "blocker", "blocking"}, cases.SeverityCritical},
+	{[]string{"critical", "crit", "sev critical", "severity critical", "p0", "sev 1", "sev1"}, cases.SeverityCritical},
 	{[]string{"high severity", "severity high", "sev high", "high", "severe", "serious", "major"}, cases.SeverityHigh},
 	{[]string{"medium severity", "severity medium", "sev medium", "medium", "moderate"}, cases.SeverityMedium},
 	{[]string{"low severity", "severity low", "sev low", "low", "minor"}, cases.SeverityLow},
