@@ -38,6 +38,7 @@ type Answerer struct {
 	model  *model      // a model that reads tools, or nil for the rules
 	budget int         // model requests per question
 	now    func() time.Time
+	vocab  func() Vocabulary // the policy's teams; nil: none
 	log    *slog.Logger
 }
 
@@ -64,8 +65,14 @@ func (a *Agent) Answerer(finder cases.CaseFinder, audit AuditReader) *Answerer {
 	return ans
 }
 
-// Ask answers one question.
+// Ask answers one question from someone unknown.
 func (q *Answerer) Ask(ctx context.Context, question string) (Answer, error) {
+	return q.AskAs(ctx, "", question)
+}
+
+// AskAs answers one question of the Slack user actor ("waiting for my
+// approval", "assigned to me" are theirs).
+func (q *Answerer) AskAs(ctx context.Context, actor, question string) (Answer, error) {
 	question = strings.TrimSpace(question)
 	if question == "" {
 		return Answer{}, cases.Errorf(cases.KindInvalid, "ask a question, such as \"status of order SO-1042?\"")
@@ -87,38 +94,11 @@ func (q *Answerer) Ask(ctx context.Context, question string) (Answer, error) {
 			why = "model answer refused: " + refused.reason
 		}
 		q.log.Warn("answer by rules", "model", q.model.name, "why", why)
-		ans, err = q.askRules(ctx, question)
+		ans, err = q.askRules(ctx, actor, question)
 		ans.By = fallbackBy(why)
 		return ans, err
 	}
-	return q.askRules(ctx, question)
-}
-
-func (q *Answerer) askRules(ctx context.Context, question string) (Answer, error) {
-	in := ParseQuestion(question, q.now())
-	var (
-		text string
-		ids  []string
-		err  error
-	)
-	switch in.Kind {
-	case IntentShowCase:
-		text, ids, err = q.showCase(ctx, in.Query.ID)
-	case IntentFindCases:
-		text, ids, err = q.findCases(ctx, in)
-	case IntentDecisions:
-		text, ids, err = q.decisions(ctx, in)
-	case IntentPatterns:
-		text, ids, err = q.patterns(ctx, in.Since)
-	default:
-		text = "I did not understand the question. I can answer questions such as: \"status of order SO-1042?\", " +
-			"\"show EX-000042\", \"which supplier delays are older than 2 days?\", \"open cases for Acme\", " +
-			"\"who approved the credit release for Acme?\", \"decisions today\", \"what are the recurring patterns?\""
-	}
-	if err != nil {
-		return Answer{}, err
-	}
-	return Answer{Text: text, Cases: ids, By: Name}, nil
+	return q.askRules(ctx, actor, question)
 }
 
 // --- rendering: plain sentences, every fact from a stored case or record.
@@ -227,38 +207,6 @@ func decisionText(caseID string, d cases.Decision) string {
 		stampText(d.Time), d.Confidence*100, or(d.PolicyVersion, "unknown"))
 }
 
-// describe words a query for "I found no …" and "I found 3 …".
-func describe(q cases.CaseQuery, party string) string {
-	var b strings.Builder
-	if q.Status != "" {
-		b.WriteString(string(q.Status) + " ")
-	}
-	if q.Family != "" {
-		b.WriteString(q.Family.Label() + " ")
-	}
-	b.WriteString("case")
-	var conds []string
-	for _, x := range []struct{ name, v string }{{"order", q.Order}, {"customer", q.Customer}, {"supplier", q.Supplier},
-		{"SKU", q.SKU}, {"warehouse", q.Warehouse}, {"PO", q.PO}, {"shipment", q.Shipment}, {"invoice", q.Invoice}} {
-		if x.v != "" {
-			conds = append(conds, x.name+" "+x.v)
-		}
-	}
-	if party != "" {
-		conds = append(conds, party)
-	}
-	if len(conds) > 0 {
-		b.WriteString(" for " + joinAnd(conds))
-	}
-	if !q.OpenedBefore.IsZero() {
-		b.WriteString(" opened before " + stampText(q.OpenedBefore))
-	}
-	if !q.OpenedAfter.IsZero() {
-		b.WriteString(" opened since " + stampText(q.OpenedAfter))
-	}
-	return b.String()
-}
-
 func plural(n int, s string) string {
 	if n == 1 {
 		return s
@@ -280,31 +228,66 @@ func (q *Answerer) showCase(ctx context.Context, id string) (string, []string, e
 }
 
 // find runs a query; a party of unknown role is looked for as a customer,
-// then as a supplier.
+// then as a supplier, and a key of unknown kind as each key kind in turn.
+// The reading taken is returned for the answer to say.
 func (q *Answerer) find(ctx context.Context, in Intent, limit int) (cases.CaseList, cases.CaseQuery, error) {
+	l, used, _, err := q.findReading(ctx, in, limit)
+	return l, used, err
+}
+
+func (q *Answerer) findReading(ctx context.Context, in Intent, limit int) (cases.CaseList, cases.CaseQuery, string, error) {
 	qq := in.Query
 	qq.Limit = limit
-	if in.Party == "" {
+	if qq.At.IsZero() {
+		qq.At = q.now()
+	}
+	type try struct {
+		q       cases.CaseQuery
+		reading string
+	}
+	var tries []try
+	switch {
+	case in.Party != "":
+		c, s := qq, qq
+		c.Customer, s.Supplier = in.Party, in.Party
+		tries = []try{{c, fmt.Sprintf("I read %q as a customer", in.Party)}, {s, fmt.Sprintf("I read %q as a supplier (no customer matches)", in.Party)}}
+	case in.Key != "":
+		for _, k := range []string{"order", "po", "invoice", "shipment", "sku", "customer"} {
+			t := qq
+			setKey(&t, k, in.Key)
+			tries = append(tries, try{t, fmt.Sprintf("I read %s as %s", in.Key, keyNoun(k))})
+		}
+	default:
 		l, err := q.finder.FindCases(ctx, qq)
-		return l, qq, err
+		return l, qq, "", err
 	}
 	var l cases.CaseList
-	for _, role := range []string{"customer", "supplier"} {
-		try := qq
-		if role == "customer" {
-			try.Customer = in.Party
-		} else {
-			try.Supplier = in.Party
-		}
+	for _, t := range tries {
 		var err error
-		if l, err = q.finder.FindCases(ctx, try); err != nil {
-			return l, try, err
+		if l, err = q.finder.FindCases(ctx, t.q); err != nil {
+			return l, t.q, "", err
 		}
 		if l.Total > 0 {
-			return l, try, nil
+			return l, t.q, t.reading, nil
 		}
 	}
-	return l, qq, nil
+	return l, qq, "", nil
+}
+
+func keyNoun(k string) string {
+	switch k {
+	case "order":
+		return "an order"
+	case "po":
+		return "a PO"
+	case "invoice":
+		return "an invoice"
+	case "shipment":
+		return "a shipment"
+	case "sku":
+		return "a SKU"
+	}
+	return "a customer id"
 }
 
 // listLimit is how many cases an answer lists; detailLimit how many it
@@ -315,17 +298,14 @@ const (
 )
 
 func (q *Answerer) findCases(ctx context.Context, in Intent) (string, []string, error) {
-	l, used, err := q.find(ctx, in, listLimit)
+	l, used, reading, err := q.findReading(ctx, in, listLimit)
 	if err != nil {
 		return "", nil, err
 	}
-	party := ""
-	if in.Party != "" && used.Customer == "" && used.Supplier == "" {
-		party = in.Party
-	}
-	desc := describe(used, party)
+	desc := describe(used, unresolved(in, used))
+	why := readingsText(in, reading)
 	if l.Total == 0 {
-		return "I found no " + desc + ".", nil, nil
+		return "I found no " + desc + "." + why, nil, nil
 	}
 	var ids []string
 	for _, c := range l.Cases {
@@ -341,7 +321,7 @@ func (q *Answerer) findCases(ctx context.Context, in Intent) (string, []string, 
 		for _, c := range l.Cases {
 			parts = append(parts, caseDetail(c))
 		}
-		return fmt.Sprintf("I found %s %s. %s", total, plural(l.Total, desc), strings.Join(parts, " ")), ids, nil
+		return fmt.Sprintf("I found %s %s.%s %s", total, plural(l.Total, desc), why, strings.Join(parts, " ")), ids, nil
 	}
 	var lines []string
 	for _, c := range l.Cases {
@@ -351,7 +331,7 @@ func (q *Answerer) findCases(ctx context.Context, in Intent) (string, []string, 
 	if l.Total > len(l.Cases) {
 		head += fmt.Sprintf("; the %d newest", len(l.Cases))
 	}
-	return head + ": " + strings.Join(lines, "; ") + ".", ids, nil
+	return head + ": " + strings.Join(lines, "; ") + "." + why, ids, nil
 }
 
 // decisionsWindow is how far back a decision question without a case or a
@@ -375,6 +355,10 @@ func (in Intent) wantsDecision(d cases.Decision) bool {
 		return false
 	case !in.Since.IsZero() && d.Time.Before(in.Since):
 		return false
+	case !in.Until.IsZero() && !d.Time.Before(in.Until):
+		return false
+	case in.ExopsAlone && d.Actor != cases.ActorExops:
+		return false
 	}
 	return true
 }
@@ -393,14 +377,22 @@ func (in Intent) decisionWords() string {
 	if in.Actor != "" {
 		what += " by " + in.Actor
 	}
+	if in.ExopsAlone {
+		what += " made by exops on its own"
+	}
 	if !in.Since.IsZero() {
 		what += " since " + stampText(in.Since)
+	}
+	if !in.Until.IsZero() {
+		what += " before " + stampText(in.Until)
 	}
 	return what
 }
 
 func (q *Answerer) decisions(ctx context.Context, in Intent) (string, []string, error) {
-	byCase := in.Query != (cases.CaseQuery{Family: in.Query.Family}) || in.Party != "" || q.audit == nil
+	probe := in.Query
+	probe.At = time.Time{} // set by Run: not a condition on cases
+	byCase := probe != (cases.CaseQuery{Family: probe.Family}) || in.Party != "" || in.Key != "" || q.audit == nil
 	var found []foundDecision
 	var ids []string
 	scope := ""
@@ -427,6 +419,9 @@ func (q *Answerer) decisions(ctx context.Context, in Intent) (string, []string, 
 			}
 		}
 		scope = fmt.Sprintf(" on the %s (%s)", plural(len(l.Cases), desc), strings.Join(looked, ", "))
+		if l.Total > len(l.Cases) {
+			scope = fmt.Sprintf(" on the %d newest of %d %s (%s)", len(l.Cases), l.Total, plural(l.Total, desc), strings.Join(looked, ", "))
+		}
 		if len(found) == 0 {
 			return "I found no " + in.decisionWords() + scope + ".", looked, nil
 		}

@@ -19,6 +19,9 @@ import (
 // benchCases is the size of the store the question benchmark reads.
 const benchCases = 100_000
 
+// benchTeams are the teams the bench store's cases are spread over.
+var benchTeams = []string{"customer-service", "credit", "accounts-payable", "warehouse", "procurement"}
+
 var (
 	benchOnce sync.Once
 	benchDir  string
@@ -27,8 +30,9 @@ var (
 
 // benchStore builds, once per test binary, a bbolt store of 100,000 cases
 // over 180 days: the twelve event types spread over 500 customers, 50
-// suppliers, 2,000 SKUs and 5 warehouses; 70% resolved with a decision in
-// the case and the audit log, 28% open, 2% merged.
+// suppliers, 2,000 SKUs and 5 warehouses, five teams and the four
+// severities; 70% resolved with a decision in the case and the audit log,
+// 2% merged, 28% open (8% waiting for approval, 10% assigned).
 func benchStore(b *testing.B) string {
 	benchOnce.Do(func() {
 		benchDir, benchErr = os.MkdirTemp("", "exops-askbench")
@@ -60,7 +64,7 @@ func benchStore(b *testing.B) string {
 						"shipment": fmt.Sprintf("ASN-%d", n), "invoice": fmt.Sprintf("INV-%d", n), "order_value": float64(r.IntN(90000) + 1000),
 						"reason": "carrier missed pickup"}
 					opened := start.Add(time.Duration(i) * (180 * 24 * time.Hour / benchCases))
-					c := &cases.Case{ID: cases.FormatCaseID(uint64(n)), Severity: cases.SeverityMedium, Priority: "P3", Team: "customer-service",
+					c := &cases.Case{ID: cases.FormatCaseID(uint64(n)), Severity: cases.Severity(1 + r.IntN(4)), Priority: "P3", Team: benchTeams[i%len(benchTeams)],
 						Status: cases.StatusOpen, Families: []cases.Family{et.Family}, OpenedAt: opened, UpdatedAt: opened,
 						SLADue: opened.Add(24 * time.Hour), Keys: []string{"order:" + data["order"].(string)},
 						Events:  []cases.CaseEvent{{ID: fmt.Sprintf("ev-%d", n), Source: "erp", Type: typ, Family: et.Family, Time: opened, Received: opened, Data: data}},
@@ -80,6 +84,12 @@ func benchStore(b *testing.B) string {
 						}
 					case p < 72:
 						c.Status, c.MergedInto = cases.StatusMerged, cases.FormatCaseID(uint64(max(1, n-1)))
+					case p < 80:
+						// Open, waiting for one of two approvers.
+						c.Recommendations[0].Verdict = cases.VerdictApprove
+						c.Recommendations[0].Approvers = []string{fmt.Sprintf("U0USER%03d", r.IntN(40)), "U0CFO"}
+					case p < 90:
+						c.Assignee = fmt.Sprintf("U0USER%03d", r.IntN(40))
 					}
 					if err := tx.PutCase(c); err != nil {
 						return err

@@ -10,6 +10,11 @@ import (
 
 func TestParseQuestion(t *testing.T) {
 	day := 24 * time.Hour
+	// "this week" is since Monday 00:00 of the clock's week.
+	monday := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	for monday.Weekday() != time.Monday {
+		monday = monday.AddDate(0, 0, -1)
+	}
 	type want struct {
 		kind   agents.IntentKind
 		q      cases.CaseQuery
@@ -37,8 +42,8 @@ func TestParseQuestion(t *testing.T) {
 		{"how many open cases are there?", want{kind: agents.IntentFindCases, q: cases.CaseQuery{Status: cases.StatusOpen}, count: true}},
 		{"open cases for Acme", want{kind: agents.IntentFindCases, q: cases.CaseQuery{Status: cases.StatusOpen}, party: "Acme"}},
 		{"list cases for customer C-ACME", want{kind: agents.IntentFindCases, q: cases.CaseQuery{Customer: "C-ACME"}}},
-		{"cases for customer Cora Home this week", want{kind: agents.IntentFindCases, q: cases.CaseQuery{Customer: "Cora Home", OpenedAfter: now.Add(-7 * day)}}},
-		{"late shipments from Northwind", want{kind: agents.IntentFindCases, q: cases.CaseQuery{Family: cases.FamilySupplierDelay, Supplier: "Northwind"}}},
+		{"cases for customer Cora Home this week", want{kind: agents.IntentFindCases, q: cases.CaseQuery{Customer: "Cora Home", OpenedAfter: monday}}},
+		{"late shipments from Northwind", want{kind: agents.IntentFindCases, q: cases.CaseQuery{Family: cases.FamilySupplierDelay}, party: "Northwind"}},
 		{"exceptions for supplier Contoso Packaging in the last 3 days", want{kind: agents.IntentFindCases,
 			q: cases.CaseQuery{Supplier: "Contoso Packaging", OpenedAfter: now.Add(-3 * day)}}},
 		{"price variances on invoice INV-90211", want{kind: agents.IntentFindCases, q: cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, Invoice: "INV-90211"}}},
@@ -46,11 +51,11 @@ func TestParseQuestion(t *testing.T) {
 		{"anything on PO-3310?", want{kind: agents.IntentFindCases, q: cases.CaseQuery{PO: "PO-3310"}}},
 		{"where is shipment ASN-7781", want{kind: agents.IntentFindCases, q: cases.CaseQuery{Shipment: "ASN-7781"}}},
 		{"resolved inventory cases since 2026-11-01", want{kind: agents.IntentFindCases,
-			q: cases.CaseQuery{Family: cases.FamilyInventoryVariance, Status: cases.StatusResolved, OpenedAfter: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}}},
+			q: cases.CaseQuery{Family: cases.FamilyInventoryVariance, Status: cases.StatusResolved, ResolvedAfter: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}}},
 		{"who approved the credit release for Acme?", want{kind: agents.IntentDecisions, q: cases.CaseQuery{Family: cases.FamilyCreditHold},
 			party: "Acme", action: "release_credit_hold", choice: cases.ChoiceApprove}},
 		{"who approved EX-000042 and when", want{kind: agents.IntentDecisions, q: cases.CaseQuery{ID: "EX-000042"}, choice: cases.ChoiceApprove}},
-		{"what did U0CREDITMGR approve this week?", want{kind: agents.IntentDecisions, actor: "U0CREDITMGR", choice: cases.ChoiceApprove, since: now.Add(-7 * day)}},
+		{"what did U0CREDITMGR approve this week?", want{kind: agents.IntentDecisions, actor: "U0CREDITMGR", choice: cases.ChoiceApprove, since: monday}},
 		{"decisions today", want{kind: agents.IntentDecisions, since: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}},
 		{"list decisions on SO-1042", want{kind: agents.IntentDecisions, q: cases.CaseQuery{Order: "SO-1042"}}},
 		{"who rejected the reallocation on SO-1042?", want{kind: agents.IntentDecisions, q: cases.CaseQuery{Order: "SO-1042", Family: cases.FamilyAllocationConflict},

@@ -2,6 +2,9 @@ package cases
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -29,6 +32,31 @@ type CaseQuery struct {
 	Invoice   string
 	Family    Family
 	Status    Status
+	Team      string   // the owning team, as the policy names it
+	Assignee  string   // the person working the case (a Slack user id)
+	Severity  Severity // 0: any
+	Priority  string
+	// Approver selects open cases with a recommendation waiting for this
+	// approver's approval: a named approver (user id) or approver group
+	// (group id) who has not approved it yet.
+	Approver string
+	// States, each true one must hold; see the State* terms for what each
+	// means. PastSLA, FirstTouchOverdue and Snoozed depend on the time and
+	// are judged at At, which the caller sets from the business clock; with
+	// At zero they match no case.
+	Unassigned        bool // open, nobody assigned
+	Assigned          bool // open, someone assigned
+	Escalated         bool // an escalation step was taken
+	AwaitingApproval  bool // open, a recommendation waits for approvers
+	ByExops           bool // resolved with no decision but exops's own
+	Snoozed           bool // open and snoozed until after At
+	PastSLA           bool // open and its SLA due time is before At
+	FirstTouchOverdue bool // open, untouched by a person, first-touch due before At
+	At                time.Time
+	// ResolvedAfter (inclusive) and ResolvedBefore (exclusive) bound when
+	// the case was resolved; either set selects resolved cases only.
+	ResolvedAfter  time.Time
+	ResolvedBefore time.Time
 	// OpenedBefore and OpenedAfter bound when the case was opened (before
 	// is exclusive, after inclusive); zero means unbounded. Age questions
 	// ("older than 2 days") become OpenedBefore = now - 2 days.
@@ -86,6 +114,21 @@ const (
 	TermPO        = "po"
 	TermShipment  = "shipment"
 	TermInvoice   = "invoice"
+	TermTeam      = "team"
+	TermAssignee  = "assignee"
+	TermApprover  = "approver" // an approver a pending recommendation still waits for
+	TermSeverity  = "severity"
+	TermPriority  = "priority"
+	TermState     = "state" // one of the State* values
+)
+
+// State terms: what a case is, beyond its status, that a question can ask.
+const (
+	StateUnassigned       = "unassigned"        // open, no assignee
+	StateAssigned         = "assigned"          // open, an assignee
+	StateEscalated        = "escalated"         // at least one escalation step taken
+	StateAwaitingApproval = "awaiting_approval" // open, a pending recommendation with verdict approve
+	StateByExops          = "by_exops"          // resolved, every decision by exops (ResolvedByExops)
 )
 
 // Term is one (kind, value) a case can be found by.
@@ -154,6 +197,31 @@ func CaseTerms(c *Case) []Term {
 	}
 	add(TermAll, "")
 	add(TermStatus, string(c.Status))
+	add(TermTeam, c.Team)
+	add(TermAssignee, c.Assignee)
+	if c.Severity != 0 {
+		add(TermSeverity, c.Severity.String())
+	}
+	add(TermPriority, c.Priority)
+	open := c.Status == StatusOpen
+	switch {
+	case open && c.Assignee == "":
+		add(TermState, StateUnassigned)
+	case open:
+		add(TermState, StateAssigned)
+	}
+	if len(c.Escalated) > 0 {
+		add(TermState, StateEscalated)
+	}
+	if c.ResolvedByExops() {
+		add(TermState, StateByExops)
+	}
+	if open {
+		for _, who := range c.WaitingApprovers() {
+			add(TermState, StateAwaitingApproval)
+			add(TermApprover, who)
+		}
+	}
 	for _, f := range c.Families {
 		add(TermFamily, string(f))
 	}
@@ -179,6 +247,12 @@ func CaseTerms(c *Case) []Term {
 		add(TermShipment, ev.Str("shipment"))
 		add(TermInvoice, ev.Str("invoice"))
 	}
+	for _, t := range pairTerms(out) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
 	return out
 }
 
@@ -199,13 +273,91 @@ func (q CaseQuery) Terms() []Term {
 	add(TermPO, q.PO)
 	add(TermShipment, q.Shipment)
 	add(TermInvoice, q.Invoice)
+	add(TermTeam, q.Team)
+	add(TermAssignee, q.Assignee)
+	add(TermApprover, q.Approver)
+	if q.Severity != 0 {
+		out = append(out, Term{TermSeverity, q.Severity.String()})
+	}
+	add(TermPriority, q.Priority)
 	if q.Family != "" {
 		out = append(out, Term{TermFamily, string(q.Family)})
 	}
-	if q.Status != "" {
-		out = append(out, Term{TermStatus, string(q.Status)})
+	status := q.Status
+	if status == "" && (q.PastSLA || q.FirstTouchOverdue || q.Snoozed || q.AwaitingApproval || q.Unassigned || q.Assigned) {
+		status = StatusOpen // these states are states of open cases
+	}
+	if status == "" && (q.ByExops || !q.ResolvedAfter.IsZero() || !q.ResolvedBefore.IsZero()) {
+		status = StatusResolved
+	}
+	if status != "" {
+		out = append(out, Term{TermStatus, string(status)})
+	}
+	for _, st := range []struct {
+		on bool
+		v  string
+	}{{q.Unassigned, StateUnassigned}, {q.Assigned, StateAssigned}, {q.Escalated, StateEscalated},
+		{q.AwaitingApproval, StateAwaitingApproval}, {q.ByExops, StateByExops}} {
+		if st.on {
+			out = append(out, Term{TermState, st.v})
+		}
+	}
+	// Pairs asked together become their pair term, which a case has
+	// exactly when it has both; a term in a pair is not asked again.
+	pairs := pairTerms(out)
+	if len(pairs) == 0 {
+		return out
+	}
+	inPair := map[Term]bool{}
+	for _, p := range pairs {
+		a, b := pairParts(p)
+		inPair[a], inPair[b] = true, true
+	}
+	var kept []Term
+	for _, t := range out {
+		if !inPair[t] {
+			kept = append(kept, t)
+		}
+	}
+	return append(kept, pairs...)
+}
+
+// pairKinds are the pairs of conditions questions ask together ("open
+// cases of team credit", "critical open cases", "unassigned cases of
+// accounts payable"), kept as one term each so that a store's index walks
+// only the cases that have both instead of probing one for each case of
+// the other.
+var pairKinds = [][2]string{
+	{TermTeam, TermStatus}, {TermFamily, TermStatus}, {TermSeverity, TermStatus}, {TermState, TermTeam}, {TermFamily, TermTeam},
+}
+
+// pairSep joins the two values of a pair term; TermValue never leaves it in
+// a value.
+const pairSep = "\x1f"
+
+// pairTerms lists the pair terms of a list of terms.
+func pairTerms(ts []Term) []Term {
+	var out []Term
+	for _, pk := range pairKinds {
+		for _, a := range ts {
+			if a.Kind != pk[0] {
+				continue
+			}
+			for _, b := range ts {
+				if b.Kind == pk[1] {
+					out = append(out, Term{pk[0] + "+" + pk[1], a.Value + pairSep + b.Value})
+				}
+			}
+		}
 	}
 	return out
+}
+
+// pairParts recovers the two terms of a pair term.
+func pairParts(p Term) (Term, Term) {
+	ka, kb, _ := strings.Cut(p.Kind, "+")
+	va, vb, _ := strings.Cut(p.Value, pairSep)
+	return Term{ka, va}, Term{kb, vb}
 }
 
 // Match reports whether c is one of the cases q selects: the reference that
@@ -219,6 +371,9 @@ func (q CaseQuery) Match(c *Case) bool {
 		return false
 	}
 	if !q.OpenedAfter.IsZero() && c.OpenedAt.Before(q.OpenedAfter) {
+		return false
+	}
+	if !q.MatchTimes(TimesOf(c)) {
 		return false
 	}
 	want := q.Terms()
@@ -235,4 +390,148 @@ func (q CaseQuery) Match(c *Case) bool {
 		}
 	}
 	return true
+}
+
+// ResolvedByExops reports whether a resolved case needed no person: no
+// decision but exops's own. It is the one definition: `exops report`
+// counts "resolved by the bot" by it, and questions ask by it.
+func (c *Case) ResolvedByExops() bool {
+	if c.Status != StatusResolved {
+		return false
+	}
+	for _, d := range c.Decisions {
+		if d.Actor != ActorExops {
+			return false
+		}
+	}
+	return true
+}
+
+// WaitingApprovers lists, each once, the approvers (user ids) and approver
+// groups (group ids) that pending recommendations with the approve verdict
+// still wait for: those who have not approved yet.
+func (c *Case) WaitingApprovers() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range c.Recommendations {
+		if r.State != RecPending || r.Verdict != VerdictApprove {
+			continue
+		}
+		for _, who := range append(append([]string(nil), r.Approvers...), r.ApproverGroups...) {
+			if who == "" || seen[who] || slices.Contains(r.Approvals, who) {
+				continue
+			}
+			seen[who] = true
+			out = append(out, who)
+		}
+		if len(r.Approvers) == 0 && len(r.ApproverGroups) == 0 && !seen[""] {
+			// Waiting, for approvers the policy does not name here.
+			seen[""] = true
+			out = append(out, "")
+		}
+	}
+	return out
+}
+
+// CaseTimes are the times a case is found by ranges of: when it was
+// resolved, and, while it is open, its SLA due time, when its snooze ends,
+// and its first-touch due time while no person has touched it. Zero: none.
+type CaseTimes struct {
+	Resolved, SLADue, SnoozedUntil, FirstTouchDue time.Time
+}
+
+// TimesOf works out a case's CaseTimes.
+func TimesOf(c *Case) CaseTimes {
+	var t CaseTimes
+	if c.ResolvedAt != nil && c.Status == StatusResolved {
+		t.Resolved = *c.ResolvedAt
+	}
+	if c.Status == StatusOpen {
+		t.SLADue = c.SLADue
+		if c.SnoozedUntil != nil {
+			t.SnoozedUntil = *c.SnoozedUntil
+		}
+		if c.FirstTouchedAt == nil {
+			t.FirstTouchDue = c.FirstTouchDue
+		}
+	}
+	return t
+}
+
+// MatchTimes reports whether times meet q's time conditions: the resolution
+// bounds and the time-dependent states judged at q.At. Stores that keep a
+// case's times apart from the case check them with it.
+func (q CaseQuery) MatchTimes(t CaseTimes) bool {
+	if !q.ResolvedAfter.IsZero() && (t.Resolved.IsZero() || t.Resolved.Before(q.ResolvedAfter)) {
+		return false
+	}
+	if !q.ResolvedBefore.IsZero() && (t.Resolved.IsZero() || !t.Resolved.Before(q.ResolvedBefore)) {
+		return false
+	}
+	timed := q.PastSLA || q.Snoozed || q.FirstTouchOverdue
+	if timed && q.At.IsZero() {
+		return false
+	}
+	if q.PastSLA && (t.SLADue.IsZero() || !t.SLADue.Before(q.At)) {
+		return false
+	}
+	if q.Snoozed && (t.SnoozedUntil.IsZero() || !t.SnoozedUntil.After(q.At)) {
+		return false
+	}
+	if q.FirstTouchOverdue && (t.FirstTouchDue.IsZero() || !t.FirstTouchDue.Before(q.At)) {
+		return false
+	}
+	return true
+}
+
+// Time-term kinds: a store that indexes times as terms (cases/postgres)
+// keeps a case's CaseTimes under these, valued by TimeTermValue.
+const (
+	TermResolvedAt    = "t:resolved"
+	TermSLADue        = "t:sla_due"
+	TermSnoozedUntil  = "t:snoozed_until"
+	TermFirstTouchDue = "t:first_touch_due"
+)
+
+// Terms lists the times that are set as terms whose values sort as the
+// times do.
+func (t CaseTimes) Terms() []Term {
+	var out []Term
+	for _, x := range []struct {
+		kind string
+		at   time.Time
+	}{{TermResolvedAt, t.Resolved}, {TermSLADue, t.SLADue}, {TermSnoozedUntil, t.SnoozedUntil}, {TermFirstTouchDue, t.FirstTouchDue}} {
+		if !x.at.IsZero() {
+			out = append(out, Term{x.kind, TimeTermValue(x.at)})
+		}
+	}
+	return out
+}
+
+// TimeTermValue writes a time as 20 decimal digits that sort as the times
+// do, to the nanosecond (times are clamped to the years 1678-2262, the range
+// of Unix nanoseconds).
+func TimeTermValue(t time.Time) string {
+	return fmt.Sprintf("%020d", TimeKey(t))
+}
+
+// TimeKey is a time as an unsigned number that orders as the times do,
+// never 0 for a time in range (0 is left for "none").
+func TimeKey(t time.Time) uint64 {
+	lo, hi := time.Unix(0, math.MinInt64+1), time.Unix(0, math.MaxInt64)
+	switch {
+	case t.Before(lo):
+		t = lo
+	case t.After(hi):
+		t = hi
+	}
+	return uint64(t.UnixNano()) ^ (1 << 63)
+}
+
+// TimeOfKey reverses TimeKey; 0 gives the zero time.
+func TimeOfKey(k uint64) time.Time {
+	if k == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(k^(1<<63))).UTC()
 }

@@ -149,3 +149,27 @@ func init() {
 			"ordered_quantity": 2000.0, "shipped_quantity": 1500.0},
 	})
 }
+
+// familyWords are the words people use for each family, beside its label:
+// the question parser (agents) reads families by them, so a new family or a
+// new way of saying one is added here, next to the event types. Each entry
+// is a phrase of whole words; plurals are matched by the parser.
+var familyWords = map[Family][]string{
+	FamilyCreditHold:            {"credit hold", "credit block", "credit blocked", "blocked for credit", "held for credit", "on credit hold", "credit limit hold", "credit"},
+	FamilyAllocationConflict:    {"allocation conflict", "allocation problem", "allocation issue", "allocation", "split order", "split line", "cannot allocate", "can't allocate", "short allocation"},
+	FamilyIncompleteOrderData:   {"incomplete order", "incomplete order data", "missing order data", "order data missing", "missing data", "incomplete data", "incomplete"},
+	FamilyInventoryVariance:     {"inventory variance", "inventory mismatch", "inventory discrepancy", "inventory problem", "stock count problem", "stock count", "stock mismatch", "stock discrepancy", "count variance", "count discrepancy", "cycle count", "miscount", "stock variance", "inventory"},
+	FamilySupplierDelay:         {"supplier delay", "late inbound", "inbound delay", "delayed inbound", "late delivery", "late shipment", "delayed shipment", "shipment delay", "eta slip", "slipped eta", "delayed delivery", "late supplier", "delay", "delayed"},
+	FamilyShipmentHold:          {"shipment hold", "shipment on hold", "held shipment", "shipment held", "shipments on hold", "carrier hold", "customs hold", "held by the carrier", "held at customs", "outbound hold"},
+	FamilyMissingConfirmation:   {"missing supplier confirmation", "missing confirmation", "no supplier confirmation", "no confirmation", "unconfirmed po", "unconfirmed purchase order", "not confirmed", "unconfirmed", "confirmation missing", "awaiting confirmation", "supplier confirmation"},
+	FamilyPriceDiscrepancy:      {"price discrepancy", "price variance", "price difference", "price mismatch", "pricing difference", "pricing mismatch", "pricing error", "wrong price", "invoice price", "pricing"},
+	FamilyReceiptQuantityVaries: {"receipt variance", "receipt shortfall", "receiving variance", "quantity variance", "short receipt", "received short", "over receipt", "receipt discrepancy", "receiving discrepancy", "short delivery", "receipt"},
+	FamilyInvoiceMismatch:       {"invoice mismatch", "invoice discrepancy", "three way match", "3 way match"},
+	FamilyReturnsException:      {"returns exception", "return", "rma"},
+	FamilyOrderHold:             {"order hold", "held order", "order on hold", "blocked order"},
+}
+
+// FamilyWords lists what people call family f, its label first.
+func FamilyWords(f Family) []string {
+	return append([]string{f.Label()}, familyWords[f]...)
+}

@@ -23,14 +23,16 @@ import (
 //
 // Layout:
 //
-//	idx:      kind 0x00 value 0x00 opened(8) case-id → resolved-at(8) status
+//	idx:      kind 0x00 value 0x00 opened(8) case-id → times(4×8) status
 //	idxcase:  case id → the idx keys written for it (to remove stale ones)
 //	idxcount: kind 0x00 value → number of cases under it (8-byte big-endian)
 //
 // opened is the case's OpenedAt in seconds, sign-flipped big-endian, so that
 // within one value the keys run oldest to newest and an age bound is a seek.
-// The entry's value repeats the status, so a residual status filter needs no
-// second lookup. Every entry is written by PutCase in the case's own
+// The entry's value repeats the status and the case's cases.CaseTimes
+// (resolved, SLA due, snoozed until, first-touch due, each as
+// cases.TimeKey, 0 for none), so residual status and time conditions
+// ("resolved this week", "past its SLA") need no second lookup. Every entry is written by PutCase in the case's own
 // transaction, so an index never disagrees with a committed case.
 var (
 	bucketIdx      = []byte("idx")
@@ -42,7 +44,7 @@ var (
 
 // indexVersion names the index layout and what it indexes; a store opened
 // with a different one rebuilds its indexes from the cases.
-const indexVersion = "1"
+const indexVersion = "2" // 2: team, assignee, severity, priority, approver and state terms; times in entries
 
 // index kinds
 const (
@@ -79,21 +81,41 @@ func indexTerms(c *cases.Case) [][2]string {
 	return out
 }
 
-// entryValue is what every index entry of a case holds: when it was
-// resolved (0 if not) and its status.
+// entryValue is what every index entry of a case holds: its times and its
+// status.
 func entryValue(c *cases.Case) []byte {
-	v := make([]byte, 8, 8+len(c.Status))
-	if c.ResolvedAt != nil {
-		binary.BigEndian.PutUint64(v, uint64(c.ResolvedAt.Unix())^(1<<63))
+	ts := cases.TimesOf(c)
+	v := make([]byte, entryTimes, entryTimes+len(c.Status))
+	for i, t := range []time.Time{ts.Resolved, ts.SLADue, ts.SnoozedUntil, ts.FirstTouchDue} {
+		if !t.IsZero() {
+			binary.BigEndian.PutUint64(v[8*i:], cases.TimeKey(t))
+		}
 	}
 	return append(v, c.Status...)
 }
 
+// entryTimes is the length of the times at the start of an entry's value.
+const entryTimes = 4 * 8
+
 func entryStatus(v []byte) cases.Status {
-	if len(v) < 8 {
+	if len(v) < entryTimes {
 		return ""
 	}
-	return cases.Status(v[8:])
+	return cases.Status(v[entryTimes:])
+}
+
+func entryCaseTimes(v []byte) cases.CaseTimes {
+	if len(v) < entryTimes {
+		return cases.CaseTimes{}
+	}
+	at := func(i int) time.Time { return cases.TimeOfKey(binary.BigEndian.Uint64(v[8*i:])) }
+	return cases.CaseTimes{Resolved: at(0), SLADue: at(1), SnoozedUntil: at(2), FirstTouchDue: at(3)}
+}
+
+// hasTimeConditions reports whether q has conditions matched on an entry's
+// times.
+func hasTimeConditions(q cases.CaseQuery) bool {
+	return !q.ResolvedAfter.IsZero() || !q.ResolvedBefore.IsZero() || q.PastSLA || q.Snoozed || q.FirstTouchOverdue
 }
 
 // encodeKeys and decodeKeys store the list of a case's index keys as
@@ -286,7 +308,7 @@ func (s *Store) FindCases(ctx context.Context, q cases.CaseQuery) (cases.CaseLis
 		}
 		terms := queryTerms(q)
 		if id := strings.ToUpper(strings.TrimSpace(q.ID)); id != "" {
-			return t.findOne(ib, id, terms, q, &out)
+			return t.findOne(id, q, &out)
 		}
 		if len(terms) == 0 {
 			terms = []term{{ixAll, ""}}
@@ -320,7 +342,8 @@ func (s *Store) FindCases(ctx context.Context, q cases.CaseQuery) (cases.CaseLis
 		}
 		// With one condition and no time bounds the counter is the total:
 		// walk only as far as the cases returned.
-		exact := len(rest) == 0 && q.OpenedBefore.IsZero() && q.OpenedAfter.IsZero()
+		exact := len(rest) == 0 && q.OpenedBefore.IsZero() && q.OpenedAfter.IsZero() && !hasTimeConditions(q)
+		timed := hasTimeConditions(q)
 		if exact {
 			out.Total = int(bestN)
 		}
@@ -351,6 +374,9 @@ func (s *Store) FindCases(ctx context.Context, q cases.CaseQuery) (cases.CaseLis
 				if err != nil || c.OpenedAt.Before(q.OpenedAfter) {
 					continue
 				}
+			}
+			if timed && !q.MatchTimes(entryCaseTimes(v)) {
+				continue
 			}
 			if !matchRest(ib.idx, rest, opened, id, v) {
 				continue
@@ -409,7 +435,7 @@ func matchRest(idx *bbolt.Bucket, rest []term, opened, id, v []byte) bool {
 	return true
 }
 
-func (t *tx) findOne(ib indexBuckets, id string, terms []term, q cases.CaseQuery, out *cases.CaseList) error {
+func (t *tx) findOne(id string, q cases.CaseQuery, out *cases.CaseList) error {
 	c, err := t.Case(id)
 	if cases.KindOf(err) == cases.KindNotFound {
 		return nil
@@ -417,10 +443,8 @@ func (t *tx) findOne(ib indexBuckets, id string, terms []term, q cases.CaseQuery
 	if err != nil {
 		return err
 	}
-	if !q.OpenedBefore.IsZero() && !c.OpenedAt.Before(q.OpenedBefore) || !q.OpenedAfter.IsZero() && c.OpenedAt.Before(q.OpenedAfter) {
-		return nil
-	}
-	if !matchRest(ib.idx, terms, openedKey(c.OpenedAt), []byte(c.ID), entryValue(c)) {
+	// The case is decoded already: the domain's rule decides.
+	if !q.Match(c) {
 		return nil
 	}
 	out.Cases, out.Total = []*cases.Case{c}, 1

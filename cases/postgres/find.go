@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -22,6 +23,11 @@ func indexTerms(c *cases.Case) (kinds, values []string) {
 		if t.Kind == cases.TermAll || t.Kind == cases.TermStatus {
 			continue
 		}
+		kinds, values = append(kinds, t.Kind), append(values, t.Value)
+	}
+	// The times, as terms whose values sort as the times do, so that
+	// "resolved this week" and "past its SLA" are range scans.
+	for _, t := range cases.TimesOf(c).Terms() {
 		kinds, values = append(kinds, t.Kind), append(values, t.Value)
 	}
 	return kinds, values
@@ -72,12 +78,42 @@ func (s *Store) FindCases(ctx context.Context, q cases.CaseQuery) (cases.CaseLis
 	}
 	for _, t := range q.Terms() {
 		if t.Kind == cases.TermStatus {
-			continue // a column: below
+			where = append(where, "c.status = "+arg(t.Value)) // a column
+			continue
 		}
 		where = append(where, fmt.Sprintf("EXISTS (SELECT 1 FROM case_terms t WHERE t.case_id = c.id AND t.kind = %s AND t.value = %s)", arg(t.Kind), arg(t.Value)))
 	}
-	if q.Status != "" {
-		where = append(where, "c.status = "+arg(string(q.Status)))
+	// The time conditions (cases.CaseQuery.MatchTimes), as ranges over the
+	// time terms.
+	timeRange := func(kind string, from, to time.Time, fromIncl bool) {
+		cond := []string{"t.case_id = c.id", "t.kind = " + arg(kind)}
+		if !from.IsZero() {
+			op := ">"
+			if fromIncl {
+				op = ">="
+			}
+			cond = append(cond, "t.value "+op+" "+arg(cases.TimeTermValue(from)))
+		}
+		if !to.IsZero() {
+			cond = append(cond, "t.value < "+arg(cases.TimeTermValue(to)))
+		}
+		where = append(where, "EXISTS (SELECT 1 FROM case_terms t WHERE "+strings.Join(cond, " AND ")+")")
+	}
+	if !q.ResolvedAfter.IsZero() || !q.ResolvedBefore.IsZero() {
+		timeRange(cases.TermResolvedAt, q.ResolvedAfter, q.ResolvedBefore, true)
+	}
+	if (q.PastSLA || q.Snoozed || q.FirstTouchOverdue) && q.At.IsZero() {
+		where = append(where, "false") // judged at no time: matches nothing, as MatchTimes says
+	} else {
+		if q.PastSLA {
+			timeRange(cases.TermSLADue, time.Time{}, q.At, false)
+		}
+		if q.FirstTouchOverdue {
+			timeRange(cases.TermFirstTouchDue, time.Time{}, q.At, false)
+		}
+		if q.Snoozed {
+			timeRange(cases.TermSnoozedUntil, q.At, time.Time{}, false)
+		}
 	}
 	if !q.OpenedBefore.IsZero() {
 		where = append(where, fmt.Sprintf("(c.opened_s, c.opened_n) < (%s, %s)", arg(q.OpenedBefore.Unix()), arg(q.OpenedBefore.Nanosecond())))

@@ -30,6 +30,7 @@ type migration struct {
 var goSteps = map[int]func(ctx context.Context, tx pgx.Tx) error{
 	2: reindexAll,
 	3: fillJobColumns,
+	4: reindexAll,
 }
 
 // fillJobColumns copies each waiting job's case and next try into the

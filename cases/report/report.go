@@ -113,18 +113,9 @@ func Handoffs(c *cases.Case) int {
 }
 
 // ResolvedByBot reports whether a resolved case needed no person: no
-// decision but the bot's.
-func ResolvedByBot(c *cases.Case) bool {
-	if c.Status != cases.StatusResolved {
-		return false
-	}
-	for _, d := range c.Decisions {
-		if d.Actor != cases.ActorExops {
-			return false
-		}
-	}
-	return true
-}
+// decision but the bot's (the domain's one definition, which questions
+// ask by too).
+func ResolvedByBot(c *cases.Case) bool { return c.ResolvedByExops() }
 
 // Compute works out the report from every case (merged cases are skipped:
 // their events live on in the case they were merged into). o.Now is the
@@ -185,7 +176,7 @@ func Compute(cs []*cases.Case, o Options) Report {
 		case c.Status == cases.StatusResolved && c.ResolvedAt != nil && since(*c.ResolvedAt):
 			r.Resolved++
 			resolvedCases = append(resolvedCases, c)
-			d := max(c.ResolvedAt.Sub(c.OpenedAt), 0)
+			d, _ := TimeToResolve(c, o.Since)
 			resolve = append(resolve, d)
 			if c.HasFamily(cases.FamilyPriceDiscrepancy) || c.HasFamily(cases.FamilyInvoiceMismatch) {
 				invoice = append(invoice, d)

@@ -1257,6 +1257,34 @@ func testFindCasesScan(t *testing.T, s cases.Store) {
 		if i%10 == 0 {
 			c.Families = append(c.Families, fams[(i+1)%3])
 		}
+		// What questions ask beyond keys: team, people, severity, states
+		// and times, varied independently of the above.
+		c.Team = []string{"credit", "warehouse", "accounts-payable", "procurement"}[i%4]
+		c.Severity = cases.Severity(i%4 + 1)
+		c.Priority = []string{"P1", "P2", ""}[i%3]
+		if i%5 == 1 {
+			c.Assignee = "U0ANA"
+		}
+		if i%7 == 0 {
+			c.Escalated = []string{"remind"}
+		}
+		c.SLADue = c.OpenedAt.Add(time.Duration(i%9) * time.Hour)
+		c.FirstTouchDue = c.OpenedAt.Add(time.Hour)
+		if i%4 == 0 {
+			touched := c.OpenedAt.Add(30 * time.Minute)
+			c.FirstTouchedAt = &touched
+		}
+		if i%6 == 0 {
+			until := c.OpenedAt.Add(time.Duration(i%11) * time.Hour)
+			c.SnoozedUntil = &until
+		}
+		if i%8 == 3 {
+			c.Recommendations = []cases.Recommendation{{ID: "r1", Action: "release_credit_hold", State: cases.RecPending,
+				Verdict: cases.VerdictApprove, Approvers: []string{"U0BOB", "U0CFO"}, Approvals: []string{"U0CFO"}[:i%2]}}
+		}
+		if c.Status == cases.StatusResolved && i%4 != 2 {
+			c.Decisions = []cases.Decision{{Actor: []string{cases.ActorExops, "U0BOB"}[i%2], Action: "release_credit_hold", Choice: cases.ChoiceApprove}}
+		}
 		all = append(all, c)
 	}
 	putCases(t, s, all...)
@@ -1264,7 +1292,12 @@ func testFindCasesScan(t *testing.T, s cases.Store) {
 	for _, fam := range append(fams, "") {
 		for _, st := range append(statuses, "") {
 			for _, extra := range []cases.CaseQuery{{}, {Supplier: "contoso"}, {Order: "SO-5"}, {SKU: "sku-4", Warehouse: "DAL"},
-				{Customer: "C-3"}, {OpenedBefore: base.Add(400 * time.Minute)}, {OpenedAfter: base.Add(300 * time.Minute), OpenedBefore: base.Add(700 * time.Minute)}} {
+				{Customer: "C-3"}, {OpenedBefore: base.Add(400 * time.Minute)}, {OpenedAfter: base.Add(300 * time.Minute), OpenedBefore: base.Add(700 * time.Minute)},
+				{Team: "warehouse"}, {Team: "Credit", Severity: cases.SeverityCritical}, {Assignee: "u0ana"}, {Priority: "P1"},
+				{Unassigned: true}, {Assigned: true}, {Escalated: true}, {AwaitingApproval: true}, {Approver: "U0BOB"}, {Approver: "U0CFO"},
+				{ByExops: true}, {ResolvedAfter: base.Add(300 * time.Minute)}, {ResolvedAfter: base.Add(200 * time.Minute), ResolvedBefore: base.Add(600 * time.Minute)},
+				{PastSLA: true, At: base.Add(500 * time.Minute)}, {PastSLA: true}, {Snoozed: true, At: base.Add(400 * time.Minute)},
+				{FirstTouchOverdue: true, At: base.Add(600 * time.Minute), Team: "credit"}} {
 				q := extra
 				q.Family, q.Status, q.Limit = fam, st, 7
 				queries = append(queries, q)

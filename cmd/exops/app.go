@@ -196,10 +196,10 @@ func NewMain(cfg Config) (*Main, error) {
 		store.Close()
 		return nil, err
 	}
-	answers := agent.Answerer(store, store)
+	answers := agent.Answerer(store, store).WithVocabulary(func() agents.Vocabulary { return vocabularyOf(m.current.Load()) })
 	dk, err := desk.New(desk.Config{Engine: eng, Store: store, Policy: rules, Groups: groups, Documents: docs, Now: cfg.Now,
-		Asker: desk.AskFunc(func(ctx context.Context, _, question string) (string, error) {
-			a, err := answers.Ask(ctx, question)
+		Asker: desk.AskFunc(func(ctx context.Context, actor, question string) (string, error) {
+			a, err := answers.AskAs(ctx, actor, question)
 			return a.Text, err
 		}),
 		Audit: func(ctx context.Context, f cases.AuditQuery, w io.Writer) (int, error) {

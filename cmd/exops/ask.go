@@ -7,16 +7,20 @@ import (
 	"strings"
 
 	"github.com/exops/exops/agents"
+	"github.com/exops/exops/policies"
 )
 
 // ask answers an operator's question from the case store and the audit
-// log: exops ask [--db PATH] "QUESTION". With EXOPS_LLM_PROVIDER set to a
+// log: exops ask [--db PATH] [--policy FILE] [--as USER] "QUESTION". The
+// policy names the teams and channels a question may name. With EXOPS_LLM_PROVIDER set to a
 // provider that calls tools (openai, anthropic) a model phrases the answer
 // from the store's lookups; otherwise, and whenever the model fails, the
 // rules answer. Model warnings go to stderr; the answer to stdout.
 func (c *cli) ask(args []string) int {
-	fs := c.flags("ask", `ask [--db PATH] [-v] "QUESTION"`)
+	fs := c.flags("ask", `ask [--db PATH] [--policy FILE] [--as USER] [-v] "QUESTION"`)
 	db := c.dbFlag(fs)
+	polPath := fs.String("policy", "", "policy `file` whose teams and channels questions name (default: the built-in example)")
+	as := fs.String("as", "", "the Slack user `id` asking, for \"my approval\" and \"assigned to me\"")
 	verbose := fs.Bool("v", false, "also print which agent answered and the cases cited")
 	// Go's flag stops at the first argument; accept the question before or
 	// after the flags.
@@ -44,12 +48,21 @@ func (c *cli) ask(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
+	var pol *policies.Policy
+	if *polPath == "" {
+		pol, err = policies.Parse(policies.Example)
+	} else {
+		pol, err = policies.Load(*polPath)
+	}
+	if err != nil {
+		return c.fail(err)
+	}
 	s, err := c.openStore(*db)
 	if err != nil {
 		return c.fail(err)
 	}
 	defer s.Close()
-	ans, err := agent.Answerer(s, s).Ask(c.ctx, question)
+	ans, err := agent.Answerer(s, s).WithVocabulary(func() agents.Vocabulary { return vocabularyOf(pol) }).AskAs(c.ctx, *as, question)
 	if err != nil {
 		return c.fail(err)
 	}

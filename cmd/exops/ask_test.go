@@ -21,6 +21,13 @@ func TestAsk(t *testing.T) {
 		{[]string{"ask", "--db", db, "status of order SO-9999?"}, 0, []string{"I found no case for order SO-9999."}},
 		{[]string{"ask", "--db", db, "what did U0APLEAD approve?"}, 0, []string{"U0APLEAD approved"}},
 		{[]string{"ask", "--db", db, "what are the recurring patterns?"}, 0, []string{"resolved cases"}},
+		// Teams and channels come from the policy (the built-in one by
+		// default), and the answer says the team it understood.
+		{[]string{"ask", "--db", db, "how many open cases does AP have?"}, 0, []string{"open case", "of team accounts-payable"}},
+		{[]string{"ask", "--db", db, "what is open in #credit-desk"}, 0, []string{"of team credit"}},
+		// --as says who "my" is.
+		{[]string{"ask", "--db", db, "--as", "U0CFO", "what is waiting for my approval?"}, 0, []string{"waiting for the approval of U0CFO"}},
+		{[]string{"ask", "--db", db, "what is waiting for my approval?"}, 0, []string{"I do not know who is asking"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args[1:], " "), func(t *testing.T) {
@@ -55,6 +62,7 @@ func TestAskErrors(t *testing.T) {
 	}{
 		{"no question", []string{"ask", "--db", missing}, nil, exitUsage, "ask needs a question"},
 		{"no database", []string{"ask", "--db", missing, "show EX-000001"}, nil, exitFail, "open database"},
+		{"no policy file", []string{"ask", "--db", missing, "--policy", missing + ".yaml", "show EX-000001"}, nil, exitFail, "none.db.yaml"},
 		{"bad provider", []string{"ask", "--db", missing, "show EX-000001"}, map[string]string{"EXOPS_LLM_PROVIDER": "gpt5"}, exitFail, "EXOPS_LLM_PROVIDER"},
 	}
 	for _, tt := range tests {

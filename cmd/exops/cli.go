@@ -31,7 +31,7 @@ Usage:
   exops demo    [--db PATH] [--policy FILE]                    play the demo scenario, no setup needed
   exops cases list [--db PATH] [--status open|resolved|merged]
   exops cases show ID [--db PATH] [--json]
-  exops ask [--db PATH] [-v] "QUESTION"                        answer a question from the cases and the audit log
+  exops ask [--db PATH] [--policy FILE] [--as USER] [-v] "QUESTION"  answer a question from the cases and the audit log
   exops audit verify [--db PATH] [--pubkey FILE [--checkpoint FILE]...]
   exops audit checkpoint [--db PATH] [--out FILE]              sign the audit log's head (EXOPS_AUDIT_KEY)
   exops audit keygen --out FILE                                make an Ed25519 key pair for the checkpoints

@@ -1,0 +1,970 @@
+package agents
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/exops/exops/cases"
+)
+
+// The slot-filling question parser. A question is read in passes, each
+// filling slots and consuming the words it used, so that a later pass does
+// not read them again ("credit holds of team credit": the family takes the
+// first "credit", the team the second): case ids and business keys first,
+// then teams and channels (from the policy in force), families (from the
+// event-type table, cases.FamilyWords), severity and priority, states and
+// time words (both tables are here, in one place), and last what is asked
+// for: a list, a count, an aggregate, decisions.
+
+// Team is how the question parser knows a team of the policy in force.
+type Team struct {
+	Name    string   // the policy's team name, as cases carry it
+	Channel string   // its channel, such as "#ap-exceptions"
+	Aliases []string // more words people use ("AP", "payables")
+}
+
+// Vocabulary is what the parser reads from the product's own tables beyond
+// the domain: the teams of the policy in force.
+type Vocabulary struct {
+	Teams []Team
+}
+
+// teamPhrases lists the phrases a team is asked by: its name with
+// hyphens as spaces, its initials when it has several words ("ap"), its
+// channel with and without "#", the channel's words without generic ones
+// ("#credit-desk" → "credit desk"), and its aliases.
+func teamPhrases(t Team) []string {
+	var out []string
+	add := func(s string) {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	name := strings.NewReplacer("-", " ", "_", " ").Replace(t.Name)
+	add(name)
+	if words := strings.Fields(name); len(words) > 1 {
+		var ini strings.Builder
+		for _, w := range words {
+			ini.WriteString(w[:1])
+		}
+		add(ini.String())
+	}
+	ch := strings.TrimPrefix(t.Channel, "#")
+	if ch != "" && !strings.HasPrefix(t.Channel, "C0") {
+		words := strings.FieldsFunc(ch, func(r rune) bool { return r == '-' || r == '_' })
+		add(strings.Join(words, " "))
+		var kept []string
+		for _, w := range words {
+			if !genericChannelWords[w] {
+				kept = append(kept, w)
+			}
+		}
+		add(strings.Join(kept, " "))
+	}
+	for _, a := range t.Aliases {
+		add(a)
+	}
+	return out
+}
+
+var genericChannelWords = map[string]bool{"exceptions": true, "exception": true, "ops": true, "alerts": true, "team": true, "cases": true}
+
+// stateWord is one way of saying a state; set applies it to the intent.
+type stateWord struct {
+	phrases []string
+	set     func(in *Intent, actor string)
+	text    string // how the answer says it understood it
+}
+
+// stateWords are the states and their words, most specific first.
+var stateWords = []stateWord{
+	{[]string{"waiting for my approval", "awaiting my approval", "need my approval", "needs my approval", "for me to approve", "i need to approve",
+		"i have to approve", "i must approve", "waiting on my approval", "pending my approval", "my approvals", "i can approve", "my sign off"},
+		func(in *Intent, actor string) {
+			in.Query.AwaitingApproval = true
+			if actor != "" {
+				in.Query.Approver = actor
+			} else {
+				in.Readings = append(in.Readings, "I do not know who is asking, so this is waiting for anyone's approval")
+			}
+		}, ""},
+	{[]string{"waiting for approval", "awaiting approval", "pending approval", "need approval", "needs approval", "needing approval",
+		"waiting on approval", "waiting for sign off", "waiting for an approval", "waiting for approvals", "to be approved", "not yet approved",
+		"approval pending", "approvals pending", "pending approvals", "open approvals", "waiting approval", "unapproved", "need sign off", "needs sign off"},
+		func(in *Intent, _ string) { in.Query.AwaitingApproval = true }, ""},
+	{[]string{"resolved by exops on its own", "resolved on its own", "on its own", "by exops alone", "by itself", "without a person", "without anyone",
+		"without human", "automatically resolved", "auto resolved", "resolved automatically", "exops alone", "no human", "untouched by people", "automatically", "alone"},
+		func(in *Intent, _ string) { in.Query.ByExops = true }, ""},
+	{[]string{"assigned to me", "my cases", "mine", "i own", "i am working", "i'm working", "on my plate"},
+		func(in *Intent, actor string) {
+			if actor != "" {
+				in.Query.Assignee = actor
+			} else {
+				in.Query.Assigned = true
+				in.Readings = append(in.Readings, "I do not know who is asking, so this is assigned to anyone")
+			}
+		}, ""},
+	{[]string{"unassigned", "not assigned", "nobody assigned", "no one assigned", "no assignee", "no owner", "without an owner", "without owner",
+		"without an assignee", "nobody is working", "no one is working", "nobody owns", "not picked up"},
+		func(in *Intent, _ string) { in.Query.Unassigned = true }, ""},
+	{[]string{"assigned to someone", "assigned", "someone is working", "has an owner", "picked up"},
+		func(in *Intent, _ string) { in.Query.Assigned = true }, ""},
+	{[]string{"past its sla", "past their sla", "past the sla", "past sla", "beyond sla", "over sla", "sla breached", "breached sla", "breached the sla",
+		"breaching", "breached", "breach", "missed sla", "missed the sla", "missed their sla", "out of sla", "sla overdue", "overdue", "past due", "late on sla"},
+		func(in *Intent, _ string) { in.Query.PastSLA = true }, ""},
+	{[]string{"first touch due", "first touch overdue", "past first touch", "missed first touch", "not touched", "untouched", "nobody touched",
+		"no one touched", "not yet touched", "never touched", "waiting for a first touch", "first response overdue", "no first touch"},
+		func(in *Intent, _ string) { in.Query.FirstTouchOverdue = true }, ""},
+	{[]string{"snoozed", "on snooze", "snoozing", "sleeping"},
+		func(in *Intent, _ string) { in.Query.Snoozed = true }, ""},
+	{[]string{"escalated", "escalation", "escalations"},
+		func(in *Intent, _ string) { in.Query.Escalated = true }, ""},
+	{[]string{"merged", "duplicate", "duplicates"},
+		func(in *Intent, _ string) { in.Query.Status = cases.StatusMerged }, ""},
+	{[]string{"resolved", "resolve", "closed", "close", "fixed", "settled", "done", "solved", "cleared", "completed", "finished"},
+		func(in *Intent, _ string) {
+			if in.Query.Status == "" {
+				in.Query.Status = cases.StatusResolved
+			}
+			in.resolvedWord = true
+		}, ""},
+	{[]string{"still open", "open", "unresolved", "not resolved", "outstanding", "active", "pending", "in progress", "stuck", "live", "current", "have open", "has open"},
+		func(in *Intent, _ string) {
+			if in.Query.Status == "" {
+				in.Query.Status = cases.StatusOpen
+			}
+		}, ""},
+}
+
+// severityWords map what people say to a severity.
+var severityWords = []struct {
+	phrases []string
+	sev     cases.Severity
+}{
+	{[]string{"critical", "crit", "sev critical", "severity critical", "p0", "sev 1", "sev1"}, cases.SeverityCritical},
+	{[]string{"high severity", "severity high", "sev high", "high", "severe", "serious", "major"}, cases.SeverityHigh},
+	{[]string{"medium severity", "severity medium", "sev medium", "medium", "moderate"}, cases.SeverityMedium},
+	{[]string{"low severity", "severity low", "sev low", "low", "minor"}, cases.SeverityLow},
+}
+
+var weekdays = map[string]time.Weekday{"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
+	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday}
+
+// period is a time range a question names: [from, to), zero for open ends.
+type period struct {
+	from, to time.Time
+	text     string
+}
+
+// Time words. Each gives a range from now, the injected business clock.
+var (
+	reTimeOlder  = regexp.MustCompile(`(?i)\b(?:older\s+than|more\s+than|over|at\s+least|longer\s+than|for\s+more\s+than)\s+(\d+|an?|one|two|three|four|five|six|seven|ten)\s*(h|hrs?|hours?|d|days?|w|weeks?|months?)\b(?:\s+(?:old|ago))?`)
+	reTimeOld    = regexp.MustCompile(`(?i)\b(\d+|two|three|four|five|six|seven|ten)\+?\s*(h|hours?|d|days?|w|weeks?)\s+(?:old|or\s+older|and\s+older)\b`)
+	reTimeRecent = regexp.MustCompile(`(?i)\b(?:in\s+the\s+|within\s+the\s+|during\s+the\s+|over\s+the\s+|for\s+the\s+)?(?:last|past|previous)\s+(\d+|an?|one|two|three|four|five|six|seven|ten|twenty[- ]four)?\s*(h|hrs?|hours?|d|days?|w|weeks?|months?)\b`)
+	reTimeSince  = regexp.MustCompile(`(?i)\bsince\s+(\d{4}-\d{2}-\d{2}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|this\s+morning)\b`)
+	reTimeBefore = regexp.MustCompile(`(?i)\bbefore\s+(\d{4}-\d{2}-\d{2})\b`)
+	reTimeOn     = regexp.MustCompile(`(?i)\bon\s+(\d{4}-\d{2}-\d{2})\b`)
+	reTimeWord   = regexp.MustCompile(`(?i)\b(today|tonight|this\s+morning|yesterday|this\s+week|last\s+week|this\s+month|last\s+month)\b`)
+)
+
+func midnight(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+}
+
+// weekStart is Monday 00:00 of now's week.
+func weekStart(now time.Time) time.Time {
+	d := midnight(now)
+	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+}
+
+func countOf(s string) int {
+	s = strings.ToLower(strings.ReplaceAll(s, "-", " "))
+	if s == "twenty four" {
+		return 24
+	}
+	return amount(s)
+}
+
+// timeSlots finds the time words of q; older bounds the opening time from
+// above ("older than 2 days"), p is a range.
+func timeSlots(q string, now time.Time) (p period, older time.Time, olderText string, spans [][2]int) {
+	mark := func(loc []int) { spans = append(spans, [2]int{loc[0], loc[1]}) }
+	for _, re := range []*regexp.Regexp{reTimeOlder, reTimeOld} {
+		if loc := re.FindStringSubmatchIndex(q); loc != nil {
+			n, u := q[loc[2]:loc[3]], q[loc[4]:loc[5]]
+			older = now.Add(-time.Duration(countOf(n)) * unit(u))
+			olderText = fmt.Sprintf("older than %d %s", countOf(n), unitWord(u, countOf(n)))
+			mark(loc[:2])
+			break
+		}
+	}
+	// "last week" alone is the calendar week before this one (below); "in
+	// the last week", "past week" and "last 2 weeks" are rolling.
+	loc := reTimeRecent.FindStringSubmatchIndex(q)
+	if loc != nil && loc[2] < 0 && strings.HasPrefix(strings.ToLower(q[loc[0]:loc[1]]), "last") {
+		if u := unit(q[loc[4]:loc[5]]); u >= 7*24*time.Hour {
+			loc = nil
+		}
+	}
+	if loc != nil && !overlaps(spans, loc[0], loc[1]) {
+		n := 1
+		if loc[2] >= 0 {
+			n = countOf(q[loc[2]:loc[3]])
+		}
+		u := q[loc[4]:loc[5]]
+		p = period{from: now.Add(-time.Duration(n) * unit(u)), text: fmt.Sprintf("in the last %d %s", n, unitWord(u, n))}
+		mark(loc[:2])
+	}
+	if m := reTimeSince.FindStringSubmatchIndex(q); m != nil {
+		w := strings.ToLower(strings.Join(strings.Fields(q[m[2]:m[3]]), " "))
+		switch {
+		case w == "yesterday":
+			p = period{from: midnight(now).AddDate(0, 0, -1), text: "since yesterday"}
+		case w == "this morning":
+			p = period{from: midnight(now), text: "since this morning"}
+		case weekdays[w] != 0 || w == "sunday":
+			d := midnight(now)
+			for d.Weekday() != weekdays[w] {
+				d = d.AddDate(0, 0, -1)
+			}
+			p = period{from: d, text: "since " + strings.ToUpper(w[:1]) + w[1:]}
+		default:
+			if t, err := cases.ParseDate(w); err == nil {
+				p = period{from: t, text: "since " + dayText(t)}
+			}
+		}
+		mark(m[:2])
+	}
+	if m := reTimeWord.FindStringSubmatchIndex(q); m != nil && p.from.IsZero() {
+		w := strings.ToLower(strings.Join(strings.Fields(q[m[2]:m[3]]), " "))
+		today := midnight(now)
+		switch w {
+		case "today", "tonight", "this morning":
+			p = period{from: today, text: "today"}
+		case "yesterday":
+			p = period{from: today.AddDate(0, 0, -1), to: today, text: "yesterday"}
+		case "this week":
+			p = period{from: weekStart(now), text: "this week"}
+		case "last week":
+			p = period{from: weekStart(now).AddDate(0, 0, -7), to: weekStart(now), text: "last week"}
+		case "this month":
+			p = period{from: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location()), text: "this month"}
+		case "last month":
+			first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
+			p = period{from: first.AddDate(0, -1, 0), to: first, text: "last month"}
+		}
+		mark(m[:2])
+	}
+	if m := reTimeOn.FindStringSubmatchIndex(q); m != nil && p.from.IsZero() {
+		if t, err := cases.ParseDate(q[m[2]:m[3]]); err == nil {
+			p = period{from: t, to: t.AddDate(0, 0, 1), text: "on " + dayText(t)}
+			mark(m[:2])
+		}
+	}
+	if m := reTimeBefore.FindStringSubmatchIndex(q); m != nil {
+		if t, err := cases.ParseDate(q[m[2]:m[3]]); err == nil {
+			p.to = t
+			p.text = strings.TrimSpace(p.text + " before " + dayText(t))
+			mark(m[:2])
+		}
+	}
+	return p, older, olderText, spans
+}
+
+func unitWord(u string, n int) string {
+	d := unit(u)
+	w := "day"
+	switch d {
+	case time.Hour:
+		w = "hour"
+	case 7 * 24 * time.Hour:
+		w = "week"
+	case 30 * 24 * time.Hour:
+		w = "month"
+	}
+	if n != 1 {
+		w += "s"
+	}
+	return w
+}
+
+func overlaps(spans [][2]int, a, b int) bool {
+	for _, s := range spans {
+		if a < s[1] && s[0] < b {
+			return true
+		}
+	}
+	return false
+}
+
+// Business keys. An id is a token with a digit, or a known prefix; after
+// its keyword ("order 77812", "PO 3310") or by its prefix alone (SO-1042).
+const idPat = `([A-Za-z]{0,6}[-#]?\d[A-Za-z0-9-]*|[A-Z]{2,}-[A-Z0-9][A-Za-z0-9-]*)`
+
+var keyPatterns = []struct {
+	field string
+	re    *regexp.Regexp
+}{
+	{"po", regexp.MustCompile(`\b(PO-[A-Za-z0-9][A-Za-z0-9-]*)\b|(?i:\b(?:purchase\s+order|p\.?o\.?)\s*(?:no\.?|number|#)?\s*)` + idPat)},
+	{"invoice", regexp.MustCompile(`\b(INV-[A-Za-z0-9][A-Za-z0-9-]*)\b|(?i:\binvoice\s*(?:no\.?|number|#)?\s*)` + idPat)},
+	{"shipment", regexp.MustCompile(`\b((?:ASN|SHP|SH)-[A-Za-z0-9][A-Za-z0-9-]*)\b|(?i:\b(?:shipment|asn|delivery|consignment)\s*(?:no\.?|number|#)?\s*)` + idPat)},
+	{"sku", regexp.MustCompile(`\b(SKU-[A-Za-z0-9][A-Za-z0-9-]*)\b|(?i:\b(?:sku|item|article|product|part)\s*(?:no\.?|number|#)?\s*)` + idPat)},
+	{"order", regexp.MustCompile(`\b((?i:SO)-[A-Za-z0-9][A-Za-z0-9-]*)\b|(?i:\b(?:sales\s+order|order)\s*(?:no\.?|number|#)?\s*)` + idPat)},
+	{"customer", regexp.MustCompile(`\b(C-[A-Z0-9][A-Za-z0-9-]*)\b|(?i:\b(?:customer|account|client)\s*(?:id|no\.?|number|#)?\s*)` + idPat)},
+}
+
+var (
+	reCaseRef  = regexp.MustCompile(`(?i)\bEX-?(\d{1,9})\b|\bcase\s+(?:#|no\.?\s*|number\s+)?(\d{1,9})\b`)
+	reWhCode   = regexp.MustCompile(`(?i:\b(?:warehouse|wh|dc|site|depot)\s+)([A-Za-z]{2,4}\d{0,3}|\d{1,4})\b|\b(?:at|in|from)\s+([A-Z]{3}\d{0,2})\b`)
+	reUser     = regexp.MustCompile(`<@([UW][A-Z0-9]{2,})>|\b([UW][0-9][A-Z0-9]{3,})\b`)
+	reChannel  = regexp.MustCompile(`#([a-z0-9][a-z0-9_-]*)`)
+	reBareKey  = regexp.MustCompile(`\b([A-Z]{2,5}-\d[A-Za-z0-9-]*|\d{4,12})\b`)
+	reNameAt   = regexp.MustCompile(`(?i:\b(customer|client|account|supplier|vendor)s?\s+)([\p{L}0-9][\p{L}0-9&'’.-]*(?:\s+[\p{Lu}0-9][\p{L}0-9&'’.-]*){0,3})`)
+	reParty    = regexp.MustCompile(`\b(for|from|with|by|of|about|on|regarding|re)\s+((?:the\s+)?[\p{Lu}][\p{L}0-9&'’.-]*(?:\s+[\p{Lu}][\p{L}0-9&'’.-]*){0,3})`)
+	reWordTok  = regexp.MustCompile(`[\p{L}\p{N}]+(?:['’][\p{L}]+)?`)
+	reIDPrefix = regexp.MustCompile(`^(?i:SO|PO|INV|ASN|SHP|SH|SKU|EX|C)-`)
+)
+
+var rePriority = regexp.MustCompile(`(?i)\b(?:priority\s+)?(P[1-5])\b`)
+
+type famPhrase struct {
+	f cases.Family
+	p string
+	n int // words
+}
+
+// familyPhrases are the event-type table's family words, read once.
+var familyPhrases = sync.OnceValue(func() []famPhrase {
+	var fps []famPhrase
+	for _, f := range cases.Families() {
+		for _, w := range cases.FamilyWords(f) {
+			fps = append(fps, famPhrase{f, w, len(phraseTokens(w))})
+		}
+	}
+	return fps
+})
+
+// token is one word of the question, with where it is and whether a slot
+// took it.
+type token struct {
+	norm       string
+	start, end int
+	used       bool
+}
+
+// stem folds plurals and possessives so "holds", "discrepancies" and
+// "team's" meet "hold", "discrepancy", "team".
+func stem(w string) string {
+	w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+	switch {
+	case len(w) > 4 && strings.HasSuffix(w, "ies"):
+		return w[:len(w)-3] + "y"
+	case len(w) > 4 && (strings.HasSuffix(w, "ches") || strings.HasSuffix(w, "shes") || strings.HasSuffix(w, "xes") || strings.HasSuffix(w, "sses")):
+		return w[:len(w)-2]
+	case len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us") && !strings.HasSuffix(w, "is"):
+		return w[:len(w)-1]
+	}
+	return w
+}
+
+func tokenize(s string) []token {
+	var out []token
+	for _, loc := range reWordTok.FindAllStringIndex(s, -1) {
+		out = append(out, token{norm: stem(strings.ToLower(s[loc[0]:loc[1]])), start: loc[0], end: loc[1]})
+	}
+	return out
+}
+
+// phraseMemo keeps the words of the tables' phrases, read once each.
+var phraseMemo sync.Map
+
+func phraseTokens(p string) []string {
+	if v, ok := phraseMemo.Load(p); ok {
+		return v.([]string)
+	}
+	out := splitPhrase(p)
+	if len(p) <= 64 {
+		phraseMemo.Store(p, out)
+	}
+	return out
+}
+
+func splitPhrase(p string) []string {
+	var out []string
+	for _, w := range reWordTok.FindAllString(strings.ToLower(strings.NewReplacer("-", " ", "_", " ", "'", "", "’", "").Replace(p)), -1) {
+		out = append(out, stem(w))
+	}
+	return out
+}
+
+type reader struct {
+	q    string
+	toks []token
+}
+
+func (r *reader) markSpan(a, b int) {
+	for i := range r.toks {
+		if r.toks[i].start < b && a < r.toks[i].end {
+			r.toks[i].used = true
+		}
+	}
+}
+
+func (r *reader) free(a, b int) bool {
+	for _, t := range r.toks {
+		if t.start < b && a < t.end && t.used {
+			return false
+		}
+	}
+	return true
+}
+
+// take finds phrase among the unused words and consumes it.
+func (r *reader) take(phrase string) bool {
+	words := phraseTokens(phrase)
+	if len(words) == 0 {
+		return false
+	}
+outer:
+	for i := 0; i+len(words) <= len(r.toks); i++ {
+		for j, w := range words {
+			if t := r.toks[i+j]; t.used || t.norm != w {
+				continue outer
+			}
+		}
+		for j := range words {
+			r.toks[i+j].used = true
+		}
+		return true
+	}
+	return false
+}
+
+func (r *reader) takeAny(phrases ...string) bool {
+	for _, p := range phrases {
+		if r.take(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// has reports whether a phrase is among the words, used or not.
+func (r *reader) has(phrase string) bool {
+	words := phraseTokens(phrase)
+outer:
+	for i := 0; i+len(words) <= len(r.toks); i++ {
+		for j, w := range words {
+			if r.toks[i+j].norm != w {
+				continue outer
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func (r *reader) hasAny(phrases ...string) bool {
+	for _, p := range phrases {
+		if r.has(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// fillWords are words that ask nothing by themselves; what is left of a
+// question beyond them and the slots was not understood.
+var fillWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`a an the of for to in on at by with from about is are was were be been being do does did have has had
+		what which who whom whose when where how why show list give tell me us i we you my our your it its their them they this that these those
+		any anything all every some there here please can could would will shall should now currently right just still yet so and or
+		case exception problem issue ticket thing item one ones status state kind type sort lot many much get find see look up need want
+		team desk group queue channel currently ago than more over under around per each by a about regarding re there's what's who's
+		hi hey hello thanks thank please ok okay got going on happening happened cases exceptions problems issues open
+		po pos order orders invoice invoices shipment shipments sku skus warehouse warehouses customer customers supplier suppliers vendor
+		sla slas eta asn exops anyone anybody someone nobody everything something`) {
+		fillWords[stem(w)] = true
+	}
+}
+
+// ParseQuestion reads a question with no teams known and nobody asking.
+func ParseQuestion(question string, now time.Time) Intent {
+	return ParseQuestionAs(question, "", now, Vocabulary{})
+}
+
+// ParseQuestionAs reads an operator's question into slots. actor is the
+// Slack user asking (for "my approval", "assigned to me"), or empty; now is
+// the business clock's time, the anchor of every time word; v names the
+// teams of the policy in force.
+func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent {
+	q := strings.TrimSpace(question)
+	r := &reader{q: q, toks: tokenize(q)}
+	in := Intent{Kind: IntentHelp}
+	qq := &in.Query
+	slots := 0
+
+	// Case ids.
+	if loc := reCaseRef.FindStringSubmatchIndex(q); loc != nil {
+		d := ""
+		for g := 2; g+1 < len(loc); g += 2 {
+			if loc[g] >= 0 {
+				d = q[loc[g]:loc[g+1]]
+			}
+		}
+		if n, err := strconv.ParseUint(d, 10, 64); err == nil {
+			qq.ID = cases.FormatCaseID(n)
+			r.markSpan(loc[0], loc[1])
+			slots++
+		}
+	}
+	// Time words come early: "since 2026-11-01" is no key.
+	p, older, olderText, tspans := timeSlots(q, now)
+	for _, s := range tspans {
+		r.markSpan(s[0], s[1])
+	}
+	// Users: who decided, who approves, who is assigned.
+	var user string
+	if loc := reUser.FindStringSubmatchIndex(q); loc != nil {
+		if loc[2] >= 0 {
+			user = q[loc[2]:loc[3]]
+		} else {
+			user = q[loc[4]:loc[5]]
+		}
+		r.markSpan(loc[0], loc[1])
+	}
+	// Business keys by keyword or prefix.
+	for _, kp := range keyPatterns {
+		for _, loc := range kp.re.FindAllStringSubmatchIndex(q, -1) {
+			if !r.free(loc[0], loc[1]) {
+				continue
+			}
+			val := ""
+			for g := 2; g+1 < len(loc); g += 2 {
+				if loc[g] >= 0 {
+					val = q[loc[g]:loc[g+1]]
+					break
+				}
+			}
+			val = strings.TrimRight(strings.TrimLeft(val, "#"), ".-")
+			if val == "" || !strings.ContainsAny(val, "0123456789") && !reIDPrefix.MatchString(val) {
+				continue
+			}
+			setKey(qq, kp.field, strings.ToUpper(val))
+			r.markSpan(loc[0], loc[1])
+			slots++
+			break
+		}
+	}
+	if loc := reWhCode.FindStringSubmatchIndex(q); loc != nil && r.free(loc[0], loc[1]) {
+		val := ""
+		if loc[2] >= 0 {
+			val = q[loc[2]:loc[3]]
+		} else {
+			val = q[loc[4]:loc[5]]
+		}
+		if !isWord(strings.ToLower(val)) {
+			qq.Warehouse = strings.ToUpper(val)
+			r.markSpan(loc[0], loc[1])
+			slots++
+		}
+	}
+	// A bare id of unknown kind: looked up as each key kind.
+	if qq.ID == "" && qq.Order == "" && qq.PO == "" && qq.Invoice == "" && qq.Shipment == "" && qq.SKU == "" && qq.Customer == "" {
+		for _, loc := range reBareKey.FindAllStringSubmatchIndex(q, -1) {
+			if r.free(loc[0], loc[1]) {
+				in.Key = strings.ToUpper(q[loc[2]:loc[3]])
+				r.markSpan(loc[0], loc[1])
+				slots++
+				break
+			}
+		}
+	}
+	// Families, from the event-type table's words; longest phrase first
+	// across families, so "shipment on hold" beats "hold".
+	for n := 5; n >= 1 && qq.Family == ""; n-- {
+		for _, fp := range familyPhrases() {
+			if fp.n != n {
+				continue
+			}
+			// "credit" alone is the credit family only when no team is
+			// called credit: that reading is left to the teams below.
+			if n == 1 && fp.p == "credit" && teamNamed(v, "credit") {
+				continue
+			}
+			if r.take(fp.p) {
+				qq.Family = fp.f
+				slots++
+				break
+			}
+		}
+	}
+	// Teams: channel, name, initials, aliases.
+	if m := reChannel.FindStringSubmatchIndex(q); m != nil {
+		ch := q[m[2]:m[3]]
+		for _, t := range v.Teams {
+			if strings.EqualFold(strings.TrimPrefix(t.Channel, "#"), ch) {
+				qq.Team = t.Name
+				r.markSpan(m[0], m[1])
+				slots++
+			}
+		}
+	}
+	if qq.Team == "" {
+		type tp struct {
+			team, p string
+			n       int
+		}
+		var tps []tp
+		for _, t := range v.Teams {
+			for _, p := range teamPhrases(t) {
+				tps = append(tps, tp{t.Name, p, len(phraseTokens(p))})
+			}
+		}
+	teams:
+		for n := 4; n >= 1; n-- {
+			for _, x := range tps {
+				if x.n == n && r.take(x.p) {
+					qq.Team = x.team
+					slots++
+					break teams
+				}
+			}
+		}
+	}
+	// Severity and priority.
+	if m := rePriority.FindStringSubmatchIndex(q); m != nil && r.free(m[0], m[1]) {
+		qq.Priority = strings.ToUpper(q[m[2]:m[3]])
+		r.markSpan(m[0], m[1])
+		slots++
+	}
+sev:
+	for _, sw := range severityWords {
+		for _, p := range sw.phrases {
+			if r.take(p) {
+				qq.Severity = sw.sev
+				slots++
+				break sev
+			}
+		}
+	}
+	// Decisions and aggregates are read before states: "who approved" is
+	// no "waiting for approval", "time to resolve" no "resolved".
+	in.Count = r.takeAny("how many", "number of", "count of", "count", "total number", "how much")
+	mean := r.takeAny("average", "mean", "avg", "mttr", "typically", "typical")
+	median := r.takeAny("median")
+	ttr := r.takeAny("time to resolve", "time to resolution", "resolution time", "time to close", "time to fix", "how long", "take to resolve",
+		"took to resolve", "to resolve", "resolve time", "turnaround", "cycle time")
+	if r.has("mttr") {
+		ttr = true
+	}
+	groupFam := r.takeAny("per family", "by family", "each family", "per type", "by type", "per kind", "by kind", "for each family")
+	groupTeam := r.takeAny("per team", "by team", "each team", "for each team")
+	backlog := r.takeAny("backlog by age", "age band", "aging", "ageing", "by age", "age bucket", "how old", "backlog")
+	oldest := r.takeAny("oldest", "longest open", "longest waiting", "been open the longest", "open longest")
+	patterns := r.takeAny("pattern", "recurring", "recur", "keep happening", "keeps happening", "most often", "most common", "repeat", "top problem", "top issue", "root cause")
+	// Decision words; "approval" in a waiting state is not one.
+	waiting := r.hasAny("waiting", "wait", "awaiting", "pending", "need", "needs", "needing", "to be approved", "not yet approved", "unapproved", "i can approve", "to approve", "my approval", "my sign off")
+	decided := false
+	if !waiting {
+		switch {
+		case r.hasAny("rejected", "reject", "rejection", "turned down", "declined", "refused", "said no"):
+			in.Choice, decided = cases.ChoiceReject, true
+		case r.hasAny("approved", "approve", "approval", "signed off", "okayed", "green lit", "allowed"):
+			in.Choice, decided = cases.ChoiceApprove, true
+		}
+		r.takeAny("who approved", "who rejected", "who decided", "who signed off", "who okayed", "who declined")
+		r.takeAny("rejected", "reject", "rejection", "turned down", "declined", "refused", "said no", "approved", "approve", "approval", "signed off", "okayed", "green lit", "allowed")
+		if r.takeAny("who decided", "who made") {
+			decided = true
+		}
+		if r.takeAny("decision", "decided", "decide", "decisions", "choices", "chose", "ruled", "actioned") {
+			decided = true
+		}
+	}
+	if decided && r.takeAny("on its own", "by exops alone", "exops alone", "by itself", "automatically", "without a person", "alone", "auto") {
+		in.ExopsAlone = true
+	}
+	if decided && r.has("exops") && !in.ExopsAlone && user == "" {
+		in.ExopsAlone = true
+	}
+	for _, aw := range actionWords {
+		for _, w := range aw.words {
+			if strings.Contains(strings.ToLower(q), w) {
+				in.Action = aw.action
+				break
+			}
+		}
+		if in.Action != "" {
+			break
+		}
+	}
+	// States.
+	for _, sw := range stateWords {
+		for _, ph := range sw.phrases {
+			if r.take(ph) {
+				sw.set(&in, actor)
+				slots++
+				break
+			}
+		}
+	}
+	if user != "" {
+		switch {
+		case decided:
+			in.Actor = user
+		case qq.AwaitingApproval || r.hasAny("approval", "approve"):
+			qq.AwaitingApproval, qq.Approver = true, user
+		default:
+			qq.Assignee = user
+		}
+		slots++
+	}
+	// Names: after "customer"/"supplier", else a capitalised name after
+	// "for", "from"…, whose role the lookup decides.
+	for _, m := range reNameAt.FindAllStringSubmatchIndex(q, -1) {
+		if !r.free(m[4], m[5]) {
+			continue
+		}
+		name := trimName(q[m[4]:m[5]])
+		if name == "" || isWord(strings.ToLower(name)) {
+			continue
+		}
+		role := strings.ToLower(q[m[2]:m[3]])
+		if role == "supplier" || role == "vendor" {
+			qq.Supplier = name
+		} else {
+			qq.Customer = name
+		}
+		r.markSpan(m[0], m[0]+len(q[m[0]:m[4]])+len(name))
+		slots++
+		break
+	}
+	if qq.Customer == "" && qq.Supplier == "" {
+		for _, m := range reParty.FindAllStringSubmatchIndex(q, -1) {
+			name := trimName(strings.TrimPrefix(q[m[4]:m[5]], "the "))
+			if name == "" || !r.free(m[4], m[4]+len(name)) || isWord(strings.ToLower(name)) || strings.EqualFold(name, "exops") {
+				continue
+			}
+			in.Party = name
+			r.markSpan(m[4], m[4]+len(name))
+			slots++
+			break
+		}
+	}
+	// Last, a capitalised name anywhere ("Is Bolt Hardware affected?"):
+	// words no pass took that are not words of questions.
+	if qq.Customer == "" && qq.Supplier == "" && in.Party == "" {
+		if name := looseName(r); name != "" {
+			in.Party = name
+			slots++
+		}
+	}
+	// The time range applies to what the question is about.
+	switch {
+	case decided:
+		in.Since, in.Until = p.from, p.to
+	case qq.ByExops || ttr || in.resolvedWord && !r.hasAny("opened", "created", "raised", "new", "came in", "arrived"):
+		qq.ResolvedAfter, qq.ResolvedBefore = p.from, p.to
+		if !p.from.IsZero() || !p.to.IsZero() {
+			in.timeOf = "resolved"
+		}
+	default:
+		qq.OpenedAfter, qq.OpenedBefore = p.from, p.to
+		if !p.from.IsZero() || !p.to.IsZero() {
+			in.timeOf = "opened"
+		}
+	}
+	in.period = p.text
+	if !older.IsZero() {
+		if qq.OpenedBefore.IsZero() || older.Before(qq.OpenedBefore) {
+			qq.OpenedBefore = older
+		}
+		in.olderText = olderText
+		if qq.Status == "" {
+			qq.Status = cases.StatusOpen // an age is asked of what is still open
+			in.Readings = append(in.Readings, "an age is asked of open cases")
+		}
+	}
+	if p.text != "" || older != (time.Time{}) {
+		slots++
+	}
+	// What is asked for.
+	switch {
+	case patterns:
+		in.Kind = IntentPatterns
+		in.Since = p.from
+		qq.OpenedAfter, qq.OpenedBefore, qq.ResolvedAfter, qq.ResolvedBefore = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	case mean || median || ttr:
+		in.Kind = IntentTimeToResolve
+		in.Median, in.Mean = median || !mean, mean || !median
+		switch {
+		case groupTeam:
+			in.GroupBy = "team"
+		case groupFam:
+			in.GroupBy = "family"
+		}
+		in.Query.Status = cases.StatusResolved
+	case backlog:
+		in.Kind = IntentBacklog
+		if qq.Status == "" {
+			qq.Status = cases.StatusOpen
+		}
+	case oldest:
+		in.Kind = IntentOldest
+		if qq.Status == "" {
+			qq.Status = cases.StatusOpen
+		}
+	case decided || in.Action != "" && !in.Count:
+		in.Kind = IntentDecisions
+		if in.Action != "" && qq.Family == "" {
+			qq.Family = actionFamily(in.Action)
+		}
+	case qq.ID != "" && !in.Count && !strings.Contains(strings.ToLower(q), "cases") && !r.has("list"):
+		in.Kind = IntentShowCase
+	case slots > 0 || in.Count || r.hasAny("case", "exception", "problem", "issue", "backlog", "everything", "anything", "all"):
+		in.Kind = IntentFindCases
+	}
+	if in.Kind == IntentHelp {
+		in.Closest = closestQuestion(q)
+	}
+	return in
+}
+
+// looseName finds the first run of capitalised words that no pass took and
+// that are not ordinary words of questions.
+func looseName(r *reader) string {
+	var run []token
+	flush := func() string {
+		if len(run) == 0 {
+			return ""
+		}
+		name := r.q[run[0].start:run[len(run)-1].end]
+		run = nil
+		if isWord(strings.ToLower(name)) {
+			return ""
+		}
+		return name
+	}
+	for _, t := range r.toks {
+		w := r.q[t.start:t.end]
+		first, _ := utf8.DecodeRuneInString(w)
+		if !t.used && unicode.IsUpper(first) && !fillWords[t.norm] && !stateOrSeverityWord(w) && !strings.EqualFold(w, "exops") {
+			run = append(run, t)
+			continue
+		}
+		if name := flush(); name != "" {
+			return name
+		}
+	}
+	return flush()
+}
+
+func teamNamed(v Vocabulary, name string) bool {
+	for _, t := range v.Teams {
+		if strings.EqualFold(t.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// isWord reports whether s is an ordinary English word of questions, not a
+// name or code.
+func isWord(s string) bool {
+	for _, w := range strings.Fields(s) {
+		if !fillWords[stem(w)] && !stateOrSeverityWord(w) {
+			return false
+		}
+	}
+	return true
+}
+
+func stateOrSeverityWord(w string) bool {
+	switch stem(w) {
+	case "resolved", "closed", "today", "yesterday", "week", "month", "critical", "high", "low", "medium", "late", "held", "hold",
+		"approval", "approved", "rejected", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "slack", "exop":
+		return true
+	}
+	return false
+}
+
+func setKey(q *cases.CaseQuery, field, v string) {
+	switch field {
+	case "order":
+		q.Order = v
+	case "customer":
+		q.Customer = v
+	case "po":
+		q.PO = v
+	case "invoice":
+		q.Invoice = v
+	case "shipment":
+		q.Shipment = v
+	case "sku":
+		q.SKU = v
+	}
+}
+
+// Examples are questions the rules understand, one per kind: the help text
+// and the closest question to one that was not understood come from them.
+var Examples = []string{
+	"status of order SO-1042?",
+	"show EX-000042",
+	"open cases for customer Acme",
+	"cases for supplier Northwind",
+	"anything on PO-3310?",
+	"where is shipment ASN-7781?",
+	"problems with SKU-88 at warehouse DAL",
+	"how many open cases does accounts payable have?",
+	"open critical cases",
+	"which cases are waiting for my approval?",
+	"unassigned cases past their SLA",
+	"credit holds older than 2 days",
+	"what did exops resolve on its own this week?",
+	"median time to resolve per family this week",
+	"backlog by age band",
+	"oldest open case",
+	"who approved the credit release on SO-1042?",
+	"what did U0CREDITMGR decide yesterday?",
+	"what are the recurring patterns?",
+}
+
+// closestQuestion is the example sharing the most words with q.
+func closestQuestion(q string) string {
+	words := map[string]bool{}
+	for _, t := range tokenize(q) {
+		if !fillWords[t.norm] || t.norm == "open" || t.norm == "case" {
+			words[t.norm] = true
+		}
+	}
+	best, bestN := Examples[0], 0
+	for _, ex := range Examples {
+		n := 0
+		for _, t := range tokenize(ex) {
+			if words[t.norm] {
+				n++
+			}
+		}
+		if n > bestN {
+			best, bestN = ex, n
+		}
+	}
+	return best
+}
+
+// upperFirst capitalises the first letter of a sentence.
+func upperFirst(s string) string {
+	for i, r := range s {
+		return string(unicode.ToUpper(r)) + s[i+len(string(r)):]
+	}
+	return s
+}
