@@ -135,10 +135,10 @@ func TestClientTimeoutIsTransientAndNamed(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	c, sl, _ := newClient(t, srv.URL, func(c *connectors.SystemConfig) { c.Timeout = 20 * time.Millisecond; c.Attempts = 2 })
+	c, sl, _ := newClient(t, srv.URL, func(c *connectors.SystemConfig) { c.Timeout = 200 * time.Millisecond; c.Attempts = 2 })
 	err := c.Get(context.Background(), "/v1/orders/SO-1", "order SO-1", nil)
-	if cases.KindOf(err) != cases.KindTransient || !strings.Contains(err.Error(), "ERP timed out after 20ms") {
-		t.Fatalf("err = %v, want a transient \"ERP timed out after 20ms\"", err)
+	if cases.KindOf(err) != cases.KindTransient || !strings.Contains(err.Error(), "ERP timed out after 200ms") {
+		t.Fatalf("err = %v, want a transient \"ERP timed out after 200ms\"", err)
 	}
 	if tries.Load() != 2 || len(sl.d) != 1 {
 		t.Errorf("tries = %d, sleeps = %v; want 2 tries and 1 backoff", tries.Load(), sl.d)
