@@ -40,9 +40,9 @@ func (nopNotifier) FindCard(context.Context, *cases.Case) (cases.SlackRef, bool,
 func (nopNotifier) PostCard(context.Context, *cases.Case) (cases.SlackRef, error) {
 	return cases.SlackRef{Channel: "C1", TS: "1.1"}, nil
 }
-func (nopNotifier) UpdateCard(context.Context, *cases.Case) error                  { return nil }
-func (nopNotifier) PostReply(context.Context, *cases.Case, string, string) error   { return nil }
-func (nopNotifier) FindReply(context.Context, *cases.Case, string) (bool, error)   { return false, nil }
+func (nopNotifier) UpdateCard(context.Context, *cases.Case) error                { return nil }
+func (nopNotifier) PostReply(context.Context, *cases.Case, string, string) error { return nil }
+func (nopNotifier) FindReply(context.Context, *cases.Case, string) (bool, error) { return false, nil }
 func (nopNotifier) PostMessage(context.Context, string, *cases.Case, string, string) error {
 	return nil
 }
