@@ -222,6 +222,21 @@ func (x *extraction) below(li int, label Cell) (string, bool) {
 			return c.Text, true
 		}
 	}
+	// A label column with right-aligned values: "Rechnungsnummer" at the
+	// column's left, "471102" flush right under it. The value must start
+	// right of the label and before the next cell on the label's line, so
+	// another column's text is never taken.
+	bound := math.Inf(1)
+	for _, c := range cur.line.Cells {
+		if c.X > label.X2 {
+			bound = math.Min(bound, c.X)
+		}
+	}
+	for _, c := range next.line.Cells {
+		if c.X > label.X && c.X2 <= bound+2 {
+			return c.Text, true
+		}
+	}
 	return "", false
 }
 
@@ -400,7 +415,9 @@ func (x *extraction) currencyByCount() (string, float64) {
 // reTitle finds a document title that carries its number and often its date:
 // "Handelsrechnung Nr. 471102 vom 05.06.2018", "Invoice No. 123 dated …",
 // "Facture n° F-12 du …", "Factuur nr. 7 van …", "Faktura VAT nr 1/2024 z dnia …".
-var reTitle = regexp.MustCompile(`(?i)(?:^|\s)\p{L}*(?:rechnung|invoice|facture|factuur|factura|fattura|faktura(?: vat)?|gutschrift|credit note|avoir|creditnota)(?:\s+\p{L}+){0,2}?\s*(?:\(\d{3}\))?\s*(?:nr\.?|no\.?|n°|nº|n\.º|n\.|#|number|nummer|numéro|número|numero)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)(?:\s+(?:vom|du|of|dated|del|van|z dnia|from|de)\s+(.+))?`)
+var reTitle = regexp.MustCompile(`(?i)(?:^|\s)\p{L}*(?:rechnung|invoice|facture|factuur|factura|fattura|faktura(?: vat)?|gutschrift|credit note|avoir|creditnota)(?:\s+\p{L}+){0,2}?\s*(?:\(\d{3}\))?\s*(?:nr\.?|no\.?|n°|nº|n\.º|n\.|#|number|nummer|numéro|número|numero)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)(?:\s+(?:vom|von|du|le|of|dated|issued at|issued on|issued|del|van|z dnia|dnia|from|de|al|datée? du|fechada el)(?:\s+(.+)|\s*$))?`)
+
+var reTitleConnector = regexp.MustCompile(`(?i)\s(vom|von|du|le|of|dated|issued at|issued on|del|van|z dnia|dnia|from|de|al)\s*$`)
 
 // titleLine fills the number and issue date from a title line when no label
 // gave them.
@@ -408,13 +425,18 @@ func (x *extraction) titleLine(d *Document) {
 	if d.Number != "" && d.IssueDate != "" {
 		return
 	}
-	for _, fl := range x.lines {
+	for i, fl := range x.lines {
 		if fl.table {
 			continue
 		}
 		m := reTitle.FindStringSubmatch(fl.line.Text())
 		if m == nil {
 			continue
+		}
+		if m[2] == "" && i+1 < len(x.lines) && x.lines[i+1].page == fl.page &&
+			reTitleConnector.MatchString(fl.line.Text()) {
+			// A long title wraps: "Rechnung des Versicherers Nr. 0815 vom" / "06.12.2018".
+			m[2] = normSpace(x.lines[i+1].line.Text())
 		}
 		if d.Number == "" {
 			d.Number = strings.TrimRight(m[1], ".,;")
