@@ -199,6 +199,11 @@ func columnOf(text string) string {
 	}
 	// Headers with a currency or unit suffix: "Amount (EUR)", "Price €", "Total USD".
 	if best == "" {
+		if f := strings.Fields(t); len(f) == 2 {
+			if k := columnOf(f[0]); k != "" && columnOf(f[1]) != "" {
+				return k // "Menge Einheit": two headers in one cell, the first leads
+			}
+		}
 		if i := strings.IndexAny(t, "(["); i > 0 {
 			return columnOf(t[:i])
 		}
