@@ -454,8 +454,8 @@ func (x *extraction) titleLine(d *Document) {
 
 // Headings of the seller's and the buyer's blocks, alone on their line.
 var (
-	reSellerHeading = regexp.MustCompile(`(?i)^(verkäufer|lieferant|leistungserbringer|rechnungssteller|seller|supplier|vendor|from|bill from|sold by|issued by|issuer|fournisseur|vendeur|émetteur|leverancier|verkoper|vendedor|proveedor|emisor|fornitore|cedente/prestatore|cedente|sprzedawca|dostawca|wystawca)\s*:?$`)
-	reBuyerHeading  = regexp.MustCompile(`(?i)^(käufer.*|rechnungsempfänger|leistungsempfänger|kunde|buyer|customer|bill to|billed to|sold to|invoice to|ship to|acheteur|client|destinataire|factuur aan|klant|afnemer|cliente|comprador|destinatario|cessionario.*|nabywca|odbiorca)\s*:?$`)
+	reSellerHeading = regexp.MustCompile(`(?i)^(rechnungsersteller|rechnungsaussteller|auftragnehmer|verkäufer|lieferant|leistungserbringer|rechnungssteller|seller|supplier|vendor|from|bill from|sold by|issued by|issuer|fournisseur|vendeur|émetteur|leverancier|verkoper|vendedor|proveedor|emisor|fornitore|cedente/prestatore|cedente|sprzedawca|dostawca|wystawca)\s*:?$`)
+	reBuyerHeading  = regexp.MustCompile(`(?i)^(käufer.*|auftraggeber|rechnungsadresse|lieferadresse|lieferanschrift|adresse de facturation|adresse de livraison|facturé à|livré à|delivery address|billing address|invoice address|shipping address|deliver to|factuuradres|afleveradres|dirección de facturación|facturar a|indirizzo di fatturazione|fatturare a|adres dostawy|rechnungsempfänger|leistungsempfänger|kunde|buyer|customer|bill to|billed to|sold to|invoice to|ship to|acheteur|client|destinataire|factuur aan|klant|afnemer|cliente|comprador|destinatario|cessionario.*|nabywca|odbiorca)\s*:?$`)
 	reNameField     = regexp.MustCompile(`(?i)^(name|firma|company|raison sociale|dénomination|naam|bedrijfsnaam|nombre|razón social|ragione sociale|denominazione|nazwa)\s*:?\s+(.+)$`)
 	reIdentifierish = regexp.MustCompile(`^[\d\s/().+\-]+$`)
 )
@@ -511,7 +511,7 @@ func (x *extraction) placeDate() (string, bool) {
 // bis zum 09.12.2017", "Payable by 1 March 2024", "à payer avant le …",
 // "te betalen voor …", "pagar antes del …", "da pagare entro il …",
 // "płatne do dnia …". The date follows (maybe on the next line).
-var rePayBy = regexp.MustCompile(`(?i)(?:überweisen|zahlbar|zahlen|payable|pay|payment|paid|payer|régler|réglé|betalen|betaald|pagar|pagadero|pagare|pagabile|płatne|zapłacić|zapłaty)\b.{0,60}?\b(?:bis zum|bis|by|until|before|no later than|au plus tard le|avant le|uiterlijk op|uiterlijk|voor|antes del|hasta el|entro il|entro|do dnia|do)\s*$`)
+var rePayBy = regexp.MustCompile(`(?i)(?:remit|überweisen|zahlbar|zahlen|payable|pay|payment|paid|payer|régler|réglé|betalen|betaald|pagar|pagadero|pagare|pagabile|płatne|zapłacić|zapłaty)\b.{0,60}?\b(?:bis zum|bis|by|until|before|no later than|au plus tard le|avant le|uiterlijk op|uiterlijk|voor|antes del|hasta el|entro il|entro|do dnia|do)\s*$`)
 
 // payBy finds the due date in a payment sentence when no label gave it.
 func (x *extraction) payBy() (string, bool) {
