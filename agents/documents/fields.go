@@ -51,6 +51,7 @@ func ExtractFields(pages []PageText) Document {
 			delete(d.Confidence, f)
 		}
 	}
+	creditNoteSign(&d)
 	check(&d)
 	return d
 }
@@ -121,7 +122,12 @@ type candidate struct {
 	value string
 	score float64 // label length: more specific labels win
 	order int     // position in the document
+	sum   bool    // the label says it is a sum ("Total TVA", "Summe USt"), not one rate's row
 }
+
+// reSumWord marks a label as a document total rather than one row of a
+// breakdown: "Total taxes" over "TVA 5,5 %", "Summe USt" over "USt 19 %".
+var reSumWord = regexp.MustCompile(`(?i)(total|summe|gesamt|totale|totaal|razem|suma|insgesamt|grand|sum\b)`)
 
 // labelled reads "label: value", "label | value" and "label above value".
 func (x *extraction) labelled(d *Document) {
@@ -149,7 +155,8 @@ func (x *extraction) labelled(d *Document) {
 			}
 			if v, ok := x.value(field, vals); ok {
 				order++
-				found[field] = append(found[field], candidate{v, labelLen, order})
+				label := c.Text[:len(c.Text)-len(rest)]
+				found[field] = append(found[field], candidate{v, labelLen, order, reSumWord.MatchString(label)})
 				continue
 			}
 			if rest == "" {
@@ -157,21 +164,23 @@ func (x *extraction) labelled(d *Document) {
 				// is then another column's label.
 				// A party block ("Seller:" over the name) may put an
 				// identifier line first: look a few lines down.
-				depth := 1
+				// A column header ("Fälligkeit") may have its value a line
+				// further down when the row beside it wraps.
+				depth := 2
 				if field == "supplier" {
 					depth = 3
 				}
 				for k := 0; k < depth; k++ {
 					below, ok := x.below(li+k, c)
 					if !ok {
-						break
+						continue
 					}
 					if _, _, isLabel := matchLabel(below); isLabel {
 						break
 					}
 					if v, ok := x.value(field, []string{below}); ok {
 						order++
-						found[field] = append(found[field], candidate{v, labelLen - 0.5, order})
+						found[field] = append(found[field], candidate{v, labelLen - 0.5, order, reSumWord.MatchString(c.Text)})
 						break
 					}
 				}
@@ -192,7 +201,12 @@ func (x *extraction) labelled(d *Document) {
 		})
 		if isAmountField(field) {
 			// Among amount labels, the last printed wins regardless of wording.
-			sort.SliceStable(cs, func(i, j int) bool { return cs[i].order > cs[j].order })
+			sort.SliceStable(cs, func(i, j int) bool {
+				if field == "tax" && cs[i].sum != cs[j].sum {
+					return cs[i].sum // a tax total over the rows of a breakdown
+				}
+				return cs[i].order > cs[j].order
+			})
 		}
 		if field == "amount_due" {
 			d.AmountDue = cs[0].value
@@ -336,7 +350,7 @@ func (x *extraction) trailingAmount(v string) (string, bool) {
 func (x *extraction) findDate(s string) (string, bool) {
 	f := strings.Fields(s)
 	for n := min(len(f), 4); n >= 1; n-- {
-		if d, err := ParseDate(strings.Trim(strings.Join(f[:n], " "), "()"), x.dayFirst); err == nil {
+		if d, err := ParseDate(strings.TrimRight(strings.Trim(strings.Join(f[:n], " "), "()"), ",;."), x.dayFirst); err == nil {
 			return d, true
 		}
 	}
@@ -511,7 +525,7 @@ func (x *extraction) placeDate() (string, bool) {
 // bis zum 09.12.2017", "Payable by 1 March 2024", "à payer avant le …",
 // "te betalen voor …", "pagar antes del …", "da pagare entro il …",
 // "płatne do dnia …". The date follows (maybe on the next line).
-var rePayBy = regexp.MustCompile(`(?i)(?:remit|überweisen|zahlbar|zahlen|payable|pay|payment|paid|payer|régler|réglé|betalen|betaald|pagar|pagadero|pagare|pagabile|płatne|zapłacić|zapłaty)\b.{0,60}?\b(?:bis zum|bis|by|until|before|no later than|au plus tard le|avant le|uiterlijk op|uiterlijk|voor|antes del|hasta el|entro il|entro|do dnia|do)\s*$`)
+var rePayBy = regexp.MustCompile(`(?i)(?:remit|überweisen|zahlung|zahlbar|zahlen|payable|pay|payment|paid|payer|régler|réglé|betalen|betaald|pagar|pagadero|pagare|pagabile|płatne|zapłacić|zapłaty)\b.{0,60}?\b(?:bis zum|bis|by|until|before|no later than|au plus tard le|avant le|uiterlijk op|uiterlijk|voor|antes del|hasta el|entro il|entro|do dnia|do)\s*$`)
 
 // payBy finds the due date in a payment sentence when no label gave it.
 func (x *extraction) payBy() (string, bool) {
@@ -538,7 +552,7 @@ func (x *extraction) payBy() (string, bool) {
 }
 
 var (
-	reSenderSep  = regexp.MustCompile(`\s*[●•·|▪◦]\s*`)
+	reSenderSep  = regexp.MustCompile(`\s*[●•·|▪◦]\s*|\s+[-–]\s+`)
 	rePostcodeIn = regexp.MustCompile(`\b(\d{4,6}|\d{2}-\d{3}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b`)
 )
 
