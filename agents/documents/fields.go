@@ -2,6 +2,7 @@ package documents
 
 import (
 	"math"
+	"math/big"
 	"regexp"
 	"sort"
 	"strings"
@@ -21,6 +22,7 @@ func ExtractFields(pages []PageText) Document {
 	if d.Total == "" && d.AmountDue != "" {
 		d.Total, d.Confidence["total"] = d.AmountDue, 0.6
 	}
+	x.taxFromRows(&d)
 	x.titleLine(&d)
 	if d.DueDate == "" {
 		if v, ok := x.payBy(); ok {
@@ -70,6 +72,7 @@ type extraction struct {
 	dayFirst bool
 	items    []Line
 	itemsOK  bool
+	taxRows  []string // tax amounts of rows that are not a tax total ("CGST 9%", "USt 7%")
 }
 
 var (
@@ -212,6 +215,13 @@ func (x *extraction) labelled(d *Document) {
 			d.AmountDue = cs[0].value
 			continue
 		}
+		if field == "tax" {
+			for _, c := range cs {
+				if !c.sum {
+					x.taxRows = append(x.taxRows, c.value)
+				}
+			}
+		}
 		d.SetField(field, cs[0].value)
 		d.Confidence[field] = 0.7
 	}
@@ -349,7 +359,7 @@ func (x *extraction) trailingAmount(v string) (string, bool) {
 // findDate finds a date at the start of s, allowing words after it.
 func (x *extraction) findDate(s string) (string, bool) {
 	f := strings.Fields(s)
-	for n := min(len(f), 4); n >= 1; n-- {
+	for n := min(len(f), 6); n >= 1; n-- { // "12 de abril de 2024"
 		if d, err := ParseDate(strings.TrimRight(strings.Trim(strings.Join(f[:n], " "), "()"), ",;."), x.dayFirst); err == nil {
 			return d, true
 		}
@@ -579,4 +589,34 @@ func (x *extraction) senderLine() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// taxFromRows sums the tax rows when no tax total is printed: India's CGST
+// and SGST, Germany's 7 % and 19 %. The sum is taken only when it is what
+// the subtotal and the total say the tax is; one row alone stays otherwise.
+func (x *extraction) taxFromRows(d *Document) {
+	if len(x.taxRows) < 2 {
+		return
+	}
+	sub, ok1 := rat(d.Subtotal)
+	tot, ok2 := rat(d.Total)
+	if !ok1 || !ok2 {
+		return
+	}
+	want := new(big.Rat).Sub(tot, sub)
+	if t, ok := rat(d.Tax); ok && near(t, want, 2) {
+		return
+	}
+	var sum big.Rat
+	for _, v := range x.taxRows {
+		r, ok := rat(v)
+		if !ok {
+			return
+		}
+		sum.Add(&sum, r)
+	}
+	if near(&sum, want, 2) {
+		d.Tax = sum.FloatString(2)
+		d.Confidence["tax"] = 0.7
+	}
 }

@@ -63,6 +63,7 @@ var fieldLabels = map[string][]string{
 	"amount_due": {"due payable", "open amount", "amount to pay", "solde à payer", "solde dû", "restbetrag", "importe pendiente", "saldo da pagare", "amount due", "balance due", "total due", "amount payable", "zahlbetrag", "zu zahlen", "zu zahlender betrag", "offener betrag",
 		"net à payer", "reste à payer", "te betalen", "openstaand bedrag", "importe a pagar", "a pagar", "netto a pagare", "da pagare", "do zapłaty", "pozostało do zapłaty"},
 	"subtotal": {
+		"taxable value", "taxable amount", "total taxable value", "assessable value",
 		"net total amount", "total net amount", "total excl. tax", "subtotal excl. vat", "rechnungssumme netto", "summe positionen", "gesamtsumme positionen", "nettosumme", "total hors taxe", "totale imponibile", "importe neto total", "razem wartość netto", "totaal exclusief", "totaal excl",
 		"rechnungssumme ohne ust", "summe ohne ust", "gesamtsumme netto", "nettosumme", "summe netto", "netto gesamt", "nettowert", "total excluding vat", "total excluding tax", "total without vat", "total (excl. vat)", "amount excl. vat", "total hors tva", "montant hors taxes", "total ht net", "subtotaal", "totaal excl. btw", "totaal exclusief btw", "bedrag excl. btw", "netto bedrag", "base imponible", "total sin iva", "importe neto", "subtotal sin iva", "imponibile", "totale imponibile", "totale netto", "razem netto", "wartość netto", "suma netto", "netto razem", "positionssumme",
 		"subtotal", "sub-total", "sub total", "net amount", "net total", "total net", "total excl. vat", "total excl vat",
@@ -73,7 +74,7 @@ var fieldLabels = map[string][]string{
 	"tax": {
 		"value added tax", "total taxes", "taxes", "tax total", "total tax amount", "total vat amount", "vat total amount", "total gst", "steuer", "ust. gesamt", "mwst. gesamt", "totale imposta", "importe del iva", "suma vat", "btw-bedrag", "total de la tva",
 		"steuerbetrag", "ust.-betrag", "mwst.-betrag", "umsatzsteuerbetrag", "summe mwst", "summe ust", "btw", "btw bedrag", "totaal btw", "iva", "total iva", "cuota iva", "importe iva", "totale iva", "imposta", "kwota vat", "podatek vat", "vat total", "total vat", "montant de la tva",
-		"tax", "vat", "sales tax", "gst", "igst", "cgst", "tax amount", "vat amount", "total tax",
+		"tax", "vat", "sales tax", "gst", "igst", "cgst", "sgst", "utgst", "tax amount", "vat amount", "total tax",
 		"mwst", "mwst.", "ust", "ust.", "mehrwertsteuer", "umsatzsteuer", "zzgl. mwst",
 		"tva", "montant tva", "total tva",
 	},

@@ -31,6 +31,7 @@ const maxAmountDigits = 18
 var currencySymbols = []struct{ sym, code string }{
 	{"US$", "USD"}, {"C$", "CAD"}, {"CA$", "CAD"}, {"A$", "AUD"}, {"AU$", "AUD"},
 	{"€", "EUR"}, {"$", "USD"}, {"£", "GBP"}, {"₹", "INR"}, {"Rs.", "INR"}, {"Rs", "INR"}, {"¥", "JPY"},
+	{"zł", "PLN"}, {"Kč", "CZK"}, {"₨", "INR"},
 }
 
 var isoCurrencies = map[string]bool{

@@ -100,8 +100,11 @@ func stackedHeader(lines []flatLine, i int) (cols []column, n int, ok bool) {
 			for j := range hc {
 				if overlap(hc[j].x1, hc[j].x2, c.X, c.X2) > 0 {
 					merged := hc[j].text + " " + c.Text
-					if columnOf(merged) != "" || columnOf(hc[j].text) == "" {
+					switch {
+					case columnOf(merged) != "" || columnOf(hc[j].text) == "" && columnOf(c.Text) == "":
 						hc[j].text = merged
+					case columnOf(hc[j].text) == "":
+						hc[j].text = c.Text // a line of other text above the header
 					}
 					hc[j].x1, hc[j].x2 = math.Min(hc[j].x1, c.X), math.Max(hc[j].x2, c.X2)
 					joined = true
