@@ -303,6 +303,10 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 		}
 	case "number", "po_number":
 		for _, v := range vals {
+			if strings.HasSuffix(strings.TrimSpace(v), ":") {
+				// "Bestellung Nr. Kunde: | BT-13": the label went on to the colon.
+				continue
+			}
 			for _, tok := range strings.Fields(v) {
 				if strings.HasPrefix(tok, "(") && strings.HasSuffix(tok, ")") {
 					continue // "Invoice (380) No. 7": a type code, not the number
@@ -311,17 +315,21 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 					continue
 				}
 				tok = strings.Trim(tok, ",;:()")
+				if tok == "" || tok == "-" {
+					continue // ": 2013-471331"
+				}
+				if _, err := ParseDate(strings.TrimRight(tok, "."), x.dayFirst); err == nil {
+					continue // a date next to the number
+				}
 				if reDocNum.MatchString(tok) && len(tok) <= 40 {
-					if _, err := ParseDate(tok, x.dayFirst); err == nil {
-						continue // a date next to the number
-					}
 					return tok, true
 				}
+				// The number is the first thing after its label: "Rechnung
+				// gemäß Bestellung Nr. 2025-471331" is a sentence, and its
+				// number is the order's.
+				break
 			}
-			if !strings.HasSuffix(strings.TrimSpace(v), ":") {
-				break // the number is the first thing after its label
-			}
-			// "Bestellung Nr. Kunde: BT-13": the label went on to the colon.
+			break // the number is the first thing after its label
 		}
 	case "payment_terms", "supplier":
 		if len(vals) > 0 {

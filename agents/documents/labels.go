@@ -63,6 +63,7 @@ var fieldLabels = map[string][]string{
 	"amount_due": {"due payable", "open amount", "amount to pay", "solde à payer", "solde dû", "restbetrag", "importe pendiente", "saldo da pagare", "amount due", "balance due", "total due", "amount payable", "zahlbetrag", "zu zahlen", "zu zahlender betrag", "offener betrag",
 		"net à payer", "reste à payer", "te betalen", "openstaand bedrag", "importe a pagar", "a pagar", "netto a pagare", "da pagare", "do zapłaty", "pozostało do zapłaty"},
 	"subtotal": {
+		"montant total net", "montant net", "total net ht", "gesamtnettobetrag", "nettogesamtbetrag", "summe der nettobeträge", "importe neto", "totale netto documento", "kwota netto", "nettobedrag",
 		"taxable value", "taxable amount", "total taxable value", "assessable value",
 		"net total amount", "total net amount", "total excl. tax", "subtotal excl. vat", "rechnungssumme netto", "summe positionen", "gesamtsumme positionen", "nettosumme", "total hors taxe", "totale imponibile", "importe neto total", "razem wartość netto", "totaal exclusief", "totaal excl",
 		"rechnungssumme ohne ust", "summe ohne ust", "gesamtsumme netto", "nettosumme", "summe netto", "netto gesamt", "nettowert", "total excluding vat", "total excluding tax", "total without vat", "total (excl. vat)", "amount excl. vat", "total hors tva", "montant hors taxes", "total ht net", "subtotaal", "totaal excl. btw", "totaal exclusief btw", "bedrag excl. btw", "netto bedrag", "base imponible", "total sin iva", "importe neto", "subtotal sin iva", "imponibile", "totale imponibile", "totale netto", "razem netto", "wartość netto", "suma netto", "netto razem", "positionssumme",
@@ -72,6 +73,7 @@ var fieldLabels = map[string][]string{
 		"total ht", "sous-total", "montant ht", "total hors taxes",
 	},
 	"tax": {
+		"taxe sur la valeur ajoutée", "montant de tva", "umsatzsteuer gesamt", "gesamtsteuerbetrag", "impuesto", "imposta sul valore aggiunto", "podatek", "btw-totaal",
 		"value added tax", "total taxes", "taxes", "tax total", "total tax amount", "total vat amount", "vat total amount", "total gst", "steuer", "ust. gesamt", "mwst. gesamt", "totale imposta", "importe del iva", "suma vat", "btw-bedrag", "total de la tva",
 		"steuerbetrag", "ust.-betrag", "mwst.-betrag", "umsatzsteuerbetrag", "summe mwst", "summe ust", "btw", "btw bedrag", "totaal btw", "iva", "total iva", "cuota iva", "importe iva", "totale iva", "imposta", "kwota vat", "podatek vat", "vat total", "total vat", "montant de la tva",
 		"tax", "vat", "sales tax", "gst", "igst", "cgst", "sgst", "utgst", "tax amount", "vat amount", "total tax",
@@ -79,6 +81,7 @@ var fieldLabels = map[string][]string{
 		"tva", "montant tva", "total tva",
 	},
 	"total": {
+		"montant total brut", "montant brut", "total brut", "gesamtbruttobetrag", "bruttogesamtbetrag", "importe bruto", "totale lordo", "kwota do zapłaty", "brutobedrag",
 		"gross total", "gross total amount", "gross amount", "total gross", "total amount due", "brutto", "total brutto", "amount incl. vat", "total incl. tax", "total including vat", "total including tax", "totale da pagare", "importe total factura", "suma", "do zapłaty razem", "totaal te betalen", "montant total ttc",
 		"bruttosumme", "gesamtbetrag brutto", "rechnungsbetrag brutto", "summe brutto", "brutto gesamt", "rechnungssumme", "totaal", "totaal incl. btw", "totaal inclusief btw", "factuurbedrag", "bedrag incl. btw", "total factura", "importe total", "total a pagar", "total con iva", "totale", "totale fattura", "totale documento", "importo totale", "razem brutto", "wartość brutto", "kwota brutto", "suma brutto", "razem", "total amount incl. vat", "invoice amount",
 		"total", "grand total", "invoice total", "total amount", "total payable",

@@ -133,3 +133,30 @@ func TestSellerFromBlocksAndSenderLine(t *testing.T) {
 		t.Errorf("sender line without postcode: %q", got)
 	}
 }
+
+// The number is the first thing after its label; a sentence that starts
+// with a label word gives none, however many numbers it holds.
+func TestNumberIsFirstAfterLabel(t *testing.T) {
+	tests := []struct {
+		name string
+		rows []string
+		want string
+	}{
+		{"sentence after the title", []string{"Rechnung | Nr. 4711", "Rechnung gemäß Bestellung Nr. 2025-471331 vom 01.03.2025."}, "4711"},
+		{"date ending a sentence", []string{"Invoice No | INV-77", "Invoice according to order of 01.11.2024."}, "INV-77"},
+		{"label running to its colon", []string{"Bestellung Nr. Kunde: | : 2013-471331"}, ""},
+		{"type code before the number", []string{"Facture (380) | N° F-12"}, "F-12"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := ExtractFields([]PageText{page(tt.rows...)})
+			if d.Number != tt.want {
+				t.Errorf("number %q, want %q", d.Number, tt.want)
+			}
+		})
+	}
+	d := ExtractFields([]PageText{page("Bestellung Nr. Kunde: | : 2013-471331")})
+	if d.PONumber != "2013-471331" {
+		t.Errorf("po %q, want 2013-471331", d.PONumber)
+	}
+}
