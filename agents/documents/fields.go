@@ -23,6 +23,7 @@ func ExtractFields(pages []PageText) Document {
 		d.Total, d.Confidence["total"] = d.AmountDue, 0.6
 	}
 	x.taxFromRows(&d)
+	x.taxByDifference(&d)
 	x.titleLine(&d)
 	if d.DueDate == "" {
 		if v, ok := x.payBy(); ok {
@@ -55,6 +56,11 @@ func ExtractFields(pages []PageText) Document {
 	}
 	creditNoteSign(&d)
 	check(&d)
+	if x.taxDerived {
+		// The tax was found by the very arithmetic check() rewards: its
+		// agreement proves nothing, so it stays below ConfidentAt.
+		d.Confidence["tax"] = math.Min(d.Confidence["tax"], 0.6)
+	}
 	return d
 }
 
@@ -73,6 +79,8 @@ type extraction struct {
 	items    []Line
 	itemsOK  bool
 	taxRows  []string // tax amounts of rows that are not a tax total ("CGST 9%", "USt 7%")
+	// taxDerived: the tax is total − subtotal, found printed unlabelled.
+	taxDerived bool
 }
 
 var (
@@ -626,5 +634,39 @@ func (x *extraction) taxFromRows(d *Document) {
 	if near(&sum, want, 2) {
 		d.Tax = sum.FloatString(2)
 		d.Confidence["tax"] = 0.7
+	}
+}
+
+// taxByDifference fills a missing tax when the subtotal and the total are
+// known and their difference is printed as an amount somewhere on the
+// pages ("Steuerbasisbetrag USt. 19 %  198,00  37,62", a tax summary table
+// under "Netto | MwSt. | Brutto"): the arithmetic finds the figure that
+// no label in the vocabulary named.
+func (x *extraction) taxByDifference(d *Document) {
+	if d.Tax != "" {
+		return
+	}
+	sub, ok1 := rat(d.Subtotal)
+	tot, ok2 := rat(d.Total)
+	if !ok1 || !ok2 {
+		return
+	}
+	want := new(big.Rat).Sub(tot, sub)
+	if want.Sign() == 0 {
+		return
+	}
+	for _, fl := range x.lines {
+		for _, c := range fl.line.Cells {
+			a, ok := x.trailingAmount(c.Text)
+			if !ok || !strings.ContainsAny(a, ".") {
+				continue // "19" is a rate, not an amount with cents
+			}
+			if r, ok := rat(a); ok && r.Cmp(want) == 0 {
+				d.Tax = want.FloatString(2)
+				d.Confidence["tax"] = 0.6
+				x.taxDerived = true
+				return
+			}
+		}
 	}
 }

@@ -160,3 +160,26 @@ func TestNumberIsFirstAfterLabel(t *testing.T) {
 		t.Errorf("po %q, want 2013-471331", d.PONumber)
 	}
 }
+
+// A tax no label names is found as the printed amount equal to total −
+// subtotal, and stays uncertain: the arithmetic that found it cannot
+// confirm it.
+func TestTaxByDifference(t *testing.T) {
+	d := ExtractFields([]PageText{page(
+		"Rechnung | Nr. 4711",
+		"Rechnungssumme Netto (excl. USt.) | 198,00",
+		"Steuerbasisbetrag USt. 19% | 198,00 | 37,62",
+		"Rechnungssumme Brutto (inkl. USt.) | 235,62",
+	)})
+	if d.Subtotal != "198.00" || d.Tax != "37.62" || d.Total != "235.62" {
+		t.Fatalf("subtotal %q tax %q total %q, want 198.00 37.62 235.62", d.Subtotal, d.Tax, d.Total)
+	}
+	if c := d.Confidence["tax"]; c >= ConfidentAt {
+		t.Errorf("tax confidence %v, want below %v", c, ConfidentAt)
+	}
+	// Nothing printed equals the difference: no tax is made up.
+	d = ExtractFields([]PageText{page("Invoice No | 7", "Net total | 100.00", "Total | 119.00")})
+	if d.Tax != "" {
+		t.Errorf("tax %q, want none", d.Tax)
+	}
+}
