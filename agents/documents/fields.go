@@ -136,6 +136,14 @@ type candidate struct {
 	sum   bool    // the label says it is a sum ("Total TVA", "Summe USt"), not one rate's row
 }
 
+// reNetQualifier turns a total label into the net total: "Gesamtbetrag
+// Netto", "Total HT", "Totale imponibile", "Razem netto".
+var reNetQualifier = regexp.MustCompile(`(?i)^(netto|net|nett|ht|h\.t\.|hors taxes?|excl\.?|exkl\.?|ohne|sin iva|senza iva|imponibile|bez vat)\b`)
+
+// reOtherDocument is a number label of another document type than an
+// invoice: delivery notes, packing lists, order confirmations, bills of lading.
+var reOtherDocument = regexp.MustCompile(`(?i)(liefersch|delivery|packing|asn|avis|bordereau|bon de livraison|b/l|bill of lading|bol\b|frachtbrief|konnossement|connaissement|auftragsbest|auftrags|ab-nr|ab nr|confirmation|acknowledgement|sales order|shipment|lettre de voiture)`)
+
 // reSumWord marks a label as a document total rather than one row of a
 // breakdown: "Total taxes" over "TVA 5,5 %", "Summe USt" over "USt 19 %".
 var reSumWord = regexp.MustCompile(`(?i)(total|summe|gesamt|totale|totaal|razem|suma|insgesamt|grand|sum\b)`)
@@ -153,7 +161,16 @@ func (x *extraction) labelled(d *Document) {
 			if !ok {
 				continue
 			}
+			if field == "total" && reNetQualifier.MatchString(rest) {
+				field = "subtotal" // "Gesamtbetrag Netto", "Montant total HT"
+			}
 			labelLen := float64(len(c.Text) - len(rest))
+			if field == "number" && (d.Type == TypeInvoice || d.Type == TypeCreditNote) &&
+				reOtherDocument.MatchString(c.Text[:len(c.Text)-len(rest)]) {
+				// An invoice quoting its delivery note's or order
+				// confirmation's number: that is not the invoice's.
+				labelLen -= 100
+			}
 			vals := []string{}
 			if rest != "" {
 				vals = append(vals, rest)

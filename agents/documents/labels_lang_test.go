@@ -183,3 +183,25 @@ func TestTaxByDifference(t *testing.T) {
 		t.Errorf("tax %q, want none", d.Tax)
 	}
 }
+
+// A total label qualified as net is the subtotal; on an invoice, the number
+// of a delivery note it quotes is not the invoice's number, however long
+// its label.
+func TestQualifiedLabels(t *testing.T) {
+	d := ExtractFields([]PageText{page(
+		"Rechnung",
+		"Rechnungsnummer: | INV-2023-00789",
+		"Gesamtbetrag Netto | 121,50 €",
+		"Umsatzsteuer 19 % | 23,09 €",
+		"Gesamtbetrag Brutto | 144,59 €",
+		"Lieferscheinnummer: DS-SPEC-003",
+	)})
+	if d.Number != "INV-2023-00789" || d.Subtotal != "121.50" || d.Total != "144.59" {
+		t.Errorf("number %q subtotal %q total %q, want INV-2023-00789 121.50 144.59", d.Number, d.Subtotal, d.Total)
+	}
+	// A delivery note keeps its own number.
+	d = ExtractFields([]PageText{page("Lieferschein", "Lieferscheinnummer: LS-77", "Auftragsnummer: AB-9")})
+	if d.Number != "LS-77" {
+		t.Errorf("delivery note number %q, want LS-77", d.Number)
+	}
+}
