@@ -107,17 +107,17 @@ var fieldLabels = map[string][]string{
 var columnLabels = map[string][]string{
 	"sku": {"sku", "item", "item no", "item #", "item code", "part no", "part number", "product code", "article", "art. no", "code",
 		"artikel", "artikel-nr", "art.-nr", "artikelnummer", "art.nr", "materialnummer", "réf", "réf.", "référence", "ref", "code article"},
-	"description": {"produkt", "leistung", "leistungsbeschreibung", "artikelbeschreibung", "omschrijving", "product", "descripción", "concepto", "descrizione", "opis", "nazwa towaru", "nazwa towaru lub usługi", "nazwa", "item name", "service", "services", "description", "item description", "product", "details", "goods", "description of goods",
+	"description": {"produit", "produits", "prodotto", "producto", "artículo", "articolo", "towar", "usługa", "item & description", "particulars", "description of services", "produkt", "leistung", "leistungsbeschreibung", "artikelbeschreibung", "omschrijving", "product", "descripción", "concepto", "descrizione", "opis", "nazwa towaru", "nazwa towaru lub usługi", "nazwa", "item name", "service", "services", "description", "item description", "product", "details", "goods", "description of goods",
 		"beschreibung", "bezeichnung", "artikelbezeichnung", "warenbezeichnung",
 		"désignation", "libellé", "description des marchandises"},
 	"quantity": {"aantal", "cantidad", "cant.", "uds.", "quantità", "qtà", "q.tà", "ilość", "ilosc", "hours", "stunden", "qty", "quantity", "qty shipped", "qty ordered", "qty confirmed", "quantity shipped", "qty.", "pieces", "packages", "pkgs",
 		"menge", "anzahl", "liefermenge", "bestätigte menge", "stück", "colis",
 		"qté", "quantité", "qté livrée", "qté confirmée"},
 	"unit": {"eenheid", "unidad", "unità", "u.m.", "jm", "j.m.", "unit", "uom", "u/m", "einheit", "me", "unité", "u.", "unite"},
-	"unit_price": {"nettopreis", "preis netto", "prijs", "eenheidsprijs", "stukprijs", "precio", "precio unitario", "prezzo", "prezzo unitario", "cena", "cena netto", "cena jedn.", "cena jednostkowa", "unit price (net)", "net price", "unit price", "price", "price/unit", "unit cost", "rate", "each",
+	"unit_price": {"prix unit.", "p.u. ht", "preis pro einheit", "unit price excl. vat", "precio unit.", "prezzo unit.", "nettopreis", "preis netto", "prijs", "eenheidsprijs", "stukprijs", "precio", "precio unitario", "prezzo", "prezzo unitario", "cena", "cena netto", "cena jedn.", "cena jednostkowa", "unit price (net)", "net price", "unit price", "price", "price/unit", "unit cost", "rate", "each",
 		"einzelpreis", "preis", "e-preis", "stückpreis", "preis/einheit",
 		"prix unitaire", "p.u.", "prix u. ht", "prix", "pu ht", "prix unitaire ht"},
-	"total": {"gesamtbetrag", "positionsbetrag", "betrag netto", "nettobetrag", "bedrag", "totaal", "importe", "importo", "wartość", "wartość netto", "net amount", "line amount", "amount (net)", "total net", "total price", "amount", "total", "line total", "ext. price", "extended", "net", "value",
+	"total": {"prix total", "prix total ht", "montant total", "importe total", "totale riga", "importo totale", "wartość brutto", "line amount (net)", "amount (inr)", "taxable value", "gesamtbetrag", "positionsbetrag", "betrag netto", "nettobetrag", "bedrag", "totaal", "importe", "importo", "wartość", "wartość netto", "net amount", "line amount", "amount (net)", "total net", "total price", "amount", "total", "line total", "ext. price", "extended", "net", "value",
 		"betrag", "gesamt", "gesamtpreis", "summe", "wert",
 		"montant", "montant ht", "total ht", "total ligne"},
 }
@@ -190,6 +190,8 @@ func trimLabelPunct(s string) string {
 	return strings.TrimSpace(reLabelPunct.ReplaceAllString(s, ""))
 }
 
+var rePositionWord = regexp.MustCompile(`(?i)^(pos\.?|position|nr\.?|no\.?|#|lp\.?|n°|s\.? ?no\.?|sr\.? ?no\.?)$`)
+
 // columnOf says which column a table header cell names, or "".
 func columnOf(text string) string {
 	t := strings.ToLower(strings.TrimSpace(text))
@@ -214,6 +216,9 @@ func columnOf(text string) string {
 			if k := columnOf(f[0]); k != "" && columnOf(f[1]) != "" {
 				return k // "Menge Einheit": two headers in one cell, the first leads
 			}
+		}
+		if f := strings.Fields(t); len(f) >= 2 && rePositionWord.MatchString(f[0]) {
+			return columnOf(strings.Join(f[1:], " ")) // "Pos. Produkt", "Lp. Nazwa towaru"
 		}
 		if i := strings.IndexAny(t, "(["); i > 0 {
 			return columnOf(t[:i])

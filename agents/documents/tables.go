@@ -215,6 +215,12 @@ func (x *extraction) tables() {
 			inTable = false
 			continue
 		}
+		if isSectionHeading(cols, fl.line) {
+			// "Zahlungsbedingungen:", "Zu- und Abschläge:" at the margin:
+			// another section starts.
+			inTable = false
+			continue
+		}
 		row := assign(cols, fl.line.Cells)
 		if row["quantity"] == "" && x.endsTable(cols, fl.line) {
 			// "Taxe  Base  Montant  Total HT  624,90": a totals block
@@ -235,8 +241,15 @@ func (x *extraction) tables() {
 			// Item tables interleave other rows (article numbers, gross
 			// prices, notes); a run of them ends the table. Text between
 			// pages (footer, letterhead) ends nothing.
+			// Rows with no figures in the number columns (item attributes:
+			// "Product Description: …", "Origin: Germany") weigh a third
+			// of a row with figures.
 			if fl.page == x.lines[max(i-1, 0)].page {
-				if misses++; misses > maxNonItemRows {
+				w := 3
+				if !reHasDigit.MatchString(row["quantity"] + row["unit_price"] + row["total"]) {
+					w = 1
+				}
+				if misses += w; misses > 3*maxNonItemRows {
 					inTable = false
 				}
 			}
@@ -293,6 +306,9 @@ func (x *extraction) item(row map[string]string) (Line, bool) {
 	if l.SKU == "" && l.Description == "" {
 		return Line{}, false
 	}
+	if l.Total == "" && l.UnitPrice == "" && strings.HasSuffix(l.Description, ":") {
+		return Line{}, false // an item's attribute: "Gewicht: 1 kg"
+	}
 	return l, true
 }
 
@@ -326,4 +342,21 @@ func (x *extraction) labelHasValue(l TextLine, i int) bool {
 	}
 	_, ok = x.value(f, vals)
 	return ok
+}
+
+// isSectionHeading says whether a row is a heading of the next section: one
+// cell ending in a colon, no digits, starting at or left of the table's
+// first column (an item's "Origin:" attribute is indented under the
+// description).
+func isSectionHeading(cols []column, l TextLine) bool {
+	if len(l.Cells) != 1 || len(cols) == 0 {
+		return false
+	}
+	c := l.Cells[0]
+	t := strings.TrimSpace(c.Text)
+	left := cols[0].x1
+	for _, col := range cols {
+		left = math.Min(left, col.x1)
+	}
+	return strings.HasSuffix(t, ":") && !reHasDigit.MatchString(t) && c.X <= left+5
 }
