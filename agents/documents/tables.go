@@ -241,12 +241,12 @@ func (x *extraction) tables() {
 			// Item tables interleave other rows (article numbers, gross
 			// prices, notes); a run of them ends the table. Text between
 			// pages (footer, letterhead) ends nothing.
-			// Rows with no figures in the number columns (item attributes:
+			// Rows with no amount in the number columns (item attributes:
 			// "Product Description: …", "Origin: Germany") weigh a third
 			// of a row with figures.
 			if fl.page == x.lines[max(i-1, 0)].page {
 				w := 3
-				if !reHasDigit.MatchString(row["quantity"] + row["unit_price"] + row["total"]) {
+				if !x.hasFigure(row) {
 					w = 1
 				}
 				if misses += w; misses > 3*maxNonItemRows {
@@ -359,4 +359,18 @@ func isSectionHeading(cols []column, l TextLine) bool {
 		left = math.Min(left, col.x1)
 	}
 	return strings.HasSuffix(t, ":") && !reHasDigit.MatchString(t) && c.X <= left+5
+}
+
+// hasFigure says whether a row holds an amount in a number column (text
+// such as "UNSPSC: 27111708" spilling into the quantity column does not
+// count).
+func (x *extraction) hasFigure(row map[string]string) bool {
+	for _, k := range []string{"quantity", "unit_price", "total"} {
+		if v := strings.TrimSpace(row[k]); v != "" {
+			if _, _, err := ParseAmount(v, x.decimal); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
