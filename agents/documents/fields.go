@@ -19,6 +19,9 @@ func ExtractFields(pages []PageText) Document {
 	x.tables()
 	x.labelled(&d)
 	d.Lines = x.items
+	if d.Lines == nil {
+		d.Lines = []Line{} // "lines": [] in the JSON, never null
+	}
 	if d.Total == "" && d.AmountDue != "" {
 		d.Total, d.Confidence["total"] = d.AmountDue, 0.6
 	}
@@ -39,6 +42,11 @@ func ExtractFields(pages []PageText) Document {
 		d.Supplier, d.Confidence["supplier"] = name, 0.7
 	} else if name, ok := x.senderLine(); ok {
 		d.Supplier, d.Confidence["supplier"] = name, 0.7
+	}
+	if d.Supplier == "" {
+		if name, ok := x.legalBlock(); ok {
+			d.Supplier, d.Confidence["supplier"] = name, 0.6
+		}
 	}
 	if d.Supplier == "" {
 		d.Supplier, d.Confidence["supplier"] = x.supplierByFont()
@@ -81,6 +89,7 @@ type extraction struct {
 	taxRows  []string // tax amounts of rows that are not a tax total ("CGST 9%", "USt 7%")
 	// taxDerived: the tax is total − subtotal, found printed unlabelled.
 	taxDerived bool
+	bodySize   float64 // the median font size of the cells
 }
 
 var (
@@ -103,6 +112,16 @@ func newExtraction(pages []PageText) *extraction {
 		}
 	}
 	text := all.String()
+	var sizes []float64
+	for _, fl := range x.lines {
+		for _, c := range fl.line.Cells {
+			sizes = append(sizes, c.Size)
+		}
+	}
+	if len(sizes) > 0 {
+		sort.Float64s(sizes)
+		x.bodySize = sizes[len(sizes)/2]
+	}
 	// Locale: which separator is followed by two digits more often.
 	comma := len(reCommaDecimal.FindAllStringIndex(text, -1))
 	point := len(rePointDecimal.FindAllStringIndex(text, -1))
@@ -157,6 +176,9 @@ func (x *extraction) labelled(d *Document) {
 			continue
 		}
 		for ci, c := range fl.line.Cells {
+			if c.Size > 0 && c.Size < 0.6*x.bodySize {
+				continue // fine print: a printer's job stamp, not the document's fields
+			}
 			field, rest, ok := matchLabel(c.Text)
 			if !ok {
 				continue
@@ -553,8 +575,11 @@ func (x *extraction) placeDate() (string, bool) {
 		if fl.table {
 			continue
 		}
-		for _, c := range fl.line.Cells {
-			if m := rePlaceDate.FindStringSubmatch(strings.TrimSpace(c.Text)); m != nil {
+		for k := range fl.line.Cells {
+			// The place and the date may be cells of their own:
+			// "München, den | 01.11.2024".
+			run := TextLine{Cells: fl.line.Cells[k:]}
+			if m := rePlaceDate.FindStringSubmatch(normSpace(run.Text())); m != nil {
 				if d, err := ParseDate(m[1], x.dayFirst); err == nil {
 					return d, true
 				}
@@ -686,4 +711,36 @@ func (x *extraction) taxByDifference(d *Document) {
 			}
 		}
 	}
+}
+
+var (
+	reLegalLine = regexp.MustCompile(`(?i)(ust-?id|ust\.-id|umsatzsteuer-id|steuernr|steuernummer|handelsregister|\bHRB\b|\bHRA\b|geschäftsführ|amtsgericht|sitz der gesellschaft|\bVAT (reg|no|number|id)|\bSIRET\b|\bSIREN\b|\bRCS\b|\bKvK\b|\bGSTIN\b|\bCIF\b|\bNIF\b|partita iva|\bNIP\b|\bREGON\b|registered in|company (no|number))`)
+	reBuyerWords = regexp.MustCompile(`(?i)(customer|client|kunde|buyer|käufer|acheteur|klant|cliente|nabywca|empfänger)`)
+)
+
+// legalBlock finds the seller as the company named at the head of the
+// block that carries its legal particulars (VAT id, register, managing
+// directors): "Alphabet Fuhrparkmanagement GmbH" over "Geschäftsführer: …"
+// and "USt-IdNr. DE…". The buyer's particulars ("Customer VAT ID") are
+// left out. The name must carry a legal form and sit in the same column.
+func (x *extraction) legalBlock() (string, bool) {
+	for i, fl := range x.lines {
+		for _, c := range fl.line.Cells {
+			if !reLegalLine.MatchString(c.Text) || reBuyerWords.MatchString(c.Text) {
+				continue
+			}
+			for j := i - 1; j >= 0 && j >= i-8 && x.lines[j].page == fl.page; j-- {
+				for _, up := range x.lines[j].line.Cells {
+					if math.Abs(up.X-c.X) > 5 {
+						continue
+					}
+					t := normSpace(up.Text)
+					if reCompany.MatchString(t) && !strings.Contains(t, ":") && !reLegalLine.MatchString(t) && len(t) <= 80 {
+						return t, true
+					}
+				}
+			}
+		}
+	}
+	return "", false
 }

@@ -205,3 +205,35 @@ func TestQualifiedLabels(t *testing.T) {
 		t.Errorf("delivery note number %q, want LS-77", d.Number)
 	}
 }
+
+// A letter with the buyer's address in the window, the seller only in its
+// legal block, the date as "Place, den | date", and a printer's stamp in
+// fine print.
+func TestLetterLayoutSellerAndDate(t *testing.T) {
+	p := page(
+		"Rechnungsnummer: | 2015738820",
+		"Muster GmbH",
+		"Musterweg 1 | München, den | 01.11.2024",
+		"60325 Frankfurt am Main",
+		"Rechnung",
+		"Summe gesamt | 447,88",
+		"Alphabet Fuhrparkmanagement GmbH",
+		"Lilienthalallee 26, 80786 München",
+		"Geschäftsführer: Uwe Beispiel",
+		"USt-IdNr. DE238574172",
+	)
+	p.Lines = append(p.Lines, TextLine{Y: 100, Cells: []Cell{{X: 400, X2: 420, Size: 3.5, Text: "Datum:"}, {X: 425, X2: 450, Size: 3.5, Text: "30.10.2024"}}})
+	for i := range p.Lines[1:4] {
+		p.Lines[1+i].Cells[0].Size = 12 // the address window's larger type
+	}
+	d := ExtractFields([]PageText{p})
+	if d.Supplier != "Alphabet Fuhrparkmanagement GmbH" {
+		t.Errorf("supplier %q, want the company over the legal block", d.Supplier)
+	}
+	if d.IssueDate != "2024-11-01" {
+		t.Errorf("issue date %q, want 2024-11-01 (not the fine-print stamp)", d.IssueDate)
+	}
+	if d.Lines == nil {
+		t.Error("lines nil, want an empty list")
+	}
+}
