@@ -714,7 +714,7 @@ func (x *extraction) taxByDifference(d *Document) {
 }
 
 var (
-	reLegalLine = regexp.MustCompile(`(?i)(ust-?id|ust\.-id|umsatzsteuer-id|steuernr|steuernummer|handelsregister|\bHRB\b|\bHRA\b|geschäftsführ|amtsgericht|sitz der gesellschaft|\bVAT (reg|no|number|id)|\bSIRET\b|\bSIREN\b|\bRCS\b|\bKvK\b|\bGSTIN\b|\bCIF\b|\bNIF\b|partita iva|\bNIP\b|\bREGON\b|registered in|company (no|number))`)
+	reLegalLine  = regexp.MustCompile(`(?i)(ust-?id|ust\.-id|umsatzsteuer-id|steuernr|steuernummer|handelsregister|\bHRB\b|\bHRA\b|geschäftsführ|amtsgericht|sitz der gesellschaft|\bVAT (reg|no|number|id)|\bSIRET\b|\bSIREN\b|\bRCS\b|\bKvK\b|\bGSTIN\b|\bCIF\b|\bNIF\b|partita iva|\bNIP\b|\bREGON\b|registered in|company (no|number))`)
 	reBuyerWords = regexp.MustCompile(`(?i)(customer|client|kunde|buyer|käufer|acheteur|klant|cliente|nabywca|empfänger)`)
 )
 
