@@ -163,6 +163,13 @@ var reNetQualifier = regexp.MustCompile(`(?i)^(netto|net|nett|ht|h\.t\.|hors tax
 // invoice: delivery notes, packing lists, order confirmations, bills of lading.
 var reOtherDocument = regexp.MustCompile(`(?i)(liefersch|delivery|packing|asn|avis|bordereau|bon de livraison|b/l|bill of lading|bol\b|frachtbrief|konnossement|connaissement|auftragsbest|auftrags|ab-nr|ab nr|confirmation|acknowledgement|sales order|shipment|lettre de voiture)`)
 
+// reTaxID is a tax label that names an identifier: "VAT Reg. No.", "Tax ID",
+// "USt-IdNr", "TVA intracommunautaire".
+var reTaxID = regexp.MustCompile(`(?i)^(vat|tax|mwst|ust|tva|btw|iva|gst)\.?\s*(reg|id\b|no\b|nr|number|nummer|identification|registration|ident|code|tin|n°|intracom)`)
+
+// reOwnDocument is a number label that names the invoice itself.
+var reOwnDocument = regexp.MustCompile(`(?i)(invoice|rechnung|factur|fattura|faktur|factuur|credit|gutschrift|avoir|nota)`)
+
 // reSumWord marks a label as a document total rather than one row of a
 // breakdown: "Total taxes" over "TVA 5,5 %", "Summe USt" over "USt 19 %".
 var reSumWord = regexp.MustCompile(`(?i)(total|summe|gesamt|totale|totaal|razem|suma|insgesamt|grand|sum\b)`)
@@ -183,6 +190,9 @@ func (x *extraction) labelled(d *Document) {
 			if !ok {
 				continue
 			}
+			if isAmountField(field) && reTaxID.MatchString(c.Text) {
+				continue // "VAT Reg. No. GB 123 4567 89" is an identifier, not an amount
+			}
 			if field == "total" && reNetQualifier.MatchString(rest) {
 				field = "subtotal" // "Gesamtbetrag Netto", "Montant total HT"
 			}
@@ -192,6 +202,11 @@ func (x *extraction) labelled(d *Document) {
 				// An invoice quoting its delivery note's or order
 				// confirmation's number: that is not the invoice's.
 				labelLen -= 100
+			}
+			if field == "number" && (d.Type == TypeInvoice || d.Type == TypeCreditNote) &&
+				reOwnDocument.MatchString(c.Text[:len(c.Text)-len(rest)]) {
+				// "Invoice number" over "Booking reference" on an invoice.
+				labelLen += 50
 			}
 			vals := []string{}
 			if rest != "" {
