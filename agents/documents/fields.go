@@ -198,13 +198,13 @@ func (x *extraction) labelled(d *Document) {
 			}
 			labelLen := float64(len(c.Text) - len(rest))
 			if field == "number" && (d.Type == TypeInvoice || d.Type == TypeCreditNote) &&
-				reOtherDocument.MatchString(c.Text[:len(c.Text)-len(rest)]) {
+				reOtherDocument.MatchString(labelPart(c.Text, rest)) {
 				// An invoice quoting its delivery note's or order
 				// confirmation's number: that is not the invoice's.
 				labelLen -= 100
 			}
 			if field == "number" && (d.Type == TypeInvoice || d.Type == TypeCreditNote) &&
-				reOwnDocument.MatchString(c.Text[:len(c.Text)-len(rest)]) {
+				reOwnDocument.MatchString(labelPart(c.Text, rest)) {
 				// "Invoice number" over "Booking reference" on an invoice.
 				labelLen += 50
 			}
@@ -220,7 +220,7 @@ func (x *extraction) labelled(d *Document) {
 			}
 			if v, ok := x.value(field, vals); ok {
 				order++
-				label := c.Text[:len(c.Text)-len(rest)]
+				label := labelPart(c.Text, rest)
 				found[field] = append(found[field], candidate{v, labelLen, order, reSumWord.MatchString(label)})
 				continue
 			}
@@ -758,4 +758,15 @@ func (x *extraction) legalBlock() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// labelPart is the text of a cell before the value matchLabel returned: the
+// label and its punctuation. Lower-casing can change byte lengths ("İ"), so
+// the cut is clamped.
+func labelPart(text, rest string) string {
+	n := len(text) - len(rest)
+	if n < 0 || n > len(text) {
+		return text
+	}
+	return text[:n]
 }

@@ -237,3 +237,21 @@ func TestLetterLayoutSellerAndDate(t *testing.T) {
 		t.Error("lines nil, want an empty list")
 	}
 }
+
+// FuzzExtractFields: any text in any cell gives a document, never a panic,
+// and amounts that come out are canonical decimals.
+func FuzzExtractFields(f *testing.F) {
+	for _, s := range []string{"Invoice No: 7", "Total | 1.234,56 €", "İNVOICE İ | 12", "Rechnung gemäß Bestellung Nr. 1 vom", "Prix | | unitaire", "VAT Reg. No. 1 2 3"} {
+		f.Add(s, "Subtotal | 10.00")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		d := ExtractFields([]PageText{page(a, b, a+" | "+b)})
+		for _, v := range []string{d.Subtotal, d.Tax, d.Total} {
+			if v != "" {
+				if _, ok := rat(v); !ok {
+					t.Fatalf("amount %q is not a decimal", v)
+				}
+			}
+		}
+	})
+}
