@@ -712,6 +712,10 @@ func (x *extraction) taxByDifference(d *Document) {
 	if want.Sign() == 0 {
 		return
 	}
+	// Rows of a tax breakdown ("Steuerbasisbetrag USt. 7 %  275,00  19,25"):
+	// their rightmost amounts, summed, for several rates.
+	var rates big.Rat
+	nRates := 0
 	for _, fl := range x.lines {
 		for _, c := range fl.line.Cells {
 			a, ok := x.trailingAmount(c.Text)
@@ -719,13 +723,33 @@ func (x *extraction) taxByDifference(d *Document) {
 				continue // "19" is a rate, not an amount with cents
 			}
 			if r, ok := rat(a); ok && r.Cmp(want) == 0 {
-				d.Tax = want.FloatString(2)
-				d.Confidence["tax"] = 0.6
-				x.taxDerived = true
+				x.setDerivedTax(d, want)
 				return
 			}
 		}
+		t := fl.line.Text()
+		if fl.table || !reTaxRateRow.MatchString(t) || len(fl.line.Cells) < 2 {
+			continue
+		}
+		if a, ok := x.trailingAmount(fl.line.Cells[len(fl.line.Cells)-1].Text); ok {
+			if r, ok := rat(a); ok {
+				rates.Add(&rates, r)
+				nRates++
+			}
+		}
 	}
+	if nRates >= 2 && rates.Cmp(want) == 0 {
+		x.setDerivedTax(d, want)
+	}
+}
+
+// reTaxRateRow is a row of a tax breakdown: a tax word and a rate.
+var reTaxRateRow = regexp.MustCompile(`(?i)\b(ust|mwst|vat|tva|btw|iva|gst|cgst|sgst|igst|tax|steuer|umsatzsteuer|vat)\b.{0,30}?\d+([.,]\d+)?\s*%`)
+
+func (x *extraction) setDerivedTax(d *Document, v *big.Rat) {
+	d.Tax = v.FloatString(2)
+	d.Confidence["tax"] = 0.6
+	x.taxDerived = true
 }
 
 var (

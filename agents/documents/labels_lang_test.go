@@ -255,3 +255,18 @@ func FuzzExtractFields(f *testing.F) {
 		}
 	})
 }
+
+// Two tax rates and no tax total: the breakdown rows' amounts add up to
+// total − subtotal, and that is the tax.
+func TestTaxFromRateRows(t *testing.T) {
+	d := ExtractFields([]PageText{page(
+		"Rechnung | Nr. 4711",
+		"Rechnungssumme Netto (excl. USt.) | 473,00",
+		"Steuerbasisbetrag USt. 7% | 275,00 | 19,25",
+		"Steuerbasisbetrag USt. 19% | 198,00 | 37,62",
+		"Rechnungssumme Brutto (inkl. USt.) | 529,87",
+	)})
+	if d.Tax != "56.87" {
+		t.Errorf("tax %q, want 56.87", d.Tax)
+	}
+}
