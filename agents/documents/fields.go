@@ -25,6 +25,11 @@ func ExtractFields(pages []PageText) Document {
 	if d.Total == "" && d.AmountDue != "" {
 		d.Total, d.Confidence["total"] = d.AmountDue, 0.6
 	}
+	if d.PONumber == "" {
+		if v, ok := x.orderInSentence(); ok {
+			d.PONumber, d.Confidence["po_number"] = v, 0.5
+		}
+	}
 	x.taxFromRows(&d)
 	x.taxByDifference(&d)
 	x.titleLine(&d)
@@ -793,4 +798,27 @@ func labelPart(text, rest string) string {
 		return text
 	}
 	return text[:n]
+}
+
+// reOrderInSentence is an order number quoted in running text: "Rechnung
+// gemäß Bestellung Nr. 2013-471331 vom …", "as per your order no. 4500012345",
+// "selon votre commande n° C-12". The number marker is required.
+var reOrderInSentence = regexp.MustCompile(`(?i)\b(bestellung|order|purchase order|commande|bestelling|pedido|ordine|zamówienia|zamówienie)\s+(?:nr\.?|no\.?|n°|nº|number|nummer|numéro|número|numero|#)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*)`)
+
+// orderInSentence finds the buyer's order number in running text when no
+// label gave it.
+func (x *extraction) orderInSentence() (string, bool) {
+	for _, fl := range x.lines {
+		if fl.table {
+			continue
+		}
+		if m := reOrderInSentence.FindStringSubmatch(normSpace(fl.line.Text())); m != nil {
+			v := strings.TrimRight(m[2], ".,;")
+			if _, err := ParseDate(v, x.dayFirst); err == nil {
+				continue
+			}
+			return v, true
+		}
+	}
+	return "", false
 }

@@ -270,3 +270,19 @@ func TestTaxFromRateRows(t *testing.T) {
 		t.Errorf("tax %q, want 56.87", d.Tax)
 	}
 }
+
+// An order number quoted in a sentence is the PO when no label gives one,
+// and only with a number marker.
+func TestOrderNumberInSentence(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{"Rechnung gemäß Bestellung Nr. 2013-471331 vom 01.03.2013.", "2013-471331"},
+		{"Delivered as per your order no. 4500012345.", "4500012345"},
+		{"Livré selon votre commande n° C-12", "C-12"},
+		{"Thank you for your order of 12 boxes", ""},
+	} {
+		d := ExtractFields([]PageText{page("Invoice No | INV-1", tc.line)})
+		if d.PONumber != tc.want {
+			t.Errorf("%q: po %q, want %q", tc.line, d.PONumber, tc.want)
+		}
+	}
+}
