@@ -514,7 +514,7 @@ func (x *extraction) currencyByCount() (string, float64) {
 // reTitle finds a document title that carries its number and often its date:
 // "Handelsrechnung Nr. 471102 vom 05.06.2018", "Invoice No. 123 dated …",
 // "Facture n° F-12 du …", "Factuur nr. 7 van …", "Faktura VAT nr 1/2024 z dnia …".
-var reTitle = regexp.MustCompile(`(?i)(?:^|\s)\p{L}*(?:rechnung|invoice|facture|factuur|factura|fattura|faktura(?: vat)?|gutschrift|credit note|avoir|creditnota)(?:\s+\p{L}+){0,2}?\s*(?:\(\d{3}\))?\s*(?:nr\.?|no\.?|n°|nº|n\.º|n\.|#|number|nummer|numéro|número|numero)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)(?:\s+(?:vom|von|du|le|of|dated|issued at|issued on|issued|del|van|z dnia|dnia|from|de|al|datée? du|fechada el)(?:\s+(.+)|\s*$))?`)
+var reTitle = regexp.MustCompile(`(?i)(?:^|\s)\p{L}*(?:rechnung|invoice|facture|factuur|factura|fattura|faktura(?: vat)?|gutschrift|credit note|avoir|creditnota)(?:\s+\p{L}+){0,2}?\s*(?:\(\d{3}\))?\s*(?:nr\.?|no\.?|n°|nº|n\.º|n\.|#|number|nummer|numéro|número|numero)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)(?:(?:\s+\p{L}{1,12}){0,2}?\s+(?:vom|von|du|le|of|dated|issued at|issued on|issued|del|van|z dnia|dnia|from|de|al|datée? du|fechada el)(?:\s+(.+)|\s*$))?`)
 
 var reTitleConnector = regexp.MustCompile(`(?i)\s(vom|von|du|le|of|dated|issued at|issued on|del|van|z dnia|dnia|from|de|al)\s*$`)
 
@@ -528,7 +528,7 @@ func (x *extraction) titleLine(d *Document) {
 		if fl.table {
 			continue
 		}
-		m := reTitle.FindStringSubmatch(fl.line.Text())
+		m := reTitle.FindStringSubmatch(normSpace(fl.line.Text()))
 		if m == nil {
 			continue
 		}

@@ -286,3 +286,21 @@ func TestOrderNumberInSentence(t *testing.T) {
 		}
 	}
 }
+
+// Titles carrying number and date, with words between them or wrapped.
+func TestTitleNumberAndDate(t *testing.T) {
+	for _, tc := range []struct {
+		rows       []string
+		num, issue string
+	}{
+		{[]string{"Teilrechnung Bau (875) | Nr. 210111 mit LV | vom | 30.05.2026"}, "210111", "2026-05-30"},
+		{[]string{"Rechnung des Versicherers Nr. 01.234.567.8-2018-1 vom", "06.12.2018"}, "01.234.567.8-2018-1", "2018-12-06"},
+		{[]string{"Invoice # RE-20190610/507 issued at 2019-06-10"}, "RE-20190610/507", "2019-06-10"},
+		{[]string{"Fattura n. 45/2024 del 15/05/2024"}, "45/2024", "2024-05-15"},
+	} {
+		d := ExtractFields([]PageText{page(tc.rows...)})
+		if d.Number != tc.num || d.IssueDate != tc.issue {
+			t.Errorf("%q: number %q issue %q, want %q %q", tc.rows, d.Number, d.IssueDate, tc.num, tc.issue)
+		}
+	}
+}
