@@ -244,12 +244,16 @@ func (x *extraction) tables() {
 			// Rows with no amount in the number columns (item attributes:
 			// "Product Description: …", "Origin: Germany") weigh a third
 			// of a row with figures.
+			// Indented under the items (an item's details block), half that.
 			if fl.page == x.lines[max(i-1, 0)].page {
-				w := 3
+				w := 6
 				if !x.hasFigure(row) {
-					w = 1
+					w = 2
+					if fl.line.Cells[0].X >= tableLeft(cols)+10 {
+						w = 1
+					}
 				}
-				if misses += w; misses > 3*maxNonItemRows {
+				if misses += w; misses > 6*maxNonItemRows {
 					inTable = false
 				}
 			}
@@ -373,4 +377,13 @@ func (x *extraction) hasFigure(row map[string]string) bool {
 		}
 	}
 	return false
+}
+
+// tableLeft is the left edge of a table's header.
+func tableLeft(cols []column) float64 {
+	left := math.Inf(1)
+	for _, c := range cols {
+		left = math.Min(left, c.x1)
+	}
+	return left
 }
