@@ -450,9 +450,12 @@ func (x *extraction) supplierByFont() (string, float64) {
 	}
 	y0 := x.pages[0].Lines[0].Y
 	var best Cell
-	for _, l := range x.pages[0].Lines {
+	for li, l := range x.pages[0].Lines {
 		if y0-l.Y > 200 {
 			break
+		}
+		if li < len(x.lines) && x.lines[li].table {
+			continue // an item row, not a letterhead
 		}
 		for _, c := range l.Cells {
 			t := c.Text
@@ -780,6 +783,12 @@ func (x *extraction) legalBlock() (string, bool) {
 					}
 					t := normSpace(up.Text)
 					if reCompany.MatchString(t) && !strings.Contains(t, ":") && !reLegalLine.MatchString(t) && len(t) <= 80 {
+						return t, true
+					}
+					if j < 3 && fl.page == 0 && !strings.Contains(t, ":") && !reHasDigit.MatchString(t) &&
+						strings.ContainsFunc(t, isLetterRune) && len(t) <= 80 && matchType(t) == "" {
+						// The letterhead's first lines, over the seller's
+						// tax id: "Kaveri Wholesale Distributors" / "GSTIN: …".
 						return t, true
 					}
 				}

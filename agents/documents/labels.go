@@ -52,6 +52,7 @@ var fieldLabels = map[string][]string{
 	"po_number": {
 		"your reference", "your ref", "your order reference", "votre référence", "votre réf", "uw referentie", "uw kenmerk", "su referencia", "vostro riferimento", "vs. riferimento", "ihre referenz", "ihre bestellnummer", "buyer reference", "customer reference", "order id",
 		"inkoopordernummer", "inkooporder", "uw bestelling", "uw ordernummer", "bestelnummer", "ordernummer", "número de pedido", "nº de pedido", "pedido", "su pedido", "numero ordine", "ordine n.", "vs. ordine", "ordine", "nr zamówienia", "numer zamówienia", "zamówienie", "order reference", "purchase order reference",
+		"buyer's order no", "buyer's order number", "buyers order no", "buyer order no", "buyer's po", "customer order no",
 		"po number", "po no", "po #", "p.o. number", "p.o. no", "po", "purchase order", "purchase order no", "purchase order number",
 		"your order", "your order no", "your po", "customer po", "customer order", "order no", "order number", "order ref",
 		"bestellnummer", "bestell-nr", "ihre bestellung", "ihre bestellnummer", "ihre bestell-nr", "bestellung",
