@@ -64,6 +64,9 @@ func CaseCard(c *cases.Case) []slack.Block {
 	if fields := factFields(c); len(fields) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 	}
+	for _, line := range documentLines(c) {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(line, maxContextText)))
+	}
 	if line := ownerLine(c); line != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(line, maxContextText)))
 	}

@@ -14,11 +14,11 @@ var typeTitles = []struct {
 	typ string
 	re  *regexp.Regexp
 }{
-	{TypeCreditNote, regexp.MustCompile(`(?i)\b(credit\s*(note|memo)|gutschrift|rechnungskorrektur|avoir|note\s+de\s+cr[ée]dit)\b`)},
+	{TypeCreditNote, regexp.MustCompile(`(?i)\b(credit\s*(note|memo)|gutschrift|rechnungskorrektur|avoir|note\s+de\s+cr[ée]dit|creditnota|creditfactuur|nota\s+di\s+credito|nota\s+de\s+cr[ée]dito|factura\s+rectificativa|faktura\s+korygująca|korekta)\b`)},
 	{TypeBillOfLading, regexp.MustCompile(`(?i)(\bbill\s+of\s+lading\b|\bB/L\b|\bfrachtbrief\b|\bkonnossement\b|\bconnaissement\b|\blettre\s+de\s+voiture\b)`)},
 	{TypeShipNotice, regexp.MustCompile(`(?i)\b(packing\s+(list|slip)|advance\s+ship(ping)?\s+notice|ship(ping)?\s+notice|delivery\s+note|despatch\s+note|lieferschein|packliste|lieferavis|versandanzeige|bordereau\s+de\s+livraison|bon\s+de\s+livraison|liste\s+de\s+colisage|avis\s+d'exp[ée]dition)\b|\bASN\b`)},
 	{TypeConfirmation, regexp.MustCompile(`(?i)\b(order\s+(confirmation|acknowledge?ment)|confirmation\s+of\s+(purchase\s+)?order|po\s+confirmation|auftragsbest[äa]tigung|bestellbest[äa]tigung|confirmation\s+de\s+commande|accus[ée]\s+de\s+r[ée]ception\s+de\s+commande)\b`)},
-	{TypeInvoice, regexp.MustCompile(`(?i)\b(invoice|rechnung|facture)\b`)},
+	{TypeInvoice, regexp.MustCompile(`(?i)\b(invoice|rechnung|facture|factuur|factura|fattura|faktura|fatura|faktúra|lasku|faktuur)\b`)},
 }
 
 // Classify decides the document type from its title: the largest text near

@@ -190,8 +190,18 @@ func (r *contentReader) run(strm, res pdf.Value, g gstate, depth int) gstate {
 			trm := mat{g.size * g.th, 0, 0, g.size, 0, g.rise}.mul(g.tm).mul(g.ctm)
 			fontSize := math.Hypot(trm[2], trm[3])
 			upright := math.Abs(trm[1]) < 0.01*math.Abs(trm[0]) && trm[0] > 0
-			if text != "" && text != "\x00" && upright && len(r.glyphs) < maxPageGlyphs && utf8.ValidString(text) {
-				r.glyphs = append(r.glyphs, Glyph{X: trm[4], Y: trm[5], W: wEst * trm[0], Size: fontSize, S: expandLigature(text)})
+			if text != "" && text != "\x00" && len(r.glyphs) < maxPageGlyphs && utf8.ValidString(text) {
+				if upright {
+					r.glyphs = append(r.glyphs, Glyph{X: trm[4], Y: trm[5], W: wEst * trm[0], Size: fontSize, S: expandLigature(text)})
+				} else if scale := math.Hypot(trm[0], trm[1]); scale > 0 {
+					// Rotated text (margin notes, sideways table headers):
+					// placed in its own frame, where it runs left to right,
+					// and laid out apart from the upright text.
+					a := math.Atan2(trm[1], trm[0])
+					cos, sin := math.Cos(a), math.Sin(a)
+					r.glyphs = append(r.glyphs, Glyph{X: trm[4]*cos + trm[5]*sin, Y: -trm[4]*sin + trm[5]*cos,
+						W: wEst * scale, Size: fontSize, S: expandLigature(text), Rot: math.Round(a * 180 / math.Pi)})
+				}
 			}
 			tx := (wEst*g.size + g.tc) * g.th
 			if step == 1 && s[i] == ' ' {

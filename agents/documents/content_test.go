@@ -121,13 +121,6 @@ func TestTextLayerFonts(t *testing.T) {
 			},
 			want: []string{"Lieferant GmbH"},
 		},
-		{
-			name:      "rotated margin text is left out, upright text kept",
-			resources: "<< /Font << /F1 4 0 R >> >>",
-			content:   "BT /F1 10 Tf 0 1 -1 0 20 100 Tm (Bank details sideways) Tj ET BT /F1 10 Tf 50 700 Td (Upright) Tj ET",
-			objs:      []string{"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /FirstChar 32 /LastChar 122 /Widths [" + strings.Repeat("556 ", 91) + "] >>"},
-			want:      []string{"Upright"},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,4 +195,39 @@ func fixXref(pdf []byte) []byte {
 	}
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, x)
 	return b.Bytes()
+}
+
+// TestRotatedText: text drawn sideways (a 90° or 270° text matrix, or a
+// rotated CTM) is read in its own direction and comes after the upright
+// text, in lines of its own; it never splits or joins the upright rows.
+func TestRotatedText(t *testing.T) {
+	font := []string{"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /FirstChar 32 /LastChar 122 /Widths [" + strings.Repeat("556 ", 91) + "] >>"}
+	tests := []struct {
+		name, content string
+		want          []string
+	}{
+		{"bottom to top margin, Tm", "BT /F1 10 Tf 0 1 -1 0 20 100 Tm (Bank details sideways) Tj ET BT /F1 10 Tf 50 700 Td (Upright) Tj ET",
+			[]string{"Upright", "Bank details sideways"}},
+		{"top to bottom, Tm", "BT /F1 10 Tf 0 -1 1 0 580 700 Tm (IBAN DE12 3456) Tj ET BT /F1 10 Tf 50 700 Td (Invoice) Tj ET",
+			[]string{"Invoice", "IBAN DE12 3456"}},
+		{"rotated by the CTM, two lines keep their order", "q 0 1 -1 0 0 0 cm BT /F1 10 Tf 100 -30 Td (First line) Tj 0 -12 Td (Second line) Tj ET Q BT /F1 10 Tf 50 700 Td (Total  12.00) Tj ET",
+			[]string{"Total  12.00", "First line", "Second line"}},
+		{"45 degrees", "BT /F1 10 Tf 0.7071 0.7071 -0.7071 0.7071 100 100 Tm (PAID) Tj ET BT /F1 10 Tf 50 700 Td (Invoice) Tj ET",
+			[]string{"Invoice", "PAID"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pages, err := ReadTextUnisolated(minimalPDF("<< /Font << /F1 4 0 R >> >>", tt.content, font...), 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, l := range pages[0].Lines {
+				got = append(got, l.Text())
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("lines %q, want %q", got, tt.want)
+			}
+		})
+	}
 }

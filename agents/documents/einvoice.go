@@ -433,6 +433,7 @@ func fromUBL(root *xnode) Document {
 // finishXML sets confidence, sources and the arithmetic problems of a
 // document read from XML.
 func finishXML(d *Document) {
+	creditNoteSign(d)
 	d.Confidence = map[string]float64{}
 	d.Sources = map[string]string{}
 	for _, f := range append(append([]string{}, HeaderFields...), "lines", "buyer", "amount_due") {

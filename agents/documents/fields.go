@@ -2,6 +2,7 @@ package documents
 
 import (
 	"math"
+	"math/big"
 	"regexp"
 	"sort"
 	"strings"
@@ -18,9 +19,19 @@ func ExtractFields(pages []PageText) Document {
 	x.tables()
 	x.labelled(&d)
 	d.Lines = x.items
+	if d.Lines == nil {
+		d.Lines = []Line{} // "lines": [] in the JSON, never null
+	}
 	if d.Total == "" && d.AmountDue != "" {
 		d.Total, d.Confidence["total"] = d.AmountDue, 0.6
 	}
+	if d.PONumber == "" {
+		if v, ok := x.orderInSentence(); ok {
+			d.PONumber, d.Confidence["po_number"] = v, 0.5
+		}
+	}
+	x.taxFromRows(&d)
+	x.taxByDifference(&d)
 	x.titleLine(&d)
 	if d.DueDate == "" {
 		if v, ok := x.payBy(); ok {
@@ -38,6 +49,11 @@ func ExtractFields(pages []PageText) Document {
 		d.Supplier, d.Confidence["supplier"] = name, 0.7
 	}
 	if d.Supplier == "" {
+		if name, ok := x.legalBlock(); ok {
+			d.Supplier, d.Confidence["supplier"] = name, 0.6
+		}
+	}
+	if d.Supplier == "" {
 		d.Supplier, d.Confidence["supplier"] = x.supplierByFont()
 	}
 	if d.Currency == "" {
@@ -51,7 +67,13 @@ func ExtractFields(pages []PageText) Document {
 			delete(d.Confidence, f)
 		}
 	}
+	creditNoteSign(&d)
 	check(&d)
+	if x.taxDerived {
+		// The tax was found by the very arithmetic check() rewards: its
+		// agreement proves nothing, so it stays below ConfidentAt.
+		d.Confidence["tax"] = math.Min(d.Confidence["tax"], 0.6)
+	}
 	return d
 }
 
@@ -69,6 +91,10 @@ type extraction struct {
 	dayFirst bool
 	items    []Line
 	itemsOK  bool
+	taxRows  []string // tax amounts of rows that are not a tax total ("CGST 9%", "USt 7%")
+	// taxDerived: the tax is total − subtotal, found printed unlabelled.
+	taxDerived bool
+	bodySize   float64 // the median font size of the cells
 }
 
 var (
@@ -91,6 +117,16 @@ func newExtraction(pages []PageText) *extraction {
 		}
 	}
 	text := all.String()
+	var sizes []float64
+	for _, fl := range x.lines {
+		for _, c := range fl.line.Cells {
+			sizes = append(sizes, c.Size)
+		}
+	}
+	if len(sizes) > 0 {
+		sort.Float64s(sizes)
+		x.bodySize = sizes[len(sizes)/2]
+	}
 	// Locale: which separator is followed by two digits more often.
 	comma := len(reCommaDecimal.FindAllStringIndex(text, -1))
 	point := len(rePointDecimal.FindAllStringIndex(text, -1))
@@ -121,7 +157,27 @@ type candidate struct {
 	value string
 	score float64 // label length: more specific labels win
 	order int     // position in the document
+	sum   bool    // the label says it is a sum ("Total TVA", "Summe USt"), not one rate's row
 }
+
+// reNetQualifier turns a total label into the net total: "Gesamtbetrag
+// Netto", "Total HT", "Totale imponibile", "Razem netto".
+var reNetQualifier = regexp.MustCompile(`(?i)^(netto|net|nett|ht|h\.t\.|hors taxes?|excl\.?|exkl\.?|ohne|sin iva|senza iva|imponibile|bez vat)\b`)
+
+// reOtherDocument is a number label of another document type than an
+// invoice: delivery notes, packing lists, order confirmations, bills of lading.
+var reOtherDocument = regexp.MustCompile(`(?i)(liefersch|delivery|packing|asn|avis|bordereau|bon de livraison|b/l|bill of lading|bol\b|frachtbrief|konnossement|connaissement|auftragsbest|auftrags|ab-nr|ab nr|confirmation|acknowledgement|sales order|shipment|lettre de voiture)`)
+
+// reTaxID is a tax label that names an identifier: "VAT Reg. No.", "Tax ID",
+// "USt-IdNr", "TVA intracommunautaire".
+var reTaxID = regexp.MustCompile(`(?i)^(vat|tax|mwst|ust|tva|btw|iva|gst)\.?\s*(reg|id\b|no\b|nr|number|nummer|identification|registration|ident|code|tin|n°|intracom)`)
+
+// reOwnDocument is a number label that names the invoice itself.
+var reOwnDocument = regexp.MustCompile(`(?i)(invoice|rechnung|factur|fattura|faktur|factuur|credit|gutschrift|avoir|nota)`)
+
+// reSumWord marks a label as a document total rather than one row of a
+// breakdown: "Total taxes" over "TVA 5,5 %", "Summe USt" over "USt 19 %".
+var reSumWord = regexp.MustCompile(`(?i)(total|summe|gesamt|totale|totaal|razem|suma|insgesamt|grand|sum\b)`)
 
 // labelled reads "label: value", "label | value" and "label above value".
 func (x *extraction) labelled(d *Document) {
@@ -132,11 +188,31 @@ func (x *extraction) labelled(d *Document) {
 			continue
 		}
 		for ci, c := range fl.line.Cells {
+			if c.Size > 0 && c.Size < 0.6*x.bodySize {
+				continue // fine print: a printer's job stamp, not the document's fields
+			}
 			field, rest, ok := matchLabel(c.Text)
 			if !ok {
 				continue
 			}
+			if isAmountField(field) && reTaxID.MatchString(c.Text) {
+				continue // "VAT Reg. No. GB 123 4567 89" is an identifier, not an amount
+			}
+			if field == "total" && reNetQualifier.MatchString(rest) {
+				field = "subtotal" // "Gesamtbetrag Netto", "Montant total HT"
+			}
 			labelLen := float64(len(c.Text) - len(rest))
+			if field == "number" && (d.Type == TypeInvoice || d.Type == TypeCreditNote) &&
+				reOtherDocument.MatchString(labelPart(c.Text, rest)) {
+				// An invoice quoting its delivery note's or order
+				// confirmation's number: that is not the invoice's.
+				labelLen -= 100
+			}
+			if field == "number" && (d.Type == TypeInvoice || d.Type == TypeCreditNote) &&
+				reOwnDocument.MatchString(labelPart(c.Text, rest)) {
+				// "Invoice number" over "Booking reference" on an invoice.
+				labelLen += 50
+			}
 			vals := []string{}
 			if rest != "" {
 				vals = append(vals, rest)
@@ -149,7 +225,8 @@ func (x *extraction) labelled(d *Document) {
 			}
 			if v, ok := x.value(field, vals); ok {
 				order++
-				found[field] = append(found[field], candidate{v, labelLen, order})
+				label := labelPart(c.Text, rest)
+				found[field] = append(found[field], candidate{v, labelLen, order, reSumWord.MatchString(label)})
 				continue
 			}
 			if rest == "" {
@@ -157,21 +234,23 @@ func (x *extraction) labelled(d *Document) {
 				// is then another column's label.
 				// A party block ("Seller:" over the name) may put an
 				// identifier line first: look a few lines down.
-				depth := 1
+				// A column header ("Fälligkeit") may have its value a line
+				// further down when the row beside it wraps.
+				depth := 2
 				if field == "supplier" {
 					depth = 3
 				}
 				for k := 0; k < depth; k++ {
 					below, ok := x.below(li+k, c)
 					if !ok {
-						break
+						continue
 					}
 					if _, _, isLabel := matchLabel(below); isLabel {
 						break
 					}
 					if v, ok := x.value(field, []string{below}); ok {
 						order++
-						found[field] = append(found[field], candidate{v, labelLen - 0.5, order})
+						found[field] = append(found[field], candidate{v, labelLen - 0.5, order, reSumWord.MatchString(c.Text)})
 						break
 					}
 				}
@@ -192,11 +271,23 @@ func (x *extraction) labelled(d *Document) {
 		})
 		if isAmountField(field) {
 			// Among amount labels, the last printed wins regardless of wording.
-			sort.SliceStable(cs, func(i, j int) bool { return cs[i].order > cs[j].order })
+			sort.SliceStable(cs, func(i, j int) bool {
+				if field == "tax" && cs[i].sum != cs[j].sum {
+					return cs[i].sum // a tax total over the rows of a breakdown
+				}
+				return cs[i].order > cs[j].order
+			})
 		}
 		if field == "amount_due" {
 			d.AmountDue = cs[0].value
 			continue
+		}
+		if field == "tax" {
+			for _, c := range cs {
+				if !c.sum {
+					x.taxRows = append(x.taxRows, c.value)
+				}
+			}
 		}
 		d.SetField(field, cs[0].value)
 		d.Confidence[field] = 0.7
@@ -219,6 +310,21 @@ func (x *extraction) below(li int, label Cell) (string, bool) {
 	}
 	for _, c := range next.line.Cells {
 		if overlap(label.X, label.X2, c.X, c.X2) > 0 || math.Abs(c.X-label.X) < 6 {
+			return c.Text, true
+		}
+	}
+	// A label column with right-aligned values: "Rechnungsnummer" at the
+	// column's left, "471102" flush right under it. The value must start
+	// right of the label and before the next cell on the label's line, so
+	// another column's text is never taken.
+	bound := math.Inf(1)
+	for _, c := range cur.line.Cells {
+		if c.X > label.X2 {
+			bound = math.Min(bound, c.X)
+		}
+	}
+	for _, c := range next.line.Cells {
+		if c.X > label.X && c.X2 <= bound+2 {
 			return c.Text, true
 		}
 	}
@@ -264,6 +370,10 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 		}
 	case "number", "po_number":
 		for _, v := range vals {
+			if strings.HasSuffix(strings.TrimSpace(v), ":") {
+				// "Bestellung Nr. Kunde: | BT-13": the label went on to the colon.
+				continue
+			}
 			for _, tok := range strings.Fields(v) {
 				if strings.HasPrefix(tok, "(") && strings.HasSuffix(tok, ")") {
 					continue // "Invoice (380) No. 7": a type code, not the number
@@ -272,17 +382,21 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 					continue
 				}
 				tok = strings.Trim(tok, ",;:()")
+				if tok == "" || tok == "-" {
+					continue // ": 2013-471331"
+				}
+				if _, err := ParseDate(strings.TrimRight(tok, "."), x.dayFirst); err == nil {
+					continue // a date next to the number
+				}
 				if reDocNum.MatchString(tok) && len(tok) <= 40 {
-					if _, err := ParseDate(tok, x.dayFirst); err == nil {
-						continue // a date next to the number
-					}
 					return tok, true
 				}
+				// The number is the first thing after its label: "Rechnung
+				// gemäß Bestellung Nr. 2025-471331" is a sentence, and its
+				// number is the order's.
+				break
 			}
-			if !strings.HasSuffix(strings.TrimSpace(v), ":") {
-				break // the number is the first thing after its label
-			}
-			// "Bestellung Nr. Kunde: BT-13": the label went on to the colon.
+			break // the number is the first thing after its label
 		}
 	case "payment_terms", "supplier":
 		if len(vals) > 0 {
@@ -320,8 +434,8 @@ func (x *extraction) trailingAmount(v string) (string, bool) {
 // findDate finds a date at the start of s, allowing words after it.
 func (x *extraction) findDate(s string) (string, bool) {
 	f := strings.Fields(s)
-	for n := min(len(f), 4); n >= 1; n-- {
-		if d, err := ParseDate(strings.Trim(strings.Join(f[:n], " "), "()"), x.dayFirst); err == nil {
+	for n := min(len(f), 6); n >= 1; n-- { // "12 de abril de 2024"
+		if d, err := ParseDate(strings.TrimRight(strings.Trim(strings.Join(f[:n], " "), "()"), ",;."), x.dayFirst); err == nil {
 			return d, true
 		}
 	}
@@ -336,9 +450,12 @@ func (x *extraction) supplierByFont() (string, float64) {
 	}
 	y0 := x.pages[0].Lines[0].Y
 	var best Cell
-	for _, l := range x.pages[0].Lines {
+	for li, l := range x.pages[0].Lines {
 		if y0-l.Y > 200 {
 			break
+		}
+		if li < len(x.lines) && x.lines[li].table {
+			continue // an item row, not a letterhead
 		}
 		for _, c := range l.Cells {
 			t := c.Text
@@ -400,7 +517,9 @@ func (x *extraction) currencyByCount() (string, float64) {
 // reTitle finds a document title that carries its number and often its date:
 // "Handelsrechnung Nr. 471102 vom 05.06.2018", "Invoice No. 123 dated …",
 // "Facture n° F-12 du …", "Factuur nr. 7 van …", "Faktura VAT nr 1/2024 z dnia …".
-var reTitle = regexp.MustCompile(`(?i)(?:^|\s)\p{L}*(?:rechnung|invoice|facture|factuur|factura|fattura|faktura(?: vat)?|gutschrift|credit note|avoir|creditnota)(?:\s+\p{L}+){0,2}?\s*(?:\(\d{3}\))?\s*(?:nr\.?|no\.?|n°|nº|n\.º|n\.|#|number|nummer|numéro|número|numero)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)(?:\s+(?:vom|du|of|dated|del|van|z dnia|from|de)\s+(.+))?`)
+var reTitle = regexp.MustCompile(`(?i)(?:^|\s)\p{L}*(?:rechnung|invoice|facture|factuur|factura|fattura|faktura(?: vat)?|gutschrift|credit note|avoir|creditnota)(?:\s+\p{L}+){0,2}?\s*(?:\(\d{3}\))?\s*(?:nr\.?|no\.?|n°|nº|n\.º|n\.|#|number|nummer|numéro|número|numero)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d+)(?:(?:\s+\p{L}{1,12}){0,2}?\s+(?:vom|von|du|le|of|dated|issued at|issued on|issued|del|van|z dnia|dnia|from|de|al|datée? du|fechada el)(?:\s+(.+)|\s*$))?`)
+
+var reTitleConnector = regexp.MustCompile(`(?i)\s(vom|von|du|le|of|dated|issued at|issued on|del|van|z dnia|dnia|from|de|al)\s*$`)
 
 // titleLine fills the number and issue date from a title line when no label
 // gave them.
@@ -408,13 +527,18 @@ func (x *extraction) titleLine(d *Document) {
 	if d.Number != "" && d.IssueDate != "" {
 		return
 	}
-	for _, fl := range x.lines {
+	for i, fl := range x.lines {
 		if fl.table {
 			continue
 		}
-		m := reTitle.FindStringSubmatch(fl.line.Text())
+		m := reTitle.FindStringSubmatch(normSpace(fl.line.Text()))
 		if m == nil {
 			continue
+		}
+		if m[2] == "" && i+1 < len(x.lines) && x.lines[i+1].page == fl.page &&
+			reTitleConnector.MatchString(fl.line.Text()) {
+			// A long title wraps: "Rechnung des Versicherers Nr. 0815 vom" / "06.12.2018".
+			m[2] = normSpace(x.lines[i+1].line.Text())
 		}
 		if d.Number == "" {
 			d.Number = strings.TrimRight(m[1], ".,;")
@@ -432,8 +556,8 @@ func (x *extraction) titleLine(d *Document) {
 
 // Headings of the seller's and the buyer's blocks, alone on their line.
 var (
-	reSellerHeading = regexp.MustCompile(`(?i)^(verkäufer|lieferant|leistungserbringer|rechnungssteller|seller|supplier|vendor|from|bill from|sold by|issued by|issuer|fournisseur|vendeur|émetteur|leverancier|verkoper|vendedor|proveedor|emisor|fornitore|cedente/prestatore|cedente|sprzedawca|dostawca|wystawca)\s*:?$`)
-	reBuyerHeading  = regexp.MustCompile(`(?i)^(käufer.*|rechnungsempfänger|leistungsempfänger|kunde|buyer|customer|bill to|billed to|sold to|invoice to|ship to|acheteur|client|destinataire|factuur aan|klant|afnemer|cliente|comprador|destinatario|cessionario.*|nabywca|odbiorca)\s*:?$`)
+	reSellerHeading = regexp.MustCompile(`(?i)^(rechnungsersteller|rechnungsaussteller|auftragnehmer|verkäufer|lieferant|leistungserbringer|rechnungssteller|seller|supplier|vendor|from|bill from|sold by|issued by|issuer|fournisseur|vendeur|émetteur|leverancier|verkoper|vendedor|proveedor|emisor|fornitore|cedente/prestatore|cedente|sprzedawca|dostawca|wystawca)\s*:?$`)
+	reBuyerHeading  = regexp.MustCompile(`(?i)^(käufer.*|auftraggeber|rechnungsadresse|lieferadresse|lieferanschrift|adresse de facturation|adresse de livraison|facturé à|livré à|delivery address|billing address|invoice address|shipping address|deliver to|factuuradres|afleveradres|dirección de facturación|facturar a|indirizzo di fatturazione|fatturare a|adres dostawy|rechnungsempfänger|leistungsempfänger|kunde|buyer|customer|bill to|billed to|sold to|invoice to|ship to|acheteur|client|destinataire|factuur aan|klant|afnemer|cliente|comprador|destinatario|cessionario.*|nabywca|odbiorca)\s*:?$`)
 	reNameField     = regexp.MustCompile(`(?i)^(name|firma|company|raison sociale|dénomination|naam|bedrijfsnaam|nombre|razón social|ragione sociale|denominazione|nazwa)\s*:?\s+(.+)$`)
 	reIdentifierish = regexp.MustCompile(`^[\d\s/().+\-]+$`)
 )
@@ -474,8 +598,11 @@ func (x *extraction) placeDate() (string, bool) {
 		if fl.table {
 			continue
 		}
-		for _, c := range fl.line.Cells {
-			if m := rePlaceDate.FindStringSubmatch(strings.TrimSpace(c.Text)); m != nil {
+		for k := range fl.line.Cells {
+			// The place and the date may be cells of their own:
+			// "München, den | 01.11.2024".
+			run := TextLine{Cells: fl.line.Cells[k:]}
+			if m := rePlaceDate.FindStringSubmatch(normSpace(run.Text())); m != nil {
 				if d, err := ParseDate(m[1], x.dayFirst); err == nil {
 					return d, true
 				}
@@ -489,7 +616,7 @@ func (x *extraction) placeDate() (string, bool) {
 // bis zum 09.12.2017", "Payable by 1 March 2024", "à payer avant le …",
 // "te betalen voor …", "pagar antes del …", "da pagare entro il …",
 // "płatne do dnia …". The date follows (maybe on the next line).
-var rePayBy = regexp.MustCompile(`(?i)(?:überweisen|zahlbar|zahlen|payable|pay|payment|paid|payer|régler|réglé|betalen|betaald|pagar|pagadero|pagare|pagabile|płatne|zapłacić|zapłaty)\b.{0,60}?\b(?:bis zum|bis|by|until|before|no later than|au plus tard le|avant le|uiterlijk op|uiterlijk|voor|antes del|hasta el|entro il|entro|do dnia|do)\s*$`)
+var rePayBy = regexp.MustCompile(`(?i)(?:remit|überweisen|zahlung|zahlbar|zahlen|payable|pay|payment|paid|payer|régler|réglé|betalen|betaald|pagar|pagadero|pagare|pagabile|płatne|zapłacić|zapłaty)\b.{0,60}?\b(?:bis zum|bis|by|until|before|no later than|au plus tard le|avant le|uiterlijk op|uiterlijk|voor|antes del|hasta el|entro il|entro|do dnia|do)\s*$`)
 
 // payBy finds the due date in a payment sentence when no label gave it.
 func (x *extraction) payBy() (string, bool) {
@@ -516,7 +643,7 @@ func (x *extraction) payBy() (string, bool) {
 }
 
 var (
-	reSenderSep  = regexp.MustCompile(`\s*[●•·|▪◦]\s*`)
+	reSenderSep  = regexp.MustCompile(`\s*[●•·|▪◦]\s*|\s+[-–]\s+`)
 	rePostcodeIn = regexp.MustCompile(`\b(\d{4,6}|\d{2}-\d{3}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b`)
 )
 
@@ -540,6 +667,166 @@ func (x *extraction) senderLine() (string, bool) {
 		name := strings.TrimSpace(parts[0])
 		if name != "" && strings.ContainsFunc(name, isLetterRune) && len(name) <= 80 && !strings.Contains(name, ":") {
 			return name, true
+		}
+	}
+	return "", false
+}
+
+// taxFromRows sums the tax rows when no tax total is printed: India's CGST
+// and SGST, Germany's 7 % and 19 %. The sum is taken only when it is what
+// the subtotal and the total say the tax is; one row alone stays otherwise.
+func (x *extraction) taxFromRows(d *Document) {
+	if len(x.taxRows) < 2 {
+		return
+	}
+	sub, ok1 := rat(d.Subtotal)
+	tot, ok2 := rat(d.Total)
+	if !ok1 || !ok2 {
+		return
+	}
+	want := new(big.Rat).Sub(tot, sub)
+	if t, ok := rat(d.Tax); ok && near(t, want, 2) {
+		return
+	}
+	var sum big.Rat
+	for _, v := range x.taxRows {
+		r, ok := rat(v)
+		if !ok {
+			return
+		}
+		sum.Add(&sum, r)
+	}
+	if near(&sum, want, 2) {
+		d.Tax = sum.FloatString(2)
+		d.Confidence["tax"] = 0.7
+	}
+}
+
+// taxByDifference fills a missing tax when the subtotal and the total are
+// known and their difference is printed as an amount somewhere on the
+// pages ("Steuerbasisbetrag USt. 19 %  198,00  37,62", a tax summary table
+// under "Netto | MwSt. | Brutto"): the arithmetic finds the figure that
+// no label in the vocabulary named.
+func (x *extraction) taxByDifference(d *Document) {
+	if d.Tax != "" {
+		return
+	}
+	sub, ok1 := rat(d.Subtotal)
+	tot, ok2 := rat(d.Total)
+	if !ok1 || !ok2 {
+		return
+	}
+	want := new(big.Rat).Sub(tot, sub)
+	if want.Sign() == 0 {
+		return
+	}
+	// Rows of a tax breakdown ("Steuerbasisbetrag USt. 7 %  275,00  19,25"):
+	// their rightmost amounts, summed, for several rates.
+	var rates big.Rat
+	nRates := 0
+	for _, fl := range x.lines {
+		for _, c := range fl.line.Cells {
+			a, ok := x.trailingAmount(c.Text)
+			if !ok || !strings.ContainsAny(a, ".") {
+				continue // "19" is a rate, not an amount with cents
+			}
+			if r, ok := rat(a); ok && r.Cmp(want) == 0 {
+				x.setDerivedTax(d, want)
+				return
+			}
+		}
+		t := fl.line.Text()
+		if fl.table || !reTaxRateRow.MatchString(t) || len(fl.line.Cells) < 2 {
+			continue
+		}
+		if a, ok := x.trailingAmount(fl.line.Cells[len(fl.line.Cells)-1].Text); ok {
+			if r, ok := rat(a); ok {
+				rates.Add(&rates, r)
+				nRates++
+			}
+		}
+	}
+	if nRates >= 2 && rates.Cmp(want) == 0 {
+		x.setDerivedTax(d, want)
+	}
+}
+
+// reTaxRateRow is a row of a tax breakdown: a tax word and a rate.
+var reTaxRateRow = regexp.MustCompile(`(?i)\b(ust|mwst|vat|tva|btw|iva|gst|cgst|sgst|igst|tax|steuer|umsatzsteuer|vat)\b.{0,30}?\d+([.,]\d+)?\s*%`)
+
+func (x *extraction) setDerivedTax(d *Document, v *big.Rat) {
+	d.Tax = v.FloatString(2)
+	d.Confidence["tax"] = 0.6
+	x.taxDerived = true
+}
+
+var (
+	reLegalLine  = regexp.MustCompile(`(?i)(ust-?id|ust\.-id|umsatzsteuer-id|steuernr|steuernummer|handelsregister|\bHRB\b|\bHRA\b|geschäftsführ|amtsgericht|sitz der gesellschaft|\bVAT (reg|no|number|id)|\bSIRET\b|\bSIREN\b|\bRCS\b|\bKvK\b|\bGSTIN\b|\bCIF\b|\bNIF\b|partita iva|\bNIP\b|\bREGON\b|registered in|company (no|number))`)
+	reBuyerWords = regexp.MustCompile(`(?i)(customer|client|kunde|buyer|käufer|acheteur|klant|cliente|nabywca|empfänger)`)
+)
+
+// legalBlock finds the seller as the company named at the head of the
+// block that carries its legal particulars (VAT id, register, managing
+// directors): "Alphabet Fuhrparkmanagement GmbH" over "Geschäftsführer: …"
+// and "USt-IdNr. DE…". The buyer's particulars ("Customer VAT ID") are
+// left out. The name must carry a legal form and sit in the same column.
+func (x *extraction) legalBlock() (string, bool) {
+	for i, fl := range x.lines {
+		for _, c := range fl.line.Cells {
+			if !reLegalLine.MatchString(c.Text) || reBuyerWords.MatchString(c.Text) {
+				continue
+			}
+			for j := i - 1; j >= 0 && j >= i-8 && x.lines[j].page == fl.page; j-- {
+				for _, up := range x.lines[j].line.Cells {
+					if math.Abs(up.X-c.X) > 5 {
+						continue
+					}
+					t := normSpace(up.Text)
+					if reCompany.MatchString(t) && !strings.Contains(t, ":") && !reLegalLine.MatchString(t) && len(t) <= 80 {
+						return t, true
+					}
+					if j < 3 && fl.page == 0 && !strings.Contains(t, ":") && !reHasDigit.MatchString(t) &&
+						strings.ContainsFunc(t, isLetterRune) && len(t) <= 80 && matchType(t) == "" {
+						// The letterhead's first lines, over the seller's
+						// tax id: "Kaveri Wholesale Distributors" / "GSTIN: …".
+						return t, true
+					}
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// labelPart is the text of a cell before the value matchLabel returned: the
+// label and its punctuation. Lower-casing can change byte lengths ("İ"), so
+// the cut is clamped.
+func labelPart(text, rest string) string {
+	n := len(text) - len(rest)
+	if n < 0 || n > len(text) {
+		return text
+	}
+	return text[:n]
+}
+
+// reOrderInSentence is an order number quoted in running text: "Rechnung
+// gemäß Bestellung Nr. 2013-471331 vom …", "as per your order no. 4500012345",
+// "selon votre commande n° C-12". The number marker is required.
+var reOrderInSentence = regexp.MustCompile(`(?i)\b(bestellung|order|purchase order|commande|bestelling|pedido|ordine|zamówienia|zamówienie)\s+(?:nr\.?|no\.?|n°|nº|number|nummer|numéro|número|numero|#)\s*:?\s*([A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*)`)
+
+// orderInSentence finds the buyer's order number in running text when no
+// label gave it.
+func (x *extraction) orderInSentence() (string, bool) {
+	for _, fl := range x.lines {
+		if fl.table {
+			continue
+		}
+		if m := reOrderInSentence.FindStringSubmatch(normSpace(fl.line.Text())); m != nil {
+			v := strings.TrimRight(m[2], ".,;")
+			if _, err := ParseDate(v, x.dayFirst); err == nil {
+				continue
+			}
+			return v, true
 		}
 	}
 	return "", false

@@ -13,6 +13,36 @@ import (
 type Glyph struct {
 	X, Y, W, Size float64
 	S             string
+	// Rot is the text's direction in degrees, counter-clockwise (0 upright,
+	// 90 bottom-to-top). Rotated glyphs carry X and Y in their own rotated
+	// frame, in which they run left to right.
+	Rot float64
+}
+
+// PageLines lays out a page's glyphs: the upright text first, top to
+// bottom, then each rotated run of text (by direction) as lines of its
+// own, so that a sideways margin note neither is lost nor splits the rows
+// of the page.
+func PageLines(glyphs []Glyph) []TextLine {
+	groups := map[float64][]Glyph{}
+	var upright []Glyph
+	for _, g := range glyphs {
+		if g.Rot == 0 {
+			upright = append(upright, g)
+		} else {
+			groups[g.Rot] = append(groups[g.Rot], g)
+		}
+	}
+	lines := BuildLines(upright)
+	rots := make([]float64, 0, len(groups))
+	for r := range groups {
+		rots = append(rots, r)
+	}
+	sort.Float64s(rots)
+	for _, r := range rots {
+		lines = append(lines, BuildLines(groups[r])...)
+	}
+	return lines
 }
 
 // Cell is a run of text on one line with no wide gap inside: usually one

@@ -31,6 +31,7 @@ const maxAmountDigits = 18
 var currencySymbols = []struct{ sym, code string }{
 	{"US$", "USD"}, {"C$", "CAD"}, {"CA$", "CAD"}, {"A$", "AUD"}, {"AU$", "AUD"},
 	{"€", "EUR"}, {"$", "USD"}, {"£", "GBP"}, {"₹", "INR"}, {"Rs.", "INR"}, {"Rs", "INR"}, {"¥", "JPY"},
+	{"zł", "PLN"}, {"Kč", "CZK"}, {"₨", "INR"},
 }
 
 var isoCurrencies = map[string]bool{
@@ -327,11 +328,18 @@ func ParseDate(s string, dayFirst bool) (string, error) {
 	if len(day) == 4 { // "2026 Nov 27"
 		day, year = year, day
 	}
+	if len(year) == 2 && reDayMonYY.MatchString(s) {
+		year = "20" + year // "14-Nov-24", as Indian and UK ledgers print it
+	}
 	if len(year) != 4 {
 		return "", fmt.Errorf("not a date: %q", s)
 	}
 	return mkDate(year, strconv.Itoa(int(mon)), day, s)
 }
+
+// reDayMonYY is a day, a month name and a two-digit year joined by dashes
+// or slashes: "14-Nov-24", "05/Jan/26".
+var reDayMonYY = regexp.MustCompile(`^\d{1,2}([-/])\p{L}{3,9}\.?([-/])\d{2}$`)
 
 func mkDate(y, m, d, orig string) (string, error) {
 	yi, err1 := strconv.Atoi(y)

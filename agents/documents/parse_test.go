@@ -82,6 +82,8 @@ func TestParseDate(t *testing.T) {
 		{"Nov 27, 2026", false, "2026-11-27"},
 		{"November 27 2026", false, "2026-11-27"},
 		{"27 Nov 2026", false, "2026-11-27"},
+		{"14-Nov-24", true, "2024-11-14"},
+		{"05/Jan/26", false, "2026-01-05"},
 		{"27-Nov-2026", false, "2026-11-27"},
 		{"27th November 2026", false, "2026-11-27"},
 		{"27. November 2026", false, "2026-11-27"},
@@ -97,7 +99,7 @@ func TestParseDate(t *testing.T) {
 			t.Errorf("ParseDate(%q, %v) = %q, %v; want %q", tt.in, tt.dayFirst, got, err, tt.want)
 		}
 	}
-	for _, bad := range []string{"", "31.02.2026", "2026-13-01", "13/13/2026", "Nov 2026", "27 Foo 2026", "27/11-2026", "PO-3087", "1899-01-01", "Net 30"} {
+	for _, bad := range []string{"", "31.02.2026", "2026-13-01", "13/13/2026", "Nov 2026", "27 Foo 2026", "27/11-2026", "PO-3087", "1899-01-01", "Net 30", "Nov 14, 24"} {
 		if got, err := ParseDate(bad, true); err == nil {
 			t.Errorf("ParseDate(%q) = %q, want an error", bad, got)
 		}

@@ -27,7 +27,115 @@ func headerColumns(l TextLine) ([]column, bool) {
 		}
 		cols = append(cols, column{kind: k, x1: c.X, x2: c.X2})
 	}
+	fixColumns(cols)
 	return cols, known >= 3 && hasCore
+}
+
+// fixColumns settles what header words leave open, by position: a table
+// whose header names no line total has it in its rightmost unnamed column
+// ("Prix HT", "Price w/o Tax"), and of two "amount" columns with no quantity
+// column the left one counts ("Amount | Product | Price | Total").
+func fixColumns(cols []column) {
+	totals, qty := []int{}, false
+	for i, c := range cols {
+		switch c.kind {
+		case "total":
+			totals = append(totals, i)
+		case "quantity":
+			qty = true
+		}
+	}
+	if len(totals) == 0 {
+		right := -1
+		for i, c := range cols {
+			if c.kind == "" && (right < 0 || c.x2 > cols[right].x2) {
+				right = i
+			}
+		}
+		if right >= 0 {
+			for _, c := range cols {
+				if c.kind != "" && c.x1 > cols[right].x1 {
+					right = -1 // a named column lies right of it
+					break
+				}
+			}
+		}
+		if right >= 0 {
+			cols[right].kind = "total"
+		}
+	}
+	if len(totals) == 2 && !qty {
+		cols[totals[0]].kind = "quantity"
+	}
+}
+
+// stackedHeader reads a header whose column names take two or three lines
+// ("Prix" / "Description  Quantité  Prix HT" / "unitaire"): the lines from
+// i on, as long as they hold no digits and sit close together, are merged
+// cell by cell (a cell joins the header cell it overlaps, else becomes a
+// column of its own). Merging never turns a named column into an unnamed
+// one. n is how many lines the header took.
+func stackedHeader(lines []flatLine, i int) (cols []column, n int, ok bool) {
+	if c, ok := headerColumns(lines[i].line); ok {
+		return c, 1, true
+	}
+	type hcell struct {
+		x1, x2 float64
+		text   string
+	}
+	var hc []hcell
+	for k := i; k < len(lines) && k < i+3; k++ {
+		l := lines[k].line
+		if reHasDigit.MatchString(l.Text()) || len(l.Cells) == 0 {
+			break
+		}
+		if k > i {
+			prev := lines[k-1].line
+			if lines[k].page != lines[k-1].page || prev.Y-l.Y > 1.6*math.Max(prev.Cells[0].Size, l.Cells[0].Size) {
+				break
+			}
+		}
+		for _, c := range l.Cells {
+			joined := false
+			for j := range hc {
+				if overlap(hc[j].x1, hc[j].x2, c.X, c.X2) > 0 {
+					merged := hc[j].text + " " + c.Text
+					switch {
+					case columnOf(merged) != "" || columnOf(hc[j].text) == "" && columnOf(c.Text) == "":
+						hc[j].text = merged
+					case columnOf(hc[j].text) == "":
+						hc[j].text = c.Text // a line of other text above the header
+					}
+					hc[j].x1, hc[j].x2 = math.Min(hc[j].x1, c.X), math.Max(hc[j].x2, c.X2)
+					joined = true
+					break
+				}
+			}
+			if !joined {
+				hc = append(hc, hcell{c.X, c.X2, c.Text})
+			}
+		}
+		if k == i {
+			continue
+		}
+		var tl TextLine
+		for _, h := range hc {
+			tl.Cells = append(tl.Cells, Cell{X: h.x1, X2: h.x2, Text: h.text})
+		}
+		sortCells(tl.Cells)
+		if c, ok := headerColumns(tl); ok {
+			cols, n = c, k-i+1
+		}
+	}
+	return cols, n, n > 0
+}
+
+func sortCells(cs []Cell) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].X < cs[j-1].X; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
 }
 
 // assign maps each cell of a data row to the header column it sits under:
@@ -73,11 +181,18 @@ func (x *extraction) tables() {
 	var headerY float64
 	lastPage, lastY := -1, 0.0 // where the last item was, for wrapped descriptions
 	misses := 0                // non-item rows since the last item
+	skip := 0
 	for i := range x.lines {
 		fl := &x.lines[i]
-		if c, ok := headerColumns(fl.line); ok {
-			cols, inTable, headerY, misses = c, true, fl.line.Y, 0
+		if skip > 0 {
+			skip--
 			fl.table = true
+			continue
+		}
+		if c, n, ok := stackedHeader(x.lines, i); ok {
+			cols, inTable, headerY, misses = c, true, x.lines[i+n-1].line.Y, 0
+			fl.table = true
+			skip = n - 1
 			continue
 		}
 		if !inTable {
@@ -93,12 +208,26 @@ func (x *extraction) tables() {
 			fl.table = true
 			continue
 		}
-		if f, _, ok := matchLabel(first); ok && f != "supplier" {
-			// "Subtotal", "Total", "VAT": the table is over.
+		if f, _, ok := matchLabel(first); ok && f != "supplier" && (isAmountField(f) || x.labelHasValue(fl.line, 0)) {
+			// "Subtotal", "Total", "VAT", "Invoice No 7": the table is
+			// over. A lone word such as "invoice" may be a wrapped
+			// description.
+			inTable = false
+			continue
+		}
+		if isSectionHeading(cols, fl.line) {
+			// "Zahlungsbedingungen:", "Zu- und Abschläge:" at the margin:
+			// another section starts.
 			inTable = false
 			continue
 		}
 		row := assign(cols, fl.line.Cells)
+		if row["quantity"] == "" && x.endsTable(cols, fl.line) {
+			// "Taxe  Base  Montant  Total HT  624,90": a totals block
+			// beside the tax summary.
+			inTable = false
+			continue
+		}
 		item, ok := x.item(row)
 		if !ok {
 			// A wrapped description continues the previous item.
@@ -112,8 +241,19 @@ func (x *extraction) tables() {
 			// Item tables interleave other rows (article numbers, gross
 			// prices, notes); a run of them ends the table. Text between
 			// pages (footer, letterhead) ends nothing.
+			// Rows with no amount in the number columns (item attributes:
+			// "Product Description: …", "Origin: Germany") weigh a third
+			// of a row with figures.
+			// Indented under the items (an item's details block), half that.
 			if fl.page == x.lines[max(i-1, 0)].page {
-				if misses++; misses > maxNonItemRows {
+				w := 6
+				if !x.hasFigure(row) {
+					w = 2
+					if fl.line.Cells[0].X >= tableLeft(cols)+10 {
+						w = 1
+					}
+				}
+				if misses += w; misses > 6*maxNonItemRows {
 					inTable = false
 				}
 			}
@@ -170,5 +310,80 @@ func (x *extraction) item(row map[string]string) (Line, bool) {
 	if l.SKU == "" && l.Description == "" {
 		return Line{}, false
 	}
+	if l.Total == "" && l.UnitPrice == "" && strings.HasSuffix(l.Description, ":") {
+		return Line{}, false // an item's attribute: "Gewicht: 1 kg"
+	}
 	return l, true
+}
+
+// endsTable says whether a row names a subtotal, tax or total in a cell
+// followed by its amount ("Taxe  Base  Montant  Total HT  624,90").
+func (x *extraction) endsTable(cols []column, l TextLine) bool {
+	for i, c := range l.Cells {
+		if assign(cols, []Cell{c})["description"] != "" {
+			continue // "Subtotal hardware" as an item's description
+		}
+		if f, _, ok := matchLabel(c.Text); ok && isAmountField(f) && x.labelHasValue(l, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// labelHasValue says whether the label in cell i has a value for its field
+// in the same cell or the cells after it.
+func (x *extraction) labelHasValue(l TextLine, i int) bool {
+	f, rest, ok := matchLabel(l.Cells[i].Text)
+	if !ok {
+		return false
+	}
+	vals := []string{}
+	if rest != "" {
+		vals = append(vals, rest)
+	}
+	for _, n := range l.Cells[i+1:] {
+		vals = append(vals, n.Text)
+	}
+	_, ok = x.value(f, vals)
+	return ok
+}
+
+// isSectionHeading says whether a row is a heading of the next section: one
+// cell ending in a colon, no digits, starting at or left of the table's
+// first column (an item's "Origin:" attribute is indented under the
+// description).
+func isSectionHeading(cols []column, l TextLine) bool {
+	if len(l.Cells) != 1 || len(cols) == 0 {
+		return false
+	}
+	c := l.Cells[0]
+	t := strings.TrimSpace(c.Text)
+	left := cols[0].x1
+	for _, col := range cols {
+		left = math.Min(left, col.x1)
+	}
+	return strings.HasSuffix(t, ":") && !reHasDigit.MatchString(t) && c.X <= left+5
+}
+
+// hasFigure says whether a row holds an amount in a number column (text
+// such as "UNSPSC: 27111708" spilling into the quantity column does not
+// count).
+func (x *extraction) hasFigure(row map[string]string) bool {
+	for _, k := range []string{"quantity", "unit_price", "total"} {
+		if v := strings.TrimSpace(row[k]); v != "" {
+			if _, _, err := ParseAmount(v, x.decimal); err == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tableLeft is the left edge of a table's header.
+func tableLeft(cols []column) float64 {
+	left := math.Inf(1)
+	for _, c := range cols {
+		left = math.Min(left, c.x1)
+	}
+	return left
 }

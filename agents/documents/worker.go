@@ -157,7 +157,7 @@ func readPages(r *pdf.Reader, maxPages int) (pages []PageText, werr *workerError
 			}
 			return nil, &workerError{codeDamaged, fmt.Sprintf("damaged PDF: could not read page %d (%s)", i+1, truncate(err.Error(), 120))}
 		}
-		lines := BuildLines(glyphs)
+		lines := PageLines(glyphs)
 		if len(lines) > 0 {
 			anyText = true
 		}
