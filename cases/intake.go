@@ -177,7 +177,7 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 	}
 	res.Case = c.ID
 
-	ce := CaseEvent{ID: ev.ID, Source: ev.Source, Type: ev.Type, Family: p.family, Time: ev.Time, Received: now, Subject: ev.Subject, Data: withoutContent(ev.Data)}
+	ce := CaseEvent{ID: ev.ID, Source: ev.Source, Type: ev.Type, Family: p.family, Time: ev.Time, Received: now, Subject: ev.Subject, Data: withoutContent(ev.Data), Digest: p.digest}
 	c.Events = append(c.Events, ce)
 	c.addFamily(p.family)
 	c.addKeys(p.keys)

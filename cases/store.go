@@ -19,7 +19,9 @@ type Store interface {
 }
 
 // ReadTx reads one consistent snapshot. Returned values are copies: changing
-// them changes nothing stored until written back with a Tx.
+// them changes nothing stored until written back with a Tx. The one
+// exception is the Data of a case's events, which a store may share
+// between reads (see EventCache): it is read-only.
 type ReadTx interface {
 	// Case returns the case with that id, or an error of KindNotFound.
 	Case(id string) (*Case, error)
@@ -42,7 +44,11 @@ type ReadTx interface {
 // Tx is a read-write transaction.
 type Tx interface {
 	ReadTx
+	// PutCase keeps the events of c that carry a Digest as references to
+	// their stored events (see CaseDoc): put those events too.
 	PutCase(c *Case) error
+	// PutEvent stores an event. Rewriting one that a case refers to with
+	// other content breaks that case's reference.
 	PutEvent(ev *StoredEvent) error
 	PutKey(key string, ref KeyRef) error
 	// NextCaseNumber returns 1, 2, 3, …; a rolled-back transaction gives its

@@ -58,6 +58,9 @@ type Options struct {
 	NoBatch bool
 }
 
+// eventCacheBytes bounds the cache of stored events that cases refer to.
+const eventCacheBytes = 32 << 20
+
 // Store is a cases.Store and an audit.Log on one bbolt file.
 type Store struct {
 	db      *bbolt.DB
@@ -65,6 +68,7 @@ type Store struct {
 	noBatch bool
 	group   *committer
 	idx     *indexer
+	events  *cases.EventCache
 
 	closeOnce sync.Once
 	closeErr  error
@@ -122,7 +126,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, noBatch: opts.NoBatch, group: newCommitter(db, maxGroup)}
+	s := &Store{db: db, path: path, noBatch: opts.NoBatch, group: newCommitter(db, maxGroup), events: cases.NewEventCache(eventCacheBytes)}
 	s.startIndexer()
 	return s, nil
 }
@@ -161,7 +165,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx cases.Tx) error) error {
 		if err := ctx.Err(); err != nil {
 			return fnError{err}
 		}
-		if err := fn(&tx{btx: btx}); err != nil {
+		if err := fn(&tx{btx: btx, events: s.events}); err != nil {
 			return fnError{err}
 		}
 		return nil
@@ -181,7 +185,7 @@ func (s *Store) View(ctx context.Context, fn func(tx cases.ReadTx) error) error 
 		return err
 	}
 	err := s.db.View(func(btx *bbolt.Tx) error {
-		if err := fn(&tx{btx: btx}); err != nil {
+		if err := fn(&tx{btx: btx, events: s.events}); err != nil {
 			return fnError{err}
 		}
 		return nil

@@ -102,7 +102,7 @@ func (c *committer) runOnce(group []*call) (ran int, results []error, err error)
 			results[i] = err
 			continue
 		}
-		t := &tx{ctx: ctx, ptx: ptx, write: true}
+		t := &tx{ctx: ctx, ptx: ptx, write: true, events: c.s.events}
 		// The savepoint goes to the server with the function's first
 		// statements, and its release with its last: no round trips of
 		// their own.

@@ -53,7 +53,12 @@ type Store struct {
 	name   string // the URL without its password, for messages
 	schema string
 	group  *committer // nil with Options.NoBatch
+	// events caches the stored events that cases refer to.
+	events *cases.EventCache
 }
+
+// eventCacheBytes bounds Store.events.
+const eventCacheBytes = 32 << 20
 
 var (
 	_ cases.Store      = (*Store)(nil)
@@ -79,7 +84,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, unreachable(name, err)
 	}
-	s := &Store{pool: pool, name: name, schema: opts.Schema}
+	s := &Store{pool: pool, name: name, schema: opts.Schema, events: cases.NewEventCache(eventCacheBytes)}
 	if err := s.prepare(ctx, opts); err != nil {
 		pool.Close()
 		return nil, err
@@ -215,7 +220,7 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx cases.Tx) error) (err
 			_ = ptx.Rollback(context.Background())
 		}
 	}()
-	t := &tx{ctx: ctx, ptx: ptx, write: true}
+	t := &tx{ctx: ctx, ptx: ptx, write: true, events: s.events}
 	err = safely(fn, t)
 	if err == nil {
 		err = t.flush("write") // the writes nobody has read yet
@@ -247,7 +252,7 @@ func (s *Store) View(ctx context.Context, fn func(tx cases.ReadTx) error) error 
 		return s.txError("view", unreachable(s.name, err))
 	}
 	defer ptx.Rollback(context.Background())
-	t := &tx{ctx: ctx, ptx: ptx}
+	t := &tx{ctx: ctx, ptx: ptx, events: s.events}
 	if err := safely(func(t cases.Tx) error { return fn(t) }, t); err != nil {
 		return s.txError("view", fnError{err})
 	}

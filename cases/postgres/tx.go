@@ -39,6 +39,8 @@ type tx struct {
 	// sent says pending was sent at least once (so a savepoint queued
 	// first in it exists on the server).
 	sent bool
+	// events is the store's cache of stored events that cases refer to.
+	events *cases.EventCache
 }
 
 // queue adds a write to the pending batch.
@@ -154,12 +156,103 @@ func (t *tx) lockName(ns int, name string) error {
 	return nil
 }
 
-func decodeCase(id string, doc []byte) (*cases.Case, error) {
-	var c cases.Case
-	if err := json.Unmarshal(doc, &c); err != nil {
-		return nil, fmt.Errorf("decode case %s: %w", id, err)
+// caseDoc is one case row before its referenced events are read.
+type caseDoc struct {
+	id  string
+	doc *cases.CaseDoc
+}
+
+func decodeDoc(id string, doc []byte) (caseDoc, error) {
+	d := &cases.CaseDoc{Case: &cases.Case{}}
+	if err := json.Unmarshal(doc, d); err != nil {
+		return caseDoc{}, fmt.Errorf("decode case %s: %w", id, err)
 	}
-	return &c, nil
+	return caseDoc{id: id, doc: d}, nil
+}
+
+// eventQuerier reads rows: a transaction, or a connection in a migration.
+type eventQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// queryError marks a database error of resolveCases.
+type queryError struct{ err error }
+
+func (e queryError) Error() string { return e.err.Error() }
+func (e queryError) Unwrap() error { return e.err }
+
+// resolveCases gives the referenced events of the documents back, from the
+// cache or, for all the others at once, in one query.
+func resolveCases(ctx context.Context, q eventQuerier, cache *cases.EventCache, docs []caseDoc) ([]*cases.Case, error) {
+	type ref struct{ source, id string }
+	stored := make([][]*cases.StoredEvent, len(docs))
+	missing := map[ref][]*(*cases.StoredEvent){}
+	var sources, ids []string
+	for i, d := range docs {
+		refs := d.doc.Refs()
+		stored[i] = make([]*cases.StoredEvent, len(refs))
+		for j, r := range refs {
+			if se := cache.Get(r.Source, r.ID, r.Digest); se != nil {
+				stored[i][j] = se
+				continue
+			}
+			k := ref{r.Source, r.ID}
+			if _, ok := missing[k]; !ok {
+				sources, ids = append(sources, r.Source), append(ids, r.ID)
+			}
+			missing[k] = append(missing[k], &stored[i][j])
+		}
+	}
+	if len(sources) > 0 {
+		rows, err := q.Query(ctx, `SELECT e.source, e.id, e.doc FROM events e
+			JOIN unnest($1::text[], $2::text[]) AS r(source, id) ON e.source = r.source AND e.id = r.id`, sources, ids)
+		if err != nil {
+			return nil, queryError{err}
+		}
+		for rows.Next() {
+			var source, id string
+			var doc []byte
+			if err := rows.Scan(&source, &id, &doc); err != nil {
+				rows.Close()
+				return nil, queryError{err}
+			}
+			var se cases.StoredEvent
+			if err := json.Unmarshal(doc, &se); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("decode event %s from %s: %w", id, source, err)
+			}
+			cache.Put(&se, len(doc))
+			for _, dst := range missing[ref{source, id}] {
+				*dst = &se
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, queryError{err}
+		}
+	}
+	out := make([]*cases.Case, len(docs))
+	for i, d := range docs {
+		c, err := d.doc.Resolve(stored[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+// resolve is resolveCases in this transaction.
+func (t *tx) resolve(docs []caseDoc) ([]*cases.Case, error) {
+	if err := t.flush("write"); err != nil {
+		return nil, err
+	}
+	out, err := resolveCases(t.ctx, t.ptx, t.events, docs)
+	var qe queryError
+	if errors.As(err, &qe) {
+		return nil, t.fail("read the events of cases", qe.err)
+	}
+	return out, err
 }
 
 func (t *tx) Case(id string) (*cases.Case, error) {
@@ -174,7 +267,15 @@ func (t *tx) Case(id string) (*cases.Case, error) {
 	if !found {
 		return nil, notFound("case %s", id)
 	}
-	return decodeCase(id, doc)
+	d, err := decodeDoc(id, doc)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := t.resolve([]caseDoc{d})
+	if err != nil {
+		return nil, err
+	}
+	return cs[0], nil
 }
 
 func (t *tx) ForEachCase(fn func(*cases.Case) error) error {
@@ -200,11 +301,17 @@ func (t *tx) ForEachCase(fn func(*cases.Case) error) error {
 		if err != nil {
 			return t.fail("read cases", err)
 		}
-		for _, r := range batch {
-			c, err := decodeCase(r.id, r.doc)
-			if err != nil {
+		docs := make([]caseDoc, len(batch))
+		for i, r := range batch {
+			if docs[i], err = decodeDoc(r.id, r.doc); err != nil {
 				return err
 			}
+		}
+		cs, err := t.resolve(docs)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
 			if err := fn(c); err != nil {
 				return err
 			}
@@ -228,7 +335,7 @@ func (t *tx) PutCase(c *cases.Case) error {
 	if _, err := cases.ParseSeverity(c.Severity.String()); err != nil {
 		return invalid("case %s: severity %d is not low, medium, high or critical", c.ID, int(c.Severity))
 	}
-	doc, err := json.Marshal(c)
+	doc, err := json.Marshal(cases.NewCaseDoc(c))
 	if err != nil {
 		return fmt.Errorf("encode case %s: %w", c.ID, err)
 	}
@@ -293,6 +400,14 @@ func (t *tx) PutEvent(ev *cases.StoredEvent) error {
 	}
 	t.queue(`INSERT INTO events (source, id, doc) VALUES ($1, $2, $3)
 		ON CONFLICT (source, id) DO UPDATE SET doc = excluded.doc`, ev.Event.Source, ev.Event.ID, doc)
+	// A case that joins the event next finds it here. Decoded again, so
+	// that the cache shares nothing with the caller's value.
+	if t.events != nil {
+		var kept cases.StoredEvent
+		if json.Unmarshal(doc, &kept) == nil {
+			t.events.Put(&kept, len(doc))
+		}
+	}
 	return nil
 }
 
