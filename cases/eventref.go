@@ -23,6 +23,9 @@ import (
 type CaseDoc struct {
 	*Case
 	Events []DocEvent `json:"events"`
+	// EventRows says the store keeps the events beside the document, one
+	// row each (cases/bolt), and Events is empty here.
+	EventRows bool `json:"event_rows,omitempty"`
 }
 
 // DocEvent is one event of a CaseDoc: whole, or a reference (Digest set).

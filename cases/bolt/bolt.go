@@ -21,7 +21,7 @@ import (
 
 // schemaVersion is the layout this package writes. Open refuses a newer file
 // rather than misread it.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // DefaultTimeout is how long Open waits for the file lock.
 const DefaultTimeout = 2 * time.Second
@@ -97,7 +97,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		names := [][]byte{bucketEvents, bucketCases, bucketKeys, bucketAudit, bucketMeta, bucketIdx, bucketIdxCase, bucketIdxCount}
+		names := [][]byte{bucketEvents, bucketCases, bucketCaseEvents, bucketKeys, bucketAudit, bucketMeta, bucketIdx, bucketIdxCase, bucketIdxCount}
 		for _, q := range cases.Queues() {
 			names = append(names, queueBucket(q), dedupeBucket(q))
 		}
@@ -118,7 +118,12 @@ func Open(path string, opts Options) (*Store, error) {
 			if got > schemaVersion {
 				return fmt.Errorf("schema version %d is newer than this exops understands (%d): upgrade exops", got, schemaVersion)
 			}
-			return nil
+			if got == schemaVersion {
+				return nil
+			}
+			// Older files read as they are (see caseevents.go); the
+			// version says that they may now hold what older exops
+			// cannot read.
 		}
 		return meta.Put(metaSchema, []byte(fmt.Sprint(schemaVersion)))
 	})

@@ -106,6 +106,11 @@ func (t *tx) decodeCase(id string, v []byte) (*cases.Case, error) {
 	if err := json.Unmarshal(v, &d); err != nil {
 		return nil, fmt.Errorf("decode case %s: %w", id, err)
 	}
+	if d.EventRows {
+		if err := t.readCaseEvents(&d, id); err != nil {
+			return nil, err
+		}
+	}
 	refs := d.Refs()
 	stored := make([]*cases.StoredEvent, len(refs))
 	for i, r := range refs {
@@ -145,7 +150,11 @@ func (t *tx) PutCase(c *cases.Case) error {
 	if _, err := cases.ParseSeverity(c.Severity.String()); err != nil {
 		return invalid("case %s: severity %d is not low, medium, high or critical", c.ID, int(c.Severity))
 	}
-	if err := t.put(bucketCases, []byte(c.ID), cases.NewCaseDoc(c)); err != nil {
+	d, err := t.putCaseEvents(c)
+	if err != nil {
+		return err
+	}
+	if err := t.put(bucketCases, []byte(c.ID), d); err != nil {
 		return err
 	}
 	return t.markIndex(c.ID) // indexed in batches: see indexlag.go

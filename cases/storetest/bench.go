@@ -152,8 +152,8 @@ func joinEvent(caseID string, j int, t0 time.Time) *cases.StoredEvent {
 		Result: cases.IngestResult{Source: ev.Source, ID: ev.ID, Case: caseID, Outcome: "joined"}}
 }
 
+// joined is the event as the engine adds it to a case (with its digest,
+// so the stores keep a reference).
 func joined(se *cases.StoredEvent) cases.CaseEvent {
-	ev := se.Event
-	return cases.CaseEvent{ID: ev.ID, Source: ev.Source, Type: ev.Type, Family: cases.FamilyAllocationConflict, Time: ev.Time,
-		Received: se.Received, Subject: ev.Subject, Data: ev.Data}
+	return cases.CaseEventOf(se, cases.FamilyAllocationConflict, se.Received)
 }
