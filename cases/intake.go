@@ -64,13 +64,29 @@ func (e *Engine) Ingest(ctx context.Context, events []Event) ([]IngestResult, er
 		// order first: a store that locks what a transaction reads
 		// (PostgreSQL) then takes the locks of two overlapping batches in
 		// the same order, so they queue instead of deadlocking.
+		pf, _ := tx.(Prefetcher)
+		if pf != nil {
+			if err := pf.Prefetch(lockOrder, keyOrder); err != nil {
+				return err
+			}
+		}
 		for _, id := range lockOrder {
 			if _, err := tx.Event(id[0], id[1]); err != nil && KindOf(err) != KindNotFound {
 				return err
 			}
 		}
+		var caseIDs []string
 		for _, k := range keyOrder {
-			if _, err := tx.Key(k); err != nil && KindOf(err) != KindNotFound {
+			ref, err := tx.Key(k)
+			if err != nil && KindOf(err) != KindNotFound {
+				return err
+			}
+			if err == nil {
+				caseIDs = append(caseIDs, ref.Case)
+			}
+		}
+		if pf != nil {
+			if err := pf.PrefetchCases(caseIDs); err != nil {
 				return err
 			}
 		}

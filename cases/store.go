@@ -71,6 +71,16 @@ type Tx interface {
 	ClearTimer(caseID string) error
 }
 
+// Prefetcher is a Tx that reads many rows in one go: the intake hands it
+// a batch's events, correlation keys and then cases before it reads them
+// one by one, in a sorted order (so two batches lock in the same order),
+// and the reads that follow find them in the transaction. A store over a
+// network (PostgreSQL) saves a round trip per row.
+type Prefetcher interface {
+	Prefetch(events [][2]string, keys []string) error
+	PrefetchCases(ids []string) error
+}
+
 // JobClaimer is a store that several replicas share: each job is taken by
 // one replica at a time under a lease, which ends when the job is deleted or
 // rescheduled, when its holder releases it, or when it expires (its holder

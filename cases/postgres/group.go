@@ -113,6 +113,7 @@ func (c *committer) runOnce(group []*call) (ran int, results []error, err error)
 		}
 		fnErr := safely(cl.fn, t)
 		if fnErr == nil && t.failed == nil {
+			t.finish()
 			t.queue("RELEASE SAVEPOINT exops_update")
 			fnErr = t.flush("write")
 		}

@@ -55,6 +55,7 @@ type Store struct {
 	group  *committer // nil with Options.NoBatch
 	// events caches the stored events that cases refer to.
 	events *cases.EventCache
+	trips  *roundTrips
 }
 
 // eventCacheBytes bounds Store.events.
@@ -80,11 +81,13 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	trips := &roundTrips{}
+	cfg.ConnConfig.Tracer = trips
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, unreachable(name, err)
 	}
-	s := &Store{pool: pool, name: name, schema: opts.Schema, events: cases.NewEventCache(eventCacheBytes)}
+	s := &Store{pool: pool, name: name, schema: opts.Schema, events: cases.NewEventCache(eventCacheBytes), trips: trips}
 	if err := s.prepare(ctx, opts); err != nil {
 		pool.Close()
 		return nil, err
@@ -223,6 +226,7 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx cases.Tx) error) (err
 	t := &tx{ctx: ctx, ptx: ptx, write: true, events: s.events}
 	err = safely(fn, t)
 	if err == nil {
+		t.finish()
 		err = t.flush("write") // the writes nobody has read yet
 	}
 	if err != nil {

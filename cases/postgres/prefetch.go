@@ -240,4 +240,3 @@ func (t *tx) cachedCase(id string) (*cases.Case, bool, error) {
 	}
 	return cs[0], true, nil
 }
-

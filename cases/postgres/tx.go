@@ -41,6 +41,28 @@ type tx struct {
 	sent bool
 	// events is the store's cache of stored events that cases refer to.
 	events *cases.EventCache
+	// rows holds what Prefetch read, and this transaction's writes over it.
+	rows *rowCache
+	// caseNext to caseLast are case numbers taken from the counter and
+	// not yet given out; finish gives back the ones left.
+	caseNext, caseLast uint64
+	// enqueued holds the dedupe keys (queue NUL key) of the jobs this
+	// transaction enqueued, with their ids: another job with one of them
+	// is dropped without asking the server.
+	enqueued map[string]uint64
+}
+
+// caseNumberBlock is how many case numbers one round trip takes.
+const caseNumberBlock = 32
+
+// finish queues what must follow the caller's function before its
+// savepoint is released: the case numbers it took but did not use go back
+// (the counter row stays locked until commit, so nobody saw them).
+func (t *tx) finish() {
+	if t.caseNext != 0 && t.caseNext <= t.caseLast {
+		t.queue("UPDATE counters SET value = $1 WHERE name = 'case_number'", int64(t.caseNext-1))
+		t.caseNext, t.caseLast = 0, 0
+	}
 }
 
 // queue adds a write to the pending batch.
@@ -259,6 +281,9 @@ func (t *tx) Case(id string) (*cases.Case, error) {
 	if sqlText("case id", id) != nil {
 		return nil, notFound("case %s", id)
 	}
+	if c, ok, err := t.cachedCase(id); ok {
+		return c, err
+	}
 	var doc []byte
 	found, err := t.queryRow("read case "+id, "SELECT doc FROM cases WHERE id = $1"+t.lockSuffix(), []any{id}, &doc)
 	if err != nil {
@@ -347,23 +372,40 @@ func (t *tx) PutCase(c *cases.Case) error {
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, opened_s = excluded.opened_s, opened_n = excluded.opened_n, doc = excluded.doc`,
 		c.ID, string(c.Status), c.OpenedAt.Unix(), c.OpenedAt.Nanosecond(), doc)
 	queueTerms(b, c)
+	if t.rows != nil {
+		t.rows.cases[c.ID] = doc
+	}
 	return nil
 }
 
 func (t *tx) NextCaseNumber() (uint64, error) {
-	var n uint64
+	if t.caseNext != 0 && t.caseNext <= t.caseLast {
+		n := t.caseNext
+		t.caseNext++
+		return n, nil
+	}
+	var last uint64
 	// The counter row is locked until commit, and a rollback gives the
-	// number back (a sequence would not).
-	found, err := t.queryRow("next case number", "UPDATE counters SET value = value + 1 WHERE name = 'case_number' RETURNING value", nil, &n)
+	// numbers back (a sequence would not). A block is taken at once, and
+	// what is left of it given back by finish.
+	found, err := t.queryRow("next case number", "UPDATE counters SET value = value + $1 WHERE name = 'case_number' RETURNING value", []any{caseNumberBlock}, &last)
 	if err == nil && !found {
 		err = t.fail("next case number", errors.New("counter row missing"))
 	}
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	first := last - caseNumberBlock + 1
+	t.caseNext, t.caseLast = first+1, last
+	return first, nil
 }
 
 func (t *tx) Event(source, id string) (*cases.StoredEvent, error) {
 	if sqlText("event source", source) != nil || sqlText("event id", id) != nil {
 		return nil, notFound("event %s from %s", id, source)
+	}
+	if ev, ok, err := t.cachedEvent(source, id); ok {
+		return ev, err
 	}
 	// Only the hash of the lock name matters; a collision merely waits.
 	if err := t.lockName(lockEvent, source+"\n"+id); err != nil {
@@ -400,6 +442,9 @@ func (t *tx) PutEvent(ev *cases.StoredEvent) error {
 	}
 	t.queue(`INSERT INTO events (source, id, doc) VALUES ($1, $2, $3)
 		ON CONFLICT (source, id) DO UPDATE SET doc = excluded.doc`, ev.Event.Source, ev.Event.ID, doc)
+	if t.rows != nil {
+		t.rows.events[[2]string{ev.Event.Source, ev.Event.ID}] = doc
+	}
 	// A case that joins the event next finds it here. Decoded again, so
 	// that the cache shares nothing with the caller's value.
 	if t.events != nil {
@@ -414,6 +459,9 @@ func (t *tx) PutEvent(ev *cases.StoredEvent) error {
 func (t *tx) Key(key string) (cases.KeyRef, error) {
 	if sqlText("correlation key", key) != nil {
 		return cases.KeyRef{}, notFound("correlation key %s", key)
+	}
+	if ref, ok, err := t.cachedKey(key); ok {
+		return ref, err
 	}
 	if err := t.lockName(lockKey, key); err != nil {
 		return cases.KeyRef{}, err
@@ -446,6 +494,9 @@ func (t *tx) PutKey(key string, ref cases.KeyRef) error {
 	}
 	t.queue(`INSERT INTO correlation_keys (key, doc) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET doc = excluded.doc`, key, doc)
+	if t.rows != nil {
+		t.rows.keys[key] = doc
+	}
 	return nil
 }
 
@@ -591,6 +642,11 @@ func (t *tx) Enqueue(q cases.Queue, j *cases.Job) error {
 	if err != nil {
 		return fmt.Errorf("encode job of queue %s: %w", q, err)
 	}
+	dk := string(q) + "\x00" + j.Dedupe
+	if j.Dedupe != "" && t.enqueued[dk] != 0 {
+		j.ID = 0 // this transaction's own job with that key is waiting
+		return nil
+	}
 	var id int64
 	// A waiting job with the same dedupe key wins; a concurrent one waits
 	// for the other's commit on the unique index, then yields to it.
@@ -601,6 +657,12 @@ func (t *tx) Enqueue(q cases.Queue, j *cases.Job) error {
 		return err
 	}
 	j.ID = uint64(id)
+	if j.Dedupe != "" {
+		if t.enqueued == nil {
+			t.enqueued = map[string]uint64{}
+		}
+		t.enqueued[dk] = j.ID
+	}
 	return nil
 }
 
@@ -614,6 +676,7 @@ func (t *tx) UpdateJob(q cases.Queue, j cases.Job) error {
 	if j.ID > math.MaxInt64 {
 		return notFound("job %d in queue %s", j.ID, q)
 	}
+	t.enqueued = nil // a dedupe key may move: ask the server again
 	var old string
 	found, err := t.queryRow("update job", "SELECT dedupe FROM jobs WHERE queue = $1 AND id = $2 FOR UPDATE", []any{string(q), int64(j.ID)}, &old)
 	if err != nil {
@@ -657,6 +720,11 @@ func (t *tx) DeleteJob(q cases.Queue, id uint64) error {
 	}
 	if id > math.MaxInt64 {
 		return nil
+	}
+	for k, v := range t.enqueued {
+		if v == id {
+			delete(t.enqueued, k)
+		}
 	}
 	t.queue("DELETE FROM jobs WHERE queue = $1 AND id = $2", string(q), int64(id))
 	return nil
