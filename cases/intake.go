@@ -221,10 +221,28 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 	if err := tx.PutEvent(&StoredEvent{Event: ev, Digest: p.digest, Received: now, Result: res}); err != nil {
 		return IngestResult{}, fmt.Errorf("save event %s: %w", ev.ID, err)
 	}
-	if err := e.enqueue(tx, QueueWork, Job{Kind: JobProcess, Case: c.ID, Dedupe: "process:" + c.ID}); err != nil {
+	if err := e.enqueueLater(tx, QueueWork, Job{Kind: JobProcess, Case: c.ID, Dedupe: "process:" + c.ID}); err != nil {
 		return IngestResult{}, err
 	}
 	return res, nil
+}
+
+// enqueueLater is enqueue for a job whose id nobody reads.
+func (e *Engine) enqueueLater(tx Tx, q Queue, j Job) error {
+	for {
+		if lq, ok := tx.(LaterQueuer); ok {
+			j.Created = e.now()
+			if err := lq.EnqueueLater(q, j); err != nil {
+				return fmt.Errorf("enqueue %s %s: %w", q, j.Kind, err)
+			}
+			return nil
+		}
+		ct, ok := tx.(*cachedTx)
+		if !ok {
+			return e.enqueue(tx, q, j)
+		}
+		tx = ct.Tx
+	}
 }
 
 // liveCase returns the open case an index entry leads to, following merges,

@@ -81,6 +81,14 @@ type Prefetcher interface {
 	PrefetchCases(ids []string) error
 }
 
+// LaterQueuer is a Tx that can enqueue a job without saying its id or
+// whether a waiting job with its dedupe key dropped it, so that the job
+// goes to the server with the transaction's next statement instead of a
+// round trip of its own. The intake uses it: it needs neither.
+type LaterQueuer interface {
+	EnqueueLater(q Queue, j Job) error
+}
+
 // JobClaimer is a store that several replicas share: each job is taken by
 // one replica at a time under a lease, which ends when the job is deleted or
 // rescheduled, when its holder releases it, or when it expires (its holder

@@ -54,6 +54,7 @@ func (t *tx) Prefetch(events [][2]string, keys []string) error {
 	if len(sources) == 0 && len(ks) == 0 {
 		return nil
 	}
+	t.materialize()
 	b := t.pending
 	if b == nil {
 		b = &pgx.Batch{}

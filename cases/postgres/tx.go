@@ -50,6 +50,8 @@ type tx struct {
 	// transaction enqueued, with their ids: another job with one of them
 	// is dropped without asking the server.
 	enqueued map[string]uint64
+	// bulk gathers rows for multi-row statements (see bulk.go).
+	bulk *bulk
 }
 
 // caseNumberBlock is how many case numbers one round trip takes.
@@ -59,6 +61,7 @@ const caseNumberBlock = 32
 // savepoint is released: the case numbers it took but did not use go back
 // (the counter row stays locked until commit, so nobody saw them).
 func (t *tx) finish() {
+	t.materialize()
 	if t.caseNext != 0 && t.caseNext <= t.caseLast {
 		t.queue("UPDATE counters SET value = $1 WHERE name = 'case_number'", int64(t.caseNext-1))
 		t.caseNext, t.caseLast = 0, 0
@@ -76,6 +79,7 @@ func (t *tx) queue(sql string, args ...any) {
 // flush sends the pending writes. Reads call it first, so that a
 // transaction reads its own writes.
 func (t *tx) flush(what string) error {
+	t.materialize()
 	if t.pending == nil || t.pending.Len() == 0 {
 		return nil
 	}
@@ -90,6 +94,7 @@ func (t *tx) flush(what string) error {
 // queryRow sends the pending writes and one query in one round trip and
 // scans the query's row; found is false when it has none.
 func (t *tx) queryRow(what, sql string, args []any, dest ...any) (found bool, err error) {
+	t.materialize()
 	b := t.pending
 	if b == nil {
 		b = &pgx.Batch{}
@@ -440,8 +445,7 @@ func (t *tx) PutEvent(ev *cases.StoredEvent) error {
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", ev.Event.ID, err)
 	}
-	t.queue(`INSERT INTO events (source, id, doc) VALUES ($1, $2, $3)
-		ON CONFLICT (source, id) DO UPDATE SET doc = excluded.doc`, ev.Event.Source, ev.Event.ID, doc)
+	t.rowsOf().putEvent(ev.Event.Source, ev.Event.ID, doc)
 	if t.rows != nil {
 		t.rows.events[[2]string{ev.Event.Source, ev.Event.ID}] = doc
 	}
@@ -492,8 +496,7 @@ func (t *tx) PutKey(key string, ref cases.KeyRef) error {
 	if err != nil {
 		return fmt.Errorf("encode correlation key %s: %w", key, err)
 	}
-	t.queue(`INSERT INTO correlation_keys (key, doc) VALUES ($1, $2)
-		ON CONFLICT (key) DO UPDATE SET doc = excluded.doc`, key, doc)
+	t.rowsOf().putKey(key, doc)
 	if t.rows != nil {
 		t.rows.keys[key] = doc
 	}
@@ -547,8 +550,9 @@ func (t *tx) Audit(e cases.AuditEntry) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("audit: encode: %w", err)
 	}
-	t.queue("INSERT INTO audit (seq, time_s, time_n, doc) VALUES ($1, $2, $3, $4)", int64(rec.Seq), rec.Time.Unix(), rec.Time.Nanosecond(), doc)
-	t.queue("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", int64(rec.Seq), rec.Hash)
+	b := t.rowsOf()
+	b.audSeq, b.audS, b.audN, b.audDoc = append(b.audSeq, int64(rec.Seq)), append(b.audS, rec.Time.Unix()), append(b.audN, int32(rec.Time.Nanosecond())), append(b.audDoc, doc)
+	b.headSeq, b.headHash = int64(rec.Seq), rec.Hash
 	*t.head = auditHead{seq: rec.Seq, hash: rec.Hash}
 	return rec.Seq, nil
 }
@@ -666,6 +670,38 @@ func (t *tx) Enqueue(q cases.Queue, j *cases.Job) error {
 	return nil
 }
 
+var _ cases.LaterQueuer = (*tx)(nil)
+
+// EnqueueLater queues the insert with the transaction's pending writes.
+func (t *tx) EnqueueLater(q cases.Queue, j cases.Job) error {
+	if err := checkQueue(q); err != nil {
+		return err
+	}
+	if err := sqlText("dedupe key", j.Dedupe); err != nil {
+		return err
+	}
+	dk := string(q) + "\x00" + j.Dedupe
+	if j.Dedupe != "" && t.enqueued[dk] != 0 {
+		return nil
+	}
+	doc, err := encodeJob(j)
+	if err != nil {
+		return fmt.Errorf("encode job of queue %s: %w", q, err)
+	}
+	b := t.rowsOf()
+	b.jobQ, b.jobDedupe, b.jobDoc = append(b.jobQ, string(q)), append(b.jobDedupe, j.Dedupe), append(b.jobDoc, doc)
+	b.jobCase, b.jobNotBefore = append(b.jobCase, j.Case), append(b.jobNotBefore, nanos(j.NotBefore))
+	if j.Dedupe != "" {
+		if t.enqueued == nil {
+			t.enqueued = map[string]uint64{}
+		}
+		// Its id is unknown; it is only ever dropped with DeleteJob by id,
+		// which then cannot match it: UpdateJob and DeleteJob forget all.
+		t.enqueued[dk] = math.MaxUint64
+	}
+	return nil
+}
+
 func (t *tx) UpdateJob(q cases.Queue, j cases.Job) error {
 	if err := checkQueue(q); err != nil {
 		return err
@@ -722,7 +758,7 @@ func (t *tx) DeleteJob(q cases.Queue, id uint64) error {
 		return nil
 	}
 	for k, v := range t.enqueued {
-		if v == id {
+		if v == id || v == math.MaxUint64 {
 			delete(t.enqueued, k)
 		}
 	}

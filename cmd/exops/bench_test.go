@@ -105,11 +105,15 @@ func sendBench(b *testing.B, stores []cases.Store, batch, senders int) {
 	if batch > 1 {
 		ctype = "application/cloudevents-batch+json"
 	}
-	type tripCounter interface{ RoundTrips() int64 }
-	var tripsBefore int64
+	type tripCounter interface {
+		RoundTrips() int64
+		Statements() int64
+	}
+	var tripsBefore, stmtsBefore int64
 	for _, st := range stores {
 		if tc, ok := st.(tripCounter); ok {
 			tripsBefore += tc.RoundTrips()
+			stmtsBefore += tc.Statements()
 		}
 	}
 	lat := make([]time.Duration, b.N)
@@ -159,16 +163,18 @@ func sendBench(b *testing.B, stores []cases.Store, batch, senders int) {
 	b.ReportMetric(0, "ns/op")
 	// Round trips to the database per event: the intake's cost on
 	// PostgreSQL that a loaded machine's noise does not blur.
-	var trips int64
+	var trips, stmts int64
 	counted := false
 	for _, st := range stores {
 		if tc, ok := st.(tripCounter); ok {
 			trips += tc.RoundTrips()
+			stmts += tc.Statements()
 			counted = true
 		}
 	}
 	if counted {
 		b.ReportMetric(float64(trips-tripsBefore)/float64(b.N*batch), "trips/event")
+		b.ReportMetric(float64(stmts-stmtsBefore)/float64(b.N*batch), "statements/event")
 	}
 }
 
