@@ -224,6 +224,11 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx cases.Tx) error) (err
 		}
 	}()
 	t := &tx{ctx: ctx, ptx: ptx, write: true, events: s.events}
+	// The chain head first, as a group does (see committer.runOnce): then
+	// every Update takes its locks in one order.
+	if _, err = t.lockHead(); err != nil {
+		return err
+	}
 	err = safely(fn, t)
 	if err == nil {
 		t.finish()
