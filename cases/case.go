@@ -186,6 +186,10 @@ type CaseEvent struct {
 	Received time.Time      `json:"received"`
 	Subject  string         `json:"subject,omitempty"`
 	Data     map[string]any `json:"data,omitempty"`
+	// Digest is the stored event's (StoredEvent.Digest): with it the
+	// stores keep a reference to the stored event in the case document,
+	// not the data again (see CaseDoc).
+	Digest string `json:"digest,omitempty"`
 }
 
 // Event returns the CloudEvent this record was made from.

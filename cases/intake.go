@@ -64,13 +64,29 @@ func (e *Engine) Ingest(ctx context.Context, events []Event) ([]IngestResult, er
 		// order first: a store that locks what a transaction reads
 		// (PostgreSQL) then takes the locks of two overlapping batches in
 		// the same order, so they queue instead of deadlocking.
+		pf, _ := tx.(Prefetcher)
+		if pf != nil {
+			if err := pf.Prefetch(lockOrder, keyOrder); err != nil {
+				return err
+			}
+		}
 		for _, id := range lockOrder {
 			if _, err := tx.Event(id[0], id[1]); err != nil && KindOf(err) != KindNotFound {
 				return err
 			}
 		}
+		var caseIDs []string
 		for _, k := range keyOrder {
-			if _, err := tx.Key(k); err != nil && KindOf(err) != KindNotFound {
+			ref, err := tx.Key(k)
+			if err != nil && KindOf(err) != KindNotFound {
+				return err
+			}
+			if err == nil {
+				caseIDs = append(caseIDs, ref.Case)
+			}
+		}
+		if pf != nil {
+			if err := pf.PrefetchCases(caseIDs); err != nil {
 				return err
 			}
 		}
@@ -177,7 +193,7 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 	}
 	res.Case = c.ID
 
-	ce := CaseEvent{ID: ev.ID, Source: ev.Source, Type: ev.Type, Family: p.family, Time: ev.Time, Received: now, Subject: ev.Subject, Data: withoutContent(ev.Data)}
+	ce := CaseEvent{ID: ev.ID, Source: ev.Source, Type: ev.Type, Family: p.family, Time: ev.Time, Received: now, Subject: ev.Subject, Data: withoutContent(ev.Data), Digest: p.digest}
 	c.Events = append(c.Events, ce)
 	c.addFamily(p.family)
 	c.addKeys(p.keys)
@@ -205,10 +221,28 @@ func (e *Engine) ingestOne(tx Tx, pol Policy, p *prepared, now time.Time) (Inges
 	if err := tx.PutEvent(&StoredEvent{Event: ev, Digest: p.digest, Received: now, Result: res}); err != nil {
 		return IngestResult{}, fmt.Errorf("save event %s: %w", ev.ID, err)
 	}
-	if err := e.enqueue(tx, QueueWork, Job{Kind: JobProcess, Case: c.ID, Dedupe: "process:" + c.ID}); err != nil {
+	if err := e.enqueueLater(tx, QueueWork, Job{Kind: JobProcess, Case: c.ID, Dedupe: "process:" + c.ID}); err != nil {
 		return IngestResult{}, err
 	}
 	return res, nil
+}
+
+// enqueueLater is enqueue for a job whose id nobody reads.
+func (e *Engine) enqueueLater(tx Tx, q Queue, j Job) error {
+	for {
+		if lq, ok := tx.(LaterQueuer); ok {
+			j.Created = e.now()
+			if err := lq.EnqueueLater(q, j); err != nil {
+				return fmt.Errorf("enqueue %s %s: %w", q, j.Kind, err)
+			}
+			return nil
+		}
+		ct, ok := tx.(*cachedTx)
+		if !ok {
+			return e.enqueue(tx, q, j)
+		}
+		tx = ct.Tx
+	}
 }
 
 // liveCase returns the open case an index entry leads to, following merges,

@@ -19,7 +19,9 @@ type Store interface {
 }
 
 // ReadTx reads one consistent snapshot. Returned values are copies: changing
-// them changes nothing stored until written back with a Tx.
+// them changes nothing stored until written back with a Tx. The one
+// exception is the Data of a case's events, which a store may share
+// between reads (see EventCache): it is read-only.
 type ReadTx interface {
 	// Case returns the case with that id, or an error of KindNotFound.
 	Case(id string) (*Case, error)
@@ -42,7 +44,11 @@ type ReadTx interface {
 // Tx is a read-write transaction.
 type Tx interface {
 	ReadTx
+	// PutCase keeps the events of c that carry a Digest as references to
+	// their stored events (see CaseDoc): put those events too.
 	PutCase(c *Case) error
+	// PutEvent stores an event. Rewriting one that a case refers to with
+	// other content breaks that case's reference.
 	PutEvent(ev *StoredEvent) error
 	PutKey(key string, ref KeyRef) error
 	// NextCaseNumber returns 1, 2, 3, …; a rolled-back transaction gives its
@@ -63,6 +69,24 @@ type Tx interface {
 	// replacing any earlier one; ClearTimer removes it (no error if none).
 	SetTimer(caseID string, at time.Time) error
 	ClearTimer(caseID string) error
+}
+
+// Prefetcher is a Tx that reads many rows in one go: the intake hands it
+// a batch's events, correlation keys and then cases before it reads them
+// one by one, in a sorted order (so two batches lock in the same order),
+// and the reads that follow find them in the transaction. A store over a
+// network (PostgreSQL) saves a round trip per row.
+type Prefetcher interface {
+	Prefetch(events [][2]string, keys []string) error
+	PrefetchCases(ids []string) error
+}
+
+// LaterQueuer is a Tx that can enqueue a job without saying its id or
+// whether a waiting job with its dedupe key dropped it, so that the job
+// goes to the server with the transaction's next statement instead of a
+// round trip of its own. The intake uses it: it needs neither.
+type LaterQueuer interface {
+	EnqueueLater(q Queue, j Job) error
 }
 
 // JobClaimer is a store that several replicas share: each job is taken by

@@ -21,7 +21,7 @@ import (
 
 // schemaVersion is the layout this package writes. Open refuses a newer file
 // rather than misread it.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // DefaultTimeout is how long Open waits for the file lock.
 const DefaultTimeout = 2 * time.Second
@@ -58,6 +58,9 @@ type Options struct {
 	NoBatch bool
 }
 
+// eventCacheBytes bounds the cache of stored events that cases refer to.
+const eventCacheBytes = 32 << 20
+
 // Store is a cases.Store and an audit.Log on one bbolt file.
 type Store struct {
 	db      *bbolt.DB
@@ -65,6 +68,7 @@ type Store struct {
 	noBatch bool
 	group   *committer
 	idx     *indexer
+	events  *cases.EventCache
 
 	closeOnce sync.Once
 	closeErr  error
@@ -93,7 +97,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		names := [][]byte{bucketEvents, bucketCases, bucketKeys, bucketAudit, bucketMeta, bucketIdx, bucketIdxCase, bucketIdxCount}
+		names := [][]byte{bucketEvents, bucketCases, bucketCaseEvents, bucketKeys, bucketAudit, bucketMeta, bucketIdx, bucketIdxCase, bucketIdxCount}
 		for _, q := range cases.Queues() {
 			names = append(names, queueBucket(q), dedupeBucket(q))
 		}
@@ -114,7 +118,12 @@ func Open(path string, opts Options) (*Store, error) {
 			if got > schemaVersion {
 				return fmt.Errorf("schema version %d is newer than this exops understands (%d): upgrade exops", got, schemaVersion)
 			}
-			return nil
+			if got == schemaVersion {
+				return nil
+			}
+			// Older files read as they are (see caseevents.go); the
+			// version says that they may now hold what older exops
+			// cannot read.
 		}
 		return meta.Put(metaSchema, []byte(fmt.Sprint(schemaVersion)))
 	})
@@ -122,7 +131,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, noBatch: opts.NoBatch, group: newCommitter(db, maxGroup)}
+	s := &Store{db: db, path: path, noBatch: opts.NoBatch, group: newCommitter(db, maxGroup), events: cases.NewEventCache(eventCacheBytes)}
 	s.startIndexer()
 	return s, nil
 }
@@ -161,7 +170,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx cases.Tx) error) error {
 		if err := ctx.Err(); err != nil {
 			return fnError{err}
 		}
-		if err := fn(&tx{btx: btx}); err != nil {
+		if err := fn(&tx{btx: btx, events: s.events}); err != nil {
 			return fnError{err}
 		}
 		return nil
@@ -181,7 +190,7 @@ func (s *Store) View(ctx context.Context, fn func(tx cases.ReadTx) error) error 
 		return err
 	}
 	err := s.db.View(func(btx *bbolt.Tx) error {
-		if err := fn(&tx{btx: btx}); err != nil {
+		if err := fn(&tx{btx: btx, events: s.events}); err != nil {
 			return fnError{err}
 		}
 		return nil

@@ -1,11 +1,13 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -178,11 +180,13 @@ func TestOpenErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(metaSchema, []byte("2")) }); err != nil {
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(metaSchema, []byte(fmt.Sprint(schemaVersion+1)))
+	}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "schema version 2") {
+	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d", schemaVersion+1)) {
 		t.Errorf("Open of a newer file = %v", err)
 	}
 }
@@ -353,4 +357,102 @@ func TestReplicas(t *testing.T) {
 		}
 		return out
 	})
+}
+
+// BenchmarkJoin measures one event joining a case that holds 1 or 200
+// events (storetest.BenchJoin).
+func BenchmarkJoin(b *testing.B) {
+	for _, held := range []int{1, 200} {
+		b.Run(fmt.Sprintf("held=%d", held), func(b *testing.B) {
+			s, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			storetest.BenchJoin(b, s, held)
+		})
+	}
+}
+
+// TestCaseDocumentRefersToEvents: the case document holds neither the
+// events' data nor their list (a row each, referring to the stored event),
+// so its size does not grow with the events; a file written by an older
+// exops (whole events in the document, schema 1) still opens and reads.
+func TestCaseDocumentRefersToEvents(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "exops.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	big := strings.Repeat("x", 4000)
+	c := &cases.Case{ID: "EX-000001", Severity: cases.SeverityHigh, Status: cases.StatusOpen, OpenedAt: t0}
+	var evs []*cases.StoredEvent
+	for i := 0; i < 20; i++ {
+		se := &cases.StoredEvent{Event: cases.Event{SpecVersion: "1.0", ID: fmt.Sprint("e", i), Source: "erp", Type: "order.credit_hold", Time: t0,
+			Data: map[string]any{"order": "SO-1", "note": big}}, Digest: fmt.Sprintf("%064d", i), Received: t0}
+		evs = append(evs, se)
+		c.Events = append(c.Events, cases.CaseEventOf(se, cases.FamilyCreditHold, t0))
+	}
+	err = s.Update(context.Background(), func(tx cases.Tx) error {
+		for _, se := range evs {
+			if err := tx.PutEvent(se); err != nil {
+				return err
+			}
+		}
+		return tx.PutCase(c)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc []byte
+	s.db.View(func(btx *bbolt.Tx) error { doc = bytes.Clone(btx.Bucket(bucketCases).Get([]byte(c.ID))); return nil })
+	if len(doc) > 400 || bytes.Contains(doc, []byte(big)) || bytes.Contains(doc, []byte(`"e19"`)) {
+		t.Errorf("case document of 20 events is %d bytes and holds their data or list: %s", len(doc), doc)
+	}
+	// A fresh store has an empty cache: the data comes from the events bucket.
+	s.Close()
+	s, err = Open(s.path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	read := func() *cases.Case {
+		var got *cases.Case
+		if err := s.View(context.Background(), func(tx cases.ReadTx) error {
+			var err error
+			got, err = tx.Case(c.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := read(); !reflect.DeepEqual(got, c) {
+		t.Errorf("case read back from references differs:\n got %+v\nwant %+v", got.Events[0], c.Events[0])
+	}
+	// The shape older versions wrote: whole events, no digests.
+	old := *c
+	old.Events = []cases.CaseEvent{{ID: "e0", Source: "erp", Type: "order.credit_hold", Family: cases.FamilyCreditHold, Time: t0, Received: t0,
+		Data: map[string]any{"order": "SO-1"}}}
+	raw, _ := json.Marshal(&old)
+	s.db.Update(func(btx *bbolt.Tx) error {
+		if err := btx.Bucket(bucketMeta).Put(metaSchema, []byte("1")); err != nil {
+			return err
+		}
+		return btx.Bucket(bucketCases).Put([]byte(c.ID), raw)
+	})
+	s.Close()
+	if s, err = Open(s.path, Options{}); err != nil {
+		t.Fatalf("Open of a schema 1 file: %v", err)
+	}
+	defer s.Close()
+	if got := read(); !reflect.DeepEqual(got, &old) {
+		t.Errorf("case document of an older version reads as %+v, want %+v", got, &old)
+	}
+	var version []byte
+	s.db.View(func(btx *bbolt.Tx) error { version = bytes.Clone(btx.Bucket(bucketMeta).Get(metaSchema)); return nil })
+	if string(version) != fmt.Sprint(schemaVersion) {
+		t.Errorf("schema version after opening a schema 1 file = %s, want %d", version, schemaVersion)
+	}
 }

@@ -17,6 +17,8 @@ import (
 // the bbolt tx: Batch may run the caller's function again on a new one.
 type tx struct {
 	btx *bbolt.Tx
+	// events is the store's cache of stored events (nil: read them all).
+	events *cases.EventCache
 }
 
 var _ cases.Tx = (*tx)(nil)
@@ -85,15 +87,44 @@ func forEach(b *bbolt.Bucket, start []byte, fn func(k, v []byte) error) error {
 }
 
 func (t *tx) Case(id string) (*cases.Case, error) {
-	var c cases.Case
-	ok, err := t.get(bucketCases, []byte(id), &c)
+	b, err := t.bucket(bucketCases)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	v := b.Get([]byte(id))
+	if v == nil {
 		return nil, notFound("case %s", id)
 	}
-	return &c, nil
+	return t.decodeCase(id, v)
+}
+
+// decodeCase reads a case document and gives its referenced events back
+// from the cache or the events bucket (see cases.CaseDoc).
+func (t *tx) decodeCase(id string, v []byte) (*cases.Case, error) {
+	var d cases.CaseDoc
+	d.Case = &cases.Case{}
+	if err := json.Unmarshal(v, &d); err != nil {
+		return nil, fmt.Errorf("decode case %s: %w", id, err)
+	}
+	if d.EventRows {
+		if err := t.readCaseEvents(&d, id); err != nil {
+			return nil, err
+		}
+	}
+	refs := d.Refs()
+	stored := make([]*cases.StoredEvent, len(refs))
+	for i, r := range refs {
+		if se := t.events.Get(r.Source, r.ID, r.Digest); se != nil {
+			stored[i] = se
+			continue
+		}
+		se, err := t.storedEvent(r.Source, r.ID)
+		if err != nil && cases.KindOf(err) != cases.KindNotFound {
+			return nil, fmt.Errorf("case %s: %w", id, err)
+		}
+		stored[i] = se
+	}
+	return d.Resolve(stored)
 }
 
 func (t *tx) ForEachCase(fn func(*cases.Case) error) error {
@@ -102,11 +133,11 @@ func (t *tx) ForEachCase(fn func(*cases.Case) error) error {
 		return err
 	}
 	return forEach(b, nil, func(k, v []byte) error {
-		var c cases.Case
-		if err := json.Unmarshal(v, &c); err != nil {
-			return fmt.Errorf("decode case %s: %w", k, err)
+		c, err := t.decodeCase(string(k), v)
+		if err != nil {
+			return err
 		}
-		return fn(&c)
+		return fn(c)
 	})
 }
 
@@ -119,7 +150,11 @@ func (t *tx) PutCase(c *cases.Case) error {
 	if _, err := cases.ParseSeverity(c.Severity.String()); err != nil {
 		return invalid("case %s: severity %d is not low, medium, high or critical", c.ID, int(c.Severity))
 	}
-	if err := t.put(bucketCases, []byte(c.ID), c); err != nil {
+	d, err := t.putCaseEvents(c)
+	if err != nil {
+		return err
+	}
+	if err := t.put(bucketCases, []byte(c.ID), d); err != nil {
 		return err
 	}
 	return t.markIndex(c.ID) // indexed in batches: see indexlag.go
@@ -142,13 +177,27 @@ func (t *tx) NextCaseNumber() (uint64, error) {
 func eventKey(source, id string) []byte { return []byte(source + "\x00" + id) }
 
 func (t *tx) Event(source, id string) (*cases.StoredEvent, error) {
-	var ev cases.StoredEvent
-	ok, err := t.get(bucketEvents, eventKey(source, id), &ev)
+	return t.storedEvent(source, id)
+}
+
+// storedEvent reads an event and remembers it in the cache.
+func (t *tx) storedEvent(source, id string) (*cases.StoredEvent, error) {
+	b, err := t.bucket(bucketEvents)
 	if err != nil {
 		return nil, err
 	}
-	if !ok || strings.IndexByte(source, 0) >= 0 {
+	v := b.Get(eventKey(source, id))
+	if v == nil || strings.IndexByte(source, 0) >= 0 {
 		return nil, notFound("event %s from %s", id, source)
+	}
+	var ev cases.StoredEvent
+	if err := json.Unmarshal(v, &ev); err != nil {
+		return nil, fmt.Errorf("decode %s %q: %w", bucketEvents, eventKey(source, id), err)
+	}
+	// The cache keeps its own copy: the caller may change the one it gets.
+	var kept cases.StoredEvent
+	if t.events != nil && json.Unmarshal(v, &kept) == nil {
+		t.events.Put(&kept, len(v))
 	}
 	return &ev, nil
 }
@@ -160,7 +209,27 @@ func (t *tx) PutEvent(ev *cases.StoredEvent) error {
 	case strings.IndexByte(ev.Event.Source, 0) >= 0:
 		return invalid("event source contains a NUL byte")
 	}
-	return t.put(bucketEvents, eventKey(ev.Event.Source, ev.Event.ID), ev)
+	b, err := t.bucket(bucketEvents)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode event %s: %w", ev.Event.ID, err)
+	}
+	key := eventKey(ev.Event.Source, ev.Event.ID)
+	if err := b.Put(key, data); err != nil {
+		return fmt.Errorf("put %s %q: %w", bucketEvents, key, err)
+	}
+	// A case that joins the event next reads it from here. Decoded again,
+	// so that the cache shares nothing with the caller's value.
+	if t.events != nil {
+		var kept cases.StoredEvent
+		if json.Unmarshal(data, &kept) == nil {
+			t.events.Put(&kept, len(data))
+		}
+	}
+	return nil
 }
 
 func (t *tx) Key(key string) (cases.KeyRef, error) {

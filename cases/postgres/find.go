@@ -151,14 +151,14 @@ func (s *Store) FindCases(ctx context.Context, q cases.CaseQuery) (cases.CaseLis
 		if err != nil {
 			return t.fail("find cases", err)
 		}
-		for _, r := range found {
-			c, err := decodeCase(r.id, r.doc)
-			if err != nil {
+		docs := make([]caseDoc, len(found))
+		for i, r := range found {
+			if docs[i], err = decodeDoc(r.id, r.doc); err != nil {
 				return err
 			}
-			out.Cases = append(out.Cases, c)
 		}
-		return nil
+		out.Cases, err = t.resolve(docs)
+		return err
 	})
 	if err != nil {
 		return cases.CaseList{}, fmt.Errorf("find cases: %w", err)

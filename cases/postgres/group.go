@@ -94,7 +94,19 @@ func (c *committer) runOnce(group []*call) (ran int, results []error, err error)
 		}
 	}()
 	results = make([]error, len(group))
-	var head *auditHead
+	// The chain head first, before any function locks an event, a key or
+	// a case: a group that took it after some of those, and wanted more
+	// after it, deadlocked with another replica's group doing the same the
+	// other way round (PostgreSQL finds that only after deadlock_timeout, a
+	// second). Nearly every group appends to the chain, which serialises
+	// the groups of all replicas anyway; now they queue in one order.
+	var h auditHead
+	var seq int64
+	if err := ptx.QueryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").Scan(&seq, &h.hash); err != nil {
+		return len(group), nil, err
+	}
+	h.seq = uint64(seq)
+	head := &h
 	start := time.Now()
 	for i, cl := range group {
 		ran = i + 1
@@ -102,7 +114,7 @@ func (c *committer) runOnce(group []*call) (ran int, results []error, err error)
 			results[i] = err
 			continue
 		}
-		t := &tx{ctx: ctx, ptx: ptx, write: true}
+		t := &tx{ctx: ctx, ptx: ptx, write: true, events: c.s.events}
 		// The savepoint goes to the server with the function's first
 		// statements, and its release with its last: no round trips of
 		// their own.
@@ -113,6 +125,7 @@ func (c *committer) runOnce(group []*call) (ran int, results []error, err error)
 		}
 		fnErr := safely(cl.fn, t)
 		if fnErr == nil && t.failed == nil {
+			t.finish()
 			t.queue("RELEASE SAVEPOINT exops_update")
 			fnErr = t.flush("write")
 		}

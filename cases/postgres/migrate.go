@@ -202,11 +202,15 @@ func reindexAll(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	for _, d := range all {
-		c, err := decodeCase(d.id, d.doc)
+		doc, err := decodeDoc(d.id, d.doc)
 		if err != nil {
 			return err
 		}
-		if err := writeTerms(ctx, tx, c); err != nil {
+		cs, err := resolveCases(ctx, tx, nil, []caseDoc{doc})
+		if err != nil {
+			return err
+		}
+		if err := writeTerms(ctx, tx, cs[0]); err != nil {
 			return err
 		}
 	}

@@ -53,7 +53,13 @@ type Store struct {
 	name   string // the URL without its password, for messages
 	schema string
 	group  *committer // nil with Options.NoBatch
+	// events caches the stored events that cases refer to.
+	events *cases.EventCache
+	trips  *roundTrips
 }
+
+// eventCacheBytes bounds Store.events.
+const eventCacheBytes = 32 << 20
 
 var (
 	_ cases.Store      = (*Store)(nil)
@@ -75,11 +81,13 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	trips := &roundTrips{}
+	cfg.ConnConfig.Tracer = trips
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, unreachable(name, err)
 	}
-	s := &Store{pool: pool, name: name, schema: opts.Schema}
+	s := &Store{pool: pool, name: name, schema: opts.Schema, events: cases.NewEventCache(eventCacheBytes), trips: trips}
 	if err := s.prepare(ctx, opts); err != nil {
 		pool.Close()
 		return nil, err
@@ -215,9 +223,15 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx cases.Tx) error) (err
 			_ = ptx.Rollback(context.Background())
 		}
 	}()
-	t := &tx{ctx: ctx, ptx: ptx, write: true}
+	t := &tx{ctx: ctx, ptx: ptx, write: true, events: s.events}
+	// The chain head first, as a group does (see committer.runOnce): then
+	// every Update takes its locks in one order.
+	if _, err = t.lockHead(); err != nil {
+		return err
+	}
 	err = safely(fn, t)
 	if err == nil {
+		t.finish()
 		err = t.flush("write") // the writes nobody has read yet
 	}
 	if err != nil {
@@ -247,7 +261,7 @@ func (s *Store) View(ctx context.Context, fn func(tx cases.ReadTx) error) error 
 		return s.txError("view", unreachable(s.name, err))
 	}
 	defer ptx.Rollback(context.Background())
-	t := &tx{ctx: ctx, ptx: ptx}
+	t := &tx{ctx: ctx, ptx: ptx, events: s.events}
 	if err := safely(func(t cases.Tx) error { return fn(t) }, t); err != nil {
 		return s.txError("view", fnError{err})
 	}

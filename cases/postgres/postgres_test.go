@@ -76,3 +76,14 @@ func benchUpdate(b *testing.B, noBatch bool, replicas int) {
 	}
 	storetest.BenchUpdateParallel(b, all...)
 }
+
+// BenchmarkJoin is cases/bolt's benchmark of the same name on PostgreSQL.
+func BenchmarkJoin(b *testing.B) {
+	for _, held := range []int{1, 200} {
+		b.Run(fmt.Sprintf("held=%d", held), func(b *testing.B) {
+			s, _, _ := openTest(b)
+			defer s.Close()
+			storetest.BenchJoin(b, s, held)
+		})
+	}
+}

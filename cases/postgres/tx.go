@@ -39,6 +39,33 @@ type tx struct {
 	// sent says pending was sent at least once (so a savepoint queued
 	// first in it exists on the server).
 	sent bool
+	// events is the store's cache of stored events that cases refer to.
+	events *cases.EventCache
+	// rows holds what Prefetch read, and this transaction's writes over it.
+	rows *rowCache
+	// caseNext to caseLast are case numbers taken from the counter and
+	// not yet given out; finish gives back the ones left.
+	caseNext, caseLast uint64
+	// enqueued holds the dedupe keys (queue NUL key) of the jobs this
+	// transaction enqueued, with their ids: another job with one of them
+	// is dropped without asking the server.
+	enqueued map[string]uint64
+	// bulk gathers rows for multi-row statements (see bulk.go).
+	bulk *bulk
+}
+
+// caseNumberBlock is how many case numbers one round trip takes.
+const caseNumberBlock = 32
+
+// finish queues what must follow the caller's function before its
+// savepoint is released: the case numbers it took but did not use go back
+// (the counter row stays locked until commit, so nobody saw them).
+func (t *tx) finish() {
+	t.materialize()
+	if t.caseNext != 0 && t.caseNext <= t.caseLast {
+		t.queue("UPDATE counters SET value = $1 WHERE name = 'case_number'", int64(t.caseNext-1))
+		t.caseNext, t.caseLast = 0, 0
+	}
 }
 
 // queue adds a write to the pending batch.
@@ -52,6 +79,7 @@ func (t *tx) queue(sql string, args ...any) {
 // flush sends the pending writes. Reads call it first, so that a
 // transaction reads its own writes.
 func (t *tx) flush(what string) error {
+	t.materialize()
 	if t.pending == nil || t.pending.Len() == 0 {
 		return nil
 	}
@@ -66,6 +94,7 @@ func (t *tx) flush(what string) error {
 // queryRow sends the pending writes and one query in one round trip and
 // scans the query's row; found is false when it has none.
 func (t *tx) queryRow(what, sql string, args []any, dest ...any) (found bool, err error) {
+	t.materialize()
 	b := t.pending
 	if b == nil {
 		b = &pgx.Batch{}
@@ -154,17 +183,111 @@ func (t *tx) lockName(ns int, name string) error {
 	return nil
 }
 
-func decodeCase(id string, doc []byte) (*cases.Case, error) {
-	var c cases.Case
-	if err := json.Unmarshal(doc, &c); err != nil {
-		return nil, fmt.Errorf("decode case %s: %w", id, err)
+// caseDoc is one case row before its referenced events are read.
+type caseDoc struct {
+	id  string
+	doc *cases.CaseDoc
+}
+
+func decodeDoc(id string, doc []byte) (caseDoc, error) {
+	d := &cases.CaseDoc{Case: &cases.Case{}}
+	if err := json.Unmarshal(doc, d); err != nil {
+		return caseDoc{}, fmt.Errorf("decode case %s: %w", id, err)
 	}
-	return &c, nil
+	return caseDoc{id: id, doc: d}, nil
+}
+
+// eventQuerier reads rows: a transaction, or a connection in a migration.
+type eventQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// queryError marks a database error of resolveCases.
+type queryError struct{ err error }
+
+func (e queryError) Error() string { return e.err.Error() }
+func (e queryError) Unwrap() error { return e.err }
+
+// resolveCases gives the referenced events of the documents back, from the
+// cache or, for all the others at once, in one query.
+func resolveCases(ctx context.Context, q eventQuerier, cache *cases.EventCache, docs []caseDoc) ([]*cases.Case, error) {
+	type ref struct{ source, id string }
+	stored := make([][]*cases.StoredEvent, len(docs))
+	missing := map[ref][]*(*cases.StoredEvent){}
+	var sources, ids []string
+	for i, d := range docs {
+		refs := d.doc.Refs()
+		stored[i] = make([]*cases.StoredEvent, len(refs))
+		for j, r := range refs {
+			if se := cache.Get(r.Source, r.ID, r.Digest); se != nil {
+				stored[i][j] = se
+				continue
+			}
+			k := ref{r.Source, r.ID}
+			if _, ok := missing[k]; !ok {
+				sources, ids = append(sources, r.Source), append(ids, r.ID)
+			}
+			missing[k] = append(missing[k], &stored[i][j])
+		}
+	}
+	if len(sources) > 0 {
+		rows, err := q.Query(ctx, `SELECT e.source, e.id, e.doc FROM events e
+			JOIN unnest($1::text[], $2::text[]) AS r(source, id) ON e.source = r.source AND e.id = r.id`, sources, ids)
+		if err != nil {
+			return nil, queryError{err}
+		}
+		for rows.Next() {
+			var source, id string
+			var doc []byte
+			if err := rows.Scan(&source, &id, &doc); err != nil {
+				rows.Close()
+				return nil, queryError{err}
+			}
+			var se cases.StoredEvent
+			if err := json.Unmarshal(doc, &se); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("decode event %s from %s: %w", id, source, err)
+			}
+			cache.Put(&se, len(doc))
+			for _, dst := range missing[ref{source, id}] {
+				*dst = &se
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, queryError{err}
+		}
+	}
+	out := make([]*cases.Case, len(docs))
+	for i, d := range docs {
+		c, err := d.doc.Resolve(stored[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+// resolve is resolveCases in this transaction.
+func (t *tx) resolve(docs []caseDoc) ([]*cases.Case, error) {
+	if err := t.flush("write"); err != nil {
+		return nil, err
+	}
+	out, err := resolveCases(t.ctx, t.ptx, t.events, docs)
+	var qe queryError
+	if errors.As(err, &qe) {
+		return nil, t.fail("read the events of cases", qe.err)
+	}
+	return out, err
 }
 
 func (t *tx) Case(id string) (*cases.Case, error) {
 	if sqlText("case id", id) != nil {
 		return nil, notFound("case %s", id)
+	}
+	if c, ok, err := t.cachedCase(id); ok {
+		return c, err
 	}
 	var doc []byte
 	found, err := t.queryRow("read case "+id, "SELECT doc FROM cases WHERE id = $1"+t.lockSuffix(), []any{id}, &doc)
@@ -174,7 +297,15 @@ func (t *tx) Case(id string) (*cases.Case, error) {
 	if !found {
 		return nil, notFound("case %s", id)
 	}
-	return decodeCase(id, doc)
+	d, err := decodeDoc(id, doc)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := t.resolve([]caseDoc{d})
+	if err != nil {
+		return nil, err
+	}
+	return cs[0], nil
 }
 
 func (t *tx) ForEachCase(fn func(*cases.Case) error) error {
@@ -200,11 +331,17 @@ func (t *tx) ForEachCase(fn func(*cases.Case) error) error {
 		if err != nil {
 			return t.fail("read cases", err)
 		}
-		for _, r := range batch {
-			c, err := decodeCase(r.id, r.doc)
-			if err != nil {
+		docs := make([]caseDoc, len(batch))
+		for i, r := range batch {
+			if docs[i], err = decodeDoc(r.id, r.doc); err != nil {
 				return err
 			}
+		}
+		cs, err := t.resolve(docs)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
 			if err := fn(c); err != nil {
 				return err
 			}
@@ -228,7 +365,7 @@ func (t *tx) PutCase(c *cases.Case) error {
 	if _, err := cases.ParseSeverity(c.Severity.String()); err != nil {
 		return invalid("case %s: severity %d is not low, medium, high or critical", c.ID, int(c.Severity))
 	}
-	doc, err := json.Marshal(c)
+	doc, err := json.Marshal(cases.NewCaseDoc(c))
 	if err != nil {
 		return fmt.Errorf("encode case %s: %w", c.ID, err)
 	}
@@ -240,23 +377,40 @@ func (t *tx) PutCase(c *cases.Case) error {
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, opened_s = excluded.opened_s, opened_n = excluded.opened_n, doc = excluded.doc`,
 		c.ID, string(c.Status), c.OpenedAt.Unix(), c.OpenedAt.Nanosecond(), doc)
 	queueTerms(b, c)
+	if t.rows != nil {
+		t.rows.cases[c.ID] = doc
+	}
 	return nil
 }
 
 func (t *tx) NextCaseNumber() (uint64, error) {
-	var n uint64
+	if t.caseNext != 0 && t.caseNext <= t.caseLast {
+		n := t.caseNext
+		t.caseNext++
+		return n, nil
+	}
+	var last uint64
 	// The counter row is locked until commit, and a rollback gives the
-	// number back (a sequence would not).
-	found, err := t.queryRow("next case number", "UPDATE counters SET value = value + 1 WHERE name = 'case_number' RETURNING value", nil, &n)
+	// numbers back (a sequence would not). A block is taken at once, and
+	// what is left of it given back by finish.
+	found, err := t.queryRow("next case number", "UPDATE counters SET value = value + $1 WHERE name = 'case_number' RETURNING value", []any{caseNumberBlock}, &last)
 	if err == nil && !found {
 		err = t.fail("next case number", errors.New("counter row missing"))
 	}
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	first := last - caseNumberBlock + 1
+	t.caseNext, t.caseLast = first+1, last
+	return first, nil
 }
 
 func (t *tx) Event(source, id string) (*cases.StoredEvent, error) {
 	if sqlText("event source", source) != nil || sqlText("event id", id) != nil {
 		return nil, notFound("event %s from %s", id, source)
+	}
+	if ev, ok, err := t.cachedEvent(source, id); ok {
+		return ev, err
 	}
 	// Only the hash of the lock name matters; a collision merely waits.
 	if err := t.lockName(lockEvent, source+"\n"+id); err != nil {
@@ -291,14 +445,27 @@ func (t *tx) PutEvent(ev *cases.StoredEvent) error {
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", ev.Event.ID, err)
 	}
-	t.queue(`INSERT INTO events (source, id, doc) VALUES ($1, $2, $3)
-		ON CONFLICT (source, id) DO UPDATE SET doc = excluded.doc`, ev.Event.Source, ev.Event.ID, doc)
+	t.rowsOf().putEvent(ev.Event.Source, ev.Event.ID, doc)
+	if t.rows != nil {
+		t.rows.events[[2]string{ev.Event.Source, ev.Event.ID}] = doc
+	}
+	// A case that joins the event next finds it here. Decoded again, so
+	// that the cache shares nothing with the caller's value.
+	if t.events != nil {
+		var kept cases.StoredEvent
+		if json.Unmarshal(doc, &kept) == nil {
+			t.events.Put(&kept, len(doc))
+		}
+	}
 	return nil
 }
 
 func (t *tx) Key(key string) (cases.KeyRef, error) {
 	if sqlText("correlation key", key) != nil {
 		return cases.KeyRef{}, notFound("correlation key %s", key)
+	}
+	if ref, ok, err := t.cachedKey(key); ok {
+		return ref, err
 	}
 	if err := t.lockName(lockKey, key); err != nil {
 		return cases.KeyRef{}, err
@@ -329,8 +496,10 @@ func (t *tx) PutKey(key string, ref cases.KeyRef) error {
 	if err != nil {
 		return fmt.Errorf("encode correlation key %s: %w", key, err)
 	}
-	t.queue(`INSERT INTO correlation_keys (key, doc) VALUES ($1, $2)
-		ON CONFLICT (key) DO UPDATE SET doc = excluded.doc`, key, doc)
+	t.rowsOf().putKey(key, doc)
+	if t.rows != nil {
+		t.rows.keys[key] = doc
+	}
 	return nil
 }
 
@@ -381,8 +550,9 @@ func (t *tx) Audit(e cases.AuditEntry) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("audit: encode: %w", err)
 	}
-	t.queue("INSERT INTO audit (seq, time_s, time_n, doc) VALUES ($1, $2, $3, $4)", int64(rec.Seq), rec.Time.Unix(), rec.Time.Nanosecond(), doc)
-	t.queue("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", int64(rec.Seq), rec.Hash)
+	b := t.rowsOf()
+	b.audSeq, b.audS, b.audN, b.audDoc = append(b.audSeq, int64(rec.Seq)), append(b.audS, rec.Time.Unix()), append(b.audN, int32(rec.Time.Nanosecond())), append(b.audDoc, doc)
+	b.headSeq, b.headHash = int64(rec.Seq), rec.Hash
 	*t.head = auditHead{seq: rec.Seq, hash: rec.Hash}
 	return rec.Seq, nil
 }
@@ -476,6 +646,11 @@ func (t *tx) Enqueue(q cases.Queue, j *cases.Job) error {
 	if err != nil {
 		return fmt.Errorf("encode job of queue %s: %w", q, err)
 	}
+	dk := string(q) + "\x00" + j.Dedupe
+	if j.Dedupe != "" && t.enqueued[dk] != 0 {
+		j.ID = 0 // this transaction's own job with that key is waiting
+		return nil
+	}
 	var id int64
 	// A waiting job with the same dedupe key wins; a concurrent one waits
 	// for the other's commit on the unique index, then yields to it.
@@ -486,6 +661,44 @@ func (t *tx) Enqueue(q cases.Queue, j *cases.Job) error {
 		return err
 	}
 	j.ID = uint64(id)
+	if j.Dedupe != "" {
+		if t.enqueued == nil {
+			t.enqueued = map[string]uint64{}
+		}
+		t.enqueued[dk] = j.ID
+	}
+	return nil
+}
+
+var _ cases.LaterQueuer = (*tx)(nil)
+
+// EnqueueLater queues the insert with the transaction's pending writes.
+func (t *tx) EnqueueLater(q cases.Queue, j cases.Job) error {
+	if err := checkQueue(q); err != nil {
+		return err
+	}
+	if err := sqlText("dedupe key", j.Dedupe); err != nil {
+		return err
+	}
+	dk := string(q) + "\x00" + j.Dedupe
+	if j.Dedupe != "" && t.enqueued[dk] != 0 {
+		return nil
+	}
+	doc, err := encodeJob(j)
+	if err != nil {
+		return fmt.Errorf("encode job of queue %s: %w", q, err)
+	}
+	b := t.rowsOf()
+	b.jobQ, b.jobDedupe, b.jobDoc = append(b.jobQ, string(q)), append(b.jobDedupe, j.Dedupe), append(b.jobDoc, doc)
+	b.jobCase, b.jobNotBefore = append(b.jobCase, j.Case), append(b.jobNotBefore, nanos(j.NotBefore))
+	if j.Dedupe != "" {
+		if t.enqueued == nil {
+			t.enqueued = map[string]uint64{}
+		}
+		// Its id is unknown; it is only ever dropped with DeleteJob by id,
+		// which then cannot match it: UpdateJob and DeleteJob forget all.
+		t.enqueued[dk] = math.MaxUint64
+	}
 	return nil
 }
 
@@ -499,6 +712,7 @@ func (t *tx) UpdateJob(q cases.Queue, j cases.Job) error {
 	if j.ID > math.MaxInt64 {
 		return notFound("job %d in queue %s", j.ID, q)
 	}
+	t.enqueued = nil // a dedupe key may move: ask the server again
 	var old string
 	found, err := t.queryRow("update job", "SELECT dedupe FROM jobs WHERE queue = $1 AND id = $2 FOR UPDATE", []any{string(q), int64(j.ID)}, &old)
 	if err != nil {
@@ -542,6 +756,11 @@ func (t *tx) DeleteJob(q cases.Queue, id uint64) error {
 	}
 	if id > math.MaxInt64 {
 		return nil
+	}
+	for k, v := range t.enqueued {
+		if v == id || v == math.MaxUint64 {
+			delete(t.enqueued, k)
+		}
 	}
 	t.queue("DELETE FROM jobs WHERE queue = $1 AND id = $2", string(q), int64(id))
 	return nil

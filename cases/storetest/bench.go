@@ -2,6 +2,10 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -47,4 +51,109 @@ func BenchUpdateParallel(b *testing.B, stores ...cases.Store) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+}
+
+// joinsPerUpdate is how many events one timed Update joins to cases: the
+// intake commits a batch's joins together, so the figure is the cost of
+// one join inside a commit, not of a commit.
+const joinsPerUpdate = 50
+
+// BenchJoin measures what joining one event costs the store when each case
+// already holds held events: read the case, add the event, write the case,
+// store the event and its audit record. The cases are put back to held
+// events between timed Updates, so every join meets the same size. It
+// reports ns/join; the promise is that held=1 and held=200 cost the
+// same.
+func BenchJoin(b *testing.B, s cases.Store, held int) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	ids := make([]string, joinsPerUpdate)
+	originals := make([]*cases.Case, joinsPerUpdate)
+	for i := range ids {
+		ids[i] = cases.FormatCaseID(uint64(900000 + i))
+		c := &cases.Case{ID: ids[i], Families: []cases.Family{cases.FamilyAllocationConflict}, Severity: cases.SeverityHigh,
+			Status: cases.StatusOpen, OpenedAt: t0, UpdatedAt: t0, SLADue: t0.Add(time.Hour), Keys: []string{"order:SO-" + ids[i]}}
+		var evs []*cases.StoredEvent
+		for j := 0; j < held; j++ {
+			se := joinEvent(ids[i], j, t0)
+			evs = append(evs, se)
+			c.Events = append(c.Events, joined(se))
+		}
+		if err := s.Update(ctx, func(tx cases.Tx) error {
+			for _, se := range evs {
+				if err := tx.PutEvent(se); err != nil {
+					return err
+				}
+			}
+			return tx.PutCase(c)
+		}); err != nil {
+			b.Fatal(err)
+		}
+		originals[i] = c
+	}
+	reset := func() {
+		if err := s.Update(ctx, func(tx cases.Tx) error {
+			for _, c := range originals {
+				if err := tx.PutCase(c); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		err := s.Update(ctx, func(tx cases.Tx) error {
+			for _, id := range ids {
+				c, err := tx.Case(id)
+				if err != nil {
+					return err
+				}
+				se := joinEvent(id, held+n, t0)
+				c.Events = append(c.Events, joined(se))
+				c.Version++
+				if err := tx.PutCase(c); err != nil {
+					return err
+				}
+				if err := tx.PutEvent(se); err != nil {
+					return err
+				}
+				if _, err := tx.Audit(cases.AuditEntry{Time: t0, Case: id, Kind: cases.AuditEventJoined, Actor: "erp", Detail: se.Event.ID}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		reset()
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*joinsPerUpdate), "ns/join")
+}
+
+// joinEvent is event j of a case: an allocation conflict on the case's
+// order, with the data such an event carries (the events of one case share
+// their keys, as correlated events do).
+func joinEvent(caseID string, j int, t0 time.Time) *cases.StoredEvent {
+	ev := cases.Event{SpecVersion: "1.0", ID: caseID + "-" + strconv.Itoa(j), Source: "/wms/bench", Type: "order.allocation_conflict",
+		Time: t0.Add(time.Duration(j) * time.Second), Subject: "SO-" + caseID,
+		Data: map[string]any{"order": "SO-" + caseID, "customer": "C-" + caseID, "customer_tier": "standard", "order_value": 12500.0,
+			"sku": "SKU-4711", "quantity": 100.0, "note": strings.Repeat("split allocation after a recount; ", 8),
+			"allocations": []any{map[string]any{"warehouse": "DAL", "quantity": 60.0}, map[string]any{"warehouse": "ATL", "quantity": 40.0}}}}
+	sum := sha256.Sum256([]byte(ev.Source + "\x00" + ev.ID))
+	return &cases.StoredEvent{Event: ev, Digest: hex.EncodeToString(sum[:]), Received: t0,
+		Result: cases.IngestResult{Source: ev.Source, ID: ev.ID, Case: caseID, Outcome: "joined"}}
+}
+
+// joined is the event as the engine adds it to a case (with its digest,
+// so the stores keep a reference).
+func joined(se *cases.StoredEvent) cases.CaseEvent {
+	return cases.CaseEventOf(se, cases.FamilyAllocationConflict, se.Received)
 }

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) cases.Store) {
 	}{
 		{"CaseRoundTrip", testCaseRoundTrip},
 		{"ReturnedValuesAreCopies", testCopies},
+		{"CaseRefersToStoredEvents", testCaseRefs},
 		{"EventRoundTrip", testEventRoundTrip},
 		{"KeyRoundTrip", testKeyRoundTrip},
 		{"NotFound", testNotFound},
@@ -246,6 +247,45 @@ func testCopies(t *testing.T, s cases.Store) {
 		}
 		same(t, "case read twice", again, sampleCase("EX-000001"))
 		return nil
+	})
+}
+
+// testCaseRefs: an event of a case that carries its stored event's digest
+// is kept as a reference, and its data comes back from the stored event.
+func testCaseRefs(t *testing.T, s cases.Store) {
+	se := sampleEvent("tms", "ev-ref")
+	se.Digest = "d1-" + strings.Repeat("a", 61)
+	c := sampleCase("EX-000001")
+	whole := c.Events[0]
+	c.Events = append(c.Events, cases.CaseEventOf(se, cases.FamilySupplierDelay, base.Add(time.Minute)))
+	if c.Events[1].Digest == "" || c.Events[1].Data["shipment"] != "SH-77" {
+		t.Fatalf("CaseEventOf = %+v, want the stored event's data and digest", c.Events[1])
+	}
+	update(t, s, func(tx cases.Tx) error {
+		if err := tx.PutEvent(se); err != nil {
+			return err
+		}
+		if err := tx.PutCase(c); err != nil {
+			return err
+		}
+		got, err := tx.Case(c.ID) // in the writing transaction too
+		if err != nil {
+			return err
+		}
+		same(t, "case read in its own Update", got, c)
+		return nil
+	})
+	view(t, s, func(tx cases.ReadTx) error {
+		got, err := tx.Case(c.ID)
+		if err != nil {
+			return err
+		}
+		same(t, "case with a referenced event", got, c)
+		same(t, "whole event beside it", got.Events[0], whole)
+		return tx.ForEachCase(func(got *cases.Case) error {
+			same(t, "case from ForEachCase", got, c)
+			return nil
+		})
 	})
 }
 
