@@ -151,8 +151,15 @@ func (r Record) Entry() cases.AuditEntry {
 		Verdict: r.Verdict, Confidence: r.Confidence, PolicyVersion: r.PolicyVersion, Detail: r.Detail, Choice: cases.Choice(r.Choice)}
 }
 
+// EncodeRecord is the bytes a store keeps for a record: its canonical
+// encoding, the one DecodeRecord accepts. Every store writes records through
+// it, so the check does not depend on which JSON library a store uses.
+func EncodeRecord(r Record) ([]byte, error) {
+	return json.Marshal(r)
+}
+
 // DecodeRecord reads a record from the bytes a store wrote with
-// json.Marshal, and refuses bytes that are not exactly that encoding.
+// EncodeRecord, and refuses bytes that are not exactly that encoding.
 // encoding/json matches keys without regard to case, ignores unknown keys and
 // accepts any spelling of an escape ("\u0041" for "A"), none of which the
 // hash covers: without this check such edits to a stored record go unseen.

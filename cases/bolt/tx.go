@@ -294,8 +294,12 @@ func (t *tx) Audit(e cases.AuditEntry) (uint64, error) {
 		prev = audit.GenesisHash
 	}
 	rec := audit.NewRecord(seq, prev, e)
-	if err := t.put(bucketAudit, encodeSeq(seq), rec); err != nil {
-		return 0, fmt.Errorf("audit: %w", err)
+	raw, err := audit.EncodeRecord(rec)
+	if err != nil {
+		return 0, fmt.Errorf("audit: encode record %d: %w", seq, err)
+	}
+	if err := b.Put(encodeSeq(seq), raw); err != nil {
+		return 0, fmt.Errorf("audit: put record %d: %w", seq, err)
 	}
 	if err := t.put(bucketMeta, metaAuditHead, auditHead{Seq: seq, Hash: rec.Hash}); err != nil {
 		return 0, fmt.Errorf("audit: %w", err)

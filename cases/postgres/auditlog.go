@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	json "github.com/goccy/go-json"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/exops/exops/audit"
@@ -75,8 +74,8 @@ func (s *Store) forEachRecord(ctx context.Context, fromSeq uint64, since time.Ti
 			return dbError("store "+s.name+": read audit log", err)
 		}
 		for _, row := range batch {
-			var r audit.Record
-			if err := json.Unmarshal(row.doc, &r); err != nil {
+			r, err := audit.DecodeRecord(row.doc)
+			if err != nil {
 				return &audit.DecodeError{Seq: uint64(row.seq), Err: err}
 			}
 			if err := fn(r); err != nil {

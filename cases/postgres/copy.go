@@ -7,7 +7,6 @@ import (
 	"math"
 	"time"
 
-	json "github.com/goccy/go-json"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/exops/exops/audit"
@@ -327,7 +326,7 @@ func (s *Store) copyAudit(ctx context.Context, src Source, rep *CopyReport, prog
 				return fmt.Errorf("copy audit: the target's chain moved while copying (head %d): is exops running on it?", h.seq)
 			}
 			for _, r := range buf {
-				doc, err := json.Marshal(r)
+				doc, err := audit.EncodeRecord(r)
 				if err != nil {
 					return err
 				}

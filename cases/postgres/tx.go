@@ -546,7 +546,7 @@ func (t *tx) Audit(e cases.AuditEntry) (uint64, error) {
 		prev = audit.GenesisHash
 	}
 	rec := audit.NewRecord(head.seq+1, prev, e)
-	doc, err := json.Marshal(rec)
+	doc, err := audit.EncodeRecord(rec)
 	if err != nil {
 		return 0, fmt.Errorf("audit: encode: %w", err)
 	}
