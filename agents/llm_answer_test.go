@@ -82,16 +82,16 @@ func TestAskWithTools(t *testing.T) {
 			{toolCalls: []fakeToolCall{{"find_cases", `{"order":"SO-1042"}`}}},
 			{content: "Order SO-1042 is in EX-000001, which is open."},
 		}, want: "Order SO-1042 is in EX-000001", cites: []string{"EX-000001"}, calls: 2,
-			results: []string{`"total":1`}},
+			results: []string{`"answer":"I found 1 case for order SO-1042.`, `"case_ids":["EX-000001"]`}},
 		{name: "two tools in one turn, then answer", question: "which supplier delays are older than 2 days?", replies: []reply{
 			{toolCalls: []fakeToolCall{{"find_cases", `{"family":"supplier_delay","status":"open","older_than_days":2}`}, {"show_case", `{"case_id":"EX-000006"}`}}},
 			{content: "One supplier delay is older than 2 days: EX-000006 from Contoso Packaging."},
 		}, want: "EX-000006 from Contoso Packaging", cites: []string{"EX-000006"}, calls: 2,
-			results: []string{`"id":"EX-000006"`, `EX-000006 is open: supplier delay`}},
+			results: []string{`I found 1 open supplier delay case opened before 2026-11-24 12:00 UTC: EX-000006`, `EX-000006 is open: supplier delay`}},
 		{name: "count", question: "how many open cases are there?", replies: []reply{
 			{toolCalls: []fakeToolCall{{"count_cases", `{"status":"open"}`}}},
 			{content: "There are 4 open cases."},
-		}, want: "There are 4 open cases.", calls: 2, results: []string{`{"looked_for":"open cases","total":4}`}},
+		}, want: "There are 4 open cases.", calls: 2, results: []string{`I found 4 open cases`}},
 		{name: "count with a wrong figure: refused", question: "how many open cases are there?", replies: []reply{
 			{toolCalls: []fakeToolCall{{"count_cases", `{"status":"open"}`}}},
 			{content: "There are 5 open cases."},
@@ -101,13 +101,13 @@ func TestAskWithTools(t *testing.T) {
 			{content: "The 2 resolved cases EX-000002 and EX-000003 took 7.0 hours on average; the median is 4.0 hours."},
 		}, want: "took 7.0 hours on average", cites: []string{"EX-000002", "EX-000003"}, calls: 2,
 			// EX-000002 took 4h, EX-000003 10h: mean 7h, the report's median (the lower middle) 4h.
-			results: []string{`"cases_measured":2`, `"mean":"7.0h"`, `"median":"4.0h"`}},
+			results: []string{`mean 7.0h, median 4.0h over 2 cases (EX-000002, EX-000003)`}},
 		{name: "aggregate: time to resolve over a period and a family", question: "time to resolve price differences in the last 2 days", replies: []reply{
 			{toolCalls: []fakeToolCall{{"aggregate", `{"metric":"resolution_time","days":2,"family":"price_discrepancy"}`}}},
 			{content: "EX-000002 took 4.0 hours to resolve."},
 		}, want: "EX-000002 took 4.0 hours", cites: []string{"EX-000002"}, calls: 2,
 			// EX-000002 was resolved 26h ago, EX-000003 70h ago (and is no price case).
-			results: []string{`"cases_measured":1`, `"mean":"4.0h"`, `"resolved_since":"2026-11-24 12:00 UTC"`}},
+			results: []string{`price discrepancy cases resolved since 2026-11-24 12:00 UTC: mean 4.0h, median 4.0h over 1 case (EX-000002)`}},
 		{name: "aggregate: an unknown metric is an error the model reads", question: "throughput?", replies: []reply{
 			{toolCalls: []fakeToolCall{{"aggregate", `{"metric":"throughput"}`}}},
 			{content: "I cannot compute that."},
@@ -116,11 +116,11 @@ func TestAskWithTools(t *testing.T) {
 			{toolCalls: []fakeToolCall{{"aggregate", `{"metric":"backlog_by_age"}`}}},
 			{content: "Of 4 open cases, 1 is under 4h, 1 is 4h-1d old and 2 are 1d-3d old."},
 		}, want: "Of 4 open cases", calls: 2,
-			results: []string{`{"age":"\u003c4h","open":1},{"age":"4h-1d","open":1},{"age":"1d-3d","open":2},{"age":"3d-7d","open":0}`}},
+			results: []string{`\u003c4h 1 (EX-000004), 4h-1d 1 (EX-000001), 1d-3d 2 (EX-000006, EX-000005), 3d-7d 0, \u003e7d 0; 4 in all`}},
 		{name: "aggregate: oldest open case", question: "oldest open case?", replies: []reply{
 			{toolCalls: []fakeToolCall{{"aggregate", `{"metric":"oldest_open"}`}}},
 			{content: "The oldest open case is EX-000005, open for 2.9d."},
-		}, want: "EX-000005", cites: []string{"EX-000005"}, calls: 2, results: []string{`"oldest":{"id":"EX-000005"`, `"age":"2.9d"`}},
+		}, want: "EX-000005", cites: []string{"EX-000005"}, calls: 2, results: []string{`The oldest of 4 open cases is EX-000005, open 2.9d`}},
 		{name: "decisions by exops alone", question: "what did exops decide on its own?", replies: []reply{
 			{toolCalls: []fakeToolCall{{"list_decisions", `{"actor":"exops"}`}}},
 			{content: "exops ran accept_price_variance on EX-000002 automatically."},
@@ -143,7 +143,7 @@ func TestAskWithTools(t *testing.T) {
 			{toolCalls: []fakeToolCall{{"find_cases", `{"family":"credit_hold","status":"open"}`}}},
 			{content: "EX-000001 is the one open credit hold case."},
 		}, want: "EX-000001 is the one open credit hold case.", cites: []string{"EX-000001"}, calls: 3,
-			results: []string{`error: family "credit_holds" is not one of`, `"total":1`}},
+			results: []string{`error: family "credit_holds" is not one of`, `I found 1 open credit hold case: EX-000001`}},
 		{name: "answer without a tool: refused", question: "status of order SO-1042?", replies: []reply{{content: "SO-1042 is fine."}},
 			refused: "answered without reading the store", want: rulesSO1042, calls: 1},
 		{name: "tool calls without end: refused", question: "status of order SO-1042?", replies: []reply{
