@@ -3,6 +3,7 @@ package agents_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -314,5 +315,87 @@ func TestAskAnthropicTextBeforeToolUse(t *testing.T) {
 	}
 	if got.By != "anthropic:test-model" || got.Text != "There are 4 open cases." || f.count() != 2 || len(f.refused) > 0 {
 		t.Errorf("by %q: %q after %d requests (refused %v)", got.By, got.Text, f.count(), f.refused)
+	}
+}
+
+// The tools run the parsed-query layer: a tool call over the ask fixture
+// (teams of the policy, approvers, states) gives the model the very answer
+// the rules give the same question, for the same asking user, and the
+// model's answer cites what that answer cites.
+func TestAskToolsRunTheRulesQueries(t *testing.T) {
+	tests := []struct {
+		name, as, question, args, tool string
+		cites                          []string
+		text                           string // in the tool result, when it is no rules answer
+	}{
+		{name: "waiting for my approval", as: "U0CFO", question: "what's waiting for my approval", tool: "find_cases",
+			args: `{"states":["waiting_for_my_approval"]}`, cites: []string{"EX-000001"}},
+		{name: "my approval, asker unknown", question: "what's waiting for my approval", tool: "find_cases",
+			args: `{"states":["waiting_for_my_approval"]}`, cites: []string{"EX-000001", "EX-000004", "EX-000028"}},
+		{name: "assigned to me", as: "U0WHMGR", question: "cases assigned to me", tool: "find_cases",
+			args: `{"states":["assigned_to_me"]}`, cites: []string{"EX-000018"}},
+		{name: "team by channel, severity, status", question: "high severity open cases in #wh-ops", tool: "find_cases",
+			args: `{"team":"#wh-ops","severity":"high","status":"open"}`, cites: []string{"EX-000019", "EX-000030"}},
+		{name: "team, state", question: "breached SLA in the warehouse team", tool: "find_cases",
+			args: `{"team":"warehouse","states":["past_sla"]}`, cites: []string{"EX-000016", "EX-000018", "EX-000030"}},
+		{name: "count by team", question: "how many open cases does accounts payable have?", tool: "count_cases",
+			args: `{"team":"accounts-payable","status":"open"}`, cites: []string{"EX-000026", "EX-000004"}},
+		{name: "resolved by exops, period of resolution", question: "cases closed automatically this week", tool: "find_cases",
+			args:  `{"states":["resolved_by_exops_alone"],"since":"2026-11-30","period_of":"resolved"}`,
+			cites: []string{"EX-000005", "EX-000029", "EX-000015", "EX-000020", "EX-000010"}},
+		{name: "time to resolve per team", question: "median time to resolve per team", tool: "aggregate",
+			args: `{"metric":"resolution_time","figures":["median"],"group_by":"team"}`, text: "accounts-payable median 8.0h over 3 cases"},
+		{name: "oldest open of a team", question: "which is the oldest open case of accounts payable?", tool: "aggregate",
+			args: `{"metric":"oldest_open","team":"accounts-payable"}`, cites: []string{"EX-000026"}},
+		{name: "decisions of the asking user", as: "U0BUYERLEAD", tool: "list_decisions",
+			args: `{"actor":"me"}`, cites: []string{"EX-000027", "EX-000012"}, text: "by U0BUYERLEAD"},
+		{name: "key of unknown kind: none", question: "what about 7777", tool: "find_cases", args: `{"key":"7777"}`},
+		{name: "unknown team: an error the model reads", tool: "find_cases", args: `{"team":"finance"}`,
+			text: `error: team "finance" is not one of the policy's teams`},
+	}
+	for _, p := range []agents.Provider{agents.ProviderOpenAI, agents.ProviderAnthropic} {
+		for _, tt := range tests {
+			t.Run(string(p)+"/"+tt.name, func(t *testing.T) {
+				answer := "The store has nothing more."
+				if len(tt.cites) > 0 {
+					answer = "The cases: " + strings.Join(tt.cites, ", ") + "."
+				}
+				f := newFake(t, p, reply{toolCalls: []fakeToolCall{{tt.tool, tt.args}}}, reply{content: answer})
+				st := askFixture(t)
+				vocab := func() agents.Vocabulary { return askTeams }
+				a := newModelAgentAt(t, p, f, nil, askNow)
+				got, err := a.Answerer(st, st).WithVocabulary(vocab).AskAs(context.Background(), tt.as, "question")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.By != string(p)+":test-model" || !slices.Equal(slices.Sorted(slices.Values(got.Cases)), slices.Sorted(slices.Values(tt.cites))) {
+					t.Errorf("by %q cites %v, want the model citing %v: %s", got.By, got.Cases, tt.cites, got.Text)
+				}
+				ms := toolMessages(t, p, f.request(1))
+				if len(ms) != 1 {
+					t.Fatalf("tool results %q", ms)
+				}
+				if tt.text != "" && !strings.Contains(ms[0][1], tt.text) {
+					t.Errorf("tool result %s lacks %s", ms[0][1], tt.text)
+				}
+				if tt.question == "" {
+					return
+				}
+				rules, err := agents.NewAnswerer(st, st, func() time.Time { return askNow }).WithVocabulary(vocab).AskAs(context.Background(), tt.as, tt.question)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var res struct {
+					Answer string   `json:"answer"`
+					IDs    []string `json:"case_ids"`
+				}
+				if err := json.Unmarshal([]byte(ms[0][1]), &res); err != nil {
+					t.Fatalf("tool result %s: %v", ms[0][1], err)
+				}
+				if strings.Join(res.IDs, ",") != strings.Join(rules.Cases, ",") {
+					t.Errorf("the tool gave %v, the rules %v for %q:\ntool:  %s\nrules: %s", res.IDs, rules.Cases, tt.question, res.Answer, rules.Text)
+				}
+			})
+		}
 	}
 }
