@@ -82,6 +82,27 @@ type stateWord struct {
 	text    string // how the answer says it understood it
 }
 
+// negatedStates are the opposites of states the store can look for, by
+// the first phrase of the state in stateWords.
+var negatedStates = map[string]func(in *Intent){
+	"assigned to someone": func(in *Intent) { in.Query.Unassigned = true },
+	"unassigned":          func(in *Intent) { in.Query.Assigned = true },
+	"resolved": func(in *Intent) {
+		if in.Query.Status == "" {
+			in.Query.Status = cases.StatusOpen
+		}
+	},
+}
+
+// negators are the words that, right before a state (auxiliaries between
+// them skipped), say it does not hold; contractions have lost their
+// apostrophe in stem.
+var negators = map[string]bool{"not": true, "nobody": true, "noone": true, "never": true, "none": true, "isnt": true, "arent": true,
+	"wasnt": true, "werent": true, "hasnt": true, "havent": true, "hadnt": true, "dont": true, "doesnt": true, "didnt": true, "cant": true}
+
+var auxiliaries = map[string]bool{"is": true, "are": true, "was": true, "were": true, "be": true, "been": true, "being": true, "has": true,
+	"have": true, "had": true, "yet": true, "ever": true, "got": true, "gotten": true, "get": true, "it": true, "them": true, "they": true}
+
 // stateWords are the states and their words, most specific first.
 var stateWords = []stateWord{
 	{[]string{"waiting for my approval", "awaiting my approval", "need my approval", "needs my approval", "for me to approve", "i need to approve",
@@ -331,7 +352,7 @@ var (
 	reIDPrefix = regexp.MustCompile(`^(?i:SO|PO|INV|ASN|SHP|SH|SKU|EX|C)-`)
 )
 
-var rePriority = regexp.MustCompile(`(?i)\b(?:priority\s+)?(P[1-5])\b`)
+var rePriority = regexp.MustCompile(`(?i)\b(?:priority\s+)?(P[1-5])(?:'?s)?\b`)
 
 type famPhrase struct {
 	f cases.Family
@@ -447,6 +468,37 @@ outer:
 		return true
 	}
 	return false
+}
+
+// takeNegatable is take for a state phrase, and says whether a negation
+// comes before it: a negator, or "no one", with at most three auxiliaries
+// between ("nobody has yet picked up").
+func (r *reader) takeNegatable(phrase string) (found, negated bool) {
+	words := phraseTokens(phrase)
+	if len(words) == 0 {
+		return false, false
+	}
+outer:
+	for i := 0; i+len(words) <= len(r.toks); i++ {
+		for j, w := range words {
+			if t := r.toks[i+j]; t.used || t.norm != w {
+				continue outer
+			}
+		}
+		for j := range words {
+			r.toks[i+j].used = true
+		}
+		k := i - 1
+		for skipped := 0; k >= 0 && skipped < 3 && auxiliaries[r.toks[k].norm]; skipped++ {
+			k--
+		}
+		if k >= 0 {
+			w := r.toks[k].norm
+			negated = negators[w] || w == "one" && k > 0 && r.toks[k-1].norm == "no"
+		}
+		return true, negated
+	}
+	return false, false
 }
 
 func (r *reader) takeAny(phrases ...string) bool {
@@ -710,14 +762,26 @@ sev:
 			break
 		}
 	}
-	// States.
+	// States. A state said with a negation before it ("not resolved",
+	// "nobody has picked up", "isn't escalated") is its opposite where the
+	// store has one, and else no condition at all, said in the reading:
+	// never the state itself.
 	for _, sw := range stateWords {
 		for _, ph := range sw.phrases {
-			if r.take(ph) {
-				sw.set(&in, actor)
-				slots++
-				break
+			found, negated := r.takeNegatable(ph)
+			if !found {
+				continue
 			}
+			switch not := negatedStates[sw.phrases[0]]; {
+			case !negated:
+				sw.set(&in, actor)
+			case not != nil:
+				not(&in)
+			default:
+				in.Readings = append(in.Readings, fmt.Sprintf("I cannot look for cases that are not %s, so that is left out", ph))
+			}
+			slots++
+			break
 		}
 	}
 	if user != "" {
