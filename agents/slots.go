@@ -379,13 +379,17 @@ type token struct {
 	used       bool
 }
 
+var apostrophes = strings.NewReplacer("'", "", "’", "")
+
 // stem folds plurals and possessives so "holds", "discrepancies" and
 // "team's" meet "hold", "discrepancy", "team"; other contractions lose
 // their apostrophe ("i'm" is "im"), as the tables' phrases do in
 // splitPhrase, so a question's "I'm working" meets the phrase.
 func stem(w string) string {
 	w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
-	w = strings.NewReplacer("'", "", "’", "").Replace(w)
+	if strings.ContainsAny(w, "'’") {
+		w = apostrophes.Replace(w)
+	}
 	switch {
 	case len(w) > 4 && strings.HasSuffix(w, "ies"):
 		return w[:len(w)-3] + "y"
