@@ -201,7 +201,7 @@ type askCase struct {
 // parser first saw them (docs/agents.md gives that first-run score).
 func TestAskPhrasings(t *testing.T) {
 	var table []askCase
-	for _, name := range []string{"testdata/ask_questions.json", "testdata/ask_heldout.json", "testdata/ask_heldout2.json"} {
+	for _, name := range []string{"testdata/ask_questions.json", "testdata/ask_heldout.json", "testdata/ask_heldout2.json", "testdata/ask_heldout3.json"} {
 		raw, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package agents
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -360,12 +361,47 @@ type famPhrase struct {
 	n int // words
 }
 
-// familyPhrases are the event-type table's family words, read once.
+// problemNouns are the words that say "something is wrong with": in the
+// event-type table a family is often its subject and one of them ("price
+// discrepancy", "inventory mismatch").
+var problemNouns = []string{"discrepancy", "variance", "difference", "mismatch", "problem", "issue", "trouble", "error", "exception"}
+
+// familyPhrases are the event-type table's family words, read once, and
+// after them the phrases derived from them: a subject the table pairs with
+// a problem noun, for one family only ("price" in "price discrepancy"),
+// pairs with every problem noun ("price issues", "stock problems").
 var familyPhrases = sync.OnceValue(func() []famPhrase {
 	var fps []famPhrase
+	known := map[string]bool{}
+	heads := map[string]map[cases.Family]bool{}
+	var order []string
 	for _, f := range cases.Families() {
 		for _, w := range cases.FamilyWords(f) {
 			fps = append(fps, famPhrase{f, w, len(phraseTokens(w))})
+			known[strings.Join(phraseTokens(w), " ")] = true
+			words := strings.Fields(w)
+			if len(words) < 2 || !slices.Contains(problemNouns, words[len(words)-1]) {
+				continue
+			}
+			head := strings.Join(words[:len(words)-1], " ")
+			if heads[head] == nil {
+				heads[head] = map[cases.Family]bool{}
+				order = append(order, head)
+			}
+			heads[head][f] = true
+		}
+	}
+	for _, head := range order {
+		if len(heads[head]) != 1 {
+			continue // a subject of two families says neither
+		}
+		for f := range heads[head] {
+			for _, n := range problemNouns {
+				p := head + " " + n
+				if !known[strings.Join(phraseTokens(p), " ")] {
+					fps = append(fps, famPhrase{f, p, len(phraseTokens(p))})
+				}
+			}
 		}
 	}
 	return fps
@@ -748,6 +784,11 @@ sev:
 		if r.takeAny("decision", "decided", "decide", "decisions", "choices", "chose", "ruled", "actioned") {
 			decided = true
 		}
+	}
+	// "What did U0X do?", "what has exops done?": a person's (or exops's)
+	// doings are their decisions.
+	if !decided && !waiting && (user != "" || r.has("exops")) && r.takeAny("do", "done") {
+		decided = true
 	}
 	if decided && r.takeAny("on its own", "by exops alone", "exops alone", "by itself", "automatically", "without a person", "alone", "auto") {
 		in.ExopsAlone = true
