@@ -81,7 +81,7 @@ func (q *Answerer) AskAs(ctx context.Context, actor, question string) (Answer, e
 		return Answer{}, cases.Errorf(cases.KindInvalid, "the question is %d characters; keep it under 1,000", len(question))
 	}
 	if q.model != nil {
-		ans, err := q.askModel(ctx, question)
+		ans, err := q.askModel(ctx, actor, question)
 		if err == nil {
 			return ans, nil
 		}

@@ -240,6 +240,12 @@ const secretKey = "sk-test-SECRET-0123456789"
 // client pointed at f. The log goes to buf.
 func newModelAgent(t *testing.T, provider agents.Provider, f *fakeServer, buf *bytes.Buffer) *agents.Agent {
 	t.Helper()
+	return newModelAgentAt(t, provider, f, buf, now)
+}
+
+// newModelAgentAt is newModelAgent with the business clock at the time at.
+func newModelAgentAt(t *testing.T, provider agents.Provider, f *fakeServer, buf *bytes.Buffer, at time.Time) *agents.Agent {
+	t.Helper()
 	env := map[string]string{"EXOPS_LLM_PROVIDER": string(provider), "EXOPS_LLM_MODEL": "test-model",
 		"EXOPS_LLM_TIMEOUT": "300ms", "EXOPS_LLM_RETRIES": "2", "EXOPS_LLM_CASE_BUDGET": "20"}
 	switch provider {
@@ -257,7 +263,7 @@ func newModelAgent(t *testing.T, provider agents.Provider, f *fakeServer, buf *b
 	if buf == nil {
 		buf = &bytes.Buffer{}
 	}
-	a, err := agents.New(cfg, slog.New(slog.NewTextHandler(buf, nil)), func() time.Time { return now })
+	a, err := agents.New(cfg, slog.New(slog.NewTextHandler(buf, nil)), func() time.Time { return at })
 	if err != nil {
 		t.Fatal(err)
 	}

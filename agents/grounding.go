@@ -33,7 +33,9 @@ func NewFacts(strs []string, nums []float64) *Facts {
 	for _, s := range strs {
 		b.WriteString(strings.ToLower(s))
 		b.WriteByte('\n')
-		for _, m := range numberRe.FindAllString(s, -1) {
+		// The digits of a code (EX-000005, SO-2050, SKU-88) are no
+		// figure: "5 open cases" is not grounded by case EX-000005.
+		for _, m := range numberRe.FindAllString(codeRe.ReplaceAllString(s, " "), -1) {
 			if v, ok := parseNum(m); ok {
 				f.numbers = append(f.numbers, v)
 			}
@@ -148,6 +150,8 @@ var (
 	// An id or code: letters and digits joined by - _ / or ., with at
 	// least one digit or a dash (SO-1042, C-ACME, EX-000042, 2026-11-30).
 	idRe = regexp.MustCompile(`\b[A-Za-z0-9]+(?:[-_/.][A-Za-z0-9]+)+\b|\b[A-Za-z]+[0-9][A-Za-z0-9]*\b`)
+	// A code: letters then digits, as in EX-000042, SO-1042, SKU-88, P1.
+	codeRe = regexp.MustCompile(`\b[A-Za-z]+[-_/]?[0-9][A-Za-z0-9]*(?:[-_/][A-Za-z0-9]+)*\b`)
 	// A number as people write it: 48,250.00 or 0.75 or 5.
 	numberRe = regexp.MustCompile(`\d[\d,]*(?:\.\d+)?`)
 	// A date with a month name: "December 2", "Dec 2, 2026", "2 December".

@@ -3,6 +3,7 @@ package agents_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,16 +83,16 @@ func TestAskWithTools(t *testing.T) {
 			{toolCalls: []fakeToolCall{{"find_cases", `{"order":"SO-1042"}`}}},
 			{content: "Order SO-1042 is in EX-000001, which is open."},
 		}, want: "Order SO-1042 is in EX-000001", cites: []string{"EX-000001"}, calls: 2,
-			results: []string{`"total":1`}},
+			results: []string{`"answer":"I found 1 case for order SO-1042.`, `"case_ids":["EX-000001"]`}},
 		{name: "two tools in one turn, then answer", question: "which supplier delays are older than 2 days?", replies: []reply{
 			{toolCalls: []fakeToolCall{{"find_cases", `{"family":"supplier_delay","status":"open","older_than_days":2}`}, {"show_case", `{"case_id":"EX-000006"}`}}},
 			{content: "One supplier delay is older than 2 days: EX-000006 from Contoso Packaging."},
 		}, want: "EX-000006 from Contoso Packaging", cites: []string{"EX-000006"}, calls: 2,
-			results: []string{`"id":"EX-000006"`, `EX-000006 is open: supplier delay`}},
+			results: []string{`I found 1 open supplier delay case opened before 2026-11-24 12:00 UTC: EX-000006`, `EX-000006 is open: supplier delay`}},
 		{name: "count", question: "how many open cases are there?", replies: []reply{
 			{toolCalls: []fakeToolCall{{"count_cases", `{"status":"open"}`}}},
 			{content: "There are 4 open cases."},
-		}, want: "There are 4 open cases.", calls: 2, results: []string{`{"looked_for":"open cases","total":4}`}},
+		}, want: "There are 4 open cases.", calls: 2, results: []string{`I found 4 open cases`}},
 		{name: "count with a wrong figure: refused", question: "how many open cases are there?", replies: []reply{
 			{toolCalls: []fakeToolCall{{"count_cases", `{"status":"open"}`}}},
 			{content: "There are 5 open cases."},
@@ -101,13 +102,13 @@ func TestAskWithTools(t *testing.T) {
 			{content: "The 2 resolved cases EX-000002 and EX-000003 took 7.0 hours on average; the median is 4.0 hours."},
 		}, want: "took 7.0 hours on average", cites: []string{"EX-000002", "EX-000003"}, calls: 2,
 			// EX-000002 took 4h, EX-000003 10h: mean 7h, the report's median (the lower middle) 4h.
-			results: []string{`"cases_measured":2`, `"mean":"7.0h"`, `"median":"4.0h"`}},
+			results: []string{`mean 7.0h, median 4.0h over 2 cases (EX-000002, EX-000003)`}},
 		{name: "aggregate: time to resolve over a period and a family", question: "time to resolve price differences in the last 2 days", replies: []reply{
 			{toolCalls: []fakeToolCall{{"aggregate", `{"metric":"resolution_time","days":2,"family":"price_discrepancy"}`}}},
 			{content: "EX-000002 took 4.0 hours to resolve."},
 		}, want: "EX-000002 took 4.0 hours", cites: []string{"EX-000002"}, calls: 2,
 			// EX-000002 was resolved 26h ago, EX-000003 70h ago (and is no price case).
-			results: []string{`"cases_measured":1`, `"mean":"4.0h"`, `"resolved_since":"2026-11-24 12:00 UTC"`}},
+			results: []string{`price discrepancy cases resolved since 2026-11-24 12:00 UTC: mean 4.0h, median 4.0h over 1 case (EX-000002)`}},
 		{name: "aggregate: an unknown metric is an error the model reads", question: "throughput?", replies: []reply{
 			{toolCalls: []fakeToolCall{{"aggregate", `{"metric":"throughput"}`}}},
 			{content: "I cannot compute that."},
@@ -116,11 +117,11 @@ func TestAskWithTools(t *testing.T) {
 			{toolCalls: []fakeToolCall{{"aggregate", `{"metric":"backlog_by_age"}`}}},
 			{content: "Of 4 open cases, 1 is under 4h, 1 is 4h-1d old and 2 are 1d-3d old."},
 		}, want: "Of 4 open cases", calls: 2,
-			results: []string{`{"age":"\u003c4h","open":1},{"age":"4h-1d","open":1},{"age":"1d-3d","open":2},{"age":"3d-7d","open":0}`}},
+			results: []string{`\u003c4h 1 (EX-000004), 4h-1d 1 (EX-000001), 1d-3d 2 (EX-000006, EX-000005), 3d-7d 0, \u003e7d 0; 4 in all`}},
 		{name: "aggregate: oldest open case", question: "oldest open case?", replies: []reply{
 			{toolCalls: []fakeToolCall{{"aggregate", `{"metric":"oldest_open"}`}}},
 			{content: "The oldest open case is EX-000005, open for 2.9d."},
-		}, want: "EX-000005", cites: []string{"EX-000005"}, calls: 2, results: []string{`"oldest":{"id":"EX-000005"`, `"age":"2.9d"`}},
+		}, want: "EX-000005", cites: []string{"EX-000005"}, calls: 2, results: []string{`The oldest of 4 open cases is EX-000005, open 2.9d`}},
 		{name: "decisions by exops alone", question: "what did exops decide on its own?", replies: []reply{
 			{toolCalls: []fakeToolCall{{"list_decisions", `{"actor":"exops"}`}}},
 			{content: "exops ran accept_price_variance on EX-000002 automatically."},
@@ -143,7 +144,7 @@ func TestAskWithTools(t *testing.T) {
 			{toolCalls: []fakeToolCall{{"find_cases", `{"family":"credit_hold","status":"open"}`}}},
 			{content: "EX-000001 is the one open credit hold case."},
 		}, want: "EX-000001 is the one open credit hold case.", cites: []string{"EX-000001"}, calls: 3,
-			results: []string{`error: family "credit_holds" is not one of`, `"total":1`}},
+			results: []string{`error: family "credit_holds" is not one of`, `I found 1 open credit hold case: EX-000001`}},
 		{name: "answer without a tool: refused", question: "status of order SO-1042?", replies: []reply{{content: "SO-1042 is fine."}},
 			refused: "answered without reading the store", want: rulesSO1042, calls: 1},
 		{name: "tool calls without end: refused", question: "status of order SO-1042?", replies: []reply{
@@ -234,7 +235,9 @@ func TestAskToolPairs(t *testing.T) {
 // Tool arguments out of bounds are refused before the store is asked.
 func TestAskToolArgumentBounds(t *testing.T) {
 	long := strings.Repeat("x", 200)
-	for _, args := range []string{`{"customer":"` + long + `"}`, `{"older_than_days":-1}`, `{"status":"pending"}`, `{"order": 7}`, `[1]`} {
+	for _, args := range []string{`{"customer":"` + long + `"}`, `{"older_than_days":-1}`, `{"status":"pending"}`, `{"order": 7}`, `[1]`,
+		`{"states":["sleeping"]}`, `{"severity":"urgent"}`, `{"period_of":"decided"}`, `{"since":"last week"}`, `{"days":99999}`,
+		`{"states":["past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla"]}`} {
 		f := newFake(t, agents.ProviderOpenAI,
 			reply{toolCalls: []fakeToolCall{{"find_cases", args}}},
 			reply{content: "I found nothing."})
@@ -314,5 +317,87 @@ func TestAskAnthropicTextBeforeToolUse(t *testing.T) {
 	}
 	if got.By != "anthropic:test-model" || got.Text != "There are 4 open cases." || f.count() != 2 || len(f.refused) > 0 {
 		t.Errorf("by %q: %q after %d requests (refused %v)", got.By, got.Text, f.count(), f.refused)
+	}
+}
+
+// The tools run the parsed-query layer: a tool call over the ask fixture
+// (teams of the policy, approvers, states) gives the model the very answer
+// the rules give the same question, for the same asking user, and the
+// model's answer cites what that answer cites.
+func TestAskToolsRunTheRulesQueries(t *testing.T) {
+	tests := []struct {
+		name, as, question, args, tool string
+		cites                          []string
+		text                           string // in the tool result, when it is no rules answer
+	}{
+		{name: "waiting for my approval", as: "U0CFO", question: "what's waiting for my approval", tool: "find_cases",
+			args: `{"states":["waiting_for_my_approval"]}`, cites: []string{"EX-000001"}},
+		{name: "my approval, asker unknown", question: "what's waiting for my approval", tool: "find_cases",
+			args: `{"states":["waiting_for_my_approval"]}`, cites: []string{"EX-000001", "EX-000004", "EX-000028"}},
+		{name: "assigned to me", as: "U0WHMGR", question: "cases assigned to me", tool: "find_cases",
+			args: `{"states":["assigned_to_me"]}`, cites: []string{"EX-000018"}},
+		{name: "team by channel, severity, status", question: "high severity open cases in #wh-ops", tool: "find_cases",
+			args: `{"team":"#wh-ops","severity":"high","status":"open"}`, cites: []string{"EX-000019", "EX-000030"}},
+		{name: "team, state", question: "breached SLA in the warehouse team", tool: "find_cases",
+			args: `{"team":"warehouse","states":["past_sla"]}`, cites: []string{"EX-000016", "EX-000018", "EX-000030"}},
+		{name: "count by team", question: "how many open cases does accounts payable have?", tool: "count_cases",
+			args: `{"team":"accounts-payable","status":"open"}`, cites: []string{"EX-000026", "EX-000004"}},
+		{name: "resolved by exops, period of resolution", question: "cases closed automatically this week", tool: "find_cases",
+			args:  `{"states":["resolved_by_exops_alone"],"since":"2026-11-30","period_of":"resolved"}`,
+			cites: []string{"EX-000005", "EX-000029", "EX-000015", "EX-000020", "EX-000010"}},
+		{name: "time to resolve per team", question: "median time to resolve per team", tool: "aggregate",
+			args: `{"metric":"resolution_time","figures":["median"],"group_by":"team"}`, text: "accounts-payable median 8.0h over 3 cases"},
+		{name: "oldest open of a team", question: "which is the oldest open case of accounts payable?", tool: "aggregate",
+			args: `{"metric":"oldest_open","team":"accounts-payable"}`, cites: []string{"EX-000026"}},
+		{name: "decisions of the asking user", as: "U0BUYERLEAD", tool: "list_decisions",
+			args: `{"actor":"me"}`, cites: []string{"EX-000027", "EX-000012"}, text: "by U0BUYERLEAD"},
+		{name: "key of unknown kind: none", question: "what about 7777", tool: "find_cases", args: `{"key":"7777"}`},
+		{name: "unknown team: an error the model reads", tool: "find_cases", args: `{"team":"finance"}`,
+			text: `error: team "finance" is not one of the policy's teams`},
+	}
+	for _, p := range []agents.Provider{agents.ProviderOpenAI, agents.ProviderAnthropic} {
+		for _, tt := range tests {
+			t.Run(string(p)+"/"+tt.name, func(t *testing.T) {
+				answer := "The store has nothing more."
+				if len(tt.cites) > 0 {
+					answer = "The cases: " + strings.Join(tt.cites, ", ") + "."
+				}
+				f := newFake(t, p, reply{toolCalls: []fakeToolCall{{tt.tool, tt.args}}}, reply{content: answer})
+				st := askFixture(t)
+				vocab := func() agents.Vocabulary { return askTeams }
+				a := newModelAgentAt(t, p, f, nil, askNow)
+				got, err := a.Answerer(st, st).WithVocabulary(vocab).AskAs(context.Background(), tt.as, "question")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.By != string(p)+":test-model" || !slices.Equal(slices.Sorted(slices.Values(got.Cases)), slices.Sorted(slices.Values(tt.cites))) {
+					t.Errorf("by %q cites %v, want the model citing %v: %s", got.By, got.Cases, tt.cites, got.Text)
+				}
+				ms := toolMessages(t, p, f.request(1))
+				if len(ms) != 1 {
+					t.Fatalf("tool results %q", ms)
+				}
+				if tt.text != "" && !strings.Contains(ms[0][1], tt.text) {
+					t.Errorf("tool result %s lacks %s", ms[0][1], tt.text)
+				}
+				if tt.question == "" {
+					return
+				}
+				rules, err := agents.NewAnswerer(st, st, func() time.Time { return askNow }).WithVocabulary(vocab).AskAs(context.Background(), tt.as, tt.question)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var res struct {
+					Answer string   `json:"answer"`
+					IDs    []string `json:"case_ids"`
+				}
+				if err := json.Unmarshal([]byte(ms[0][1]), &res); err != nil {
+					t.Fatalf("tool result %s: %v", ms[0][1], err)
+				}
+				if strings.Join(res.IDs, ",") != strings.Join(rules.Cases, ",") {
+					t.Errorf("the tool gave %v, the rules %v for %q:\ntool:  %s\nrules: %s", res.IDs, rules.Cases, tt.question, res.Answer, rules.Text)
+				}
+			})
+		}
 	}
 }

@@ -3,6 +3,7 @@ package agents
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,6 +82,27 @@ type stateWord struct {
 	set     func(in *Intent, actor string)
 	text    string // how the answer says it understood it
 }
+
+// negatedStates are the opposites of states the store can look for, by
+// the first phrase of the state in stateWords.
+var negatedStates = map[string]func(in *Intent){
+	"assigned to someone": func(in *Intent) { in.Query.Unassigned = true },
+	"unassigned":          func(in *Intent) { in.Query.Assigned = true },
+	"resolved": func(in *Intent) {
+		if in.Query.Status == "" {
+			in.Query.Status = cases.StatusOpen
+		}
+	},
+}
+
+// negators are the words that, right before a state (auxiliaries between
+// them skipped), say it does not hold; contractions have lost their
+// apostrophe in stem.
+var negators = map[string]bool{"not": true, "nobody": true, "noone": true, "never": true, "none": true, "isnt": true, "arent": true,
+	"wasnt": true, "werent": true, "hasnt": true, "havent": true, "hadnt": true, "dont": true, "doesnt": true, "didnt": true, "cant": true}
+
+var auxiliaries = map[string]bool{"is": true, "are": true, "was": true, "were": true, "be": true, "been": true, "being": true, "has": true,
+	"have": true, "had": true, "yet": true, "ever": true, "got": true, "gotten": true, "get": true, "it": true, "them": true, "they": true}
 
 // stateWords are the states and their words, most specific first.
 var stateWords = []stateWord{
@@ -331,7 +353,7 @@ var (
 	reIDPrefix = regexp.MustCompile(`^(?i:SO|PO|INV|ASN|SHP|SH|SKU|EX|C)-`)
 )
 
-var rePriority = regexp.MustCompile(`(?i)\b(?:priority\s+)?(P[1-5])\b`)
+var rePriority = regexp.MustCompile(`(?i)\b(?:priority\s+)?(P[1-5])(?:'?s)?\b`)
 
 type famPhrase struct {
 	f cases.Family
@@ -339,12 +361,47 @@ type famPhrase struct {
 	n int // words
 }
 
-// familyPhrases are the event-type table's family words, read once.
+// problemNouns are the words that say "something is wrong with": in the
+// event-type table a family is often its subject and one of them ("price
+// discrepancy", "inventory mismatch").
+var problemNouns = []string{"discrepancy", "variance", "difference", "mismatch", "problem", "issue", "trouble", "error", "exception"}
+
+// familyPhrases are the event-type table's family words, read once, and
+// after them the phrases derived from them: a subject the table pairs with
+// a problem noun, for one family only ("price" in "price discrepancy"),
+// pairs with every problem noun ("price issues", "stock problems").
 var familyPhrases = sync.OnceValue(func() []famPhrase {
 	var fps []famPhrase
+	known := map[string]bool{}
+	heads := map[string]map[cases.Family]bool{}
+	var order []string
 	for _, f := range cases.Families() {
 		for _, w := range cases.FamilyWords(f) {
 			fps = append(fps, famPhrase{f, w, len(phraseTokens(w))})
+			known[strings.Join(phraseTokens(w), " ")] = true
+			words := strings.Fields(w)
+			if len(words) < 2 || !slices.Contains(problemNouns, words[len(words)-1]) {
+				continue
+			}
+			head := strings.Join(words[:len(words)-1], " ")
+			if heads[head] == nil {
+				heads[head] = map[cases.Family]bool{}
+				order = append(order, head)
+			}
+			heads[head][f] = true
+		}
+	}
+	for _, head := range order {
+		if len(heads[head]) != 1 {
+			continue // a subject of two families says neither
+		}
+		for f := range heads[head] {
+			for _, n := range problemNouns {
+				p := head + " " + n
+				if !known[strings.Join(phraseTokens(p), " ")] {
+					fps = append(fps, famPhrase{f, p, len(phraseTokens(p))})
+				}
+			}
 		}
 	}
 	return fps
@@ -358,10 +415,17 @@ type token struct {
 	used       bool
 }
 
+var apostrophes = strings.NewReplacer("'", "", "’", "")
+
 // stem folds plurals and possessives so "holds", "discrepancies" and
-// "team's" meet "hold", "discrepancy", "team".
+// "team's" meet "hold", "discrepancy", "team"; other contractions lose
+// their apostrophe ("i'm" is "im"), as the tables' phrases do in
+// splitPhrase, so a question's "I'm working" meets the phrase.
 func stem(w string) string {
 	w = strings.TrimSuffix(strings.TrimSuffix(w, "'s"), "’s")
+	if strings.ContainsAny(w, "'’") {
+		w = apostrophes.Replace(w)
+	}
 	switch {
 	case len(w) > 4 && strings.HasSuffix(w, "ies"):
 		return w[:len(w)-3] + "y"
@@ -444,6 +508,37 @@ outer:
 		return true
 	}
 	return false
+}
+
+// takeNegatable is take for a state phrase, and says whether a negation
+// comes before it: a negator, or "no one", with at most three auxiliaries
+// between ("nobody has yet picked up").
+func (r *reader) takeNegatable(phrase string) (found, negated bool) {
+	words := phraseTokens(phrase)
+	if len(words) == 0 {
+		return false, false
+	}
+outer:
+	for i := 0; i+len(words) <= len(r.toks); i++ {
+		for j, w := range words {
+			if t := r.toks[i+j]; t.used || t.norm != w {
+				continue outer
+			}
+		}
+		for j := range words {
+			r.toks[i+j].used = true
+		}
+		k := i - 1
+		for skipped := 0; k >= 0 && skipped < 3 && auxiliaries[r.toks[k].norm]; skipped++ {
+			k--
+		}
+		if k >= 0 {
+			w := r.toks[k].norm
+			negated = negators[w] || w == "one" && k > 0 && r.toks[k-1].norm == "no"
+		}
+		return true, negated
+	}
+	return false, false
 }
 
 func (r *reader) takeAny(phrases ...string) bool {
@@ -690,6 +785,11 @@ sev:
 			decided = true
 		}
 	}
+	// "What did U0X do?", "what has exops done?": a person's (or exops's)
+	// doings are their decisions.
+	if !decided && !waiting && (user != "" || r.has("exops")) && r.takeAny("do", "done") {
+		decided = true
+	}
 	if decided && r.takeAny("on its own", "by exops alone", "exops alone", "by itself", "automatically", "without a person", "alone", "auto") {
 		in.ExopsAlone = true
 	}
@@ -707,14 +807,26 @@ sev:
 			break
 		}
 	}
-	// States.
+	// States. A state said with a negation before it ("not resolved",
+	// "nobody has picked up", "isn't escalated") is its opposite where the
+	// store has one, and else no condition at all, said in the reading:
+	// never the state itself.
 	for _, sw := range stateWords {
 		for _, ph := range sw.phrases {
-			if r.take(ph) {
-				sw.set(&in, actor)
-				slots++
-				break
+			found, negated := r.takeNegatable(ph)
+			if !found {
+				continue
 			}
+			switch not := negatedStates[sw.phrases[0]]; {
+			case !negated:
+				sw.set(&in, actor)
+			case not != nil:
+				not(&in)
+			default:
+				in.Readings = append(in.Readings, fmt.Sprintf("I cannot look for cases that are not %s, so that is left out", ph))
+			}
+			slots++
+			break
 		}
 	}
 	if user != "" {

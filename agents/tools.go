@@ -12,51 +12,25 @@ import (
 	"github.com/tmc/langchaingo/llms"
 
 	"github.com/exops/exops/cases"
-	"github.com/exops/exops/cases/report"
 )
 
-// Question answering with a model that calls tools. The tools are a thin
-// adapter over the rules answerer's own lookups (Answerer.find, showCase,
-// decisions, patterns) and the report's definitions (cases/report), so a
-// tool result holds only what the store holds. Each result is a small JSON
-// object of case ids and figures. The model's final answer is then checked
-// against the tool results like a summary against its case, and refused
-// (the rules answer instead) when it states anything they do not contain:
-// every case id must be one a tool returned, every number one a tool gave
-// or the model asked for.
+// Question answering with a model that calls tools. Each tool call is
+// turned into an Intent, the parsed form of a question, and answered by
+// (*Answerer).Run: the very query functions the rules parser's questions
+// run through, with the report's definitions (cases/report) for figures.
+// So the model and the rules cite the same cases and figures, and a tool
+// result holds only what the store holds: the rules' answer sentence (which
+// says what it understood) and the case ids it rests on. The model's final
+// answer is then checked against the tool results like a summary against
+// its case, and refused (the rules answer instead) when it states anything
+// they do not contain: every case id must be one a tool returned, every
+// number one a tool gave or the model asked for.
 
 // maxToolRounds bounds the model's tool calls per question.
 const maxToolRounds = 4
 
 // maxAnswerChars bounds a model's answer; a longer one is refused.
 const maxAnswerChars = 2000
-
-// toolAggregateLimit bounds the cases one aggregate reads, like patternCases.
-const toolAggregateLimit = 5000
-
-var caseFilterProps = map[string]any{
-	"order":           map[string]any{"type": "string", "description": "sales order number, e.g. SO-1042"},
-	"customer":        map[string]any{"type": "string", "description": "customer id or name (a single word of the name matches)"},
-	"supplier":        map[string]any{"type": "string", "description": "supplier id or name (a single word of the name matches)"},
-	"party":           map[string]any{"type": "string", "description": "a customer or supplier name when the question does not say which"},
-	"sku":             map[string]any{"type": "string"},
-	"warehouse":       map[string]any{"type": "string", "description": "warehouse code, e.g. DAL"},
-	"po":              map[string]any{"type": "string", "description": "purchase order number"},
-	"shipment":        map[string]any{"type": "string"},
-	"invoice":         map[string]any{"type": "string"},
-	"family":          map[string]any{"type": "string", "enum": familyNames()},
-	"status":          map[string]any{"type": "string", "enum": []string{"open", "resolved", "merged"}},
-	"older_than_days": map[string]any{"type": "number", "description": "only cases opened more than this many days ago"},
-	"newer_than_days": map[string]any{"type": "number", "description": "only cases opened within this many days"},
-}
-
-func familyNames() []string {
-	var out []string
-	for _, f := range cases.Families() {
-		out = append(out, string(f))
-	}
-	return out
-}
 
 // Tool names, as the model calls them.
 const (
@@ -75,6 +49,64 @@ const (
 	metricOldest     = "oldest_open"     // the open case opened first
 )
 
+// Tool states: the states of the parser's table (stateWords), by name.
+// "mine" and "my approval" are the asking user's.
+const (
+	stateUnassigned     = "unassigned"
+	stateAssigned       = "assigned"
+	stateAssignedToMe   = "assigned_to_me"
+	stateEscalated      = "escalated"
+	stateSnoozed        = "snoozed"
+	stateAwaiting       = "waiting_for_approval"
+	stateAwaitingMine   = "waiting_for_my_approval"
+	stateByExops        = "resolved_by_exops_alone"
+	statePastSLA        = "past_sla"
+	stateFirstTouchLate = "first_touch_overdue"
+)
+
+var toolStates = []string{stateUnassigned, stateAssigned, stateAssignedToMe, stateEscalated, stateSnoozed, stateAwaiting,
+	stateAwaitingMine, stateByExops, statePastSLA, stateFirstTouchLate}
+
+func familyNames() []string {
+	var out []string
+	for _, f := range cases.Families() {
+		out = append(out, string(f))
+	}
+	return out
+}
+
+// caseFilterProps are the slots of a case question, as tool arguments.
+func caseFilterProps() map[string]any {
+	str := func(desc string) map[string]any { return map[string]any{"type": "string", "description": desc} }
+	return map[string]any{
+		"order":     str("sales order number, e.g. SO-1042"),
+		"customer":  str("customer id or name (a single word of the name matches)"),
+		"supplier":  str("supplier id or name (a single word of the name matches)"),
+		"party":     str("a customer or supplier name when the question does not say which"),
+		"key":       str("an id when the question does not say what it is: looked up as order, PO, invoice, shipment, SKU and customer"),
+		"sku":       str("item number"),
+		"warehouse": str("warehouse code, e.g. DAL"),
+		"po":        str("purchase order number"),
+		"shipment":  str("shipment or ASN number"),
+		"invoice":   str("invoice number"),
+		"team":      str("the owning team, by the policy's name or its channel, e.g. accounts-payable or #ap-exceptions"),
+		"family":    map[string]any{"type": "string", "enum": familyNames()},
+		"severity":  map[string]any{"type": "string", "enum": []string{"low", "medium", "high", "critical"}},
+		"priority":  str("priority such as P1"),
+		"status":    map[string]any{"type": "string", "enum": []string{"open", "resolved", "merged"}},
+		"states": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": toolStates},
+			"description": "each must hold; assigned_to_me and waiting_for_my_approval are the asking user's"},
+		"assignee": str("Slack user id of the person working the case"),
+		"approver": str("Slack user id or group whose approval a case waits for"),
+		"since":    str("start of the period, YYYY-MM-DD (inclusive)"),
+		"until":    str("end of the period, YYYY-MM-DD (exclusive)"),
+		"days":     map[string]any{"type": "number", "description": "the period is the last this many days"},
+		"period_of": map[string]any{"type": "string", "enum": []string{"opened", "resolved"},
+			"description": "what the period bounds: when cases were opened (default) or resolved"},
+		"older_than_days": map[string]any{"type": "number", "description": "only cases opened more than this many days ago (open ones unless status says otherwise)"},
+	}
+}
+
 func answerTools() []llms.Tool {
 	obj := func(props map[string]any, required ...string) map[string]any {
 		m := map[string]any{"type": "object", "properties": props}
@@ -83,30 +115,26 @@ func answerTools() []llms.Tool {
 		}
 		return m
 	}
-	decisionProps := map[string]any{"case_id": map[string]any{"type": "string"},
-		"actor":  map[string]any{"type": "string", "description": "Slack user id, or exops for what exops decided on its own"},
-		"action": map[string]any{"type": "string", "description": "action name such as release_credit_hold"},
-		"choice": map[string]any{"type": "string", "enum": []string{"approve", "reject"}},
-		"days":   map[string]any{"type": "number", "description": "only decisions of the last this many days"}}
-	aggProps := map[string]any{
-		"metric": map[string]any{"type": "string", "enum": []string{metricResolution, metricBacklog, metricOldest},
-			"description": "resolution_time: mean and median time from opened to resolved of cases resolved in the period; backlog_by_age: open cases per age band; oldest_open: the oldest open case"},
-		"since": map[string]any{"type": "string", "description": "start of the period, YYYY-MM-DD (resolution_time only)"},
-		"days":  map[string]any{"type": "number", "description": "the period is the last this many days (resolution_time only)"},
-	}
-	for k, v := range caseFilterProps {
-		if k != "older_than_days" && k != "newer_than_days" && k != "status" {
-			decisionProps[k] = v
-			aggProps[k] = v
-		}
-	}
+	decisionProps := caseFilterProps()
+	decisionProps["case_id"] = map[string]any{"type": "string"}
+	decisionProps["actor"] = map[string]any{"type": "string", "description": "Slack user id of who decided; me for the asking user"}
+	decisionProps["exops_alone"] = map[string]any{"type": "boolean", "description": "only what exops decided on its own"}
+	decisionProps["action"] = map[string]any{"type": "string", "description": "action name such as release_credit_hold"}
+	decisionProps["choice"] = map[string]any{"type": "string", "enum": []string{"approve", "reject"}}
+	delete(decisionProps, "period_of") // the period bounds when decisions were made
+	aggProps := caseFilterProps()
+	aggProps["metric"] = map[string]any{"type": "string", "enum": []string{metricResolution, metricBacklog, metricOldest},
+		"description": "resolution_time: mean and median time from opened to resolved of cases resolved in the period (default the last 30 days); backlog_by_age: open cases per age band; oldest_open: the oldest open case"}
+	aggProps["figures"] = map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"mean", "median"}},
+		"description": "resolution_time: which figures (default both)"}
+	aggProps["group_by"] = map[string]any{"type": "string", "enum": []string{"family", "team"}, "description": "resolution_time: one figure per family or team"}
 	return []llms.Tool{
 		{Type: "function", Function: &llms.FunctionDefinition{Name: toolFindCases,
-			Description: "Find exception cases by what they concern, family, status and age. Returns how many match and the newest, each with id, status, severity, age and what it is about.",
-			Parameters:  obj(caseFilterProps)}},
+			Description: "Find exception cases by what they concern, team, family, severity, priority, status, states and period. Returns a sentence saying what was looked for, how many match and the newest, with their ids.",
+			Parameters:  obj(caseFilterProps())}},
 		{Type: "function", Function: &llms.FunctionDefinition{Name: toolCount,
 			Description: "Count the cases that match, with the same filters as find_cases.",
-			Parameters:  obj(caseFilterProps)}},
+			Parameters:  obj(caseFilterProps())}},
 		{Type: "function", Function: &llms.FunctionDefinition{Name: toolAggregate,
 			Description: "Figures over cases, with the definitions of the exops report: time to resolve (mean, median), backlog by age band, oldest open case.",
 			Parameters:  obj(aggProps, "metric")}},
@@ -123,72 +151,255 @@ func answerTools() []llms.Tool {
 }
 
 type toolArgs struct {
-	CaseID        string  `json:"case_id"`
-	Order         string  `json:"order"`
-	Customer      string  `json:"customer"`
-	Supplier      string  `json:"supplier"`
-	Party         string  `json:"party"`
-	SKU           string  `json:"sku"`
-	Warehouse     string  `json:"warehouse"`
-	PO            string  `json:"po"`
-	Shipment      string  `json:"shipment"`
-	Invoice       string  `json:"invoice"`
-	Family        string  `json:"family"`
-	Status        string  `json:"status"`
-	OlderThanDays float64 `json:"older_than_days"`
-	NewerThanDays float64 `json:"newer_than_days"`
-	Actor         string  `json:"actor"`
-	Action        string  `json:"action"`
-	Choice        string  `json:"choice"`
-	Days          float64 `json:"days"`
-	Metric        string  `json:"metric"`
-	Since         string  `json:"since"`
+	CaseID        string   `json:"case_id"`
+	Order         string   `json:"order"`
+	Customer      string   `json:"customer"`
+	Supplier      string   `json:"supplier"`
+	Party         string   `json:"party"`
+	Key           string   `json:"key"`
+	SKU           string   `json:"sku"`
+	Warehouse     string   `json:"warehouse"`
+	PO            string   `json:"po"`
+	Shipment      string   `json:"shipment"`
+	Invoice       string   `json:"invoice"`
+	Team          string   `json:"team"`
+	Family        string   `json:"family"`
+	Severity      string   `json:"severity"`
+	Priority      string   `json:"priority"`
+	Status        string   `json:"status"`
+	States        []string `json:"states"`
+	Assignee      string   `json:"assignee"`
+	Approver      string   `json:"approver"`
+	Since         string   `json:"since"`
+	Until         string   `json:"until"`
+	Days          float64  `json:"days"`
+	PeriodOf      string   `json:"period_of"`
+	OlderThanDays float64  `json:"older_than_days"`
+	Actor         string   `json:"actor"`
+	ExopsAlone    bool     `json:"exops_alone"`
+	Action        string   `json:"action"`
+	Choice        string   `json:"choice"`
+	Metric        string   `json:"metric"`
+	Figures       []string `json:"figures"`
+	GroupBy       string   `json:"group_by"`
 }
 
 // maxToolArg bounds one text argument of a tool call; the store's terms are
 // cut at the same length.
 const maxToolArg = cases.MaxTermValue
 
-// check refuses arguments no question needs: a family or status the
-// product does not have, text beyond the store's term length, or periods
-// of more than ten years.
-func (a toolArgs) check() error {
-	for _, s := range []string{a.CaseID, a.Order, a.Customer, a.Supplier, a.Party, a.SKU, a.Warehouse, a.PO, a.Shipment,
-		a.Invoice, a.Actor, a.Action, a.Since} {
+// toolIntent checks a tool call's arguments and turns them into the Intent
+// the rules would have parsed, for the Slack user actor. It refuses what no
+// question needs: a family, status, state or team the product does not
+// have, text beyond the store's term length, periods of more than ten
+// years. The error goes back to the model, which may correct its call.
+func (q *Answerer) toolIntent(name string, a toolArgs, actor string, now time.Time) (Intent, error) {
+	for _, s := range []string{a.CaseID, a.Order, a.Customer, a.Supplier, a.Party, a.Key, a.SKU, a.Warehouse, a.PO, a.Shipment,
+		a.Invoice, a.Team, a.Priority, a.Assignee, a.Approver, a.Actor, a.Action, a.Since, a.Until} {
 		if len(s) > maxToolArg {
-			return fmt.Errorf("an argument is %d characters; at most %d", len(s), maxToolArg)
+			return Intent{}, fmt.Errorf("an argument is %d characters; at most %d", len(s), maxToolArg)
 		}
 	}
-	if a.Family != "" && !slices.Contains(cases.Families(), cases.Family(a.Family)) {
-		return fmt.Errorf("family %q is not one of %s", a.Family, strings.Join(familyNames(), ", "))
+	if len(a.States) > len(toolStates) || len(a.Figures) > 2 {
+		return Intent{}, fmt.Errorf("%d states and %d figures; at most %d and 2", len(a.States), len(a.Figures), len(toolStates))
 	}
-	switch cases.Status(a.Status) {
+	for _, d := range []float64{a.OlderThanDays, a.Days} {
+		if d < 0 || d > 3660 || math.IsNaN(d) {
+			return Intent{}, fmt.Errorf("a number of days must be between 0 and 3660, got %v", d)
+		}
+	}
+	in := Intent{Party: a.Party, Key: strings.ToUpper(a.Key)}
+	qq := &in.Query
+	*qq = cases.CaseQuery{ID: strings.ToUpper(a.CaseID), Order: a.Order, Customer: a.Customer, Supplier: a.Supplier, SKU: a.SKU,
+		Warehouse: a.Warehouse, PO: a.PO, Shipment: a.Shipment, Invoice: a.Invoice, Priority: strings.ToUpper(a.Priority),
+		Assignee: a.Assignee, Approver: a.Approver, Family: cases.Family(a.Family), Status: cases.Status(a.Status)}
+	if a.Family != "" && !slices.Contains(cases.Families(), qq.Family) {
+		return Intent{}, fmt.Errorf("family %q is not one of %s", a.Family, strings.Join(familyNames(), ", "))
+	}
+	switch qq.Status {
 	case "", cases.StatusOpen, cases.StatusResolved, cases.StatusMerged:
 	default:
-		return fmt.Errorf("status %q is not open, resolved or merged", a.Status)
+		return Intent{}, fmt.Errorf("status %q is not open, resolved or merged", a.Status)
 	}
-	for _, d := range []float64{a.OlderThanDays, a.NewerThanDays, a.Days} {
-		if d < 0 || d > 3660 || math.IsNaN(d) {
-			return fmt.Errorf("a number of days must be between 0 and 3660, got %v", d)
+	if a.Severity != "" {
+		sev, err := cases.ParseSeverity(a.Severity)
+		if err != nil {
+			return Intent{}, fmt.Errorf("severity %q is not low, medium, high or critical", a.Severity)
+		}
+		qq.Severity = sev
+	}
+	if a.Team != "" {
+		team, err := q.toolTeam(a.Team)
+		if err != nil {
+			return Intent{}, err
+		}
+		qq.Team = team
+	}
+	for _, st := range a.States {
+		switch st {
+		case stateUnassigned:
+			qq.Unassigned = true
+		case stateAssigned:
+			qq.Assigned = true
+		case stateAssignedToMe:
+			if actor == "" {
+				qq.Assigned = true
+				in.Readings = append(in.Readings, "I do not know who is asking, so this is assigned to anyone")
+			} else {
+				qq.Assignee = actor
+			}
+		case stateEscalated:
+			qq.Escalated = true
+		case stateSnoozed:
+			qq.Snoozed = true
+		case stateAwaiting:
+			qq.AwaitingApproval = true
+		case stateAwaitingMine:
+			qq.AwaitingApproval = true
+			if actor == "" {
+				in.Readings = append(in.Readings, "I do not know who is asking, so this is waiting for anyone's approval")
+			} else {
+				qq.Approver = actor
+			}
+		case stateByExops:
+			qq.ByExops = true
+		case statePastSLA:
+			qq.PastSLA = true
+		case stateFirstTouchLate:
+			qq.FirstTouchOverdue = true
+		default:
+			return Intent{}, fmt.Errorf("state %q is not one of %s", st, strings.Join(toolStates, ", "))
 		}
 	}
-	return nil
-}
-
-func (a toolArgs) query(now time.Time) cases.CaseQuery {
-	q := cases.CaseQuery{ID: strings.ToUpper(a.CaseID), Order: a.Order, Customer: a.Customer, Supplier: a.Supplier, SKU: a.SKU, Warehouse: a.Warehouse,
-		PO: a.PO, Shipment: a.Shipment, Invoice: a.Invoice, Family: cases.Family(a.Family), Status: cases.Status(a.Status)}
+	var from, to time.Time
+	for _, d := range []struct {
+		s string
+		t *time.Time
+	}{{a.Since, &from}, {a.Until, &to}} {
+		if d.s == "" {
+			continue
+		}
+		t, err := cases.ParseDate(d.s)
+		if err != nil {
+			return Intent{}, fmt.Errorf("%q is not a date such as 2026-11-23", d.s)
+		}
+		*d.t = t
+	}
+	if a.Days > 0 && from.IsZero() {
+		from = now.Add(-days(a.Days))
+	}
 	if a.OlderThanDays > 0 {
-		q.OpenedBefore = now.Add(-days(a.OlderThanDays))
+		qq.OpenedBefore = now.Add(-days(a.OlderThanDays))
+		in.olderText = fmt.Sprintf("older than %v days", a.OlderThanDays)
+		if qq.Status == "" {
+			qq.Status = cases.StatusOpen // as the parser: an age is asked of what is still open
+			in.Readings = append(in.Readings, "an age is asked of open cases")
+		}
 	}
-	if a.NewerThanDays > 0 {
-		q.OpenedAfter = now.Add(-days(a.NewerThanDays))
+	in.Kind = IntentFindCases
+	switch name {
+	case toolCount:
+		in.Count = true
+	case toolShowCase:
+		if qq.ID == "" {
+			return Intent{}, fmt.Errorf("show_case needs a case_id such as EX-000042")
+		}
+		in.Kind = IntentShowCase
+	case toolDecisions:
+		in.Kind = IntentDecisions
+		in.Since, in.Until = from, to
+		in.Action, in.Choice, in.ExopsAlone = a.Action, cases.Choice(a.Choice), a.ExopsAlone
+		switch strings.ToLower(a.Actor) {
+		case "":
+		case "me":
+			if actor == "" {
+				return Intent{}, fmt.Errorf("the asking user is not known: give a Slack user id as actor")
+			}
+			in.Actor = actor
+		case cases.ActorExops:
+			in.ExopsAlone = true
+		default:
+			in.Actor = a.Actor
+		}
+		if in.Choice != "" && in.Choice != cases.ChoiceApprove && in.Choice != cases.ChoiceReject {
+			return Intent{}, fmt.Errorf("choice %q is not approve or reject", a.Choice)
+		}
+		return in, nil
+	case toolPatterns:
+		in.Kind = IntentPatterns
+		in.Query = cases.CaseQuery{}
+		in.Since = from
+		return in, nil
+	case toolAggregate:
+		switch a.Metric {
+		case metricResolution:
+			in.Kind = IntentTimeToResolve
+			in.Mean = len(a.Figures) == 0 || slices.Contains(a.Figures, "mean")
+			in.Median = len(a.Figures) == 0 || slices.Contains(a.Figures, "median")
+			if !in.Mean && !in.Median {
+				return Intent{}, fmt.Errorf("figures must be mean, median or both")
+			}
+			switch a.GroupBy {
+			case "", "family", "team":
+				in.GroupBy = a.GroupBy
+			default:
+				return Intent{}, fmt.Errorf("group_by %q is not family or team", a.GroupBy)
+			}
+			a.PeriodOf = "resolved"
+		case metricBacklog:
+			in.Kind = IntentBacklog
+			qq.Status = cases.StatusOpen
+		case metricOldest:
+			in.Kind = IntentOldest
+			qq.Status = cases.StatusOpen
+		default:
+			return Intent{}, fmt.Errorf("metric %q is not one of %s, %s, %s", a.Metric, metricResolution, metricBacklog, metricOldest)
+		}
 	}
-	return q
+	switch a.PeriodOf {
+	case "", "opened":
+		qq.OpenedAfter = from
+		if !to.IsZero() && (qq.OpenedBefore.IsZero() || to.Before(qq.OpenedBefore)) {
+			qq.OpenedBefore = to
+		}
+		in.timeOf = "opened"
+	case "resolved":
+		qq.ResolvedAfter, qq.ResolvedBefore = from, to
+		in.timeOf = "resolved"
+	default:
+		return Intent{}, fmt.Errorf("period_of %q is not opened or resolved", a.PeriodOf)
+	}
+	if !from.IsZero() || !to.IsZero() {
+		in.period = periodText(from, to)
+	}
+	return in, nil
 }
 
-func (a toolArgs) intent(kind IntentKind, now time.Time) Intent {
-	return Intent{Kind: kind, Query: a.query(now), Party: a.Party}
+func periodText(from, to time.Time) string {
+	switch {
+	case to.IsZero():
+		return "since " + stampText(from)
+	case from.IsZero():
+		return "before " + stampText(to)
+	}
+	return "from " + stampText(from) + " to " + stampText(to)
+}
+
+// toolTeam finds a team of the policy in force by name or channel. With no
+// policy known, the name is taken as given.
+func (q *Answerer) toolTeam(s string) (string, error) {
+	teams := q.vocabulary().Teams
+	if len(teams) == 0 {
+		return s, nil
+	}
+	var names []string
+	for _, t := range teams {
+		if strings.EqualFold(t.Name, s) || t.Channel != "" && strings.EqualFold(strings.TrimPrefix(t.Channel, "#"), strings.TrimPrefix(s, "#")) {
+			return t.Name, nil
+		}
+		names = append(names, t.Name)
+	}
+	return "", fmt.Errorf("team %q is not one of the policy's teams: %s", s, strings.Join(names, ", "))
 }
 
 func days(n float64) time.Duration { return time.Duration(n * 24 * float64(time.Hour)) }
@@ -200,44 +411,16 @@ type toolResult struct {
 	ids  []string
 }
 
-func jsonResult(v any, ids []string) toolResult {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return toolResult{text: "error: " + err.Error()}
-	}
-	return toolResult{text: string(b), ids: ids}
-}
-
-// caseRow is one case in a tool result: what a list line shows.
-type caseRow struct {
-	ID       string   `json:"id"`
-	Status   string   `json:"status"`
-	Severity string   `json:"severity"`
-	Priority string   `json:"priority,omitempty"`
-	Team     string   `json:"team,omitempty"`
-	Families []string `json:"families"`
-	About    string   `json:"about,omitempty"`
-	Opened   string   `json:"opened"`
-	Age      string   `json:"age"`
-	Resolved string   `json:"resolved,omitempty"`
-}
-
-func rowOf(c *cases.Case, now time.Time) caseRow {
-	r := caseRow{ID: c.ID, Status: string(c.Status), Severity: c.Severity.String(), Priority: c.Priority, Team: c.Team,
-		About: aboutText(c), Opened: stampText(c.OpenedAt), Age: report.Hours(max(now.Sub(c.OpenedAt), 0))}
-	for _, f := range c.Families {
-		r.Families = append(r.Families, f.Label())
-	}
-	if c.ResolvedAt != nil {
-		r.Resolved = stampText(*c.ResolvedAt)
-	}
-	return r
-}
-
-// runTool executes one tool call.
-func (q *Answerer) runTool(ctx context.Context, call llms.ToolCall) toolResult {
+// runTool executes one tool call for the Slack user actor ("" unknown)
+// through Run, and gives the model the rules' answer and its case ids.
+func (q *Answerer) runTool(ctx context.Context, actor string, call llms.ToolCall) toolResult {
 	if call.FunctionCall == nil {
 		return toolResult{text: "error: no function in the tool call"}
+	}
+	switch call.FunctionCall.Name {
+	case toolFindCases, toolCount, toolAggregate, toolShowCase, toolDecisions, toolPatterns:
+	default:
+		return toolResult{text: fmt.Sprintf("error: no tool %q", call.FunctionCall.Name)}
 	}
 	var args toolArgs
 	if s := strings.TrimSpace(call.FunctionCall.Arguments); s != "" && s != "null" {
@@ -245,171 +428,25 @@ func (q *Answerer) runTool(ctx context.Context, call llms.ToolCall) toolResult {
 			return toolResult{text: "error: arguments are not a JSON object of the documented fields: " + err.Error()}
 		}
 	}
-	if err := args.check(); err != nil {
-		return toolResult{text: "error: " + err.Error()}
-	}
 	now := q.now()
-	var (
-		res toolResult
-		err error
-	)
-	switch call.FunctionCall.Name {
-	case toolFindCases, toolCount:
-		res, err = q.toolFind(ctx, args, now, call.FunctionCall.Name == toolCount)
-	case toolAggregate:
-		res, err = q.toolAggregate(ctx, args, now)
-	case toolShowCase:
-		var text string
-		var ids []string
-		text, ids, err = q.showCase(ctx, strings.ToUpper(args.CaseID))
-		res = jsonResult(map[string]any{"answer": text, "case_ids": ids}, ids)
-	case toolDecisions:
-		in := args.intent(IntentDecisions, now)
-		in.Actor, in.Action, in.Choice = args.Actor, args.Action, cases.Choice(args.Choice)
-		if args.Days > 0 {
-			in.Since = now.Add(-days(args.Days))
-		}
-		var text string
-		var ids []string
-		text, ids, err = q.decisions(ctx, in)
-		res = jsonResult(map[string]any{"answer": text, "case_ids": ids}, ids)
-	case toolPatterns:
-		var since time.Time
-		if args.Days > 0 {
-			since = now.Add(-days(args.Days))
-		}
-		var text string
-		var ids []string
-		text, ids, err = q.patterns(ctx, since)
-		res = jsonResult(map[string]any{"answer": text, "case_ids": ids}, ids)
-	default:
-		return toolResult{text: fmt.Sprintf("error: no tool %q", call.FunctionCall.Name)}
-	}
+	in, err := q.toolIntent(call.FunctionCall.Name, args, actor, now)
 	if err != nil {
 		return toolResult{text: "error: " + err.Error()}
 	}
-	return res
-}
-
-// toolFind lists (or only counts) the cases of a query through the rules'
-// own finder, party fallback included.
-func (q *Answerer) toolFind(ctx context.Context, args toolArgs, now time.Time, countOnly bool) (toolResult, error) {
-	limit := listLimit
-	if countOnly {
-		limit = 1
-	}
-	in := args.intent(IntentFindCases, now)
-	l, used, err := q.find(ctx, in, limit)
+	ans, err := q.Run(ctx, in)
 	if err != nil {
-		return toolResult{}, err
+		return toolResult{text: "error: " + err.Error()}
 	}
-	party := ""
-	if in.Party != "" && used.Customer == "" && used.Supplier == "" {
-		party = in.Party
+	ids := ans.Cases
+	if ids == nil {
+		ids = []string{}
 	}
-	out := map[string]any{"looked_for": plural(l.Total, describe(used, party)), "total": l.Total}
-	if l.TotalCapped {
-		out["total_is_at_least"] = true
-	}
-	if countOnly {
-		return jsonResult(out, nil), nil
-	}
-	var ids []string
-	rows := []caseRow{}
-	for _, c := range l.Cases {
-		ids = append(ids, c.ID)
-		rows = append(rows, rowOf(c, now))
-	}
-	out["cases"] = rows
-	if l.Total > len(rows) {
-		out["listed"] = fmt.Sprintf("the %d newest", len(rows))
-	}
-	return jsonResult(out, ids), nil
-}
-
-// toolAggregate computes one figure with cases/report's definitions over
-// the cases of a query (at most toolAggregateLimit of them, newest first; the
-// result says when there were more).
-func (q *Answerer) toolAggregate(ctx context.Context, args toolArgs, now time.Time) (toolResult, error) {
-	args.Status, args.OlderThanDays, args.NewerThanDays = "", 0, 0
-	var since time.Time
-	switch args.Metric {
-	case metricResolution:
-		args.Status = string(cases.StatusResolved)
-		if args.Since != "" {
-			t, err := cases.ParseDate(args.Since)
-			if err != nil {
-				return toolResult{text: fmt.Sprintf("error: since %q is not a date such as 2026-11-23", args.Since)}, nil
-			}
-			since = t
-		} else if args.Days > 0 {
-			since = now.Add(-days(args.Days))
-		}
-	case metricBacklog, metricOldest:
-		args.Status = string(cases.StatusOpen)
-	default:
-		return toolResult{text: fmt.Sprintf("error: metric %q is not one of %s, %s, %s", args.Metric, metricResolution, metricBacklog, metricOldest)}, nil
-	}
-	in := args.intent(IntentFindCases, now)
-	l, used, err := q.find(ctx, in, toolAggregateLimit)
+	b, err := json.Marshal(map[string]any{"answer": ans.Text, "case_ids": ids})
 	if err != nil {
-		return toolResult{}, err
+		return toolResult{text: "error: " + err.Error()}
 	}
-	party := ""
-	if in.Party != "" && used.Customer == "" && used.Supplier == "" {
-		party = in.Party
-	}
-	out := map[string]any{"looked_for": plural(2, describe(used, party)), "metric": args.Metric}
-	if l.Total > len(l.Cases) {
-		out["read"] = fmt.Sprintf("the %d newest of %d cases", len(l.Cases), l.Total)
-	}
-	var ids []string
-	switch args.Metric {
-	case metricResolution:
-		var measured []*cases.Case
-		for _, c := range l.Cases {
-			if c.ResolvedAt != nil && !c.ResolvedAt.Before(since) {
-				measured = append(measured, c)
-				ids = append(ids, c.ID)
-			}
-		}
-		r := report.Compute(measured, report.Options{Now: now, Since: since})
-		if !since.IsZero() {
-			out["resolved_since"] = stampText(since)
-		}
-		out["cases_measured"] = r.Resolution.N
-		if r.Resolution.N > 0 {
-			out["mean"], out["median"] = report.Hours(r.Resolution.Mean), report.Hours(r.Resolution.Median)
-			out["mean_hours"], out["median_hours"] = round1(r.Resolution.Mean.Hours()), round1(r.Resolution.Median.Hours())
-		}
-		if len(ids) > listLimit {
-			ids = ids[:listLimit]
-		}
-		out["case_ids"] = ids
-	case metricBacklog:
-		r := report.Compute(l.Cases, report.Options{Now: now})
-		var bands []map[string]any
-		for _, b := range report.AgeBuckets {
-			bands = append(bands, map[string]any{"age": b.Label, "open": r.Backlog[b.Label]})
-		}
-		out["open"], out["bands"], out["oldest_age"] = r.Open, bands, report.Hours(r.OldestOpen)
-	case metricOldest:
-		var oldest *cases.Case
-		for _, c := range l.Cases {
-			if oldest == nil || c.OpenedAt.Before(oldest.OpenedAt) {
-				oldest = c
-			}
-		}
-		out["open"] = l.Total
-		if oldest != nil {
-			out["oldest"] = rowOf(oldest, now)
-			ids = []string{oldest.ID}
-		}
-	}
-	return jsonResult(out, ids), nil
+	return toolResult{text: string(b), ids: ans.Cases}
 }
-
-func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
 // ToolCalling reports whether questions are answered by the provider's
 // model calling tools; otherwise (Ollama, or no model) the rules answer.
@@ -425,7 +462,7 @@ func (m *model) noToolsReason() string {
 	return ""
 }
 
-func (q *Answerer) askModel(ctx context.Context, question string) (Answer, error) {
+func (q *Answerer) askModel(ctx context.Context, actor, question string) (Answer, error) {
 	if why := q.model.noToolsReason(); why != "" {
 		return Answer{}, &ModelError{Reason: why}
 	}
@@ -485,7 +522,7 @@ func (q *Answerer) askModel(ctx context.Context, question string) (Answer, error
 		// not in the message before it. OpenAI takes pairs as well.
 		for _, c := range calls {
 			msgs = append(msgs, llms.MessageContent{Role: llms.ChatMessageTypeAI, Parts: []llms.ContentPart{c}})
-			res := q.runTool(ctx, c)
+			res := q.runTool(ctx, actor, c)
 			results = append(results, res.text)
 			name := ""
 			if c.FunctionCall != nil {

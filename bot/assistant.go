@@ -126,16 +126,16 @@ func (b *Bot) answerQuestion(ctx context.Context, q question) {
 		b.setStatus(ctx, q, assistantStatus)
 		b.setTitle(ctx, q)
 	}
-	var answer string
+	var answer, by string
 	if b.svc.Asker == nil {
 		answer = errNotHere.Error()
-	} else if a, err := b.svc.Asker.Ask(ctx, q.user, truncate(q.text, 2000)); err != nil {
+	} else if a, who, err := b.svc.Asker.Ask(ctx, q.user, truncate(q.text, 2000)); err != nil {
 		b.log.Error("answer question", "user", q.user, "err", err)
 		answer = "I could not look that up just now; try again in a minute."
 	} else {
-		answer = a
+		answer, by = a, who
 	}
-	opts := append(b.answerMessage(ctx, answer), slack.MsgOptionDisableLinkUnfurl())
+	opts := append(b.answerMessage(ctx, answer, by), slack.MsgOptionDisableLinkUnfurl())
 	if q.thread != "" {
 		opts = append(opts, slack.MsgOptionTS(q.thread))
 	}
@@ -172,17 +172,62 @@ func citedCases(text string) []string {
 // answerMessage is the answer as Slack message options: the text (escaped,
 // it holds what events said), and for an answer citing several cases a
 // Block Kit list of them. The text stays the notification and the
-// fallback for clients that show no blocks.
-func (b *Bot) answerMessage(ctx context.Context, text string) []slack.MsgOption {
+// fallback for clients that show no blocks. When the asker says who
+// answered (by), a context line under the answer says it too, so a
+// reader knows whether a model or the rules spoke, and why not the model.
+func (b *Bot) answerMessage(ctx context.Context, text, by string) []slack.MsgOption {
 	opts := []slack.MsgOption{slack.MsgOptionText(truncate(escape(text), 3900), false)}
-	ids := citedCases(text)
-	if len(ids) < listMin || b.svc.Cases == nil {
-		return opts
+	var blocks []slack.Block
+	if ids := citedCases(text); len(ids) >= listMin && b.svc.Cases != nil {
+		blocks = b.caseList(ctx, text, ids)
 	}
-	if blocks := b.caseList(ctx, text, ids); len(blocks) > 0 {
+	if line := answeredBy(by); line != "" {
+		if len(blocks) == 0 {
+			blocks = textSections(truncate(escape(text), 3900))
+		}
+		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, line, false, false)))
+	}
+	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
 	return opts
+}
+
+// answeredBy words an Asker's by for the context line under an answer:
+// "rules", "rules (model unavailable: …)", or a model's name.
+func answeredBy(by string) string {
+	by = strings.TrimSpace(by)
+	switch {
+	case by == "":
+		return ""
+	case by == "rules":
+		return "Answered by exops's rules from the case store."
+	case strings.HasPrefix(by, "rules (") && strings.HasSuffix(by, ")"):
+		why := strings.TrimSuffix(strings.TrimPrefix(by, "rules ("), ")")
+		return "Answered by exops's rules from the case store; the language model was not used (" + escape(truncate(why, 200)) + ")."
+	}
+	return "Answered by the language model " + escape(truncate(by, 100)) + ", checked against the case store."
+}
+
+// textSections puts mrkdwn text into section blocks of at most
+// maxSectionText characters each, cut at line ends where it can be.
+func textSections(text string) []slack.Block {
+	var blocks []slack.Block
+	for text != "" {
+		r := []rune(text)
+		n := min(len(r), maxSectionText)
+		if n < len(r) {
+			if i := strings.LastIndexByte(string(r[:n]), '\n'); i > 0 {
+				n = len([]rune(string(r[:n])[:i]))
+			}
+		}
+		chunk := strings.TrimSpace(string(r[:n]))
+		if chunk != "" {
+			blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, chunk, false, false), nil, nil))
+		}
+		text = strings.TrimLeft(string(r[n:]), "\n")
+	}
+	return blocks
 }
 
 // caseList renders the answer's head and one line per cited case:

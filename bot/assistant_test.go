@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
 )
@@ -28,13 +30,13 @@ type assistantDesk struct {
 	where    [2]string
 }
 
-func (a *assistantDesk) Ask(ctx context.Context, actor, q string) (string, error) {
+func (a *assistantDesk) Ask(ctx context.Context, actor, q string) (string, string, error) {
 	a.mu.Lock()
 	a.statuses = append(a.statuses, a.ls.AssistantStatus(a.where[0], a.where[1]))
 	ans := a.answer
 	a.mu.Unlock()
 	a.fakeDesk.call("ask " + actor + " " + q)
-	return ans, nil
+	return ans, a.fakeDesk.by, nil
 }
 
 type assistantRig struct {
@@ -321,4 +323,89 @@ func TestAssistantOverSocketMode(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// Every answer says who gave it, in a context line under it: the rules,
+// a model, or the rules because the model was not used, in a mention's
+// thread, a DM and the assistant pane alike, for prose and for lists.
+func TestAnswerSaysWhoAnswered(t *testing.T) {
+	const one = "EX-000001 is open: credit hold on SO-1042."
+	const list = "I found 2 cases for supplier Nordic Oils: EX-000001 (open; credit hold), EX-000005 (open; missing supplier confirmation)."
+	where := []struct {
+		name, thread string
+		event        func(ts string) map[string]any
+	}{
+		{"mention", "1732681100.000100", func(ts string) map[string]any {
+			return map[string]any{"type": "app_mention", "user": paneUser, "text": "<@U0EXOPSBOT> status of SO-1042?", "ts": ts, "channel": "C0CREDIT", "event_ts": ts}
+		}},
+		{"dm", "1732681200.000100", func(ts string) map[string]any {
+			return map[string]any{"type": "message", "channel_type": "im", "user": paneUser, "text": "status of SO-1042?", "ts": ts, "channel": paneDM}
+		}},
+		{"pane", paneThread, func(ts string) map[string]any {
+			return localslack.AssistantMessage(paneUser, paneDM, paneThread, ts, "status of SO-1042?")
+		}},
+	}
+	tests := []struct {
+		by, answer, want string
+		blocks           int // before the context line
+	}{
+		{"rules", one, "Answered by exops's rules from the case store.", 1},
+		{"openai:gpt-4o", one, "Answered by the language model openai:gpt-4o, checked against the case store.", 1},
+		{"rules (model unavailable: server error (HTTP 503))", list,
+			"Answered by exops's rules from the case store; the language model was not used (model unavailable: server error (HTTP 503)).", 2},
+		{"rules (model answer refused: \"EX-000777\" is not in what the store returned)", one,
+			"Answered by exops's rules from the case store; the language model was not used (model answer refused: \"EX-000777\" is not in what the store returned).", 1},
+		{"anthropic:<!channel>", one, "Answered by the language model anthropic:&lt;!channel&gt;, checked against the case store.", 1},
+	}
+	for _, w := range where {
+		for i, tt := range tests {
+			t.Run(w.name+"/"+tt.by, func(t *testing.T) {
+				r := newAssistantRig(t)
+				r.desk.answer, r.desk.fakeDesk.by = tt.answer, tt.by
+				ts := fmt.Sprintf("1732681%03d.000900", i)
+				r.event(t, fmt.Sprintf("Ev0BY%s%d", w.name, i), w.event(ts))
+				thread := w.thread
+				if w.name != "pane" {
+					thread = ts
+				}
+				replies := r.replies(thread)
+				if len(replies) != 1 {
+					t.Fatalf("replies in thread %s: %+v", thread, r.ls.Transcript())
+				}
+				var blocks []struct {
+					Type     string                  `json:"type"`
+					Text     struct{ Text string }   `json:"text"`
+					Elements []struct{ Text string } `json:"elements"`
+				}
+				if err := json.Unmarshal(replies[0].Blocks, &blocks); err != nil || len(blocks) != tt.blocks+1 {
+					t.Fatalf("blocks %s (%v), want %d and a context line", replies[0].Blocks, err, tt.blocks)
+				}
+				last := blocks[len(blocks)-1]
+				if last.Type != "context" || len(last.Elements) != 1 || last.Elements[0].Text != tt.want {
+					t.Errorf("last block %+v, want the context line %q", last, tt.want)
+				}
+				if tt.blocks == 1 && blocks[0].Text.Text != escape(tt.answer) {
+					t.Errorf("answer block %q, want %q", blocks[0].Text.Text, tt.answer)
+				}
+				if replies[0].Text != escape(tt.answer) {
+					t.Errorf("fallback text %q", replies[0].Text)
+				}
+			})
+		}
+	}
+}
+
+// Long prose is cut into sections Slack takes (3000 characters each).
+func TestTextSections(t *testing.T) {
+	long := strings.Repeat("a", 2000) + "\n" + strings.Repeat("b", 2000) + "\n" + strings.Repeat("c", 3500)
+	var got []int
+	var all strings.Builder
+	for _, b := range textSections(long) {
+		s := b.(*slack.SectionBlock).Text.Text
+		got = append(got, len(s))
+		all.WriteString(s)
+	}
+	if fmt.Sprint(got) != "[2000 2000 3000 500]" || all.String() != strings.ReplaceAll(long, "\n", "") {
+		t.Errorf("sections of %v characters", got)
+	}
 }

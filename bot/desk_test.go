@@ -25,6 +25,7 @@ type fakeDesk struct {
 	calls []string
 	open  []*cases.Case
 	err   error
+	by    string // who answers questions, as Asker says it
 }
 
 func (f *fakeDesk) call(s string) error {
@@ -89,9 +90,9 @@ func (f *fakeDesk) Document(_ context.Context, actor, channel, thread, name stri
 	return "read " + name, channel != "C0CASE", nil
 }
 
-func (f *fakeDesk) Ask(_ context.Context, actor, q string) (string, error) {
+func (f *fakeDesk) Ask(_ context.Context, actor, q string) (string, string, error) {
 	f.call("ask " + actor + " " + q)
-	return "EX-000001 is open: credit hold on SO-1042.", nil
+	return "EX-000001 is open: credit hold on SO-1042.", f.by, nil
 }
 
 type deskRig struct {

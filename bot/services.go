@@ -37,9 +37,11 @@ type AuditExporter interface {
 	ExportAudit(ctx context.Context, actor string, q cases.AuditQuery) (csv []byte, records int, err error)
 }
 
-// Asker answers a question about cases in plain words, citing case ids.
+// Asker answers a question about cases in plain words, citing case ids,
+// and says who answered: "rules", a model's name, or "rules (why the model
+// was not used)"; "" says nothing.
 type Asker interface {
-	Ask(ctx context.Context, actor, question string) (string, error)
+	Ask(ctx context.Context, actor, question string) (text, by string, err error)
 }
 
 // DocumentTaker reads a document a person shared in a case's thread

@@ -26,16 +26,19 @@ type Rules interface {
 	MatchTolerances() (price, quantity, total float64)
 }
 
-// Asker answers operators' questions in plain words, citing case ids.
+// Asker answers operators' questions in plain words, citing case ids. by
+// says who answered, so people can weigh the answer: "rules", a model's
+// name ("openai:gpt-4o"), or "rules (why the model was not used)", as
+// agents.Answer.By has it.
 type Asker interface {
-	Ask(ctx context.Context, actor, question string) (string, error)
+	Ask(ctx context.Context, actor, question string) (text, by string, err error)
 }
 
 // AskFunc adapts a function to Asker.
-type AskFunc func(ctx context.Context, actor, question string) (string, error)
+type AskFunc func(ctx context.Context, actor, question string) (text, by string, err error)
 
 // Ask calls f.
-func (f AskFunc) Ask(ctx context.Context, actor, question string) (string, error) {
+func (f AskFunc) Ask(ctx context.Context, actor, question string) (string, string, error) {
 	return f(ctx, actor, question)
 }
 
@@ -199,10 +202,10 @@ func timeOrDash(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// Ask answers a question about cases.
-func (d *Desk) Ask(ctx context.Context, actor, question string) (string, error) {
+// Ask answers a question about cases and says who answered it.
+func (d *Desk) Ask(ctx context.Context, actor, question string) (text, by string, err error) {
 	if d.cfg.Asker == nil {
-		return "", cases.Errorf(cases.KindInvalid, "Questions are not set up here.")
+		return "", "", cases.Errorf(cases.KindInvalid, "Questions are not set up here.")
 	}
 	return d.cfg.Asker.Ask(ctx, actor, strings.TrimSpace(question))
 }

@@ -198,9 +198,9 @@ func NewMain(cfg Config) (*Main, error) {
 	}
 	answers := agent.Answerer(store, store).WithVocabulary(func() agents.Vocabulary { return vocabularyOf(m.current.Load()) })
 	dk, err := desk.New(desk.Config{Engine: eng, Store: store, Policy: rules, Groups: groups, Documents: docs, Now: cfg.Now,
-		Asker: desk.AskFunc(func(ctx context.Context, actor, question string) (string, error) {
+		Asker: desk.AskFunc(func(ctx context.Context, actor, question string) (string, string, error) {
 			a, err := answers.AskAs(ctx, actor, question)
-			return a.Text, err
+			return a.Text, a.By, err
 		}),
 		Audit: func(ctx context.Context, f cases.AuditQuery, w io.Writer) (int, error) {
 			if err := m.sealForExport(ctx); err != nil {
