@@ -1,0 +1,258 @@
+package documents
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// ReadingOrder returns a page's lines in the order a person reads them:
+// where a region of the page is set in columns of running text (a letter in
+// two columns, a terms block, side-by-side paragraphs), the left column's
+// lines come before the right column's; everything else keeps its row order.
+//
+// Lines are built per baseline across the whole page (BuildLines), which is
+// what the field rules want: a table row or a "label: value" pair is one
+// line. Running text in columns, read that way, interleaves the columns
+// sentence by sentence. So this is a view for running text (the text layer
+// API, the model's prompt), not for the positioned rules.
+//
+// A region is a run of consecutive lines through which one vertical gutter
+// (a band of x that no cell crosses) runs; it is taken as columns only when
+// both sides hold multi-word running text on many lines, left-aligned, with
+// letters rather than figures (see looksLikeColumns). Table rows and label
+// columns fail that test and stay whole. This is the idea of pdftotext's
+// flows (blocks of lines read one after the other), narrowed to what can be
+// told safely from cells.
+func ReadingOrder(lines []TextLine) []TextLine {
+	// Upright lines come top to bottom; rotated runs (PageLines appends them
+	// after, in their own frame) start a new descending run of baselines.
+	var out []TextLine
+	start := 0
+	for i := 1; i <= len(lines); i++ {
+		if i == len(lines) || lines[i].Y > lines[i-1].Y {
+			out = append(out, columnOrder(lines[start:i], 0)...)
+			start = i
+		}
+	}
+	return out
+}
+
+// readingPages returns the pages with their lines in reading order.
+func readingPages(pages []PageText) []PageText {
+	out := make([]PageText, len(pages))
+	for i, p := range pages {
+		out[i] = PageText{Lines: ReadingOrder(p.Lines)}
+	}
+	return out
+}
+
+// maxColumnDepth bounds the recursion into a column (three or four columns
+// are found by splitting a side again).
+const maxColumnDepth = 3
+
+// minColumnLines is how many lines must have text on both sides of a
+// gutter: fewer is a pair of boxes, not columns.
+const minColumnLines = 4
+
+// columnOrder orders one top-to-bottom run of lines.
+func columnOrder(lines []TextLine, depth int) []TextLine {
+	if depth >= maxColumnDepth || len(lines) < minColumnLines {
+		return lines
+	}
+	var out []TextLine
+	for i := 0; i < len(lines); {
+		end, left, right := columnRegion(lines, i)
+		if end == i {
+			out = append(out, lines[i])
+			i++
+			continue
+		}
+		out = append(out, columnOrder(left, depth+1)...)
+		out = append(out, columnOrder(right, depth+1)...)
+		i = end
+	}
+	return out
+}
+
+type span struct{ lo, hi float64 }
+
+// columnRegion looks for columns starting at lines[i]: it grows the run of
+// lines while some gutter survives in all of them and returns the end of the
+// run and its lines split at the gutter, or end == i when there are none.
+func columnRegion(lines []TextLine, i int) (end int, left, right []TextLine) {
+	minGap := func(l TextLine) float64 { return math.Max(6, 0.9*lineSize(l)) }
+	gutters := innerGaps(lines[i], minGap(lines[i]))
+	if len(gutters) == 0 {
+		return i, nil, nil
+	}
+	j := i + 1
+	for ; j < len(lines) && len(gutters) > 0; j++ {
+		prev, l := lines[j-1], lines[j]
+		if prev.Y-l.Y > 3*math.Max(lineSize(prev), lineSize(l)) {
+			break // a blank band: a new block starts
+		}
+		next := intersectFree(gutters, l, minGap(l))
+		if len(next) == 0 {
+			break // a cell crosses every gutter: a heading or a table row
+		}
+		gutters = next
+	}
+	if j-i < minColumnLines {
+		return i, nil, nil
+	}
+	// The widest gutter first: in real columns it is the one between them.
+	sort.Slice(gutters, func(a, b int) bool { return gutters[a].hi-gutters[a].lo > gutters[b].hi-gutters[b].lo })
+	// The run may have grown past the columns into lines that merely miss
+	// the gutter (a short footer, a table below): try it shorter.
+	for end := j; end-i >= minColumnLines; end-- {
+		for _, g := range gutters {
+			left, right = splitAt(lines[i:end], (g.lo+g.hi)/2)
+			if looksLikeColumns(left, right) {
+				return end, left, right
+			}
+		}
+	}
+	return i, nil, nil
+}
+
+func lineSize(l TextLine) float64 {
+	s := 0.0
+	for _, c := range l.Cells {
+		s = math.Max(s, c.Size)
+	}
+	return s
+}
+
+// innerGaps lists the gaps between a line's cells at least min wide.
+func innerGaps(l TextLine, min float64) []span {
+	var gaps []span
+	for k := 1; k < len(l.Cells); k++ {
+		lo, hi := l.Cells[k-1].X2, l.Cells[k].X
+		if hi-lo >= min {
+			gaps = append(gaps, span{lo, hi})
+		}
+	}
+	return gaps
+}
+
+// intersectFree narrows each gutter to the part no cell of l covers, keeping
+// those at least min wide.
+func intersectFree(gutters []span, l TextLine, min float64) []span {
+	var out []span
+	for _, g := range gutters {
+		parts := []span{g}
+		for _, c := range l.Cells {
+			var cut []span
+			for _, p := range parts {
+				if c.X2 <= p.lo || c.X >= p.hi {
+					cut = append(cut, p)
+					continue
+				}
+				if c.X > p.lo {
+					cut = append(cut, span{p.lo, c.X})
+				}
+				if c.X2 < p.hi {
+					cut = append(cut, span{c.X2, p.hi})
+				}
+			}
+			parts = cut
+		}
+		for _, p := range parts {
+			if p.hi-p.lo >= min {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// splitAt divides each line's cells at x; a side with no cells on a line is
+// left out of that side.
+func splitAt(lines []TextLine, x float64) (left, right []TextLine) {
+	for _, l := range lines {
+		var a, b []Cell
+		for _, c := range l.Cells {
+			if c.X2 <= x {
+				a = append(a, c)
+			} else {
+				b = append(b, c)
+			}
+		}
+		if len(a) > 0 {
+			left = append(left, TextLine{Y: l.Y, Cells: a})
+		}
+		if len(b) > 0 {
+			right = append(right, TextLine{Y: l.Y, Cells: b})
+		}
+	}
+	return left, right
+}
+
+// looksLikeColumns tells running text in two columns from a table or a
+// label column, which also have gaps running down the page:
+//   - at least minColumnLines lines carry text on both sides;
+//   - each side averages at least three words a line, and most of its lines
+//     hold two or more (a label column holds one or two, a value column one);
+//   - most of each side's words have letters (an amount column has none);
+//   - each side is left-aligned (running text starts at the column's edge;
+//     amount columns are right-aligned) and has at most two cells a line
+//     (a table's side has a cell per column);
+//   - the left side is not a column of labels ending in ':'.
+func looksLikeColumns(left, right []TextLine) bool {
+	both := 0
+	ys := map[float64]bool{}
+	for _, l := range left {
+		ys[l.Y] = true
+	}
+	for _, l := range right {
+		if ys[l.Y] {
+			both++
+		}
+	}
+	if both < minColumnLines {
+		return false
+	}
+	return runningText(left, true) && runningText(right, false)
+}
+
+func runningText(side []TextLine, isLeft bool) bool {
+	words, wordy, lettered, colons, aligned := 0, 0, 0, 0, 0
+	edges := make([]float64, 0, len(side))
+	for _, l := range side {
+		if len(l.Cells) > 2 {
+			return false
+		}
+		edges = append(edges, l.Cells[0].X)
+	}
+	sort.Float64s(edges)
+	edge := edges[len(edges)/4] // the column's edge: most lines start there, indents and centred lines to the right
+	for _, l := range side {
+		t := l.Text()
+		fs := strings.Fields(t)
+		words += len(fs)
+		if len(fs) >= 2 {
+			wordy++
+		}
+		for _, w := range fs {
+			if strings.IndexFunc(w, unicode.IsLetter) >= 0 {
+				lettered++
+			}
+		}
+		if strings.HasSuffix(strings.TrimSpace(t), ":") {
+			colons++
+		}
+		if math.Abs(l.Cells[0].X-edge) <= math.Max(2, 0.3*lineSize(l)) {
+			aligned++
+		}
+	}
+	n := len(side)
+	switch {
+	case 2*words < 5*n, 10*wordy < 7*n, 10*lettered < 7*words, 10*aligned < 6*n:
+		return false
+	case isLeft && 4*colons > n:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,177 @@
+package documents
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// placed is one string drawn at x, y.
+type placed struct {
+	x, y float64
+	s    string
+}
+
+// placedPDF draws each string with a Helvetica whose widths are all 556
+// units (5.56 pt a glyph at 10 pt), so cell edges are known.
+func placedPDF(items []placed) []byte {
+	var b strings.Builder
+	for _, it := range items {
+		fmt.Fprintf(&b, "BT /F1 10 Tf %.0f %.0f Td (%s) Tj ET\n", it.x, it.y, it.s)
+	}
+	font := "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /FirstChar 32 /LastChar 122 /Widths [" + strings.Repeat("556 ", 91) + "] >>"
+	return minimalPDF("<< /Font << /F1 4 0 R >> >>", b.String(), font)
+}
+
+// rows lays out a block of lines 12 pt apart from y down, one cell a
+// column at the given x positions.
+func rows(y float64, xs []float64, lines ...[]string) []placed {
+	var out []placed
+	for i, l := range lines {
+		for k, s := range l {
+			if s != "" {
+				out = append(out, placed{xs[k], y - 12*float64(i), s})
+			}
+		}
+	}
+	return out
+}
+
+func readingText(t *testing.T, pdf []byte) (positioned, reading []string) {
+	t.Helper()
+	pages, err := ReadTextUnisolated(pdf, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range pages[0].Lines {
+		positioned = append(positioned, l.Text())
+	}
+	for _, l := range ReadingOrder(pages[0].Lines) {
+		reading = append(reading, l.Text())
+	}
+	return positioned, reading
+}
+
+// Running text set in two columns: a letter's body, a terms block.
+var (
+	leftColumn = []string{
+		"Our terms of delivery apply to",
+		"every order placed with us and",
+		"replace any terms of the buyer",
+		"unless we agreed otherwise in",
+		"writing before the order date.",
+		"Goods remain our property until",
+	}
+	rightColumn = []string{
+		"Claims for damage in transit must",
+		"be made within seven days of the",
+		"delivery, with the carrier's note",
+		"and photographs of the packaging.",
+		"Returns need our prior consent",
+		"and travel at the buyer's risk.",
+	}
+)
+
+func zipColumns(a, b []string) [][]string {
+	var out [][]string
+	for i := range a {
+		out = append(out, []string{a[i], b[i]})
+	}
+	return out
+}
+
+func TestReadingOrderColumns(t *testing.T) {
+	tests := []struct {
+		name  string
+		items []placed
+		want  []string
+	}{
+		{
+			name:  "two columns of running text: the left column first",
+			items: rows(700, []float64{50, 310}, zipColumns(leftColumn, rightColumn)...),
+			want:  append(append([]string{}, leftColumn...), rightColumn...),
+		},
+		{
+			name: "a heading across the page and a paragraph below keep their place",
+			items: append(append(append(
+				rows(740, []float64{50}, []string{"General terms and conditions of sale and delivery for all customers"}),
+				rows(720, []float64{50, 310}, zipColumns(leftColumn, rightColumn)...)...),
+				rows(630, []float64{50}, []string{"Signed in Hamburg by the managing director of the company"})...),
+				rows(600, []float64{50, 310}, []string{"Net 30", "Invoice total"})...),
+			want: append(append(append([]string{"General terms and conditions of sale and delivery for all customers"}, leftColumn...), rightColumn...),
+				"Signed in Hamburg by the managing director of the company", "Net 30  Invoice total"),
+		},
+		{
+			name: "a column with a shorter last paragraph",
+			items: rows(700, []float64{50, 310}, append(zipColumns(leftColumn, rightColumn),
+				[]string{"", "Kind regards from the team"})...),
+			want: append(append(append([]string{}, leftColumn...), rightColumn...), "Kind regards from the team"),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			positioned, got := readingText(t, placedPDF(tt.items))
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("reading order\n got %q\nwant %q", got, tt.want)
+			}
+			// The positioned lines the field rules read stay one per baseline.
+			if positioned[0] != tt.items[0].s && !strings.HasPrefix(positioned[0], tt.items[0].s+"  ") {
+				t.Errorf("positioned first line %q, want it to start with %q", positioned[0], tt.items[0].s)
+			}
+		})
+	}
+}
+
+// TestReadingOrderKeepsRows: gaps that run down the page between table cells
+// or between labels and values are not columns; each row stays one line.
+func TestReadingOrderKeepsRows(t *testing.T) {
+	tests := []struct {
+		name  string
+		items []placed
+	}{
+		{"item table", rows(700, []float64{50, 90, 300, 360, 420, 500},
+			[]string{"Pos", "Description", "Qty", "Unit", "Price", "Total"},
+			[]string{"1", "Hex bolt M10 zinc plated", "100", "EA", "0.45", "45.00"},
+			[]string{"2", "Washer DIN 125 steel", "200", "EA", "0.05", "10.00"},
+			[]string{"3", "Cable tie black 200 mm", "50", "PK", "3.20", "160.00"},
+			[]string{"4", "Safety gloves size nine", "12", "PR", "4.10", "49.20"},
+			[]string{"5", "Packing tape brown roll", "24", "RL", "1.90", "45.60"},
+		)},
+		{"description and amount only", rows(700, []float64{50, 460},
+			[]string{"Consulting services in October", "1,200.00"},
+			[]string{"Travel expenses to the customer site", "310.50"},
+			[]string{"Hosting of the staging system", "99.00"},
+			[]string{"Support hours beyond the contract", "450.00"},
+			[]string{"Licence fees for the second seat", "120.00"},
+		)},
+		{"labels with colons", rows(700, []float64{300, 420},
+			[]string{"Invoice number:", "INV-2026-0042"},
+			[]string{"Invoice date:", "12 March 2026"},
+			[]string{"Customer number:", "C-77810"},
+			[]string{"Order number:", "PO-5531"},
+			[]string{"Payment terms:", "30 days net"},
+		)},
+		{"labels without colons", rows(700, []float64{50, 200},
+			[]string{"Invoice number", "INV-2026-0042"},
+			[]string{"Invoice date", "12 March 2026"},
+			[]string{"Customer number", "C-77810"},
+			[]string{"Delivery date", "10 March 2026"},
+			[]string{"Payment terms", "30 days net"},
+		)},
+		{"two label columns side by side", rows(700, []float64{50, 150, 320, 420},
+			[]string{"Invoice no:", "4711", "Customer:", "C-77"},
+			[]string{"Date:", "12.03.2026", "Order:", "PO-9"},
+			[]string{"Due:", "11.04.2026", "Terms:", "Net 30"},
+			[]string{"Currency:", "EUR", "VAT id:", "DE123456789"},
+			[]string{"Page:", "1 of 2", "Contact:", "J. Smith"},
+		)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			positioned, got := readingText(t, placedPDF(tt.items))
+			if strings.Join(got, "|") != strings.Join(positioned, "|") {
+				t.Errorf("rows were split\n got %q\nwant %q", got, positioned)
+			}
+		})
+	}
+}
