@@ -1,6 +1,7 @@
 package documents
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -173,5 +174,43 @@ func TestReadingOrderKeepsRows(t *testing.T) {
 				t.Errorf("rows were split\n got %q\nwant %q", got, positioned)
 			}
 		})
+	}
+}
+
+// TestColumnsThroughTheAPI: the text layer exops serves (extract --text,
+// read by the child process) and the text the model is given both read the
+// columns one after the other; the fields read from the same page are not
+// affected.
+func TestColumnsThroughTheAPI(t *testing.T) {
+	items := append(rows(740, []float64{50, 310}, []string{"Invoice no: INV-551", "Total: 120.00 EUR"}),
+		rows(700, []float64{50, 310}, zipColumns(leftColumn, rightColumn)...)...)
+	data := placedPDF(items)
+	pages, err := testExtractor().Text(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range pages[0].Lines {
+		got = append(got, l.Text())
+	}
+	want := append(append([]string{"Invoice no: INV-551  Total: 120.00 EUR"}, leftColumn...), rightColumn...)
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("text layer\n got %q\nwant %q", got, want)
+	}
+
+	positioned, err := ReadTextUnisolated(data, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &fakeModel{answer: `{}`}
+	doc := ExtractFields(positioned)
+	if err := applyModel(context.Background(), m, positioned, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.text, strings.Join(leftColumn, "\n")+"\n"+strings.Join(rightColumn, "\n")) {
+		t.Errorf("model text does not read the columns in order:\n%s", m.text)
+	}
+	if doc.Number != "INV-551" || doc.Total != "120.00" {
+		t.Errorf("fields number %q total %q, want INV-551 and 120.00", doc.Number, doc.Total)
 	}
 }
