@@ -76,6 +76,10 @@ func columnOrder(lines []TextLine, depth int) []TextLine {
 	return out
 }
 
+// maxColumnRun bounds a region's lines (a dense column holds about 80 on a
+// page), so that a page of thousands of table rows costs linear time.
+const maxColumnRun = 200
+
 type span struct{ lo, hi float64 }
 
 // columnRegion looks for columns starting at lines[i]: it grows the run of
@@ -88,7 +92,7 @@ func columnRegion(lines []TextLine, i int) (end int, left, right []TextLine) {
 		return i, nil, nil
 	}
 	j := i + 1
-	for ; j < len(lines) && len(gutters) > 0; j++ {
+	for ; j < len(lines) && j-i < maxColumnRun && len(gutters) > 0; j++ {
 		prev, l := lines[j-1], lines[j]
 		if prev.Y-l.Y > 3*math.Max(lineSize(prev), lineSize(l)) {
 			break // a blank band: a new block starts
@@ -104,17 +108,51 @@ func columnRegion(lines []TextLine, i int) (end int, left, right []TextLine) {
 	}
 	// The widest gutter first: in real columns it is the one between them.
 	sort.Slice(gutters, func(a, b int) bool { return gutters[a].hi-gutters[a].lo > gutters[b].hi-gutters[b].lo })
-	// The run may have grown past the columns into lines that merely miss
-	// the gutter (a short footer, a table below): try it shorter.
-	for end := j; end-i >= minColumnLines; end-- {
-		for _, g := range gutters {
-			left, right = splitAt(lines[i:end], (g.lo+g.hi)/2)
+	for _, g := range gutters {
+		x := (g.lo + g.hi) / 2
+		// The run may have grown past the columns into table rows that merely
+		// miss the gutter: try it also cut before the first line that is no
+		// running text (more than two cells on a side, or a side with
+		// figures only), and that first, so such rows stay out of the
+		// columns. Two tries a gutter keep this linear.
+		ends := []int{j}
+		for k := i; k < j; k++ {
+			if !textOnBothSides(lines[k], x) {
+				if k-i >= minColumnLines {
+					ends = []int{k, j}
+				}
+				break
+			}
+		}
+		for _, end := range ends {
+			left, right = splitAt(lines[i:end], x)
 			if looksLikeColumns(left, right) {
 				return end, left, right
 			}
 		}
 	}
 	return i, nil, nil
+}
+
+// textOnBothSides tells whether each side of x that has cells on line l
+// holds at most two of them and some letters.
+func textOnBothSides(l TextLine, x float64) bool {
+	var n [2]int
+	var letters [2]bool
+	for _, c := range l.Cells {
+		k := 0
+		if c.X2 > x {
+			k = 1
+		}
+		n[k]++
+		letters[k] = letters[k] || strings.IndexFunc(c.Text, unicode.IsLetter) >= 0
+	}
+	for k := range n {
+		if n[k] > 2 || n[k] > 0 && !letters[k] {
+			return false
+		}
+	}
+	return true
 }
 
 func lineSize(l TextLine) float64 {

@@ -103,6 +103,16 @@ func TestReadingOrderColumns(t *testing.T) {
 				"Signed in Hamburg by the managing director of the company", "Net 30  Invoice total"),
 		},
 		{
+			name: "a table right under the columns stays in rows",
+			items: append(rows(700, []float64{50, 310}, zipColumns(leftColumn, rightColumn)...),
+				rows(628, []float64{50, 400, 500},
+					[]string{"Hex bolts", "10", "4.50"},
+					[]string{"Washers", "200", "10.00"},
+					[]string{"Cable ties", "50", "160.00"})...),
+			want: append(append(append([]string{}, leftColumn...), rightColumn...),
+				"Hex bolts  10  4.50", "Washers  200  10.00", "Cable ties  50  160.00"),
+		},
+		{
 			name: "a column with a shorter last paragraph",
 			items: rows(700, []float64{50, 310}, append(zipColumns(leftColumn, rightColumn),
 				[]string{"", "Kind regards from the team"})...),
