@@ -29,10 +29,11 @@ func ReadingOrder(lines []TextLine) []TextLine {
 	// Upright lines come top to bottom; rotated runs (PageLines appends them
 	// after, in their own frame) start a new descending run of baselines.
 	var out []TextLine
+	budget := columnBudgetPerLine*len(lines) + columnBudgetBase
 	start := 0
 	for i := 1; i <= len(lines); i++ {
 		if i == len(lines) || lines[i].Y > lines[i-1].Y {
-			out = append(out, columnOrder(lines[start:i], 0)...)
+			out = append(out, columnOrder(lines[start:i], 0, &budget)...)
 			start = i
 		}
 	}
@@ -56,21 +57,33 @@ const maxColumnDepth = 3
 // gutter: fewer is a pair of boxes, not columns.
 const minColumnLines = 4
 
+// The search for regions visits lines again from each start; a page's
+// visits are capped at columnBudgetPerLine a line (plus a base), after which
+// the rest of the page keeps row order. Real pages need far fewer; a
+// crafted page of thousands of aligned rows stays linear.
+const (
+	columnBudgetPerLine = 100
+	columnBudgetBase    = 20000
+)
+
 // columnOrder orders one top-to-bottom run of lines.
-func columnOrder(lines []TextLine, depth int) []TextLine {
+func columnOrder(lines []TextLine, depth int, budget *int) []TextLine {
 	if depth >= maxColumnDepth || len(lines) < minColumnLines {
 		return lines
 	}
 	var out []TextLine
 	for i := 0; i < len(lines); {
-		end, left, right := columnRegion(lines, i)
+		if *budget <= 0 {
+			return append(out, lines[i:]...)
+		}
+		end, left, right := columnRegion(lines, i, budget)
 		if end == i {
 			out = append(out, lines[i])
 			i++
 			continue
 		}
-		out = append(out, columnOrder(left, depth+1)...)
-		out = append(out, columnOrder(right, depth+1)...)
+		out = append(out, columnOrder(left, depth+1, budget)...)
+		out = append(out, columnOrder(right, depth+1, budget)...)
 		i = end
 	}
 	return out
@@ -85,9 +98,15 @@ type span struct{ lo, hi float64 }
 // columnRegion looks for columns starting at lines[i]: it grows the run of
 // lines while some gutter survives in all of them and returns the end of the
 // run and its lines split at the gutter, or end == i when there are none.
-func columnRegion(lines []TextLine, i int) (end int, left, right []TextLine) {
+func columnRegion(lines []TextLine, i int, budget *int) (end int, left, right []TextLine) {
 	minGap := func(l TextLine) float64 { return math.Max(6, 0.9*lineSize(l)) }
-	gutters := innerGaps(lines[i], minGap(lines[i]))
+	// A region starts on a line of running text on both sides of its gutter.
+	var gutters []span
+	for _, g := range innerGaps(lines[i], minGap(lines[i])) {
+		if textOnBothSides(lines[i], (g.lo+g.hi)/2) {
+			gutters = append(gutters, g)
+		}
+	}
 	if len(gutters) == 0 {
 		return i, nil, nil
 	}
@@ -97,6 +116,7 @@ func columnRegion(lines []TextLine, i int) (end int, left, right []TextLine) {
 		if prev.Y-l.Y > 3*math.Max(lineSize(prev), lineSize(l)) {
 			break // a blank band: a new block starts
 		}
+		*budget--
 		next := intersectFree(gutters, l, minGap(l))
 		if len(next) == 0 {
 			break // a cell crosses every gutter: a heading or a table row
@@ -125,8 +145,9 @@ func columnRegion(lines []TextLine, i int) (end int, left, right []TextLine) {
 			}
 		}
 		for _, end := range ends {
-			left, right = splitAt(lines[i:end], x)
-			if looksLikeColumns(left, right) {
+			*budget -= end - i
+			if looksLikeColumns(lines[i:end], x) {
+				left, right = splitAt(lines[i:end], x)
 				return end, left, right
 			}
 		}
@@ -228,69 +249,111 @@ func splitAt(lines []TextLine, x float64) (left, right []TextLine) {
 	return left, right
 }
 
-// looksLikeColumns tells running text in two columns from a table or a
-// label column, which also have gaps running down the page:
+// looksLikeColumns tells running text in two columns (split at x) from a
+// table or a label column, which also have gaps running down the page:
 //   - at least minColumnLines lines carry text on both sides;
-//   - each side averages at least three words a line, and most of its lines
+//   - each side averages at least 2.5 words a line, and most of its lines
 //     hold two or more (a label column holds one or two, a value column one);
 //   - most of each side's words have letters (an amount column has none);
 //   - each side is left-aligned (running text starts at the column's edge;
 //     amount columns are right-aligned) and has at most two cells a line
 //     (a table's side has a cell per column);
 //   - the left side is not a column of labels ending in ':'.
-func looksLikeColumns(left, right []TextLine) bool {
+//
+// It counts without building the sides: it runs for every candidate region.
+func looksLikeColumns(lines []TextLine, x float64) bool {
+	var st [2]sideStats
 	both := 0
-	ys := map[float64]bool{}
-	for _, l := range left {
-		ys[l.Y] = true
-	}
-	for _, l := range right {
-		if ys[l.Y] {
+	for _, l := range lines {
+		var has [2]bool
+		for k := range st {
+			first, n, words := -1, 0, 0
+			for ci, c := range l.Cells {
+				if (c.X2 > x) != (k == 1) {
+					continue
+				}
+				if first < 0 {
+					first = ci
+				}
+				n++
+				w, lettered := countWords(c.Text)
+				words += w
+				st[k].lettered += lettered
+			}
+			if n == 0 {
+				continue
+			}
+			if n > 2 {
+				return false
+			}
+			has[k] = true
+			st[k].lines++
+			st[k].words += words
+			if words >= 2 {
+				st[k].wordy++
+			}
+			if strings.HasSuffix(strings.TrimSpace(l.Cells[first+n-1].Text), ":") {
+				st[k].colons++
+			}
+			st[k].edges = append(st[k].edges, l.Cells[first].X)
+			st[k].sizes = append(st[k].sizes, lineSize(l))
+		}
+		if has[0] && has[1] {
 			both++
 		}
 	}
-	if both < minColumnLines {
-		return false
-	}
-	return runningText(left, true) && runningText(right, false)
+	return both >= minColumnLines && st[0].running(true) && st[1].running(false)
 }
 
-func runningText(side []TextLine, isLeft bool) bool {
-	words, wordy, lettered, colons, aligned := 0, 0, 0, 0, 0
-	edges := make([]float64, 0, len(side))
-	for _, l := range side {
-		if len(l.Cells) > 2 {
-			return false
-		}
-		edges = append(edges, l.Cells[0].X)
+// sideStats counts one side of a candidate gutter.
+type sideStats struct {
+	lines, words, wordy, lettered, colons int
+	edges, sizes                          []float64 // per line: left edge, font size
+}
+
+func (s sideStats) running(isLeft bool) bool {
+	n := s.lines
+	if n == 0 {
+		return false
 	}
-	sort.Float64s(edges)
-	edge := edges[len(edges)/4] // the column's edge: most lines start there, indents and centred lines to the right
-	for _, l := range side {
-		t := l.Text()
-		fs := strings.Fields(t)
-		words += len(fs)
-		if len(fs) >= 2 {
-			wordy++
-		}
-		for _, w := range fs {
-			if strings.IndexFunc(w, unicode.IsLetter) >= 0 {
-				lettered++
-			}
-		}
-		if strings.HasSuffix(strings.TrimSpace(t), ":") {
-			colons++
-		}
-		if math.Abs(l.Cells[0].X-edge) <= math.Max(2, 0.3*lineSize(l)) {
+	sorted := append([]float64(nil), s.edges...)
+	sort.Float64s(sorted)
+	edge := sorted[n/4] // the column's edge: most lines start there, indents and centred lines to the right
+	aligned := 0
+	for i, e := range s.edges {
+		if math.Abs(e-edge) <= math.Max(2, 0.3*s.sizes[i]) {
 			aligned++
 		}
 	}
-	n := len(side)
 	switch {
-	case 2*words < 5*n, 10*wordy < 7*n, 10*lettered < 7*words, 10*aligned < 6*n:
+	case 2*s.words < 5*n, 10*s.wordy < 7*n, 10*s.lettered < 7*s.words, 10*aligned < 6*n:
 		return false
-	case isLeft && 4*colons > n:
+	case isLeft && 4*s.colons > n:
 		return false
 	}
 	return true
+}
+
+// countWords counts the whitespace-separated words of s and those with a
+// letter, without allocating.
+func countWords(s string) (words, lettered int) {
+	in, letter := false, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			if in && letter {
+				lettered++
+			}
+			in, letter = false, false
+			continue
+		}
+		if !in {
+			words++
+			in = true
+		}
+		letter = letter || unicode.IsLetter(r)
+	}
+	if in && letter {
+		lettered++
+	}
+	return words, lettered
 }

@@ -224,3 +224,43 @@ func TestColumnsThroughTheAPI(t *testing.T) {
 		t.Errorf("fields number %q total %q, want INV-551 and 120.00", doc.Number, doc.Total)
 	}
 }
+
+// BenchmarkReadingOrder compares, in one run, laying out a page's glyphs
+// (PageLines, the baseline) with putting its lines in reading order, on
+// worst cases for the column search: 2000 rows whose gaps all line up, as
+// an item table and as two-word text on both sides of a gap (each start
+// grows a full region and fails the test). Report reading-order/layout as a
+// ratio of the medians:
+//
+//	go test ./agents/documents -run '^$' -bench ReadingOrder -count 5
+func BenchmarkReadingOrder(b *testing.B) {
+	for _, page := range []struct {
+		name  string
+		cells []string
+		xs    []float64
+	}{
+		{"table", []string{"Hex bolt zinc plated", "Cable ties for the rack", "10", "4.50"}, []float64{50, 310, 450, 520}},
+		{"pairs", []string{"Hex bolt", "Cable ties"}, []float64{50, 310}},
+	} {
+		var glyphs []Glyph
+		for r := 0; r < 2000; r++ {
+			y := 30000 - 12*float64(r)
+			for k, s := range page.cells {
+				for i, ch := range s {
+					glyphs = append(glyphs, Glyph{X: page.xs[k] + 5.56*float64(i), Y: y, W: 5.56, Size: 10, S: string(ch)})
+				}
+			}
+		}
+		lines := PageLines(glyphs)
+		b.Run(page.name+"/layout", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				PageLines(glyphs)
+			}
+		})
+		b.Run(page.name+"/reading-order", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				ReadingOrder(lines)
+			}
+		})
+	}
+}
