@@ -113,6 +113,19 @@ func TestReadingOrderColumns(t *testing.T) {
 				"Hex bolts  10  4.50", "Washers  200  10.00", "Cable ties  50  160.00"),
 		},
 		{
+			name: "three columns",
+			items: rows(700, []float64{40, 220, 400},
+				[]string{"Orders are binding once", "Prices are net of value", "Our liability is limited"},
+				[]string{"we confirm them in text", "added tax and include the", "to intent and gross fault"},
+				[]string{"form, by mail or by fax.", "packaging we deliver in.", "except where the law says"},
+				[]string{"Delivery dates are kept", "Invoices are due thirty", "otherwise; the place of"},
+				[]string{"where we can, not fixed.", "days after their date.", "jurisdiction is Hamburg."}),
+			want: []string{
+				"Orders are binding once", "we confirm them in text", "form, by mail or by fax.", "Delivery dates are kept", "where we can, not fixed.",
+				"Prices are net of value", "added tax and include the", "packaging we deliver in.", "Invoices are due thirty", "days after their date.",
+				"Our liability is limited", "to intent and gross fault", "except where the law says", "otherwise; the place of", "jurisdiction is Hamburg."},
+		},
+		{
 			name: "a column with a shorter last paragraph",
 			items: rows(700, []float64{50, 310}, append(zipColumns(leftColumn, rightColumn),
 				[]string{"", "Kind regards from the team"})...),
