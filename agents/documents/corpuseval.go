@@ -90,7 +90,13 @@ type CorpusReport struct {
 	TextF1        float64
 	TextPrecision float64
 	TextRecall    float64
-	Elapsed       time.Duration
+	// PlainF1 is the same word F1 against plain `pdftotext` (its reading
+	// order mode), and OrderF1 the F1 of adjacent word pairs (bigrams)
+	// against it: words read in the wrong order (columns interleaved) lose
+	// their pairs, so OrderF1 measures reading order. -1 when not scored.
+	PlainF1 float64
+	OrderF1 float64
+	Elapsed time.Duration
 }
 
 // Accuracy is the share of counted fields that were right.
@@ -119,7 +125,7 @@ func IsCorpusDir(dir string) bool {
 // EvaluateCorpus extracts every NAME.pdf (not NAME.with-xml.pdf) or, when the
 // folder has no PDF, every NAME.xml that has a NAME.json, and scores it.
 func EvaluateCorpus(ctx context.Context, ex *Extractor, dir string) (CorpusReport, error) {
-	rep := CorpusReport{Right: map[string]int{}, Counted: map[string]int{}, Failed: map[string]string{}, TextF1: -1}
+	rep := CorpusReport{Right: map[string]int{}, Counted: map[string]int{}, Failed: map[string]string{}, TextF1: -1, PlainF1: -1, OrderF1: -1}
 	var files []string
 	pdfs, _ := filepath.Glob(filepath.Join(dir, "*.pdf"))
 	for _, p := range pdfs {
@@ -133,6 +139,7 @@ func EvaluateCorpus(ctx context.Context, ex *Extractor, dir string) (CorpusRepor
 	sort.Strings(files)
 	_, errPT := exec.LookPath("pdftotext")
 	var tp, fp, fn int
+	var plain, order [3]int // tp, fp, fn
 	start := time.Now()
 	for _, p := range files {
 		raw, err := os.ReadFile(strings.TrimSuffix(p, filepath.Ext(p)) + ".json")
@@ -194,12 +201,23 @@ func EvaluateCorpus(ctx context.Context, ex *Extractor, dir string) (CorpusRepor
 				a, b, c := wordOverlap(words(documentText(ours)), words(string(ref)))
 				tp, fp, fn = tp+a, fp+b, fn+c
 			}
+			ref, err2 = exec.CommandContext(ctx, "pdftotext", p, "-").Output()
+			if err == nil && err2 == nil {
+				ow, rw := words(documentText(ours)), words(string(ref))
+				a, b, c := wordOverlap(ow, rw)
+				plain = [3]int{plain[0] + a, plain[1] + b, plain[2] + c}
+				a, b, c = wordOverlap(bigrams(ow), bigrams(rw))
+				order = [3]int{order[0] + a, order[1] + b, order[2] + c}
+			}
 		}
 	}
 	rep.Elapsed = time.Since(start)
 	if errPT == nil && tp+fp+fn > 0 {
 		rep.TextPrecision, rep.TextRecall = ratio(tp, tp+fp), ratio(tp, tp+fn)
 		rep.TextF1 = 2 * rep.TextPrecision * rep.TextRecall / max(rep.TextPrecision+rep.TextRecall, 1e-9)
+	}
+	if errPT == nil && plain[0]+plain[1]+plain[2] > 0 {
+		rep.PlainF1, rep.OrderF1 = f1(plain), f1(order)
 	}
 	return rep, nil
 }
@@ -233,6 +251,21 @@ func corpusEqual(field, want, got string) bool {
 
 func words(s string) []string { return strings.Fields(s) }
 
+// bigrams pairs each word with the next one.
+func bigrams(ws []string) []string {
+	out := make([]string, 0, len(ws))
+	for i := 1; i < len(ws); i++ {
+		out = append(out, ws[i-1]+" "+ws[i])
+	}
+	return out
+}
+
+// f1 of matched, only-ours, only-reference counts.
+func f1(c [3]int) float64 {
+	p, r := ratio(c[0], c[0]+c[1]), ratio(c[0], c[0]+c[2])
+	return 2 * p * r / max(p+r, 1e-9)
+}
+
 // wordOverlap counts words as a multiset: matched, only in ours, only in ref.
 func wordOverlap(ours, ref []string) (tp, fp, fn int) {
 	count := map[string]int{}
@@ -260,6 +293,9 @@ func WriteCorpusEval(w io.Writer, r CorpusReport, misses int) {
 	fmt.Fprintf(w, "\nfields right: %.1f%%\n", 100*r.Accuracy())
 	if r.TextF1 >= 0 {
 		fmt.Fprintf(w, "text layer vs pdftotext -layout: word F1 %.3f (precision %.3f, recall %.3f)\n", r.TextF1, r.TextPrecision, r.TextRecall)
+	}
+	if r.PlainF1 >= 0 {
+		fmt.Fprintf(w, "reading order vs pdftotext: word F1 %.3f, word-pair F1 %.3f\n", r.PlainF1, r.OrderF1)
 	} else {
 		fmt.Fprintln(w, "text layer: not scored (pdftotext not installed; apt-get install poppler-utils)")
 	}

@@ -109,7 +109,9 @@ func (e *Extractor) Extract(ctx context.Context, name string, pdf []byte) (Docum
 	return doc, nil
 }
 
-// Text returns the PDF's text layer with positions, read by the child process.
+// Text returns the PDF's text layer with positions, read by the child
+// process, each page's lines in reading order (ReadingOrder: columns of
+// running text one after the other).
 func (e *Extractor) Text(ctx context.Context, pdf []byte) ([]PageText, error) {
 	res, err := e.run(ctx, pdf)
 	if err != nil {
@@ -118,7 +120,7 @@ func (e *Extractor) Text(ctx context.Context, pdf []byte) ([]PageText, error) {
 	if err := res.err(); err != nil {
 		return nil, err
 	}
-	return res.Pages, nil
+	return readingPages(res.Pages), nil
 }
 
 func (res *workerResult) err() error {

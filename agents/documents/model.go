@@ -47,7 +47,7 @@ const maxModelText = 48 << 10
 // problem. The arithmetic then runs again over the merged document, and it
 // alone sets confidence: what the model says about itself is never used.
 func applyModel(ctx context.Context, m FieldModel, pages []PageText, d *Document) error {
-	text := documentText(pages)
+	text := documentText(readingPages(pages))
 	if len(text) > maxModelText {
 		text = truncate(text, maxModelText)
 	}
