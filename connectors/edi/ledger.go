@@ -204,14 +204,7 @@ func (l StoreLedger) Remember(ctx context.Context, orders []Order) error {
 	if len(orders) == 0 {
 		return nil
 	}
-	return l.Store.Update(ctx, func(tx cases.Tx) error {
-		var open openList
-		if _, err := getRecord(tx, "open", &open); err != nil {
-			return err
-		}
-		if open.Due == nil {
-			open.Due = map[string]time.Time{}
-		}
+	return l.changeOpen(ctx, func(tx cases.Tx, open *openList) error {
 		for _, o := range orders {
 			var old Order
 			if ok, err := getRecord(tx, "order:"+o.Key, &old); err != nil {
@@ -231,6 +224,24 @@ func (l StoreLedger) Remember(ctx context.Context, orders []Order) error {
 			if !o.Confirmed {
 				open.Due[o.Key] = o.Due
 			}
+		}
+		return nil
+	})
+}
+
+// changeOpen runs change on the list of orders waiting for an
+// acknowledgment, in one transaction, and writes the list back.
+func (l StoreLedger) changeOpen(ctx context.Context, change func(tx cases.Tx, open *openList) error) error {
+	return l.Store.Update(ctx, func(tx cases.Tx) error {
+		var open openList
+		if _, err := getRecord(tx, "open", &open); err != nil {
+			return err
+		}
+		if open.Due == nil {
+			open.Due = map[string]time.Time{}
+		}
+		if err := change(tx, &open); err != nil {
+			return err
 		}
 		return putRecord(tx, "open", open)
 	})
@@ -260,11 +271,7 @@ func (l StoreLedger) Confirm(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	return l.Store.Update(ctx, func(tx cases.Tx) error {
-		var open openList
-		if _, err := getRecord(tx, "open", &open); err != nil {
-			return err
-		}
+	return l.changeOpen(ctx, func(tx cases.Tx, open *openList) error {
 		for _, k := range keys {
 			var o Order
 			ok, err := getRecord(tx, "order:"+k, &o)
@@ -279,7 +286,7 @@ func (l StoreLedger) Confirm(ctx context.Context, keys []string) error {
 			}
 			delete(open.Due, k)
 		}
-		return putRecord(tx, "open", open)
+		return nil
 	})
 }
 
@@ -321,14 +328,10 @@ func (l StoreLedger) Settle(ctx context.Context, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	return l.Store.Update(ctx, func(tx cases.Tx) error {
-		var open openList
-		if _, err := getRecord(tx, "open", &open); err != nil {
-			return err
-		}
+	return l.changeOpen(ctx, func(_ cases.Tx, open *openList) error {
 		for _, k := range keys {
 			delete(open.Due, k)
 		}
-		return putRecord(tx, "open", open)
+		return nil
 	})
 }
