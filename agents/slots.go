@@ -491,9 +491,15 @@ func (r *reader) free(a, b int) bool {
 
 // take finds phrase among the unused words and consumes it.
 func (r *reader) take(phrase string) bool {
+	return r.takeAt(phrase) >= 0
+}
+
+// takeAt finds phrase among the unused words, consumes it and returns the
+// index of its first word, or -1 when it is not there.
+func (r *reader) takeAt(phrase string) int {
 	words := phraseTokens(phrase)
 	if len(words) == 0 {
-		return false
+		return -1
 	}
 outer:
 	for i := 0; i+len(words) <= len(r.toks); i++ {
@@ -505,40 +511,28 @@ outer:
 		for j := range words {
 			r.toks[i+j].used = true
 		}
-		return true
+		return i
 	}
-	return false
+	return -1
 }
 
 // takeNegatable is take for a state phrase, and says whether a negation
 // comes before it: a negator, or "no one", with at most three auxiliaries
 // between ("nobody has yet picked up").
 func (r *reader) takeNegatable(phrase string) (found, negated bool) {
-	words := phraseTokens(phrase)
-	if len(words) == 0 {
+	i := r.takeAt(phrase)
+	if i < 0 {
 		return false, false
 	}
-outer:
-	for i := 0; i+len(words) <= len(r.toks); i++ {
-		for j, w := range words {
-			if t := r.toks[i+j]; t.used || t.norm != w {
-				continue outer
-			}
-		}
-		for j := range words {
-			r.toks[i+j].used = true
-		}
-		k := i - 1
-		for skipped := 0; k >= 0 && skipped < 3 && auxiliaries[r.toks[k].norm]; skipped++ {
-			k--
-		}
-		if k >= 0 {
-			w := r.toks[k].norm
-			negated = negators[w] || w == "one" && k > 0 && r.toks[k-1].norm == "no"
-		}
-		return true, negated
+	k := i - 1
+	for skipped := 0; k >= 0 && skipped < 3 && auxiliaries[r.toks[k].norm]; skipped++ {
+		k--
 	}
-	return false, false
+	if k >= 0 {
+		w := r.toks[k].norm
+		negated = negators[w] || w == "one" && k > 0 && r.toks[k-1].norm == "no"
+	}
+	return true, negated
 }
 
 func (r *reader) takeAny(phrases ...string) bool {
