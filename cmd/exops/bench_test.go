@@ -10,9 +10,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,51 +118,23 @@ func sendBench(b *testing.B, stores []cases.Store, batch, senders int) {
 			stmtsBefore += tc.Statements()
 		}
 	}
-	lat := make([]time.Duration, b.N)
-	var next atomic.Int64
-	var failed atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for s := 0; s < senders; s++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= b.N {
-					return
-				}
-				req, _ := http.NewRequest(http.MethodPost, urls[i%len(urls)], bytes.NewReader(bodies[i]))
-				req.Header.Set("Content-Type", ctype)
-				req.Header.Set(connectors.HeaderSource, source)
-				req.Header.Set(connectors.HeaderSignature, connectors.Sign(secret, bodies[i]))
-				t := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				io.Copy(io.Discard, resp.Body) // read to the end, so the connection is reused
-				resp.Body.Close()
-				lat[i] = time.Since(t)
-				if resp.StatusCode != http.StatusOK {
-					failed.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if f := failed.Load(); f > 0 {
-		b.Fatalf("%d requests failed", f)
-	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	b.ReportMetric(float64(b.N*batch)/elapsed.Seconds(), "events/s")
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(0, "ns/op")
+	lat, elapsed := runSenders(b, b.N, senders, func(i int) error {
+		req, _ := http.NewRequest(http.MethodPost, urls[i%len(urls)], bytes.NewReader(bodies[i]))
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set(connectors.HeaderSource, source)
+		req.Header.Set(connectors.HeaderSignature, connectors.Sign(secret, bodies[i]))
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body) // read to the end, so the connection is reused
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	})
+	reportRate(b, b.N*batch, elapsed, lat)
 	// Round trips to the database per event: the intake's cost on
 	// PostgreSQL that a loaded machine's noise does not blur.
 	var trips, stmts int64
@@ -224,17 +193,7 @@ func BenchmarkReplicaIntake(b *testing.B) {
 	b.Run("bbolt/replicas=1", func(b *testing.B) { benchIntake(b, 100, 16) })
 	for _, n := range []int{1, 3} {
 		b.Run(fmt.Sprintf("postgres/replicas=%d", n), func(b *testing.B) {
-			url := postgresURL(b)
-			var stores []cases.Store
-			for i := 0; i < n; i++ {
-				s, err := openStore(url)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer s.Close()
-				stores = append(stores, s)
-			}
-			sendBench(b, stores, 100, 16)
+			sendBench(b, replicaStores(b, n), 100, 16)
 		})
 	}
 }

@@ -9,12 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/exops/exops/agents"
 	"github.com/exops/exops/cases"
@@ -82,57 +78,29 @@ func BenchmarkEDIIntake(b *testing.B) {
 			srv := httptest.NewServer(h)
 			defer srv.Close()
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
-			lat := make([]time.Duration, b.N)
-			var next, failed atomic.Int64
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			start := time.Now()
-			for range senders {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						i := int(next.Add(1)) - 1
-						if i >= b.N {
-							return
-						}
-						req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(bodies[i]))
-						req.Header.Set("Content-Type", ctype)
-						req.Header.Set(connectors.HeaderSource, source)
-						req.Header.Set(connectors.HeaderSignature, connectors.Sign(ediSecret, bodies[i]))
-						t := time.Now()
-						resp, err := client.Do(req)
-						if err != nil {
-							failed.Add(1)
-							continue
-						}
-						var ans struct {
-							Events  []cases.IngestResult `json:"events"`
-							Results []cases.IngestResult `json:"results"`
-						}
-						body, _ := io.ReadAll(resp.Body)
-						resp.Body.Close()
-						lat[i] = time.Since(t)
-						json.Unmarshal(body, &ans)
-						if resp.StatusCode != http.StatusOK || len(ans.Events)+len(ans.Results) != lines {
-							if failed.Add(1) == 1 {
-								b.Logf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(body[:min(len(body), 300)])))
-							}
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			if f := failed.Load(); f > 0 {
-				b.Fatalf("%d requests failed", f)
-			}
-			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-			b.ReportMetric(float64(b.N*lines)/elapsed.Seconds(), "events/s")
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds())/1000, "p99-ms")
-			b.ReportMetric(0, "ns/op")
+			lat, elapsed := runSenders(b, b.N, senders, func(i int) error {
+				req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(bodies[i]))
+				req.Header.Set("Content-Type", ctype)
+				req.Header.Set(connectors.HeaderSource, source)
+				req.Header.Set(connectors.HeaderSignature, connectors.Sign(ediSecret, bodies[i]))
+				resp, err := client.Do(req)
+				if err != nil {
+					return err
+				}
+				var ans struct {
+					Events  []cases.IngestResult `json:"events"`
+					Results []cases.IngestResult `json:"results"`
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				json.Unmarshal(body, &ans)
+				if resp.StatusCode != http.StatusOK || len(ans.Events)+len(ans.Results) != lines {
+					return fmt.Errorf("status %d, %d results: %s", resp.StatusCode, len(ans.Events)+len(ans.Results),
+						strings.TrimSpace(string(body[:min(len(body), 300)])))
+				}
+				return nil
+			})
+			reportRate(b, b.N*lines, elapsed, lat)
 		})
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,17 +44,7 @@ func BenchmarkReplicaIntakeNATS(b *testing.B) {
 	})
 	for _, n := range []int{1, 3} {
 		b.Run(fmt.Sprintf("postgres/replicas=%d", n), func(b *testing.B) {
-			url := postgresURL(b)
-			var stores []cases.Store
-			for i := 0; i < n; i++ {
-				s, err := openStore(url)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer s.Close()
-				stores = append(stores, s)
-			}
-			natsBench(b, stores)
+			natsBench(b, replicaStores(b, n))
 		})
 	}
 }
@@ -195,9 +184,5 @@ func natsBench(b *testing.B, stores []cases.Store) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	slices.Sort(lat)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(0, "ns/op")
+	reportRate(b, b.N, elapsed, lat)
 }
