@@ -12,10 +12,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -87,10 +85,7 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 	store := postgresURL(t)
 	natsAddr := natsURL(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "exops")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildExops(t)
 	polFile := filepath.Join(dir, "policy.yaml")
 	if err := os.WriteFile(polFile, fastEscalation(t), 0o600); err != nil {
 		t.Fatal(err)
@@ -120,54 +115,18 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 	})
 
 	const source, secret = "/erp/sim", "kill-secret"
-	type proc struct {
-		cmd  *exec.Cmd
-		addr string
-		logs *bytes.Buffer
-	}
-	start := func(name string) *proc {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		cmd := exec.Command(bin, "serve", "--store", store, "--policy", polFile, "--addr", addr)
-		cmd.Env = append(os.Environ(), "SLACK_BOT_TOKEN=xoxb-kill", "SLACK_API_URL="+ls.APIURL(), "SLACK_SIGNING_SECRET=s",
-			"EXOPS_SOURCE_SECRETS="+source+"="+secret, "EXOPS_REPLICA="+name,
+	start := func(name string) *serveProc {
+		return startServe(t, bin, []string{"SLACK_BOT_TOKEN=xoxb-kill", "SLACK_API_URL=" + ls.APIURL(), "SLACK_SIGNING_SECRET=s",
+			"EXOPS_SOURCE_SECRETS=" + source + "=" + secret, "EXOPS_REPLICA=" + name,
 			"EXOPS_JOB_LEASE=5s", "EXOPS_LEADER_LEASE=3s", "EXOPS_TIMER_EVERY=1s",
-			"EXOPS_NATS_URL="+natsAddr, "EXOPS_NATS_STREAM="+stream, "EXOPS_NATS_SUBJECTS="+prefix+".>",
-			"EXOPS_NATS_CONSUMER=exops_"+run, "EXOPS_NATS_DEADLETTER="+prefix+"_dead",
-			"EXOPS_NATS_DEADLETTER_STREAM="+stream+"_DLQ", "EXOPS_NATS_SOURCES="+prefix+".erp.="+source)
-		logs := &bytes.Buffer{}
-		cmd.Stdout, cmd.Stderr = logs, logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		p := &proc{cmd: cmd, addr: addr, logs: logs}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			resp, err := http.Get("http://" + addr + "/readyz")
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return p
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("replica %s never became ready:\n%s", name, logs.String())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	kill := func(p *proc) {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
+			"EXOPS_NATS_URL=" + natsAddr, "EXOPS_NATS_STREAM=" + stream, "EXOPS_NATS_SUBJECTS=" + prefix + ".>",
+			"EXOPS_NATS_CONSUMER=exops_" + run, "EXOPS_NATS_DEADLETTER=" + prefix + "_dead",
+			"EXOPS_NATS_DEADLETTER_STREAM=" + stream + "_DLQ", "EXOPS_NATS_SOURCES=" + prefix + ".erp.=" + source},
+			30*time.Second, "--store", store, "--policy", polFile)
 	}
 	// r1 starts first, so it takes the schedules' leader lease; its kill at
 	// 150 makes another replica take over the escalation timers.
-	reps := []*proc{start("r1"), start("r2"), start("r3")}
+	reps := []*serveProc{start("r1"), start("r2"), start("r3")}
 	evs := connectors.GenerateEvents(180, 11, source, testClock().Truncate(time.Second), "kill-")
 	client := &http.Client{Timeout: 10 * time.Second}
 	send := func(addr string, body []byte) (int, error) {
@@ -189,16 +148,16 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 	for i, ev := range evs {
 		switch i {
 		case 50:
-			kill(reps[1])
+			reps[1].kill9()
 			dead[1] = true
 		case 90:
 			reps[1] = start("r2") // back, as an orchestrator restarts it
 			dead[1] = false
 		case 120:
-			kill(reps[2])
+			reps[2].kill9()
 			dead[2] = true
 		case 150:
-			kill(reps[0]) // the leader
+			reps[0].kill9() // the leader
 			dead[0] = true
 		case 165:
 			reps[2] = start("r3")
