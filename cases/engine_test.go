@@ -809,3 +809,34 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestReplyOfCaseMergedBeforeItsCardIsDropped: a case merged into another
+// before its card was posted never gets a thread, so a reply queued for it
+// is dropped instead of waiting for a card forever (and holding the queue).
+func TestReplyOfCaseMergedBeforeItsCardIsDropped(t *testing.T) {
+	h := newHarness(t)
+	h.ingest(allocation(t, "e1", "SO-1", t0))
+	h.ingest(delay(t, "e2", "ASN-1", []string{"SO-9"}, t0))
+	h.ingest(delay(t, "e3", "ASN-1", []string{"SO-1"}, t0.Add(time.Hour))) // merges EX-000002 into EX-000001
+	if err := h.store.Update(h.ctx, func(tx cases.Tx) error {
+		return tx.Enqueue(cases.QueueOutbox, &cases.Job{Kind: cases.JobReply, Case: "EX-000002", Text: "Reminder: nobody has acted yet"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	if c := h.caseOf("EX-000002"); c.Status != cases.StatusMerged || c.Slack.TS != "" {
+		t.Fatalf("EX-000002: status %s, card %q; want merged without a card", c.Status, c.Slack.TS)
+	}
+	left := 0
+	h.store.View(h.ctx, func(tx cases.ReadTx) error {
+		return tx.Jobs(cases.QueueOutbox, func(j cases.Job) error { left++; return nil })
+	})
+	if left != 0 {
+		t.Errorf("%d outbox jobs left; the merged case's reply should be dropped", left)
+	}
+	for _, s := range h.notify.all() {
+		if s.kind == "reply" && s.caseID == "EX-000002" {
+			t.Errorf("a reply was posted for the merged case: %+v", s)
+		}
+	}
+}

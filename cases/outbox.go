@@ -69,6 +69,12 @@ func (e *Engine) handleOutbox(ctx context.Context, job *Job) error {
 		sendErr = e.notifier.PostMessage(ctx, job.Channel, c, job.Text, key)
 	case JobReply:
 		if c.Slack.TS == "" {
+			if c.Status == StatusMerged {
+				// Merged before its card was posted: there is no thread to
+				// reply in, and none will come (its card job is dropped
+				// too); the survivor's card tells the story.
+				return e.dropJob(ctx, QueueOutbox, job.ID)
+			}
 			return Errorf(KindTransient, "reply on %s waits for its card", c.ID)
 		}
 		key := fmt.Sprintf("%s/%d", c.ID, job.ID)

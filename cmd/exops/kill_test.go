@@ -241,6 +241,20 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
+			s.View(ctx, func(tx cases.ReadTx) error {
+				for _, q := range cases.Queues() {
+					tx.Jobs(q, func(j cases.Job) error {
+						t.Logf("left in %s: %+v", q, j)
+						return nil
+					})
+				}
+				return nil
+			})
+			for i, r := range reps {
+				if !dead[i] {
+					t.Logf("replica %d log tail:\n%s", i+1, tail(r.logs.String(), 3000))
+				}
+			}
 			t.Fatalf("after 4 minutes: %d jobs waiting, %d timers set, %d acknowledged events in no case", waiting, timers, missing)
 		}
 		time.Sleep(250 * time.Millisecond)
@@ -318,4 +332,11 @@ func TestReplicaProcessesSurviveKill9(t *testing.T) {
 	}
 	t.Logf("%d events acknowledged (%d over NATS) through 3 kill -9s; %d cases with cards (%d open); %d reminders and %d manager steps taken once each (%d manager-channel posts); %d audit records verified",
 		len(acked), overNATS, cards, open, reminders, managers, managerPosts, res.Checked)
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
