@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -838,5 +839,43 @@ func TestReplyOfCaseMergedBeforeItsCardIsDropped(t *testing.T) {
 		if s.kind == "reply" && s.caseID == "EX-000002" {
 			t.Errorf("a reply was posted for the merged case: %+v", s)
 		}
+	}
+}
+
+// TestReplyAheadOfItsCardGoesAfterIt: when a case's reply is queued ahead of
+// its card job (the card job was queued again later, say after a crash), the
+// reply steps behind the card instead of the two waiting for each other.
+func TestReplyAheadOfItsCardGoesAfterIt(t *testing.T) {
+	h := newHarness(t)
+	id := h.ingest(allocation(t, "e1", "SO-1", t0))[0].Case
+	if err := h.store.Update(h.ctx, func(tx cases.Tx) error {
+		var cards []uint64
+		tx.Jobs(cases.QueueOutbox, func(j cases.Job) error {
+			if j.Kind == cases.JobCard {
+				cards = append(cards, j.ID)
+			}
+			return nil
+		})
+		for _, jid := range cards {
+			if err := tx.DeleteJob(cases.QueueOutbox, jid); err != nil {
+				return err
+			}
+		}
+		if err := tx.Enqueue(cases.QueueOutbox, &cases.Job{Kind: cases.JobReply, Case: id, Text: "first reply"}); err != nil {
+			return err
+		}
+		return tx.Enqueue(cases.QueueOutbox, &cases.Job{Kind: cases.JobCard, Case: id, Dedupe: "card:" + id})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	var order []string
+	for _, s := range h.notify.all() {
+		if s.caseID == id && (s.kind == "card" || s.kind == "reply") {
+			order = append(order, s.kind+":"+s.text)
+		}
+	}
+	if len(order) < 2 || order[0] != "card:" || !slices.Contains(order, "reply:first reply") {
+		t.Errorf("messages of %s: %v; want the card, then the reply", id, order)
 	}
 }

@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // cardPosting marks a card job that has started posting (in Job.Text).
@@ -75,7 +76,21 @@ func (e *Engine) handleOutbox(ctx context.Context, job *Job) error {
 				// too); the survivor's card tells the story.
 				return e.dropJob(ctx, QueueOutbox, job.ID)
 			}
-			return Errorf(KindTransient, "reply on %s waits for its card", c.ID)
+			// The card is not posted and no card job is ahead of this reply
+			// (a case's oldest job goes first): move the reply behind one,
+			// queuing it if there is none, so the card goes first instead of
+			// the two waiting for each other.
+			return e.store.Update(ctx, func(tx Tx) error {
+				if err := tx.DeleteJob(QueueOutbox, job.ID); err != nil {
+					return fmt.Errorf("move reply of %s behind its card: %w", c.ID, err)
+				}
+				if err := e.enqueue(tx, QueueOutbox, Job{Kind: JobCard, Case: c.ID, Dedupe: "card:" + c.ID}); err != nil {
+					return err
+				}
+				moved := *job
+				moved.ID, moved.Attempts, moved.NotBefore, moved.LastError = 0, 0, time.Time{}, ""
+				return e.enqueue(tx, QueueOutbox, moved)
+			})
 		}
 		key := fmt.Sprintf("%s/%d", c.ID, job.ID)
 		if job.Sent {
