@@ -15,24 +15,43 @@ import (
 // little unsigned tail to hide in.
 const DefaultCheckpointEvery = 1000
 
-// Seal signs the head of the log as tx sees it and appends the signature to
-// the chain as a record of KindCheckpoint (at head+1). ok is false when the
-// log is empty: there is nothing to vouch for.
-func Seal(tx cases.Tx, s *Signer, now time.Time) (c Checkpoint, ok bool, err error) {
+// Seal signs the head of the log as it stands before the record it
+// appends, when due says that head is to be signed, and appends the
+// signature to the chain as a record of KindCheckpoint; got is given the
+// checkpoint. Nothing is signed while the log is empty: there is nothing to
+// vouch for. On a store whose records take their place at commit
+// (cases.LateAuditor) the head is known only then, so that is when the
+// signing, due and got run; elsewhere they run before Seal returns.
+func Seal(tx cases.Tx, s *Signer, now time.Time, due func(headSeq uint64) bool, got func(Checkpoint)) error {
+	entry := func(seq uint64, hash string) (cases.AuditEntry, bool) {
+		if seq == 0 || !due(seq) {
+			return cases.AuditEntry{}, false
+		}
+		c := s.Sign(seq, hash, now)
+		got(c)
+		return cases.AuditEntry{Time: now, Kind: KindCheckpoint, Action: "sign_head", Actor: cases.ActorExops, Detail: c.Line()}, true
+	}
+	if la, ok := tx.(cases.LateAuditor); ok {
+		if err := la.AuditLate(entry); err != nil {
+			return fmt.Errorf("checkpoint: append: %w", err)
+		}
+		return nil
+	}
 	seq, hash, err := tx.AuditHead()
 	if err != nil {
-		return Checkpoint{}, false, fmt.Errorf("checkpoint: read head: %w", err)
+		return fmt.Errorf("checkpoint: read head: %w", err)
 	}
-	if seq == 0 {
-		return Checkpoint{}, false, nil
+	e, ok := entry(seq, hash)
+	if !ok {
+		return nil
 	}
-	c = s.Sign(seq, hash, now)
-	if _, err := tx.Audit(cases.AuditEntry{Time: now, Kind: KindCheckpoint, Action: "sign_head", Actor: cases.ActorExops,
-		Detail: c.Line()}); err != nil {
-		return Checkpoint{}, false, fmt.Errorf("checkpoint: append: %w", err)
+	if _, err := tx.Audit(e); err != nil {
+		return fmt.Errorf("checkpoint: append: %w", err)
 	}
-	return c, true, nil
+	return nil
 }
+
+func always(uint64) bool { return true }
 
 // Checkpointer seals the chain every Every records, inside the transaction
 // that writes the Every-th record, so a checkpoint can never be lost or run
@@ -67,9 +86,8 @@ func (c *Checkpointer) Seal(ctx context.Context, store cases.Store) (Checkpoint,
 		ok bool
 	)
 	err := store.Update(ctx, func(tx cases.Tx) error {
-		var err error
-		cp, ok, err = Seal(tx, c.Signer, c.Now())
-		return err
+		ok = false // fn may run again; the last run's checkpoint is the one committed
+		return Seal(tx, c.Signer, c.Now(), always, func(got Checkpoint) { cp, ok = got, true })
 	})
 	if err != nil {
 		return Checkpoint{}, false, err
@@ -100,17 +118,17 @@ type sealingStore struct {
 }
 
 func (s *sealingStore) Update(ctx context.Context, fn func(tx cases.Tx) error) error {
-	var made []Checkpoint
+	var last *sealingTx
 	err := s.Store.Update(ctx, func(tx cases.Tx) error {
 		// fn may run more than once (grouped commits): only the last run's
-		// checkpoints were committed.
+		// checkpoints were committed. They are known once the store has
+		// placed its records, which may be after fn returns.
 		st := &sealingTx{Tx: tx, c: s.c}
-		err := fn(st)
-		made = st.made
-		return err
+		last = st
+		return fn(st)
 	})
-	if err == nil && s.c.Published != nil {
-		for _, cp := range made {
+	if err == nil && s.c.Published != nil && last != nil {
+		for _, cp := range last.made {
 			s.c.Published(cp)
 		}
 	}
@@ -125,15 +143,17 @@ type sealingTx struct {
 
 func (t *sealingTx) Audit(e cases.AuditEntry) (uint64, error) {
 	seq, err := t.Tx.Audit(e)
-	if err != nil || seq%t.c.Every != 0 {
-		return seq, err
-	}
-	cp, ok, err := Seal(t.Tx, t.c.Signer, t.c.Now())
 	if err != nil {
 		return 0, err
 	}
-	if ok {
-		t.made = append(t.made, cp)
+	// Where records are placed at commit, seq is provisional: whether the
+	// record lands on a multiple of Every is decided then.
+	if _, late := t.Tx.(cases.LateAuditor); !late && seq%t.c.Every != 0 {
+		return seq, nil
+	}
+	due := func(head uint64) bool { return head%t.c.Every == 0 }
+	if err := Seal(t.Tx, t.c.Signer, t.c.Now(), due, func(cp Checkpoint) { t.made = append(t.made, cp) }); err != nil {
+		return 0, err
 	}
 	return seq, nil
 }

@@ -71,6 +71,18 @@ type Tx interface {
 	ClearTimer(caseID string) error
 }
 
+// LateAuditor is a Tx whose audit records take their final place in the
+// chain only when the transaction commits (cases/postgres: replicas then
+// hold the chain's head for their commit alone, not for all their work).
+// Its Audit and AuditHead give provisional sequence numbers and hashes,
+// true within the transaction but not of the committed chain. A record
+// that must name the head it follows (a signed checkpoint) is appended
+// with AuditLate: make is called at commit with the head the record will
+// follow, and says whether to append its entry at all.
+type LateAuditor interface {
+	AuditLate(make func(headSeq uint64, headHash string) (e AuditEntry, ok bool)) error
+}
+
 // Prefetcher is a Tx that reads many rows in one go: the intake hands it
 // a batch's events, correlation keys and then cases before it reads them
 // one by one, in a sorted order (so two batches lock in the same order),

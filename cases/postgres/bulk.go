@@ -2,10 +2,9 @@ package postgres
 
 // The intake writes, per event, an event row, its keys, an audit record
 // and a job. Sent one statement each, a batch of 100 events is hundreds of
-// statements for the server to parse and run, and as many updates of the
-// one audit head row. The tx gathers these rows instead and sends them as
-// one multi-row statement per table (and one head update) with its next
-// round trip.
+// statements for the server to parse and run. The tx gathers these rows
+// instead and sends them as one multi-row statement per table with its
+// next round trip (the audit records go at commit, see chain.go).
 
 type bulk struct {
 	evSrc, evID []string
@@ -15,12 +14,6 @@ type bulk struct {
 	key    []string
 	keyDoc [][]byte
 	keyAt  map[string]int
-
-	audSeq, audS []int64
-	audN         []int32
-	audDoc       [][]byte
-	headSeq      int64
-	headHash     string
 
 	jobQ, jobDedupe, jobCase []string
 	jobDoc                   [][]byte
@@ -67,11 +60,6 @@ func (t *tx) materialize() {
 	if len(b.key) > 0 {
 		t.queue(`INSERT INTO correlation_keys (key, doc) SELECT * FROM unnest($1::text[], $2::bytea[])
 			ON CONFLICT (key) DO UPDATE SET doc = excluded.doc`, b.key, b.keyDoc)
-	}
-	if len(b.audSeq) > 0 {
-		t.queue("INSERT INTO audit (seq, time_s, time_n, doc) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bytea[])",
-			b.audSeq, b.audS, b.audN, b.audDoc)
-		t.queue("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", b.headSeq, b.headHash)
 	}
 	if len(b.jobQ) > 0 {
 		// nextval runs row by row in the array's order: the jobs keep it.

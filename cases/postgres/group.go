@@ -14,10 +14,8 @@ import (
 // committer groups concurrent Updates of one replica into one PostgreSQL
 // transaction, as cases/bolt does with its file: each function runs in a
 // savepoint of its own, so one that fails is rolled back alone, and the
-// group shares one commit (one WAL flush) and one wait for the audit head
-// row. Without it every audited write of every replica waits for the
-// commit of the one before; with it a replica appends a whole group per
-// turn. A lone Update commits at once: groups grow only under load.
+// group shares one commit (one WAL flush) and one turn at the audit head
+// row. A lone Update commits at once: groups grow only under load.
 type committer struct {
 	s *Store
 	g *cases.Grouper[*call]
@@ -32,8 +30,8 @@ type call struct {
 var errClosed = errors.New("store is closed")
 
 // maxGroup bounds how many Updates share one transaction, and maxTxTime how
-// long one runs functions: a long group holds the chain head from other
-// replicas.
+// long one runs functions: a long group holds its case and key locks from
+// other replicas.
 const (
 	maxGroup  = 256
 	maxTxTime = 25 * time.Millisecond
@@ -94,19 +92,11 @@ func (c *committer) runOnce(group []*call) (ran int, results []error, err error)
 		}
 	}()
 	results = make([]error, len(group))
-	// The chain head first, before any function locks an event, a key or
-	// a case: a group that took it after some of those, and wanted more
-	// after it, deadlocked with another replica's group doing the same the
-	// other way round (PostgreSQL finds that only after deadlock_timeout, a
-	// second). Nearly every group appends to the chain, which serialises
-	// the groups of all replicas anyway; now they queue in one order.
-	var h auditHead
-	var seq int64
-	if err := ptx.QueryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").Scan(&seq, &h.hash); err != nil {
-		return len(group), nil, err
-	}
-	h.seq = uint64(seq)
-	head := &h
+	// The audit records of the whole group are placed in the chain when it
+	// commits (chain.go), numbered until then from the head this replica
+	// saw last.
+	chain := newPendingChain(c.s.known.get())
+	nums := &caseNumbers{store: c.s}
 	start := time.Now()
 	for i, cl := range group {
 		ran = i + 1
@@ -114,15 +104,12 @@ func (c *committer) runOnce(group []*call) (ran int, results []error, err error)
 			results[i] = err
 			continue
 		}
-		t := &tx{ctx: ctx, ptx: ptx, write: true, events: c.s.events}
+		t := &tx{ctx: ctx, ptx: ptx, write: true, events: c.s.events, chain: chain, nums: nums}
+		mark, markHead, markNums := len(chain.entries), chain.head, nums.mark()
 		// The savepoint goes to the server with the function's first
 		// statements, and its release with its last: no round trips of
 		// their own.
 		t.queue("SAVEPOINT exops_update")
-		if head != nil {
-			h := *head
-			t.head = &h
-		}
 		fnErr := safely(cl.fn, t)
 		if fnErr == nil && t.failed == nil {
 			t.finish()
@@ -133,8 +120,10 @@ func (c *committer) runOnce(group []*call) (ran int, results []error, err error)
 			return ran, nil, t.failed
 		}
 		if fnErr != nil || t.failed != nil {
-			// Undo this function alone; its locks on the head go with it.
-			// Nothing reached the server if its batch was never sent.
+			// Undo this function alone, with its audit records. Nothing
+			// reached the server if its batch was never sent.
+			chain.entries, chain.head = chain.entries[:mark], markHead
+			nums.restore(markNums)
 			if t.sent {
 				if _, err := ptx.Exec(ctx, "ROLLBACK TO SAVEPOINT exops_update"); err != nil {
 					return ran, nil, err
@@ -145,16 +134,19 @@ func (c *committer) runOnce(group []*call) (ran int, results []error, err error)
 			} else {
 				results[i] = c.s.txError("update", t.failed)
 			}
-		} else {
-			head = t.head
 		}
 		if time.Since(start) > maxTxTime {
 			break
 		}
 	}
+	head, err := chain.place(ctx, ptx)
+	if err != nil {
+		return ran, nil, err
+	}
 	if err := ptx.Commit(ctx); err != nil {
 		return ran, nil, err
 	}
+	c.s.known.set(head)
 	return ran, results, nil
 }
 

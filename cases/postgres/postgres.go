@@ -6,10 +6,11 @@
 // Transactions: an Update is one READ COMMITTED transaction in which every
 // read that a decision rests on takes a lock: cases and jobs are read FOR
 // UPDATE, correlation keys and events (which may not exist yet) under a
-// transaction-scoped advisory lock on their name, and the audit chain by
-// locking its head row. Two replicas that race to open a case for one key,
-// to take a case number or to append to the chain therefore run one after
-// the other, each seeing what the other committed. A deadlock or a
+// transaction-scoped advisory lock on their name. Two replicas that race
+// to open a case for one key or to take a case number therefore run one
+// after the other, each seeing what the other committed. Audit records are
+// placed in the one chain at commit, under a lock of its head row held for
+// that last statement alone (chain.go). A deadlock or a
 // serialisation failure rolls the transaction back and runs fn again, which
 // the cases.Store contract allows.
 package postgres
@@ -56,6 +57,11 @@ type Store struct {
 	// events caches the stored events that cases refer to.
 	events *cases.EventCache
 	trips  *roundTrips
+	// numbers is the connection that refills the free case numbers
+	// (numbers.go).
+	numbers *pgxpool.Pool
+	// known is the newest audit chain head this replica saw (chain.go).
+	known knownHead
 }
 
 // eventCacheBytes bounds Store.events.
@@ -88,8 +94,18 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, unreachable(name, err)
 	}
 	s := &Store{pool: pool, name: name, schema: opts.Schema, events: cases.NewEventCache(eventCacheBytes), trips: trips}
+	// Refills of the free case numbers run beside transactions that hold
+	// the main pool's connections (every one of them, under load): from a
+	// connection of their own, or they would wait for each other forever.
+	ncfg := cfg.Copy()
+	ncfg.MaxConns, ncfg.MinConns = 1, 0
+	if s.numbers, err = pgxpool.NewWithConfig(ctx, ncfg); err != nil {
+		pool.Close()
+		return nil, unreachable(name, err)
+	}
 	if err := s.prepare(ctx, opts); err != nil {
 		pool.Close()
+		s.numbers.Close()
 		return nil, err
 	}
 	if !opts.NoBatch {
@@ -164,6 +180,7 @@ func (s *Store) Close() error {
 		s.group.close()
 	}
 	s.pool.Close()
+	s.numbers.Close()
 	return nil
 }
 
@@ -223,12 +240,8 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx cases.Tx) error) (err
 			_ = ptx.Rollback(context.Background())
 		}
 	}()
-	t := &tx{ctx: ctx, ptx: ptx, write: true, events: s.events}
-	// The chain head first, as a group does (see committer.runOnce): then
-	// every Update takes its locks in one order.
-	if _, err = t.lockHead(); err != nil {
-		return err
-	}
+	t := &tx{ctx: ctx, ptx: ptx, write: true, events: s.events, chain: newPendingChain(s.known.get()),
+		nums: &caseNumbers{store: s}}
 	err = safely(fn, t)
 	if err == nil {
 		t.finish()
@@ -245,9 +258,14 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx cases.Tx) error) (err
 		// transaction, so nothing can commit.
 		return t.failed
 	}
+	head, err := t.chain.place(ctx, ptx)
+	if err != nil {
+		return err
+	}
 	if err := ptx.Commit(ctx); err != nil {
 		return err
 	}
+	s.known.set(head)
 	return nil
 }
 

@@ -103,6 +103,15 @@ func (t *tx) Prefetch(events [][2]string, keys []string) error {
 	if err := rows.Err(); err != nil {
 		return t.fail("read events", err)
 	}
+	if t.nums != nil {
+		// Each new event may open a case: take that many numbers at once.
+		t.nums.hint = 0
+		for i := range sources {
+			if rc.events[[2]string{sources[i], ids[i]}] == nil {
+				t.nums.hint++
+			}
+		}
+	}
 	if t.write {
 		if _, err := br.Exec(); err != nil {
 			return t.fail("lock correlation keys", err)

@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/exops/exops/audit"
 	"github.com/exops/exops/cases"
 )
 
@@ -31,8 +30,12 @@ type tx struct {
 	// failed is the first database error: PostgreSQL aborts the whole
 	// transaction after one, whatever the caller's function does with it.
 	failed error
-	// head is the audit chain head, once locked in this transaction.
+	// head is the audit chain head, once locked in this transaction
+	// (lockHead: the store copy writes the chain itself).
 	head *auditHead
+	// chain gathers the audit records of the transaction (of all the
+	// Updates of a group), placed in the chain at commit (see chain.go).
+	chain *pendingChain
 	// pending holds writes whose answer nobody waits for; they go to the
 	// server with the next read or at the end, in one round trip.
 	pending *pgx.Batch
@@ -43,9 +46,10 @@ type tx struct {
 	events *cases.EventCache
 	// rows holds what Prefetch read, and this transaction's writes over it.
 	rows *rowCache
-	// caseNext to caseLast are case numbers taken from the counter and
-	// not yet given out; finish gives back the ones left.
-	caseNext, caseLast uint64
+	// nums holds the free case numbers the transaction has locked, and
+	// casesUsed the ones this function took (see numbers.go).
+	nums      *caseNumbers
+	casesUsed []int64
 	// enqueued holds the dedupe keys (queue NUL key) of the jobs this
 	// transaction enqueued, with their ids: another job with one of them
 	// is dropped without asking the server.
@@ -54,17 +58,13 @@ type tx struct {
 	bulk *bulk
 }
 
-// caseNumberBlock is how many case numbers one round trip takes.
-const caseNumberBlock = 32
-
 // finish queues what must follow the caller's function before its
-// savepoint is released: the case numbers it took but did not use go back
-// (the counter row stays locked until commit, so nobody saw them).
+// savepoint is released: the case numbers it took leave the free list.
 func (t *tx) finish() {
 	t.materialize()
-	if t.caseNext != 0 && t.caseNext <= t.caseLast {
-		t.queue("UPDATE counters SET value = $1 WHERE name = 'case_number'", int64(t.caseNext-1))
-		t.caseNext, t.caseLast = 0, 0
+	if len(t.casesUsed) > 0 {
+		t.queue("DELETE FROM case_numbers_free WHERE n = ANY($1::bigint[])", t.casesUsed)
+		t.casesUsed = nil
 	}
 }
 
@@ -383,28 +383,6 @@ func (t *tx) PutCase(c *cases.Case) error {
 	return nil
 }
 
-func (t *tx) NextCaseNumber() (uint64, error) {
-	if t.caseNext != 0 && t.caseNext <= t.caseLast {
-		n := t.caseNext
-		t.caseNext++
-		return n, nil
-	}
-	var last uint64
-	// The counter row is locked until commit, and a rollback gives the
-	// numbers back (a sequence would not). A block is taken at once, and
-	// what is left of it given back by finish.
-	found, err := t.queryRow("next case number", "UPDATE counters SET value = value + $1 WHERE name = 'case_number' RETURNING value", []any{caseNumberBlock}, &last)
-	if err == nil && !found {
-		err = t.fail("next case number", errors.New("counter row missing"))
-	}
-	if err != nil {
-		return 0, err
-	}
-	first := last - caseNumberBlock + 1
-	t.caseNext, t.caseLast = first+1, last
-	return first, nil
-}
-
 func (t *tx) Event(source, id string) (*cases.StoredEvent, error) {
 	if sqlText("event source", source) != nil || sqlText("event id", id) != nil {
 		return nil, notFound("event %s from %s", id, source)
@@ -525,7 +503,12 @@ func (t *tx) lockHead() (auditHead, error) {
 	return h, nil
 }
 
+// AuditHead of an Update is provisional, like the seqs Audit returns: true
+// within the transaction, placed for good at commit (see chain.go).
 func (t *tx) AuditHead() (uint64, string, error) {
+	if t.chain != nil {
+		return t.chain.head.seq, t.chain.head.hash, nil
+	}
 	h, err := t.lockHead()
 	return h.seq, h.hash, err
 }
@@ -537,24 +520,25 @@ func (t *tx) Audit(e cases.AuditEntry) (uint64, error) {
 	if y := e.Time.UTC().Year(); y < 0 || y > 9999 {
 		return 0, invalid("audit time %v is outside years 0 to 9999", e.Time)
 	}
-	head, err := t.lockHead()
+	if t.chain == nil {
+		return 0, invalid("audit: not in an Update")
+	}
+	le, err := provisional(t.chain.head, e)
 	if err != nil {
 		return 0, err
 	}
-	prev := head.hash
-	if head.seq == 0 {
-		prev = audit.GenesisHash
+	t.chain.entries = append(t.chain.entries, le)
+	t.chain.head = auditHead{seq: le.rec.Seq, hash: le.rec.Hash}
+	return le.rec.Seq, nil
+}
+
+// AuditLate implements cases.LateAuditor.
+func (t *tx) AuditLate(make func(seq uint64, hash string) (cases.AuditEntry, bool)) error {
+	if t.chain == nil {
+		return invalid("audit: not in an Update")
 	}
-	rec := audit.NewRecord(head.seq+1, prev, e)
-	doc, err := audit.EncodeRecord(rec)
-	if err != nil {
-		return 0, fmt.Errorf("audit: encode: %w", err)
-	}
-	b := t.rowsOf()
-	b.audSeq, b.audS, b.audN, b.audDoc = append(b.audSeq, int64(rec.Seq)), append(b.audS, rec.Time.Unix()), append(b.audN, int32(rec.Time.Nanosecond())), append(b.audDoc, doc)
-	b.headSeq, b.headHash = int64(rec.Seq), rec.Hash
-	*t.head = auditHead{seq: rec.Seq, hash: rec.Hash}
-	return rec.Seq, nil
+	t.chain.entries = append(t.chain.entries, lateEntry{make: make})
+	return nil
 }
 
 func checkQueue(q cases.Queue) error {
