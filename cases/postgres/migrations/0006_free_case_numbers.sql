@@ -1,4 +1,4 @@
--- exops schema version 5: case numbers a replica can take without holding
+-- exops schema version 6: case numbers a replica can take without holding
 -- the counter until it commits. The counter is only advanced, a block at a
 -- time in a statement of its own, and the block's numbers wait here until
 -- a transaction takes one (locking its row, SKIP LOCKED for the others)
