@@ -49,16 +49,20 @@ func NewCaseDoc(c *Case) *CaseDoc {
 		d.Events = make([]DocEvent, len(c.Events))
 	}
 	for i := range c.Events {
-		ce := &c.Events[i]
-		if ce.Digest != "" {
-			d.Events[i] = DocEvent{ID: ce.ID, Source: ce.Source, Family: ce.Family, Received: ce.Received, Digest: ce.Digest}
-			continue
-		}
-		t := ce.Time
-		d.Events[i] = DocEvent{ID: ce.ID, Source: ce.Source, Type: ce.Type, Family: ce.Family, Time: &t,
-			Received: ce.Received, Subject: ce.Subject, Data: ce.Data}
+		d.Events[i] = DocEventOf(&c.Events[i])
 	}
 	return d
+}
+
+// DocEventOf is ce as a CaseDoc holds it: a reference to its stored event
+// if it names the event's digest, else whole (sharing its data).
+func DocEventOf(ce *CaseEvent) DocEvent {
+	if ce.Digest != "" {
+		return DocEvent{ID: ce.ID, Source: ce.Source, Family: ce.Family, Received: ce.Received, Digest: ce.Digest}
+	}
+	t := ce.Time
+	return DocEvent{ID: ce.ID, Source: ce.Source, Type: ce.Type, Family: ce.Family, Time: &t,
+		Received: ce.Received, Subject: ce.Subject, Data: ce.Data}
 }
 
 // Refs lists the references of a decoded document, in order: the events

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 
 	json "github.com/goccy/go-json"
 	bbolt "go.etcd.io/bbolt"
@@ -29,6 +28,34 @@ var bucketCaseEvents = []byte("case_events")
 type eventsHead struct {
 	N    int    `json:"n"`
 	Hash string `json:"hash"`
+	// Chain names how Hash was made. 2: the whole SHA-256 chained over
+	// each row's bytes as stored, so a head names exactly one list of rows
+	// and the chain can go on from it. Heads without it (written before)
+	// hashed some fields of each row; their rows are written again whole
+	// on the case's next write.
+	Chain int `json:"chain,omitempty"`
+}
+
+// chainVersion is the Chain this package writes.
+const chainVersion = 2
+
+// sum returns the head's hash, if it is one of chainVersion.
+func (h eventsHead) sum() (sum [sha256.Size]byte, ok bool) {
+	if h.Chain != chainVersion || hex.DecodedLen(len(h.Hash)) != sha256.Size {
+		return sum, false
+	}
+	_, err := hex.Decode(sum[:], []byte(h.Hash))
+	return sum, err == nil
+}
+
+// chainRow returns the chain over the rows up to and including row.
+func chainRow(prev [sha256.Size]byte, row []byte) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write(prev[:])
+	h.Write(row)
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	return out
 }
 
 func caseEventsPrefix(id string) []byte { return append([]byte(id), 0) }
@@ -37,85 +64,114 @@ func caseEventKey(id string, i int) []byte {
 	return binary.BigEndian.AppendUint32(caseEventsPrefix(id), uint32(i))
 }
 
-// chain returns the hash of every prefix of des: chain[i] covers des[:i].
-// PutCase compares it with the head to tell an append (the usual join:
-// write the new rows only) from any other change (write them all).
-func chain(des []cases.DocEvent) ([]string, error) {
-	out := make([]string, len(des)+1)
-	var prev [sha256.Size]byte
-	var buf []byte
-	for i, de := range des {
-		buf = append(buf[:0], prev[:]...)
-		if de.Digest != "" {
-			buf = append(buf, de.ID...)
-			buf = append(buf, 0)
-			buf = append(buf, de.Source...)
-			buf = append(buf, 0)
-			buf = append(buf, de.Family...)
-			buf = append(buf, 0)
-			buf = strconv.AppendInt(buf, de.Received.UnixNano(), 10)
-			buf = append(buf, 0)
-			buf = append(buf, de.Received.Location().String()...)
-			buf = append(buf, 0)
-			buf = append(buf, de.Digest...)
-		} else {
-			b, err := json.Marshal(de)
-			if err != nil {
-				return nil, fmt.Errorf("encode event %s: %w", de.ID, err)
-			}
-			buf = append(append(buf, 1), b...)
+func (t *tx) eventsHead(b *bbolt.Bucket, id string) (eventsHead, error) {
+	var head eventsHead
+	if v := b.Get(caseEventsPrefix(id)); v != nil {
+		if err := json.Unmarshal(v, &head); err != nil {
+			return head, fmt.Errorf("decode event rows of case %s: %w", id, err)
 		}
-		prev = sha256.Sum256(buf)
-		out[i+1] = hex.EncodeToString(prev[:16])
 	}
-	return out, nil
+	return head, nil
 }
 
 // putCaseEvents writes the event rows of c and returns its document.
+//
+// A join appends one event to a case: then only the new row is encoded,
+// hashed and written. The rows already there are not even compared with
+// c's events by hash when the store's list for the head (see eventLists)
+// shows that c's first events are the ones a read gave out, unchanged.
+// Any change other than an append rewrites all the rows.
 func (t *tx) putCaseEvents(c *cases.Case) (*cases.CaseDoc, error) {
 	b, err := t.bucket(bucketCaseEvents)
 	if err != nil {
 		return nil, err
 	}
-	d := cases.NewCaseDoc(c)
-	var head eventsHead
-	if v := b.Get(caseEventsPrefix(c.ID)); v != nil {
-		if err := json.Unmarshal(v, &head); err != nil {
-			return nil, fmt.Errorf("decode event rows of case %s: %w", c.ID, err)
-		}
-	}
-	if len(d.Events) == 0 {
-		// Inline (an empty list and a nil one stay apart); drop old rows.
-		return d, t.deleteCaseEvents(b, c.ID, 0, head.N)
-	}
-	hashes, err := chain(d.Events)
+	head, err := t.eventsHead(b, c.ID)
 	if err != nil {
 		return nil, err
 	}
-	from := 0
-	if head.N <= len(d.Events) && hashes[head.N] == head.Hash {
-		from = head.N
-	} else if err := t.deleteCaseEvents(b, c.ID, 0, head.N); err != nil {
-		return nil, err
-	}
-	for i := from; i < len(d.Events); i++ {
-		v, err := json.Marshal(d.Events[i])
-		if err != nil {
-			return nil, fmt.Errorf("encode event %s of case %s: %w", d.Events[i].ID, c.ID, err)
+	d := &cases.CaseDoc{Case: c}
+	if len(c.Events) == 0 {
+		// Inline (an empty list and a nil one stay apart); drop old rows.
+		if c.Events != nil {
+			d.Events = []cases.DocEvent{}
 		}
-		if err := b.Put(caseEventKey(c.ID, i), v); err != nil {
-			return nil, fmt.Errorf("put event %d of case %s: %w", i, c.ID, err)
+		return d, t.deleteCaseEvents(b, c.ID, 0, head.N)
+	}
+	sum, chained := head.sum()
+	var known *eventList
+	if chained {
+		known = t.lists.get(c.ID, sum, head.N)
+	}
+	same := known.samePrefix(c.Events)
+	keep := 0 // rows [0, keep) stay as they are
+	var rows [][]byte
+	if known != nil && same == head.N {
+		keep = head.N
+		for i := keep; i < len(c.Events); i++ {
+			v, err := encodeCaseEvent(c, i)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, v)
+		}
+	} else {
+		// Encode and hash every row; an append that the store's lists do
+		// not know of still writes only its new rows.
+		rows = make([][]byte, len(c.Events))
+		var prev [sha256.Size]byte
+		for i := range c.Events {
+			if rows[i], err = encodeCaseEvent(c, i); err != nil {
+				return nil, err
+			}
+			prev = chainRow(prev, rows[i])
+			if chained && i+1 == head.N && prev == sum {
+				keep = head.N
+			}
+		}
+		rows = rows[keep:]
+		if keep == 0 {
+			if err := t.deleteCaseEvents(b, c.ID, 0, head.N); err != nil {
+				return nil, err
+			}
 		}
 	}
-	hv, err := json.Marshal(eventsHead{N: len(d.Events), Hash: hashes[len(d.Events)]})
+	if keep == 0 {
+		sum = [sha256.Size]byte{}
+	} // else the chain goes on from the head's hash
+	tail := make([]cases.DocEvent, len(rows))
+	for i, v := range rows {
+		if err := b.Put(caseEventKey(c.ID, keep+i), v); err != nil {
+			return nil, fmt.Errorf("put event %d of case %s: %w", keep+i, c.ID, err)
+		}
+		sum = chainRow(sum, v)
+		// As a read decodes it (a time comes back in the zone it reads as).
+		if err := json.Unmarshal(v, &tail[i]); err != nil {
+			return nil, fmt.Errorf("decode event %d of case %s: %w", keep+i, c.ID, err)
+		}
+	}
+	hv, err := json.Marshal(eventsHead{N: len(c.Events), Hash: hex.EncodeToString(sum[:]), Chain: chainVersion})
 	if err != nil {
 		return nil, err
 	}
 	if err := b.Put(caseEventsPrefix(c.ID), hv); err != nil {
 		return nil, fmt.Errorf("put event rows of case %s: %w", c.ID, err)
 	}
-	d.Events, d.EventRows = nil, true
+	// Known by its hash, the list is right for whoever reads this head,
+	// even if this transaction rolls back and another writes it.
+	t.lists.put(c.ID, sum, known.extend(keep, same, tail))
+	d.EventRows = true
 	return d, nil
+}
+
+// encodeCaseEvent is row i of c's event rows.
+func encodeCaseEvent(c *cases.Case, i int) ([]byte, error) {
+	de := cases.DocEventOf(&c.Events[i])
+	v, err := json.Marshal(de)
+	if err != nil {
+		return nil, fmt.Errorf("encode event %s of case %s: %w", de.ID, c.ID, err)
+	}
+	return v, nil
 }
 
 func (t *tx) deleteCaseEvents(b *bbolt.Bucket, id string, from, n int) error {
@@ -135,6 +191,73 @@ func (t *tx) deleteCaseEvents(b *bbolt.Bucket, id string, from, n int) error {
 		}
 	}
 	return nil
+}
+
+// caseEvents gives the events of a case whose document keeps them in rows:
+// from the store's list for the rows' head if it has one, so that reading
+// a case of many events decodes none of their rows, else from the rows.
+// The caller may change the slice it gets (not the events' Data).
+func (t *tx) caseEvents(d *cases.CaseDoc, id string) ([]cases.CaseEvent, error) {
+	b, err := t.bucket(bucketCaseEvents)
+	if err != nil {
+		return nil, err
+	}
+	head, err := t.eventsHead(b, id)
+	if err != nil {
+		return nil, err
+	}
+	sum, chained := head.sum()
+	if chained {
+		if l := t.lists.get(id, sum, head.N); l != nil {
+			if len(l.tail) > 0 {
+				more, err := t.resolve(id, l.tail)
+				if err != nil {
+					return nil, err
+				}
+				all := make([]cases.CaseEvent, 0, l.n)
+				l = &eventList{n: l.n, resolved: append(append(all, l.resolved...), more...)}
+				t.lists.put(id, sum, l)
+			}
+			return l.copyOut(), nil
+		}
+	}
+	if err := t.readCaseEvents(d, id); err != nil {
+		return nil, err
+	}
+	evs, err := t.resolve(id, d.Events)
+	if err != nil {
+		return nil, err
+	}
+	if chained && len(evs) == head.N {
+		l := &eventList{n: head.N, resolved: evs}
+		t.lists.put(id, sum, l)
+		return l.copyOut(), nil
+	}
+	return evs, nil
+}
+
+// resolve gives back des as a case holds them: references from the cache
+// of stored events or the events bucket.
+func (t *tx) resolve(id string, des []cases.DocEvent) ([]cases.CaseEvent, error) {
+	d := cases.CaseDoc{Case: &cases.Case{ID: id}, Events: des}
+	refs := d.Refs()
+	stored := make([]*cases.StoredEvent, len(refs))
+	for i, r := range refs {
+		if se := t.events.Get(r.Source, r.ID, r.Digest); se != nil {
+			stored[i] = se
+			continue
+		}
+		se, err := t.storedEvent(r.Source, r.ID)
+		if err != nil && cases.KindOf(err) != cases.KindNotFound {
+			return nil, fmt.Errorf("case %s: %w", id, err)
+		}
+		stored[i] = se
+	}
+	c, err := d.Resolve(stored)
+	if err != nil {
+		return nil, err
+	}
+	return c.Events, nil
 }
 
 // readCaseEvents fills the events of a document kept in rows.
