@@ -21,7 +21,7 @@ import (
 
 // schemaVersion is the layout this package writes. Open refuses a newer file
 // rather than misread it.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // DefaultTimeout is how long Open waits for the file lock.
 const DefaultTimeout = 2 * time.Second

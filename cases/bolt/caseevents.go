@@ -16,9 +16,12 @@ import (
 // A case's events are rows of their own, not part of the case document:
 // joining an event then writes one short row and a document whose size
 // does not depend on how many events the case holds. The rows of a case
-// sit under "case id NUL": first a head (how many rows and a hash chained
-// over them), then one row per event (4-byte big-endian index → a
-// cases.DocEvent: a reference to the stored event, or a whole event). A
+// sit under "case id NUL": one row per event (4-byte big-endian index → a
+// cases.DocEvent: a reference to the stored event, or a whole event), then
+// a head (how many rows and a hash chained over them) under five 0xff
+// bytes, after the rows, so that a join's new row and the head share a
+// page. Schema 2 kept the head before the rows, under "case id NUL"
+// alone; such a head is read, and moved on the case's next write. A
 // document without rows (from before schema 2, or of a case without
 // events) keeps its events inline and is read as it is.
 
@@ -60,18 +63,29 @@ func chainRow(prev [sha256.Size]byte, row []byte) [sha256.Size]byte {
 
 func caseEventsPrefix(id string) []byte { return append([]byte(id), 0) }
 
+// caseEventsHeadKey is where a case's head row is kept, after its rows.
+func caseEventsHeadKey(id string) []byte {
+	return append(caseEventsPrefix(id), 0xff, 0xff, 0xff, 0xff, 0xff)
+}
+
 func caseEventKey(id string, i int) []byte {
 	return binary.BigEndian.AppendUint32(caseEventsPrefix(id), uint32(i))
 }
 
-func (t *tx) eventsHead(b *bbolt.Bucket, id string) (eventsHead, error) {
-	var head eventsHead
-	if v := b.Get(caseEventsPrefix(id)); v != nil {
-		if err := json.Unmarshal(v, &head); err != nil {
-			return head, fmt.Errorf("decode event rows of case %s: %w", id, err)
+// eventsHead reads the head of a case's rows (N 0 if it has none); before
+// says it is still where schema 2 kept it.
+func (t *tx) eventsHead(b *bbolt.Bucket, id string) (head eventsHead, before bool, err error) {
+	v := b.Get(caseEventsHeadKey(id))
+	if v == nil {
+		if v = b.Get(caseEventsPrefix(id)); v == nil {
+			return head, false, nil
 		}
+		before = true
 	}
-	return head, nil
+	if err := json.Unmarshal(v, &head); err != nil {
+		return head, before, fmt.Errorf("decode event rows of case %s: %w", id, err)
+	}
+	return head, before, nil
 }
 
 // putCaseEvents writes the event rows of c and returns its document.
@@ -86,9 +100,14 @@ func (t *tx) putCaseEvents(c *cases.Case) (*cases.CaseDoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	head, err := t.eventsHead(b, c.ID)
+	head, before, err := t.eventsHead(b, c.ID)
 	if err != nil {
 		return nil, err
+	}
+	if before {
+		if err := b.Delete(caseEventsPrefix(c.ID)); err != nil {
+			return nil, fmt.Errorf("move the head of case %s's event rows: %w", c.ID, err)
+		}
 	}
 	d := &cases.CaseDoc{Case: c}
 	if len(c.Events) == 0 {
@@ -96,7 +115,7 @@ func (t *tx) putCaseEvents(c *cases.Case) (*cases.CaseDoc, error) {
 		if c.Events != nil {
 			d.Events = []cases.DocEvent{}
 		}
-		return d, t.deleteCaseEvents(b, c.ID, 0, head.N)
+		return d, t.deleteCaseEvents(b, c.ID, head.N)
 	}
 	sum, chained := head.sum()
 	var known *eventList
@@ -131,7 +150,7 @@ func (t *tx) putCaseEvents(c *cases.Case) (*cases.CaseDoc, error) {
 		}
 		rows = rows[keep:]
 		if keep == 0 {
-			if err := t.deleteCaseEvents(b, c.ID, 0, head.N); err != nil {
+			if err := t.deleteCaseEvents(b, c.ID, head.N); err != nil {
 				return nil, err
 			}
 		}
@@ -154,7 +173,7 @@ func (t *tx) putCaseEvents(c *cases.Case) (*cases.CaseDoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.Put(caseEventsPrefix(c.ID), hv); err != nil {
+	if err := b.Put(caseEventsHeadKey(c.ID), hv); err != nil {
 		return nil, fmt.Errorf("put event rows of case %s: %w", c.ID, err)
 	}
 	// Known by its hash, the list is right for whoever reads this head,
@@ -174,19 +193,15 @@ func encodeCaseEvent(c *cases.Case, i int) ([]byte, error) {
 	return v, nil
 }
 
-func (t *tx) deleteCaseEvents(b *bbolt.Bucket, id string, from, n int) error {
-	if n == 0 && from == 0 {
-		if b.Get(caseEventsPrefix(id)) == nil {
-			return nil
-		}
-	}
-	for i := from; i < n; i++ {
+// deleteCaseEvents drops the n rows of a case and its head.
+func (t *tx) deleteCaseEvents(b *bbolt.Bucket, id string, n int) error {
+	for i := 0; i < n; i++ {
 		if err := b.Delete(caseEventKey(id, i)); err != nil {
 			return fmt.Errorf("delete event %d of case %s: %w", i, id, err)
 		}
 	}
-	if from == 0 {
-		if err := b.Delete(caseEventsPrefix(id)); err != nil {
+	for _, k := range [][]byte{caseEventsHeadKey(id), caseEventsPrefix(id)} {
+		if err := b.Delete(k); err != nil {
 			return fmt.Errorf("delete event rows of case %s: %w", id, err)
 		}
 	}
@@ -202,7 +217,7 @@ func (t *tx) caseEvents(d *cases.CaseDoc, id string) ([]cases.CaseEvent, error) 
 	if err != nil {
 		return nil, err
 	}
-	head, err := t.eventsHead(b, id)
+	head, _, err := t.eventsHead(b, id)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +236,7 @@ func (t *tx) caseEvents(d *cases.CaseDoc, id string) ([]cases.CaseEvent, error) 
 			return l.copyOut(), nil
 		}
 	}
-	if err := t.readCaseEvents(d, id); err != nil {
+	if err := t.readCaseEvents(d, id, head); err != nil {
 		return nil, err
 	}
 	evs, err := t.resolve(id, d.Events)
@@ -261,23 +276,22 @@ func (t *tx) resolve(id string, des []cases.DocEvent) ([]cases.CaseEvent, error)
 }
 
 // readCaseEvents fills the events of a document kept in rows.
-func (t *tx) readCaseEvents(d *cases.CaseDoc, id string) error {
+func (t *tx) readCaseEvents(d *cases.CaseDoc, id string, head eventsHead) error {
 	b, err := t.bucket(bucketCaseEvents)
 	if err != nil {
 		return err
 	}
 	prefix := caseEventsPrefix(id)
-	cur := b.Cursor()
-	k, v := cur.Seek(prefix)
-	if k == nil || !bytes.Equal(k, prefix) {
+	if b.Get(caseEventsHeadKey(id)) == nil && b.Get(prefix) == nil {
 		return fmt.Errorf("case %s: its event rows are missing", id)
 	}
-	var head eventsHead
-	if err := json.Unmarshal(v, &head); err != nil {
-		return fmt.Errorf("decode event rows of case %s: %w", id, err)
-	}
 	d.Events = make([]cases.DocEvent, 0, head.N)
-	for k, v = cur.Next(); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+4; k, v = cur.Next() {
+	cur := b.Cursor()
+	k, v := cur.Seek(prefix)
+	if bytes.Equal(k, prefix) {
+		k, v = cur.Next() // schema 2's head
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+4; k, v = cur.Next() {
 		var de cases.DocEvent
 		if err := json.Unmarshal(v, &de); err != nil {
 			return fmt.Errorf("decode event %d of case %s: %w", binary.BigEndian.Uint32(k[len(prefix):]), id, err)
