@@ -178,7 +178,15 @@ func (t *tx) putCaseEvents(c *cases.Case) (*cases.CaseDoc, error) {
 	}
 	// Known by its hash, the list is right for whoever reads this head,
 	// even if this transaction rolls back and another writes it.
-	t.lists.put(c.ID, sum, known.extend(keep, same, tail))
+	l := known.extend(keep, same, tail)
+	if l != nil && len(l.tail) > 0 {
+		// The events a join adds are usually stored already (in the cache
+		// of stored events): resolve them now rather than on the next read.
+		if evs, ok := t.resolveCached(c.ID, l.tail); ok {
+			l = l.withResolved(evs)
+		}
+	}
+	t.lists.put(c.ID, sum, l)
 	d.EventRows = true
 	return d, nil
 }
@@ -229,8 +237,7 @@ func (t *tx) caseEvents(d *cases.CaseDoc, id string) ([]cases.CaseEvent, error) 
 				if err != nil {
 					return nil, err
 				}
-				all := make([]cases.CaseEvent, 0, l.n)
-				l = &eventList{n: l.n, resolved: append(append(all, l.resolved...), more...)}
+				l = l.withResolved(more)
 				t.lists.put(id, sum, l)
 			}
 			return l.copyOut(), nil
@@ -244,11 +251,29 @@ func (t *tx) caseEvents(d *cases.CaseDoc, id string) ([]cases.CaseEvent, error) 
 		return nil, err
 	}
 	if chained && len(evs) == head.N {
-		l := &eventList{n: head.N, resolved: evs}
+		l := &eventList{n: head.N, parts: [][]cases.CaseEvent{evs}, resolved: len(evs)}
 		t.lists.put(id, sum, l)
 		return l.copyOut(), nil
 	}
 	return evs, nil
+}
+
+// resolveCached is resolve for events all in the cache of stored events:
+// false if one is not.
+func (t *tx) resolveCached(id string, des []cases.DocEvent) ([]cases.CaseEvent, bool) {
+	d := cases.CaseDoc{Case: &cases.Case{ID: id}, Events: des}
+	refs := d.Refs()
+	stored := make([]*cases.StoredEvent, len(refs))
+	for i, r := range refs {
+		if stored[i] = t.events.Get(r.Source, r.ID, r.Digest); stored[i] == nil {
+			return nil, false
+		}
+	}
+	c, err := d.Resolve(stored)
+	if err != nil {
+		return nil, false
+	}
+	return c.Events, true
 }
 
 // resolve gives back des as a case holds them: references from the cache

@@ -24,18 +24,56 @@ import (
 // resolved (as tx.Case gives them out), the rest as decoded rows still to
 // resolve (written, not yet read). Nothing in a list changes once it is
 // kept; the events' Data maps are shared with the cache of stored events
-// and with every reader, and nobody changes them.
+// and with every reader, and nobody changes them. The resolved events are
+// kept in parts, shared between a list and the one a join makes of it, so
+// that a join copies none of the events it did not add.
 type eventList struct {
 	n        int
-	resolved []cases.CaseEvent
+	parts    [][]cases.CaseEvent
+	resolved int // events in parts
 	tail     []cases.DocEvent
+}
+
+// maxParts bounds the parts of a list; past it they are joined into one
+// (a copy of the events every maxParts joins, not every join).
+const maxParts = 16
+
+// withResolved returns l with evs resolved after its resolved events (they
+// replace as many of the tail).
+func (l *eventList) withResolved(evs []cases.CaseEvent) *eventList {
+	nl := &eventList{n: l.n, resolved: l.resolved + len(evs), tail: l.tail[len(evs):]}
+	nl.parts = append(l.parts[:len(l.parts):len(l.parts)], evs)
+	if len(nl.parts) > maxParts {
+		all := make([]cases.CaseEvent, 0, nl.resolved)
+		for _, p := range nl.parts {
+			all = append(all, p...)
+		}
+		nl.parts = [][]cases.CaseEvent{all}
+	}
+	return nl
+}
+
+// prefix returns the first r resolved events of l as parts.
+func (l *eventList) prefix(r int) [][]cases.CaseEvent {
+	var out [][]cases.CaseEvent
+	for _, p := range l.parts {
+		if r == 0 {
+			break
+		}
+		k := min(r, len(p))
+		out = append(out, p[:k:k])
+		r -= k
+	}
+	return out
 }
 
 // copyOut is the list as tx.Case gives it: the caller's own slice, with
 // room for the event a join appends.
 func (l *eventList) copyOut() []cases.CaseEvent {
-	out := make([]cases.CaseEvent, len(l.resolved), len(l.resolved)+1)
-	copy(out, l.resolved)
+	out := make([]cases.CaseEvent, 0, l.resolved+1)
+	for _, p := range l.parts {
+		out = append(out, p...)
+	}
 	return out
 }
 
@@ -49,19 +87,24 @@ func (l *eventList) samePrefix(evs []cases.CaseEvent) int {
 		return 0
 	}
 	n := min(len(evs), l.n)
-	for i := 0; i < n; i++ {
-		a := &evs[i]
-		if i < len(l.resolved) {
-			b := &l.resolved[i]
+	i := 0
+	for _, p := range l.parts {
+		for j := range p {
+			if i == n {
+				return n
+			}
+			a, b := &evs[i], &p[j]
 			if a.Digest != b.Digest || a.ID != b.ID || a.Source != b.Source || a.Family != b.Family || a.Received != b.Received {
 				return i
 			}
 			if a.Digest == "" && (a.Type != b.Type || a.Time != b.Time || a.Subject != b.Subject || !sameMap(a.Data, b.Data)) {
 				return i
 			}
-			continue
+			i++
 		}
-		de := &l.tail[i-len(l.resolved)]
+	}
+	for ; i < n; i++ {
+		a, de := &evs[i], &l.tail[i-l.resolved]
 		if a.Digest == "" || a.Digest != de.Digest || a.ID != de.ID || a.Source != de.Source || a.Family != de.Family || a.Received != de.Received {
 			return i // a whole event not yet read back: its data is not the caller's
 		}
@@ -86,18 +129,20 @@ func (l *eventList) extend(keep, same int, tail []cases.DocEvent) *eventList {
 		return nil
 	case keep == 0:
 		// Rewritten, but its unchanged first events are resolved already.
-		r := min(same, len(l.resolved))
-		return &eventList{n: len(tail), resolved: l.resolved[:r:r], tail: tail[r:]}
+		r := min(same, l.resolved)
+		return &eventList{n: len(tail), parts: l.prefix(r), resolved: r, tail: tail[r:]}
 	}
-	// Appended: the resolved events are shared, never appended to in place.
-	nl := &eventList{n: l.n + len(tail), resolved: l.resolved[:len(l.resolved):len(l.resolved)]}
+	// Appended: the parts are shared, never appended to in place.
+	nl := &eventList{n: l.n + len(tail), parts: l.parts[:len(l.parts):len(l.parts)], resolved: l.resolved}
 	nl.tail = append(append(make([]cases.DocEvent, 0, len(l.tail)+len(tail)), l.tail...), tail...)
 	return nl
 }
 
 // eventListBytes bounds the memory the lists take, counted as the events'
-// structs (their strings and data are the stored events' own).
-const eventListBytes = 16 << 20
+// structs: about 35,000 events. Their data maps are those of the cache of
+// stored events, but a list keeps them alive after that cache dropped them,
+// so the lists hold about as many events as that cache does.
+const eventListBytes = 5 << 20
 
 const eventSize = int(unsafe.Sizeof(cases.CaseEvent{}))
 
