@@ -69,7 +69,7 @@ type Store struct {
 	group   *committer
 	idx     *indexer
 	events  *cases.EventCache
-	lists   *eventLists
+	lists   *cases.EventLists
 
 	closeOnce sync.Once
 	closeErr  error
@@ -133,7 +133,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, noBatch: opts.NoBatch, group: newCommitter(db, maxGroup), events: cases.NewEventCache(eventCacheBytes),
-		lists: newEventLists(eventListBytes)}
+		lists: cases.NewEventLists(cases.EventListBytes)}
 	s.startIndexer()
 	return s, nil
 }

@@ -51,16 +51,6 @@ func (h eventsHead) sum() (sum [sha256.Size]byte, ok bool) {
 	return sum, err == nil
 }
 
-// chainRow returns the chain over the rows up to and including row.
-func chainRow(prev [sha256.Size]byte, row []byte) [sha256.Size]byte {
-	h := sha256.New()
-	h.Write(prev[:])
-	h.Write(row)
-	var out [sha256.Size]byte
-	h.Sum(out[:0])
-	return out
-}
-
 func caseEventsPrefix(id string) []byte { return append([]byte(id), 0) }
 
 // caseEventsHeadKey is where a case's head row is kept, after its rows.
@@ -92,7 +82,7 @@ func (t *tx) eventsHead(b *bbolt.Bucket, id string) (head eventsHead, before boo
 //
 // A join appends one event to a case: then only the new row is encoded,
 // hashed and written. The rows already there are not even compared with
-// c's events by hash when the store's list for the head (see eventLists)
+// c's events by hash when the store's list for the head (see cases.EventLists)
 // shows that c's first events are the ones a read gave out, unchanged.
 // Any change other than an append rewrites all the rows.
 func (t *tx) putCaseEvents(c *cases.Case) (*cases.CaseDoc, error) {
@@ -118,11 +108,11 @@ func (t *tx) putCaseEvents(c *cases.Case) (*cases.CaseDoc, error) {
 		return d, t.deleteCaseEvents(b, c.ID, head.N)
 	}
 	sum, chained := head.sum()
-	var known *eventList
+	var known *cases.EventList
 	if chained {
-		known = t.lists.get(c.ID, sum, head.N)
+		known = t.lists.Get(c.ID, sum, head.N)
 	}
-	same := known.samePrefix(c.Events)
+	same := known.SamePrefix(c.Events)
 	keep := 0 // rows [0, keep) stay as they are
 	var rows [][]byte
 	if known != nil && same == head.N {
@@ -143,7 +133,7 @@ func (t *tx) putCaseEvents(c *cases.Case) (*cases.CaseDoc, error) {
 			if rows[i], err = encodeCaseEvent(c, i); err != nil {
 				return nil, err
 			}
-			prev = chainRow(prev, rows[i])
+			prev = cases.ChainRow(prev, rows[i])
 			if chained && i+1 == head.N && prev == sum {
 				keep = head.N
 			}
@@ -163,7 +153,7 @@ func (t *tx) putCaseEvents(c *cases.Case) (*cases.CaseDoc, error) {
 		if err := b.Put(caseEventKey(c.ID, keep+i), v); err != nil {
 			return nil, fmt.Errorf("put event %d of case %s: %w", keep+i, c.ID, err)
 		}
-		sum = chainRow(sum, v)
+		sum = cases.ChainRow(sum, v)
 		// As a read decodes it (a time comes back in the zone it reads as).
 		if err := json.Unmarshal(v, &tail[i]); err != nil {
 			return nil, fmt.Errorf("decode event %d of case %s: %w", keep+i, c.ID, err)
@@ -178,15 +168,15 @@ func (t *tx) putCaseEvents(c *cases.Case) (*cases.CaseDoc, error) {
 	}
 	// Known by its hash, the list is right for whoever reads this head,
 	// even if this transaction rolls back and another writes it.
-	l := known.extend(keep, same, tail)
-	if l != nil && len(l.tail) > 0 {
+	l := known.Extend(keep, same, tail)
+	if l != nil && len(l.Unresolved()) > 0 {
 		// The events a join adds are usually stored already (in the cache
 		// of stored events): resolve them now rather than on the next read.
-		if evs, ok := t.resolveCached(c.ID, l.tail); ok {
-			l = l.withResolved(evs)
+		if evs, ok := t.resolveCached(c.ID, l.Unresolved()); ok {
+			l = l.WithResolved(evs)
 		}
 	}
-	t.lists.put(c.ID, sum, l)
+	t.lists.Put(c.ID, sum, l)
 	d.EventRows = true
 	return d, nil
 }
@@ -231,16 +221,16 @@ func (t *tx) caseEvents(d *cases.CaseDoc, id string) ([]cases.CaseEvent, error) 
 	}
 	sum, chained := head.sum()
 	if chained {
-		if l := t.lists.get(id, sum, head.N); l != nil {
-			if len(l.tail) > 0 {
-				more, err := t.resolve(id, l.tail)
+		if l := t.lists.Get(id, sum, head.N); l != nil {
+			if len(l.Unresolved()) > 0 {
+				more, err := t.resolve(id, l.Unresolved())
 				if err != nil {
 					return nil, err
 				}
-				l = l.withResolved(more)
-				t.lists.put(id, sum, l)
+				l = l.WithResolved(more)
+				t.lists.Put(id, sum, l)
 			}
-			return l.copyOut(), nil
+			return l.Events(), nil
 		}
 	}
 	if err := t.readCaseEvents(d, id, head); err != nil {
@@ -251,9 +241,9 @@ func (t *tx) caseEvents(d *cases.CaseDoc, id string) ([]cases.CaseEvent, error) 
 		return nil, err
 	}
 	if chained && len(evs) == head.N {
-		l := &eventList{n: head.N, parts: [][]cases.CaseEvent{evs}, resolved: len(evs)}
-		t.lists.put(id, sum, l)
-		return l.copyOut(), nil
+		l := cases.NewEventList(evs)
+		t.lists.Put(id, sum, l)
+		return l.Events(), nil
 	}
 	return evs, nil
 }

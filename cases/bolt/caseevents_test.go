@@ -226,7 +226,7 @@ func TestCaseEventHeadOfSchema2(t *testing.T) {
 		}
 		return b.Put(caseEventsPrefix(c.ID), []byte(`{"n":1,"hash":"0123456789abcdef0123456789abcdef"}`))
 	})
-	s.lists = newEventLists(eventListBytes) // as a store that just opened the file
+	s.lists = cases.NewEventLists(cases.EventListBytes) // as a store that just opened the file
 	var got *cases.Case
 	if err := s.Update(ctx, func(tx cases.Tx) error {
 		if got, err = tx.Case(c.ID); err != nil {
@@ -249,7 +249,7 @@ func TestCaseEventHeadOfSchema2(t *testing.T) {
 		}
 		return nil
 	})
-	s.lists = newEventLists(eventListBytes)
+	s.lists = cases.NewEventLists(cases.EventListBytes)
 	if err := s.View(ctx, func(tx cases.ReadTx) error {
 		again, err := tx.Case(c.ID)
 		if err == nil && !reflect.DeepEqual(again.Events, got.Events) {

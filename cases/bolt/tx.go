@@ -20,7 +20,7 @@ type tx struct {
 	// events is the store's cache of stored events (nil: read them all).
 	events *cases.EventCache
 	// lists is the store's cache of cases' event lists (nil: read rows).
-	lists *eventLists
+	lists *cases.EventLists
 }
 
 var _ cases.Tx = (*tx)(nil)

@@ -1,4 +1,4 @@
-package bolt
+package cases
 
 import (
 	"container/list"
@@ -6,56 +6,79 @@ import (
 	"reflect"
 	"sync"
 	"unsafe"
-
-	"github.com/exops/exops/cases"
 )
 
-// Reading a case whose events are rows decodes every row and resolves every
-// reference: with 200 events that is most of what a join costs. The store
-// therefore keeps, for the heads it read or wrote last, the case's events
-// as a read gives them. A list is known by the head's hash, which is
-// chained over the bytes of every row, so it is right for anyone who reads
-// that head: whether the transaction that wrote it committed or rolled back
-// does not matter, and nothing has to be invalidated. Only the events'
-// list is kept, not the case document, which stays small and is decoded on
-// every read.
+// A store that keeps a case's events as rows beside its document (one row
+// per event, a reference to the stored event) would decode every row and
+// resolve every reference on each read: with 200 events that is most of
+// what a join costs. The stores therefore keep, for the heads they read or
+// wrote last, the case's events as a read gives them (EventLists). A list
+// is known by the case and the hash of its rows (ChainRow, chained over
+// the bytes of every row), so it is right for anyone who reads rows with
+// that hash: whether the transaction that wrote them committed or rolled
+// back, on this replica or another, does not matter, and nothing has to be
+// invalidated. Only the events' list is kept, not the case document, which
+// stays small and is decoded on every read.
 
-// eventList is a case's events for one head of its rows: the first ones
+// EventList is a case's events for one head of its rows: the first ones
 // resolved (as tx.Case gives them out), the rest as decoded rows still to
 // resolve (written, not yet read). Nothing in a list changes once it is
 // kept; the events' Data maps are shared with the cache of stored events
 // and with every reader, and nobody changes them. The resolved events are
 // kept in parts, shared between a list and the one a join makes of it, so
 // that a join copies none of the events it did not add.
-type eventList struct {
+type EventList struct {
 	n        int
-	parts    [][]cases.CaseEvent
+	parts    [][]CaseEvent
 	resolved int // events in parts
-	tail     []cases.DocEvent
+	tail     []DocEvent
+}
+
+// NewEventList is a list of events all resolved (the list keeps evs).
+func NewEventList(evs []CaseEvent) *EventList {
+	return &EventList{n: len(evs), parts: [][]CaseEvent{evs}, resolved: len(evs)}
+}
+
+// Len is how many events the list holds.
+func (l *EventList) Len() int { return l.n }
+
+// Unresolved lists the rows of the list not resolved yet, in order after
+// the resolved ones.
+func (l *EventList) Unresolved() []DocEvent { return l.tail }
+
+// ChainRow returns the hash of a case's rows up to and including row, from
+// prev, that of the rows before it (zero for the first).
+func ChainRow(prev [sha256.Size]byte, row []byte) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write(prev[:])
+	h.Write(row)
+	var out [sha256.Size]byte
+	h.Sum(out[:0])
+	return out
 }
 
 // maxParts bounds the parts of a list; past it they are joined into one
 // (a copy of the events every maxParts joins, not every join).
 const maxParts = 16
 
-// withResolved returns l with evs resolved after its resolved events (they
+// WithResolved returns l with evs resolved after its resolved events (they
 // replace as many of the tail).
-func (l *eventList) withResolved(evs []cases.CaseEvent) *eventList {
-	nl := &eventList{n: l.n, resolved: l.resolved + len(evs), tail: l.tail[len(evs):]}
+func (l *EventList) WithResolved(evs []CaseEvent) *EventList {
+	nl := &EventList{n: l.n, resolved: l.resolved + len(evs), tail: l.tail[len(evs):]}
 	nl.parts = append(l.parts[:len(l.parts):len(l.parts)], evs)
 	if len(nl.parts) > maxParts {
-		all := make([]cases.CaseEvent, 0, nl.resolved)
+		all := make([]CaseEvent, 0, nl.resolved)
 		for _, p := range nl.parts {
 			all = append(all, p...)
 		}
-		nl.parts = [][]cases.CaseEvent{all}
+		nl.parts = [][]CaseEvent{all}
 	}
 	return nl
 }
 
 // prefix returns the first r resolved events of l as parts.
-func (l *eventList) prefix(r int) [][]cases.CaseEvent {
-	var out [][]cases.CaseEvent
+func (l *EventList) prefix(r int) [][]CaseEvent {
+	var out [][]CaseEvent
 	for _, p := range l.parts {
 		if r == 0 {
 			break
@@ -67,22 +90,22 @@ func (l *eventList) prefix(r int) [][]cases.CaseEvent {
 	return out
 }
 
-// copyOut is the list as tx.Case gives it: the caller's own slice, with
+// Events is the list as tx.Case gives it: the caller's own slice, with
 // room for the event a join appends.
-func (l *eventList) copyOut() []cases.CaseEvent {
-	out := make([]cases.CaseEvent, 0, l.resolved+1)
+func (l *EventList) Events() []CaseEvent {
+	out := make([]CaseEvent, 0, l.resolved+1)
 	for _, p := range l.parts {
 		out = append(out, p...)
 	}
 	return out
 }
 
-// samePrefix returns how many of evs, from the first, would be written as
+// SamePrefix returns how many of evs, from the first, would be written as
 // the rows l holds, compared field by field (a reference's row holds its
 // id, source, family, time of receipt and digest only). Strings an event
 // got from a read share their bytes with the list, so this costs a few
 // pointer comparisons per event, not an encoding or a hash.
-func (l *eventList) samePrefix(evs []cases.CaseEvent) int {
+func (l *EventList) SamePrefix(evs []CaseEvent) int {
 	if l == nil {
 		return 0
 	}
@@ -118,38 +141,38 @@ func sameMap(a, b map[string]any) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
-// extend returns the list after a write that kept rows [0, keep) of l's
+// Extend returns the list after a write that kept rows [0, keep) of l's
 // head (keep is 0 or l.n), found the first same events unchanged and wrote
 // the rows tail from keep on. Nil when the kept rows are not l's.
-func (l *eventList) extend(keep, same int, tail []cases.DocEvent) *eventList {
+func (l *EventList) Extend(keep, same int, tail []DocEvent) *EventList {
 	switch {
 	case keep == 0 && l == nil:
-		return &eventList{n: len(tail), tail: tail}
+		return &EventList{n: len(tail), tail: tail}
 	case l == nil || keep != 0 && keep != l.n:
 		return nil
 	case keep == 0:
 		// Rewritten, but its unchanged first events are resolved already.
 		r := min(same, l.resolved)
-		return &eventList{n: len(tail), parts: l.prefix(r), resolved: r, tail: tail[r:]}
+		return &EventList{n: len(tail), parts: l.prefix(r), resolved: r, tail: tail[r:]}
 	}
 	// Appended: the parts are shared, never appended to in place.
-	nl := &eventList{n: l.n + len(tail), parts: l.parts[:len(l.parts):len(l.parts)], resolved: l.resolved}
-	nl.tail = append(append(make([]cases.DocEvent, 0, len(l.tail)+len(tail)), l.tail...), tail...)
+	nl := &EventList{n: l.n + len(tail), parts: l.parts[:len(l.parts):len(l.parts)], resolved: l.resolved}
+	nl.tail = append(append(make([]DocEvent, 0, len(l.tail)+len(tail)), l.tail...), tail...)
 	return nl
 }
 
-// eventListBytes bounds the memory the lists take, counted as the events'
+// EventListBytes bounds the memory the lists take, counted as the events'
 // structs: about 35,000 events. Their data maps are those of the cache of
 // stored events, but a list keeps them alive after that cache dropped them,
 // so the lists hold about as many events as that cache does.
-const eventListBytes = 5 << 20
+const EventListBytes = 5 << 20
 
-const eventSize = int(unsafe.Sizeof(cases.CaseEvent{}))
+const eventSize = int(unsafe.Sizeof(CaseEvent{}))
 
-// eventLists keeps the lists of recently read or written heads, least
+// EventLists keeps the lists of recently read or written heads, least
 // recently used out first. Two lists of one case (a head and the one
 // before, still read by an older read transaction) may be kept at once.
-type eventLists struct {
+type EventLists struct {
 	mu    sync.Mutex
 	max   int
 	size  int
@@ -164,16 +187,17 @@ type listKey struct {
 
 type listEntry struct {
 	key  listKey
-	l    *eventList
+	l    *EventList
 	size int
 }
 
-func newEventLists(maxBytes int) *eventLists {
-	return &eventLists{max: maxBytes, ll: list.New(), byKey: map[listKey]*list.Element{}}
+// NewEventLists makes a cache that holds lists of about maxBytes.
+func NewEventLists(maxBytes int) *EventLists {
+	return &EventLists{max: maxBytes, ll: list.New(), byKey: map[listKey]*list.Element{}}
 }
 
-// get returns the list of case id's head with hash sum and n rows, if kept.
-func (c *eventLists) get(id string, sum [sha256.Size]byte, n int) *eventList {
+// Get returns the list of case id's head with hash sum and n rows, if kept.
+func (c *EventLists) Get(id string, sum [sha256.Size]byte, n int) *EventList {
 	if c == nil {
 		return nil
 	}
@@ -190,8 +214,8 @@ func (c *eventLists) get(id string, sum [sha256.Size]byte, n int) *eventList {
 	return nil
 }
 
-// put keeps l as the list of case id's head with hash sum (nil: nothing).
-func (c *eventLists) put(id string, sum [sha256.Size]byte, l *eventList) {
+// Put keeps l as the list of case id's head with hash sum (nil: nothing).
+func (c *EventLists) Put(id string, sum [sha256.Size]byte, l *EventList) {
 	if c == nil || l == nil {
 		return
 	}
