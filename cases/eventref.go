@@ -133,6 +133,8 @@ func CaseEventOf(se *StoredEvent, f Family, received time.Time) CaseEvent {
 // that wrote it committed. The events it returns are shared: nobody may
 // change them.
 type EventCache struct {
+	lists *EventLists
+
 	mu    sync.Mutex
 	max   int
 	size  int
@@ -148,7 +150,17 @@ type cacheEntry struct {
 
 // NewEventCache makes a cache that holds about maxBytes of encoded events.
 func NewEventCache(maxBytes int) *EventCache {
-	return &EventCache{max: maxBytes, ll: list.New(), byKey: map[string]*list.Element{}}
+	return &EventCache{max: maxBytes, ll: list.New(), byKey: map[string]*list.Element{}, lists: NewEventLists(EventListBytes)}
+}
+
+// Lists is the cache of cases' event lists that goes with this cache of
+// stored events (nil for a nil cache): the lists' events share the data of
+// the events cached here.
+func (c *EventCache) Lists() *EventLists {
+	if c == nil {
+		return nil
+	}
+	return c.lists
 }
 
 // cacheKey names one content of one event: a digest that a caller chose
