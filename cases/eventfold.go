@@ -20,8 +20,9 @@ import (
 // or dropped, another case of the same id) is folded again from the start:
 // the result is always the full fold's.
 
-// EventFolds keeps folds of type S, a value type (no slices or maps, which
-// the kept fold would share with the results).
+// EventFolds keeps folds of type S. A result is a copy of the kept fold,
+// which goes on from it: S's slices may only be appended to by the fold,
+// and its maps are the fold's alone (a result must not read them).
 type EventFolds[S any] struct {
 	init S
 	add  func(*S, *CaseEvent)
