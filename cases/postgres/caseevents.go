@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	json "github.com/goccy/go-json"
 	"github.com/jackc/pgx/v5"
@@ -184,4 +185,27 @@ func resolveCached(cache *cases.EventCache, id string, des []cases.DocEvent) ([]
 		return nil, false
 	}
 	return c.Events, true
+}
+
+// caseTerms is a case's index rows (see indexTerms).
+type caseTerms struct{ kinds, values []string }
+
+// queueCaseTerms rewrites c's index rows, unless they are the ones this
+// transaction read (under the case's lock) or wrote: a join seldom brings a
+// term the case lacks, and rewriting the rows on every join leaves as many
+// dead rows to vacuum.
+func (t *tx) queueCaseTerms(b *pgx.Batch, c *cases.Case) {
+	var ct caseTerms
+	ct.kinds, ct.values = indexTerms(c)
+	if old, ok := t.terms[c.ID]; ok && slices.Equal(old.kinds, ct.kinds) && slices.Equal(old.values, ct.values) {
+		return
+	}
+	b.Queue(sqlDeleteTerms, c.ID)
+	if len(ct.kinds) > 0 {
+		b.Queue(sqlInsertTerms, ct.kinds, ct.values, c.ID)
+	}
+	if t.terms == nil {
+		t.terms = map[string]caseTerms{}
+	}
+	t.terms[c.ID] = ct
 }

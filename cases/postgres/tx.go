@@ -53,8 +53,10 @@ type tx struct {
 	// bulk gathers rows for multi-row statements (see bulk.go).
 	bulk *bulk
 	// heads holds the heads of the event rows of the cases this
-	// transaction read or wrote (and so holds locked), by case.
+	// transaction read or wrote (and so holds locked), by case; terms
+	// their index terms as read or written (see queueCaseTerms).
 	heads map[string]rowsHead
+	terms map[string]caseTerms
 }
 
 // caseNumberBlock is how many case numbers one round trip takes.
@@ -327,12 +329,18 @@ func (t *tx) resolve(docs []caseDoc) ([]*cases.Case, error) {
 		if t.heads == nil {
 			t.heads = map[string]rowsHead{}
 		}
-		for _, d := range docs {
+		if t.terms == nil {
+			t.terms = map[string]caseTerms{}
+		}
+		for i, d := range docs {
 			if d.head != nil {
 				t.heads[d.id] = *d.head
 			} else {
 				t.heads[d.id] = rowsHead{}
 			}
+			var ct caseTerms
+			ct.kinds, ct.values = indexTerms(out[i])
+			t.terms[d.id] = ct
 		}
 	}
 	return out, err
@@ -436,7 +444,7 @@ func (t *tx) PutCase(c *cases.Case) error {
 	b.Queue(`INSERT INTO cases (id, status, opened_s, opened_n, doc) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, opened_s = excluded.opened_s, opened_n = excluded.opened_n, doc = excluded.doc`,
 		c.ID, string(c.Status), c.OpenedAt.Unix(), c.OpenedAt.Nanosecond(), doc)
-	queueTerms(b, c)
+	t.queueCaseTerms(b, c)
 	if t.rows != nil {
 		t.rows.cases[c.ID] = doc
 	}
