@@ -360,7 +360,7 @@ func TestReplicas(t *testing.T) {
 }
 
 // BenchmarkJoin measures one event joining a case that holds 1 or 200
-// events (storetest.BenchJoin).
+// events, and 1 in a store as big as the 200's (storetest.BenchJoin).
 func BenchmarkJoin(b *testing.B) {
 	for _, sz := range []struct{ held, beside int }{{1, 0}, {200, 0}, {1, 199}} {
 		b.Run(joinName(sz.held, sz.beside), func(b *testing.B) {
