@@ -49,16 +49,20 @@ func NewCaseDoc(c *Case) *CaseDoc {
 		d.Events = make([]DocEvent, len(c.Events))
 	}
 	for i := range c.Events {
-		ce := &c.Events[i]
-		if ce.Digest != "" {
-			d.Events[i] = DocEvent{ID: ce.ID, Source: ce.Source, Family: ce.Family, Received: ce.Received, Digest: ce.Digest}
-			continue
-		}
-		t := ce.Time
-		d.Events[i] = DocEvent{ID: ce.ID, Source: ce.Source, Type: ce.Type, Family: ce.Family, Time: &t,
-			Received: ce.Received, Subject: ce.Subject, Data: ce.Data}
+		d.Events[i] = DocEventOf(&c.Events[i])
 	}
 	return d
+}
+
+// DocEventOf is ce as a CaseDoc holds it: a reference to its stored event
+// if it names the event's digest, else whole (sharing its data).
+func DocEventOf(ce *CaseEvent) DocEvent {
+	if ce.Digest != "" {
+		return DocEvent{ID: ce.ID, Source: ce.Source, Family: ce.Family, Received: ce.Received, Digest: ce.Digest}
+	}
+	t := ce.Time
+	return DocEvent{ID: ce.ID, Source: ce.Source, Type: ce.Type, Family: ce.Family, Time: &t,
+		Received: ce.Received, Subject: ce.Subject, Data: ce.Data}
 }
 
 // Refs lists the references of a decoded document, in order: the events
@@ -129,6 +133,8 @@ func CaseEventOf(se *StoredEvent, f Family, received time.Time) CaseEvent {
 // that wrote it committed. The events it returns are shared: nobody may
 // change them.
 type EventCache struct {
+	lists *EventLists
+
 	mu    sync.Mutex
 	max   int
 	size  int
@@ -144,7 +150,17 @@ type cacheEntry struct {
 
 // NewEventCache makes a cache that holds about maxBytes of encoded events.
 func NewEventCache(maxBytes int) *EventCache {
-	return &EventCache{max: maxBytes, ll: list.New(), byKey: map[string]*list.Element{}}
+	return &EventCache{max: maxBytes, ll: list.New(), byKey: map[string]*list.Element{}, lists: NewEventLists(EventListBytes)}
+}
+
+// Lists is the cache of cases' event lists that goes with this cache of
+// stored events (nil for a nil cache): the lists' events share the data of
+// the events cached here.
+func (c *EventCache) Lists() *EventLists {
+	if c == nil {
+		return nil
+	}
+	return c.lists
 }
 
 // cacheKey names one content of one event: a digest that a caller chose

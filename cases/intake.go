@@ -336,20 +336,14 @@ func (e *Engine) merge(tx Tx, pol Policy, c, other *Case, ev Event, now time.Tim
 // refresh recomputes what follows from a case's events: severity, priority,
 // routing (until the card is posted) and the SLA due time.
 func (e *Engine) refresh(c *Case, pol Policy, now time.Time) {
-	evs := make([]Event, len(c.Events))
-	base := SeverityLow
-	for i, ce := range c.Events {
-		evs[i] = ce.Event()
-		if t, ok := LookupEventType(ce.Type); ok && t.Severity > base {
-			base = t.Severity
-		}
-	}
+	f := typeFolds.Fold(c)
+	base := f.base
 	sev := pol.Severity(c, base, now)
 	if sev < base {
 		sev = base // a policy raises severity, never lowers it below the types'
 	}
 	c.Severity = sev
-	c.Priority = priorityOf(sev, evs)
+	c.Priority = priority(sev, f.urgent)
 	if c.Slack.TS == "" {
 		c.Team, c.Channel = pol.Route(c, now)
 	}
@@ -359,6 +353,20 @@ func (e *Engine) refresh(c *Case, pol Policy, now time.Time) {
 	c.UpdatedAt = now
 	c.Version++
 }
+
+// typeFold is what refresh takes from a case's events: the highest
+// severity of their types and whether any makes the case urgent.
+type typeFold struct {
+	base   Severity
+	urgent bool
+}
+
+var typeFolds = NewEventFolds(typeFold{base: SeverityLow}, func(f *typeFold, ce *CaseEvent) {
+	if t, ok := LookupEventType(ce.Type); ok && t.Severity > f.base {
+		f.base = t.Severity
+	}
+	f.urgent = f.urgent || urgentEvent(Event{Type: ce.Type, Data: ce.Data})
+})
 
 func absDuration(d time.Duration) time.Duration {
 	if d < 0 {

@@ -225,27 +225,18 @@ func CaseTerms(c *Case) []Term {
 	for _, f := range c.Families {
 		add(TermFamily, string(f))
 	}
-	for _, ce := range c.Events {
-		ev := ce.Event()
-		add(TermOrder, ev.Str("order"))
-		for _, o := range ev.Strs("orders") {
-			add(TermOrder, o)
+	// The events' terms, folded as the events join (see EventFolds); a
+	// customer's name from the case's context is looked up here, where the
+	// event named the customer.
+	for _, it := range eventTermFolds.Fold(c).items {
+		if it.ctxCustomer == "" {
+			if !seen[it.term] {
+				seen[it.term] = true
+				out = append(out, it.term)
+			}
+		} else if c.Context != nil {
+			name(TermCustomer, c.Context[CtxCustomerName(it.ctxCustomer)])
 		}
-		cust := ev.Str("customer")
-		add(TermCustomer, cust)
-		name(TermCustomer, ev.Str("customer_name"))
-		if cust != "" && c.Context != nil {
-			name(TermCustomer, c.Context[CtxCustomerName(cust)])
-		}
-		name(TermSupplier, ev.Str("supplier"))
-		add(TermSKU, ev.Str("sku"))
-		add(TermWarehouse, ev.Str("warehouse"))
-		for _, al := range ev.Allocations("allocations") {
-			add(TermWarehouse, al.Warehouse)
-		}
-		add(TermPO, ev.Str("po"))
-		add(TermShipment, ev.Str("shipment"))
-		add(TermInvoice, ev.Str("invoice"))
 	}
 	for _, t := range pairTerms(out) {
 		if !seen[t] {
@@ -255,6 +246,64 @@ func CaseTerms(c *Case) []Term {
 	}
 	return out
 }
+
+// eventTerms is the terms of a case's events, each once, in the order
+// CaseTerms met them: a term, or where a customer's name from the case's
+// context goes (ctxCustomer, the customer's id).
+type eventTerms struct {
+	items []termItem
+	seen  map[termItem]bool // only the fold reads it
+}
+
+type termItem struct {
+	term        Term
+	ctxCustomer string
+}
+
+// eventTermFolds folds eventTerms. Its items are only appended to, so a
+// result keeps its own view of them while the fold goes on.
+var eventTermFolds = NewEventFolds(eventTerms{}, func(f *eventTerms, ce *CaseEvent) {
+	if f.seen == nil {
+		f.seen = map[termItem]bool{}
+	}
+	item := func(it termItem) {
+		if !f.seen[it] {
+			f.seen[it] = true
+			f.items = append(f.items, it)
+		}
+	}
+	add := func(kind, v string) {
+		if v = TermValue(v); v != "" {
+			item(termItem{term: Term{kind, v}})
+		}
+	}
+	name := func(kind, v string) {
+		add(kind, v)
+		for _, w := range nameWords(v) {
+			add(kind, w)
+		}
+	}
+	ev := Event{Type: ce.Type, Data: ce.Data}
+	add(TermOrder, ev.Str("order"))
+	for _, o := range ev.Strs("orders") {
+		add(TermOrder, o)
+	}
+	cust := ev.Str("customer")
+	add(TermCustomer, cust)
+	name(TermCustomer, ev.Str("customer_name"))
+	if cust != "" {
+		item(termItem{ctxCustomer: cust})
+	}
+	name(TermSupplier, ev.Str("supplier"))
+	add(TermSKU, ev.Str("sku"))
+	add(TermWarehouse, ev.Str("warehouse"))
+	for _, al := range ev.Allocations("allocations") {
+		add(TermWarehouse, al.Warehouse)
+	}
+	add(TermPO, ev.Str("po"))
+	add(TermShipment, ev.Str("shipment"))
+	add(TermInvoice, ev.Str("invoice"))
+})
 
 // Terms lists the terms a case must have to match q (not the id and the
 // opening-time bounds, which Match checks apart).

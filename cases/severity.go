@@ -86,17 +86,18 @@ func (e Event) VariancePercent() float64 {
 	return math.Round((a-b)/b*100*1e6) / 1e6
 }
 
-// Priority applies the priority rules to a case of severity s.
-func priorityOf(s Severity, events []Event) string {
+// urgentEvent reports whether an event raises its case's priority by one:
+// a strategic or key customer, or an order worth 25,000 or more.
+func urgentEvent(e Event) bool {
+	tier := strings.ToLower(e.Str("customer_tier"))
+	v, _ := e.Num("order_value")
+	return tier == "strategic" || tier == "key" || v >= 25000
+}
+
+// priority applies the priority rules to a case of severity s: P1 to P4,
+// one higher when an event is urgent.
+func priority(s Severity, urgent bool) string {
 	p := 5 - int(s) // critical → 1, low → 4
-	urgent := false
-	for _, e := range events {
-		tier := strings.ToLower(e.Str("customer_tier"))
-		v, _ := e.Num("order_value")
-		if tier == "strategic" || tier == "key" || v >= 25000 {
-			urgent = true
-		}
-	}
 	if urgent && p > 1 {
 		p--
 	}

@@ -192,30 +192,10 @@ func caseFacts(c *cases.Case, now time.Time) facts {
 	if len(f.families) > 0 {
 		f.family = f.families[0]
 	}
-	for _, ce := range c.Events {
-		ev := ce.Event()
-		f.amount = math.Max(f.amount, ev.Amount())
-		if v := math.Abs(ev.VariancePercent()); !math.IsInf(v, 0) {
-			f.variance = math.Max(f.variance, v)
-		} else {
-			f.variance = math.Max(f.variance, 1e9) // something against nothing
-		}
-		f.daysLate = math.Max(f.daysLate, ev.DaysLate(now))
-		if m, ok := ev.Num("margin_impact"); ok {
-			f.margin = math.Max(f.margin, m)
-		}
-		set := func(dst *string, field string) {
-			if v := ev.Str(field); v != "" {
-				*dst = v
-			}
-		}
-		set(&f.currency, "currency")
-		set(&f.customer, "customer")
-		set(&f.tier, "customer_tier")
-		set(&f.warehouse, "warehouse")
-		set(&f.supplier, "supplier")
-		set(&f.region, "region")
-	}
+	ef := eventFactFolds.Fold(c)
+	f.amount, f.variance, f.margin = ef.amount, ef.variance, ef.margin
+	f.daysLate = ef.daysLate(now)
+	f.currency, f.customer, f.tier, f.warehouse, f.supplier, f.region = ef.currency, ef.customer, ef.tier, ef.warehouse, ef.supplier, ef.region
 	if t := c.Context[cases.CtxCustomerTier(f.customer)]; t != "" {
 		f.tier = t
 	}
@@ -223,6 +203,71 @@ func caseFacts(c *cases.Case, now time.Time) facts {
 		f.ageHours = now.Sub(c.OpenedAt).Hours()
 	}
 	return f
+}
+
+// eventFacts is what caseFacts takes from a case's events, folded oldest
+// first, so that a join folds only its new event (see cases.EventFolds).
+// Every field is the loop's over all events: a maximum, or the latest
+// value that is not empty; how late an event is depends on the time of the
+// decision, so the earliest date a confirmation was expected by is kept
+// instead of its lateness.
+type eventFacts struct {
+	amount, variance, margin float64
+	// shipLate is the most days a shipment's ETA slipped; expectedBy the
+	// earliest expected_by of a missing confirmation (hasExpected: any).
+	shipLate    float64
+	expectedBy  time.Time
+	hasExpected bool
+
+	currency, customer, tier, warehouse, supplier, region string
+}
+
+var eventFactFolds = cases.NewEventFolds(eventFacts{currency: "USD"}, func(f *eventFacts, ce *cases.CaseEvent) {
+	ev := cases.Event{Type: ce.Type, Data: ce.Data}
+	f.amount = math.Max(f.amount, ev.Amount())
+	if v := math.Abs(ev.VariancePercent()); !math.IsInf(v, 0) {
+		f.variance = math.Max(f.variance, v)
+	} else {
+		f.variance = math.Max(f.variance, 1e9) // something against nothing
+	}
+	switch ev.Type {
+	case "shipment.delayed":
+		// As Event.DaysLate: the slip, whatever the time.
+		if o, err1 := cases.ParseDate(ev.Str("original_eta")); err1 == nil {
+			if n, err2 := cases.ParseDate(ev.Str("new_eta")); err2 == nil {
+				f.shipLate = math.Max(f.shipLate, n.Sub(o).Hours()/24)
+			}
+		}
+	case "supplier.confirmation_missing":
+		if d, err := cases.ParseDate(ev.Str("expected_by")); err == nil && (!f.hasExpected || d.Before(f.expectedBy)) {
+			f.expectedBy, f.hasExpected = d, true
+		}
+	}
+	if m, ok := ev.Num("margin_impact"); ok {
+		f.margin = math.Max(f.margin, m)
+	}
+	set := func(dst *string, field string) {
+		if v := ev.Str(field); v != "" {
+			*dst = v
+		}
+	}
+	set(&f.currency, "currency")
+	set(&f.customer, "customer")
+	set(&f.tier, "customer_tier")
+	set(&f.warehouse, "warehouse")
+	set(&f.supplier, "supplier")
+	set(&f.region, "region")
+})
+
+// daysLate is the most days any event is late at now: the maximum of
+// Event.DaysLate over the events (the latest lateness of a missing
+// confirmation is that of the earliest expected date).
+func (f eventFacts) daysLate(now time.Time) float64 {
+	late := math.Max(0, f.shipLate)
+	if f.hasExpected && now.After(f.expectedBy) {
+		late = math.Max(late, now.Sub(f.expectedBy).Hours()/24)
+	}
+	return late
 }
 
 func (f facts) withRecommendation(r cases.Recommendation) facts {

@@ -21,7 +21,7 @@ import (
 
 // schemaVersion is the layout this package writes. Open refuses a newer file
 // rather than misread it.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // DefaultTimeout is how long Open waits for the file lock.
 const DefaultTimeout = 2 * time.Second
@@ -69,6 +69,7 @@ type Store struct {
 	group   *committer
 	idx     *indexer
 	events  *cases.EventCache
+	lists   *cases.EventLists
 
 	closeOnce sync.Once
 	closeErr  error
@@ -131,7 +132,8 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, noBatch: opts.NoBatch, group: newCommitter(db, maxGroup), events: cases.NewEventCache(eventCacheBytes)}
+	s := &Store{db: db, path: path, noBatch: opts.NoBatch, group: newCommitter(db, maxGroup), events: cases.NewEventCache(eventCacheBytes),
+		lists: cases.NewEventLists(cases.EventListBytes)}
 	s.startIndexer()
 	return s, nil
 }
@@ -170,7 +172,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx cases.Tx) error) error {
 		if err := ctx.Err(); err != nil {
 			return fnError{err}
 		}
-		if err := fn(&tx{btx: btx, events: s.events}); err != nil {
+		if err := fn(&tx{btx: btx, events: s.events, lists: s.lists}); err != nil {
 			return fnError{err}
 		}
 		return nil
@@ -190,7 +192,7 @@ func (s *Store) View(ctx context.Context, fn func(tx cases.ReadTx) error) error 
 		return err
 	}
 	err := s.db.View(func(btx *bbolt.Tx) error {
-		if err := fn(&tx{btx: btx, events: s.events}); err != nil {
+		if err := fn(&tx{btx: btx, events: s.events, lists: s.lists}); err != nil {
 			return fnError{err}
 		}
 		return nil

@@ -360,18 +360,26 @@ func TestReplicas(t *testing.T) {
 }
 
 // BenchmarkJoin measures one event joining a case that holds 1 or 200
-// events (storetest.BenchJoin).
+// events, and 1 in a store as big as the 200's (storetest.BenchJoin).
 func BenchmarkJoin(b *testing.B) {
-	for _, held := range []int{1, 200} {
-		b.Run(fmt.Sprintf("held=%d", held), func(b *testing.B) {
+	for _, sz := range []struct{ held, beside int }{{1, 0}, {200, 0}, {1, 199}} {
+		b.Run(joinName(sz.held, sz.beside), func(b *testing.B) {
 			s, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			storetest.BenchJoin(b, s, held)
+			storetest.BenchJoin(b, s, sz.held, sz.beside)
 		})
 	}
+}
+
+// joinName names a BenchmarkJoin case: held=1, held=200, held=1/beside=199.
+func joinName(held, beside int) string {
+	if beside == 0 {
+		return fmt.Sprintf("held=%d", held)
+	}
+	return fmt.Sprintf("held=%d/beside=%d", held, beside)
 }
 
 // TestCaseDocumentRefersToEvents: the case document holds neither the

@@ -87,7 +87,7 @@ func (s *Store) syncIndex(ctx context.Context) error {
 		// fsyncs) with the intake instead of adding their own.
 		err := s.group.update(func(btx *bbolt.Tx) error {
 			b := btx.Bucket(bucketIndexPending)
-			t := &tx{btx: btx, events: s.events}
+			t := &tx{btx: btx, events: s.events, lists: s.lists}
 			var ids [][]byte
 			c := b.Cursor()
 			for k, _ := c.First(); k != nil && len(ids) < indexBatch; k, _ = c.Next() {

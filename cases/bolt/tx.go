@@ -19,6 +19,8 @@ type tx struct {
 	btx *bbolt.Tx
 	// events is the store's cache of stored events (nil: read them all).
 	events *cases.EventCache
+	// lists is the store's cache of cases' event lists (nil: read rows).
+	lists *cases.EventLists
 }
 
 var _ cases.Tx = (*tx)(nil)
@@ -107,24 +109,19 @@ func (t *tx) decodeCase(id string, v []byte) (*cases.Case, error) {
 		return nil, fmt.Errorf("decode case %s: %w", id, err)
 	}
 	if d.EventRows {
-		if err := t.readCaseEvents(&d, id); err != nil {
+		evs, err := t.caseEvents(&d, id)
+		if err != nil {
 			return nil, err
 		}
+		d.Case.Events = evs
+		return d.Case, nil
 	}
-	refs := d.Refs()
-	stored := make([]*cases.StoredEvent, len(refs))
-	for i, r := range refs {
-		if se := t.events.Get(r.Source, r.ID, r.Digest); se != nil {
-			stored[i] = se
-			continue
-		}
-		se, err := t.storedEvent(r.Source, r.ID)
-		if err != nil && cases.KindOf(err) != cases.KindNotFound {
-			return nil, fmt.Errorf("case %s: %w", id, err)
-		}
-		stored[i] = se
+	evs, err := t.resolve(id, d.Events)
+	if err != nil {
+		return nil, err
 	}
-	return d.Resolve(stored)
+	d.Case.Events = evs
+	return d.Case, nil
 }
 
 func (t *tx) ForEachCase(fn func(*cases.Case) error) error {

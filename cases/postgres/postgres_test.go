@@ -79,11 +79,15 @@ func benchUpdate(b *testing.B, noBatch bool, replicas int) {
 
 // BenchmarkJoin is cases/bolt's benchmark of the same name on PostgreSQL.
 func BenchmarkJoin(b *testing.B) {
-	for _, held := range []int{1, 200} {
-		b.Run(fmt.Sprintf("held=%d", held), func(b *testing.B) {
+	for _, sz := range []struct{ held, beside int }{{1, 0}, {200, 0}, {1, 199}} {
+		name := fmt.Sprintf("held=%d", sz.held)
+		if sz.beside > 0 {
+			name += fmt.Sprintf("/beside=%d", sz.beside)
+		}
+		b.Run(name, func(b *testing.B) {
 			s, _, _ := openTest(b)
 			defer s.Close()
-			storetest.BenchJoin(b, s, held)
+			storetest.BenchJoin(b, s, sz.held, sz.beside)
 		})
 	}
 }

@@ -56,6 +56,11 @@ type tx struct {
 	enqueued map[string]uint64
 	// bulk gathers rows for multi-row statements (see bulk.go).
 	bulk *bulk
+	// heads holds the heads of the event rows of the cases this
+	// transaction read or wrote (and so holds locked), by case; terms
+	// their index terms as read or written (see queueCaseTerms).
+	heads map[string]rowsHead
+	terms map[string]caseTerms
 }
 
 // finish queues what must follow the caller's function before its
@@ -185,16 +190,23 @@ func (t *tx) lockName(ns int, name string) error {
 
 // caseDoc is one case row before its referenced events are read.
 type caseDoc struct {
-	id  string
-	doc *cases.CaseDoc
+	id   string
+	doc  *cases.CaseDoc
+	head *rowsHead // the head of its event rows, if it has them
 }
 
 func decodeDoc(id string, doc []byte) (caseDoc, error) {
-	d := &cases.CaseDoc{Case: &cases.Case{}}
-	if err := json.Unmarshal(doc, d); err != nil {
+	d := storedDoc{CaseDoc: &cases.CaseDoc{Case: &cases.Case{}}}
+	if err := json.Unmarshal(doc, &d); err != nil {
 		return caseDoc{}, fmt.Errorf("decode case %s: %w", id, err)
 	}
-	return caseDoc{id: id, doc: d}, nil
+	if d.EventRows && d.Head == nil {
+		return caseDoc{}, fmt.Errorf("decode case %s: its events are rows, but it says nothing of them", id)
+	}
+	if !d.EventRows {
+		d.Head = nil
+	}
+	return caseDoc{id: id, doc: d.CaseDoc, head: d.Head}, nil
 }
 
 // eventQuerier reads rows: a transaction, or a connection in a migration.
@@ -211,11 +223,34 @@ func (e queryError) Unwrap() error { return e.err }
 // resolveCases gives the referenced events of the documents back, from the
 // cache or, for all the others at once, in one query.
 func resolveCases(ctx context.Context, q eventQuerier, cache *cases.EventCache, docs []caseDoc) ([]*cases.Case, error) {
+	// Event rows: from the store's lists, else read (one query for all).
+	lists := cache.Lists()
+	known := make([]*cases.EventList, len(docs))
+	var unknown []*caseDoc
+	for i := range docs {
+		d := &docs[i]
+		if d.head == nil {
+			continue
+		}
+		if sum, ok := d.head.sum(); ok {
+			if l := lists.Get(d.id, sum, d.head.N); l != nil && len(l.Unresolved()) == 0 {
+				known[i] = l
+				continue
+			}
+		}
+		unknown = append(unknown, d)
+	}
+	if err := readCaseRows(ctx, q, unknown); err != nil {
+		return nil, err
+	}
 	type ref struct{ source, id string }
 	stored := make([][]*cases.StoredEvent, len(docs))
 	missing := map[ref][]*(*cases.StoredEvent){}
 	var sources, ids []string
 	for i, d := range docs {
+		if known[i] != nil {
+			continue
+		}
 		refs := d.doc.Refs()
 		stored[i] = make([]*cases.StoredEvent, len(refs))
 		for j, r := range refs {
@@ -260,9 +295,19 @@ func resolveCases(ctx context.Context, q eventQuerier, cache *cases.EventCache, 
 	}
 	out := make([]*cases.Case, len(docs))
 	for i, d := range docs {
+		if known[i] != nil {
+			d.doc.Case.Events = known[i].Events()
+			out[i] = d.doc.Case
+			continue
+		}
 		c, err := d.doc.Resolve(stored[i])
 		if err != nil {
 			return nil, err
+		}
+		if d.head != nil && lists != nil {
+			if sum, ok := d.head.sum(); ok {
+				lists.Put(d.id, sum, cases.NewEventList(append([]cases.CaseEvent(nil), c.Events...)))
+			}
 		}
 		out[i] = c
 	}
@@ -278,6 +323,25 @@ func (t *tx) resolve(docs []caseDoc) ([]*cases.Case, error) {
 	var qe queryError
 	if errors.As(err, &qe) {
 		return nil, t.fail("read the events of cases", qe.err)
+	}
+	if err == nil && t.write {
+		// Read with their locks: PutCase may append to these rows.
+		if t.heads == nil {
+			t.heads = map[string]rowsHead{}
+		}
+		if t.terms == nil {
+			t.terms = map[string]caseTerms{}
+		}
+		for i, d := range docs {
+			if d.head != nil {
+				t.heads[d.id] = *d.head
+			} else {
+				t.heads[d.id] = rowsHead{}
+			}
+			var ct caseTerms
+			ct.kinds, ct.values = indexTerms(out[i])
+			t.terms[d.id] = ct
+		}
 	}
 	return out, err
 }
@@ -365,18 +429,22 @@ func (t *tx) PutCase(c *cases.Case) error {
 	if _, err := cases.ParseSeverity(c.Severity.String()); err != nil {
 		return invalid("case %s: severity %d is not low, medium, high or critical", c.ID, int(c.Severity))
 	}
-	doc, err := json.Marshal(cases.NewCaseDoc(c))
-	if err != nil {
-		return fmt.Errorf("encode case %s: %w", c.ID, err)
-	}
 	if t.pending == nil {
 		t.pending = &pgx.Batch{}
 	}
 	b := t.pending
+	d, err := t.queueCaseEvents(b, c)
+	if err != nil {
+		return err
+	}
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode case %s: %w", c.ID, err)
+	}
 	b.Queue(`INSERT INTO cases (id, status, opened_s, opened_n, doc) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, opened_s = excluded.opened_s, opened_n = excluded.opened_n, doc = excluded.doc`,
 		c.ID, string(c.Status), c.OpenedAt.Unix(), c.OpenedAt.Nanosecond(), doc)
-	queueTerms(b, c)
+	t.queueCaseTerms(b, c)
 	if t.rows != nil {
 		t.rows.cases[c.ID] = doc
 	}

@@ -64,12 +64,36 @@ const joinsPerUpdate = 50
 // events between timed Updates, so every join meets the same size. It
 // reports ns/join; the promise is that held=1 and held=200 cost the
 // same.
-func BenchJoin(b *testing.B, s cases.Store, held int) {
+//
+// beside gives each case a neighbour of beside events that is not joined
+// (its id and its events' ids sort next to the case's): with held=1 and
+// beside=199 the store holds as many events, rows and pages as with
+// held=200, spread alike, so the two differ only in how many events the
+// joined cases hold, not in how big the store is.
+func BenchJoin(b *testing.B, s cases.Store, held, beside int) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	ids := make([]string, joinsPerUpdate)
 	originals := make([]*cases.Case, joinsPerUpdate)
 	for i := range ids {
+		if beside > 0 {
+			id := cases.FormatCaseID(uint64(900000+i)) + "-n"
+			c := &cases.Case{ID: id, Families: []cases.Family{cases.FamilyAllocationConflict}, Severity: cases.SeverityHigh,
+				Status: cases.StatusOpen, OpenedAt: t0, UpdatedAt: t0, SLADue: t0.Add(time.Hour), Keys: []string{"order:SO-" + id}}
+			if err := s.Update(ctx, func(tx cases.Tx) error {
+				c.Events = nil
+				for j := 0; j < beside; j++ {
+					se := joinEvent(id, j, t0)
+					if err := tx.PutEvent(se); err != nil {
+						return err
+					}
+					c.Events = append(c.Events, joined(se))
+				}
+				return tx.PutCase(c)
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
 		ids[i] = cases.FormatCaseID(uint64(900000 + i))
 		c := &cases.Case{ID: ids[i], Families: []cases.Family{cases.FamilyAllocationConflict}, Severity: cases.SeverityHigh,
 			Status: cases.StatusOpen, OpenedAt: t0, UpdatedAt: t0, SLADue: t0.Add(time.Hour), Keys: []string{"order:SO-" + ids[i]}}
