@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	json "github.com/goccy/go-json"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/exops/exops/cases"
 )
@@ -44,7 +43,7 @@ type storedDoc struct {
 
 // sqlPutCaseEvents writes rows from $2 on; rows past the head are never
 // read, and a later write replaces them.
-const sqlPutCaseEvents = `INSERT INTO case_events (case_id, idx, doc) SELECT $1, i, d FROM unnest($2::int[], $3::bytea[]) AS u(i, d)
+const sqlPutCaseEvents = `INSERT INTO case_events (case_id, idx, doc) SELECT * FROM unnest($1::text[], $2::int[], $3::bytea[])
 	ON CONFLICT (case_id, idx) DO UPDATE SET doc = excluded.doc`
 
 // readCaseRows fills the events of the documents that keep them in rows,
@@ -108,14 +107,15 @@ func readCaseRows(ctx context.Context, q eventQuerier, docs []*caseDoc) error {
 // holds its row lock) and the store's list for the head it read shows that
 // c's first events are those rows unchanged, only the new rows are
 // encoded, hashed and written. Any other change writes them all.
-func (t *tx) queueCaseEvents(b *pgx.Batch, c *cases.Case) (*storedDoc, error) {
+func (t *tx) queueCaseEvents(c *cases.Case) (*storedDoc, error) {
+	b := t.rowsOf()
 	if t.heads == nil {
 		t.heads = map[string]rowsHead{}
 	}
 	head, read := t.heads[c.ID]
 	if len(c.Events) == 0 {
 		if !read || head.N > 0 {
-			b.Queue("DELETE FROM case_events WHERE case_id = $1", c.ID)
+			b.dropRows(c.ID, 0)
 		}
 		t.heads[c.ID] = rowsHead{}
 		return &storedDoc{CaseDoc: cases.NewCaseDoc(c)}, nil // inline: an empty list and a nil one stay apart
@@ -133,11 +133,9 @@ func (t *tx) queueCaseEvents(b *pgx.Batch, c *cases.Case) (*storedDoc, error) {
 	} else {
 		sum = [sha256.Size]byte{}
 		if !read || head.N > len(c.Events) {
-			b.Queue("DELETE FROM case_events WHERE case_id = $1 AND idx >= $2", c.ID, len(c.Events))
+			b.dropRows(c.ID, len(c.Events))
 		}
 	}
-	idx := make([]int32, 0, len(c.Events)-keep)
-	rows := make([][]byte, 0, len(c.Events)-keep)
 	tail := make([]cases.DocEvent, len(c.Events)-keep)
 	for i := keep; i < len(c.Events); i++ {
 		de := cases.DocEventOf(&c.Events[i])
@@ -150,9 +148,8 @@ func (t *tx) queueCaseEvents(b *pgx.Batch, c *cases.Case) (*storedDoc, error) {
 		if err := json.Unmarshal(v, &tail[i-keep]); err != nil {
 			return nil, fmt.Errorf("decode event %d of case %s: %w", i, c.ID, err)
 		}
-		idx, rows = append(idx, int32(i)), append(rows, v)
+		b.putRow(c.ID, int32(i), v)
 	}
-	b.Queue(sqlPutCaseEvents, c.ID, idx, rows)
 	head = rowsHead{N: len(c.Events), Hash: hex.EncodeToString(sum[:])}
 	t.heads[c.ID] = head
 	l := known.Extend(keep, same, tail)
@@ -194,16 +191,13 @@ type caseTerms struct{ kinds, values []string }
 // transaction read (under the case's lock) or wrote: a join seldom brings a
 // term the case lacks, and rewriting the rows on every join leaves as many
 // dead rows to vacuum.
-func (t *tx) queueCaseTerms(b *pgx.Batch, c *cases.Case) {
+func (t *tx) queueCaseTerms(c *cases.Case) {
 	var ct caseTerms
 	ct.kinds, ct.values = indexTerms(c)
 	if old, ok := t.terms[c.ID]; ok && slices.Equal(old.kinds, ct.kinds) && slices.Equal(old.values, ct.values) {
 		return
 	}
-	b.Queue(sqlDeleteTerms, c.ID)
-	if len(ct.kinds) > 0 {
-		b.Queue(sqlInsertTerms, ct.kinds, ct.values, c.ID)
-	}
+	t.rowsOf().putTerms(c.ID, ct)
 	if t.terms == nil {
 		t.terms = map[string]caseTerms{}
 	}

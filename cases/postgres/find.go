@@ -36,6 +36,8 @@ func indexTerms(c *cases.Case) (kinds, values []string) {
 const (
 	sqlDeleteTerms = "DELETE FROM case_terms WHERE case_id = $1"
 	sqlInsertTerms = "INSERT INTO case_terms (kind, value, case_id) SELECT k, v, $3 FROM unnest($1::text[], $2::text[]) AS t(k, v)"
+	// sqlInsertTermRows writes the terms of several cases.
+	sqlInsertTermRows = "INSERT INTO case_terms (kind, value, case_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])"
 )
 
 // queueTerms adds the statements that rewrite c's index rows to b.

@@ -429,11 +429,7 @@ func (t *tx) PutCase(c *cases.Case) error {
 	if _, err := cases.ParseSeverity(c.Severity.String()); err != nil {
 		return invalid("case %s: severity %d is not low, medium, high or critical", c.ID, int(c.Severity))
 	}
-	if t.pending == nil {
-		t.pending = &pgx.Batch{}
-	}
-	b := t.pending
-	d, err := t.queueCaseEvents(b, c)
+	d, err := t.queueCaseEvents(c)
 	if err != nil {
 		return err
 	}
@@ -441,10 +437,8 @@ func (t *tx) PutCase(c *cases.Case) error {
 	if err != nil {
 		return fmt.Errorf("encode case %s: %w", c.ID, err)
 	}
-	b.Queue(`INSERT INTO cases (id, status, opened_s, opened_n, doc) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (id) DO UPDATE SET status = excluded.status, opened_s = excluded.opened_s, opened_n = excluded.opened_n, doc = excluded.doc`,
-		c.ID, string(c.Status), c.OpenedAt.Unix(), c.OpenedAt.Nanosecond(), doc)
-	t.queueCaseTerms(b, c)
+	t.rowsOf().putCase(c.ID, string(c.Status), c.OpenedAt.Unix(), int32(c.OpenedAt.Nanosecond()), doc)
+	t.queueCaseTerms(c)
 	if t.rows != nil {
 		t.rows.cases[c.ID] = doc
 	}
@@ -828,8 +822,7 @@ func (t *tx) SetTimer(caseID string, at time.Time) error {
 	if at.Before(time.Unix(0, 0)) {
 		return invalid("set timer of %s: time %s before 1970", caseID, at)
 	}
-	t.queue(`INSERT INTO timers (case_id, at_s, at_n) VALUES ($1, $2, $3)
-		ON CONFLICT (case_id) DO UPDATE SET at_s = excluded.at_s, at_n = excluded.at_n`, caseID, at.Unix(), at.Nanosecond())
+	t.rowsOf().putTimer(caseID, true, at.Unix(), int32(at.Nanosecond()))
 	return nil
 }
 
@@ -837,7 +830,7 @@ func (t *tx) ClearTimer(caseID string) error {
 	if sqlText("case id", caseID) != nil {
 		return nil // no such timer can exist
 	}
-	t.queue("DELETE FROM timers WHERE case_id = $1", caseID)
+	t.rowsOf().putTimer(caseID, false, 0, 0)
 	return nil
 }
 
