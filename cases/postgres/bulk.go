@@ -38,8 +38,13 @@ type bulk struct {
 	rowAt     map[caseRow]int
 	rowsOf    map[string][]int // rows gathered, by case
 
-	// Index terms: a case's rows are replaced by its last terms.
+	// Index terms: a case's rows become its last terms. termsBase holds
+	// the rows the table has for the case when this transaction knows
+	// them (it read the case under its lock, or wrote its terms before):
+	// then only the difference is written, as a join seldom changes more
+	// than a term or two of a case's eighteen or so.
 	termsOf    map[string]caseTerms
+	termsBase  map[string]caseTerms
 	termsOrder []string
 
 	// Timers: set (at) or cleared, the last call per case.
@@ -126,14 +131,49 @@ func (b *bulk) putRow(id string, idx int32, doc []byte) {
 	b.rowCase, b.rowIdx, b.rowDoc = append(b.rowCase, id), append(b.rowIdx, idx), append(b.rowDoc, doc)
 }
 
-func (b *bulk) putTerms(id string, ct caseTerms) {
+// putTerms gathers ct as the terms of case id; base, when known, is what
+// the table holds for it before this transaction's writes.
+func (b *bulk) putTerms(id string, ct caseTerms, base caseTerms, known bool) {
 	if b.termsOf == nil {
-		b.termsOf = map[string]caseTerms{}
+		b.termsOf, b.termsBase = map[string]caseTerms{}, map[string]caseTerms{}
 	}
 	if _, ok := b.termsOf[id]; !ok {
 		b.termsOrder = append(b.termsOrder, id)
+		if known {
+			b.termsBase[id] = base
+		}
 	}
 	b.termsOf[id] = ct
+}
+
+// termRows lists terms as rows of case id.
+type termRows struct{ kinds, values, ids []string }
+
+func (r *termRows) add(id, kind, value string) {
+	r.kinds, r.values, r.ids = append(r.kinds, kind), append(r.values, value), append(r.ids, id)
+}
+
+// termDiff adds to gone the terms of base that ct lacks, and to added those
+// of ct that base lacks.
+func termDiff(id string, base, ct caseTerms, gone, added *termRows) {
+	type term struct{ kind, value string }
+	had := make(map[term]bool, len(base.kinds))
+	for i := range base.kinds {
+		had[term{base.kinds[i], base.values[i]}] = true
+	}
+	for i := range ct.kinds {
+		t := term{ct.kinds[i], ct.values[i]}
+		if had[t] {
+			delete(had, t)
+			continue
+		}
+		added.add(id, t.kind, t.value)
+	}
+	for i := range base.kinds {
+		if t := (term{base.kinds[i], base.values[i]}); had[t] {
+			gone.add(id, t.kind, t.value)
+		}
+	}
 }
 
 func (b *bulk) putTimer(id string, set bool, s int64, n int32) {
@@ -197,17 +237,28 @@ func (t *tx) materialize() {
 		t.queue(sqlPutCaseEvents, ids, idx, docs)
 	}
 	if len(b.termsOrder) > 0 {
-		var kinds, values, ids []string
+		var rewrite []string
+		var gone, added termRows
 		for _, id := range b.termsOrder {
 			ct := b.termsOf[id]
-			kinds, values = append(kinds, ct.kinds...), append(values, ct.values...)
-			for range ct.kinds {
-				ids = append(ids, id)
+			if base, ok := b.termsBase[id]; ok {
+				termDiff(id, base, ct, &gone, &added)
+				continue
+			}
+			rewrite = append(rewrite, id)
+			for i := range ct.kinds {
+				added.add(id, ct.kinds[i], ct.values[i])
 			}
 		}
-		t.queue("DELETE FROM case_terms WHERE case_id = ANY($1::text[])", b.termsOrder)
-		if len(kinds) > 0 {
-			t.queue(sqlInsertTermRows, kinds, values, ids)
+		if len(rewrite) > 0 {
+			t.queue("DELETE FROM case_terms WHERE case_id = ANY($1::text[])", rewrite)
+		}
+		if len(gone.ids) > 0 {
+			t.queue(`DELETE FROM case_terms t USING unnest($1::text[], $2::text[], $3::text[]) AS d(k, v, c)
+				WHERE t.kind = d.k AND t.value = d.v AND t.case_id = d.c`, gone.kinds, gone.values, gone.ids)
+		}
+		if len(added.ids) > 0 {
+			t.queue(sqlInsertTermRows, added.kinds, added.values, added.ids)
 		}
 	}
 	if len(b.timerCase) > 0 {

@@ -122,3 +122,68 @@ func TestRewritesInOneUpdate(t *testing.T) {
 		}
 	}
 }
+
+// TestTermsFollowReadAndWrite: a function that read a case writes only the
+// index rows that differ from the ones it read; the case is then found by
+// its new terms, and no longer by the ones it lost, on another replica.
+func TestTermsFollowReadAndWrite(t *testing.T) {
+	s, url, _ := openTest(t)
+	defer s.Close()
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	event := func(id string, data map[string]any) *cases.StoredEvent {
+		return &cases.StoredEvent{Event: cases.Event{SpecVersion: "1.0", ID: id, Source: "erp", Type: "shipment.delayed", Time: t0, Data: data},
+			Digest: fmt.Sprintf("%064s", id), Received: t0}
+	}
+	first := event("e1", map[string]any{"shipment": "ASN-1", "supplier": "Northwind", "warehouse": "DAL"})
+	second := event("e2", map[string]any{"shipment": "ASN-1", "supplier": "Northwind", "warehouse": "RNO"})
+	c := &cases.Case{ID: "EX-000001", Severity: cases.SeverityHigh, Status: cases.StatusOpen, OpenedAt: t0, Team: "logistics",
+		Events: []cases.CaseEvent{cases.CaseEventOf(first, cases.FamilySupplierDelay, t0)}}
+	if err := s.Update(ctx, func(tx cases.Tx) error {
+		if err := tx.PutEvent(first); err != nil {
+			return err
+		}
+		return tx.PutCase(c)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A join that adds a warehouse, and a move to another team.
+	if err := s.Update(ctx, func(tx cases.Tx) error {
+		got, err := tx.Case(c.ID)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutEvent(second); err != nil {
+			return err
+		}
+		got.Events = append(got.Events, cases.CaseEventOf(second, cases.FamilySupplierDelay, t0))
+		got.Team = "procurement"
+		return tx.PutCase(got)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, url, Options{Schema: s.schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for _, tt := range []struct {
+		name string
+		q    cases.CaseQuery
+		want int
+	}{
+		{"kept term", cases.CaseQuery{Supplier: "Northwind"}, 1},
+		{"term it had", cases.CaseQuery{Warehouse: "DAL"}, 1},
+		{"term the join added", cases.CaseQuery{Warehouse: "RNO"}, 1},
+		{"new team", cases.CaseQuery{Team: "procurement"}, 1},
+		{"team it left", cases.CaseQuery{Team: "logistics"}, 0},
+	} {
+		got, err := other.FindCases(ctx, tt.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Cases) != tt.want {
+			t.Errorf("%s: %d cases, want %d", tt.name, len(got.Cases), tt.want)
+		}
+	}
+}
