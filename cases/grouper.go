@@ -20,8 +20,29 @@ type Grouper[T any] struct {
 
 // NewGrouper starts the loop; run gets each group in turn.
 func NewGrouper[T any](max, buffer int, run func([]T)) *Grouper[T] {
+	return NewGrouperLoops(1, max, buffer, run)
+}
+
+// NewGrouperLoops starts loops loops that take calls from one queue, so
+// that up to loops groups run at once: a store whose commit waits on a
+// server (PostgreSQL) keeps it busy while one group waits.
+func NewGrouperLoops[T any](loops, max, buffer int, run func([]T)) *Grouper[T] {
 	g := &Grouper[T]{calls: make(chan T, buffer), max: max, run: run, stop: make(chan struct{}), done: make(chan struct{})}
-	go g.loop()
+	if loops < 1 {
+		loops = 1
+	}
+	var wg sync.WaitGroup
+	wg.Add(loops)
+	for range loops {
+		go func() {
+			defer wg.Done()
+			g.loop()
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(g.done)
+	}()
 	return g
 }
 
@@ -51,7 +72,6 @@ func (g *Grouper[T]) Close() {
 }
 
 func (g *Grouper[T]) loop() {
-	defer close(g.done)
 	for {
 		select {
 		case first := <-g.calls:

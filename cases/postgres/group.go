@@ -39,7 +39,7 @@ const (
 
 func newCommitter(s *Store) *committer {
 	c := &committer{s: s}
-	c.g = cases.NewGrouper(maxGroup, 4096, c.run)
+	c.g = cases.NewGrouperLoops(s.commits, maxGroup, 4096, c.run)
 	return c
 }
 
@@ -152,3 +152,4 @@ func (c *committer) runOnce(group []*call) (ran int, results []error, err error)
 
 // close finishes the Updates already handed in and stops the loop.
 func (c *committer) close() { c.g.Close() }
+
