@@ -118,6 +118,7 @@ func sendBench(b *testing.B, stores []cases.Store, batch, senders int) {
 			stmtsBefore += tc.Statements()
 		}
 	}
+	cpuBefore := sampleCPU()
 	lat, elapsed := runSenders(b, b.N, senders, func(i int) error {
 		req, _ := http.NewRequest(http.MethodPost, urls[i%len(urls)], bytes.NewReader(bodies[i]))
 		req.Header.Set("Content-Type", ctype)
@@ -135,6 +136,7 @@ func sendBench(b *testing.B, stores []cases.Store, batch, senders int) {
 		return nil
 	})
 	reportRate(b, b.N*batch, elapsed, lat)
+	reportCPU(b, cpuBefore, sampleCPU(), b.N*batch)
 	// Round trips to the database per event: the intake's cost on
 	// PostgreSQL that a loaded machine's noise does not blur.
 	var trips, stmts int64
