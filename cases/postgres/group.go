@@ -152,4 +152,3 @@ func (c *committer) runOnce(group []*call) (ran int, results []error, err error)
 
 // close finishes the Updates already handed in and stops the loop.
 func (c *committer) close() { c.g.Close() }
-
