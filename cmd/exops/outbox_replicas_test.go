@@ -22,7 +22,7 @@ import (
 // outbox in parallel; every case's card is posted once, before its
 // replies, and the replies arrive once each, in the order they were queued.
 func TestOutboxOrderAcrossReplicas(t *testing.T) {
-	url, schema, err := schemaOf(postgresURL(t))
+	url, opts, err := postgresOptions(postgresURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestOutboxOrderAcrossReplicas(t *testing.T) {
 	burst := outboxBurst{channels: 6, newCases: 4, replies: 3}
 	var engines []*cases.Engine
 	for i := 0; i < 2; i++ {
-		st, err := postgres.Open(ctx, url, postgres.Options{Schema: schema})
+		st, err := postgres.Open(ctx, url, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

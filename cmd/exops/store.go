@@ -8,6 +8,7 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,11 +54,11 @@ func openStore(url string) (Storage, error) {
 	if isPostgresURL(url) {
 		ctx, cancel := context.WithTimeout(context.Background(), storeOpenTimeout)
 		defer cancel()
-		url, schema, err := schemaOf(url)
+		url, opts, err := postgresOptions(url)
 		if err != nil {
 			return nil, err
 		}
-		return postgres.Open(ctx, url, postgres.Options{Schema: schema})
+		return postgres.Open(ctx, url, opts)
 	}
 	return bolt.Open(url, bolt.Options{})
 }
@@ -104,7 +105,11 @@ func (c *cli) storeMigrate(args []string) int {
 		fmt.Fprintf(c.stdout, "bbolt file %s is up to date\n", *url)
 		return exitOK
 	}
-	from, to, err := postgres.Migrate(c.ctx, *url, postgres.Options{})
+	pgURL, opts, err := postgresOptions(*url)
+	if err != nil {
+		return c.fail(err)
+	}
+	from, to, err := postgres.Migrate(c.ctx, pgURL, opts)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -142,8 +147,12 @@ func (c *cli) storeCopy(args []string) int {
 		return c.fail(err)
 	}
 	defer src.Close()
+	pgURL, opts, err := postgresOptions(*to)
+	if err != nil {
+		return c.fail(err)
+	}
 	octx, cancel := context.WithTimeout(c.ctx, storeOpenTimeout)
-	dst, err := postgres.Open(octx, *to, postgres.Options{})
+	dst, err := postgres.Open(octx, pgURL, opts)
 	cancel()
 	if err != nil {
 		return c.fail(err)
@@ -170,25 +179,38 @@ func (c *cli) storeCopy(args []string) int {
 	return exitOK
 }
 
-// schemaOf takes the exops-only parameter schema=NAME off a PostgreSQL URL:
-// the schema that holds exops's tables (created when missing; default the
-// connection's search_path), so one database can hold several installations.
-func schemaOf(raw string) (string, string, error) {
+// postgresOptions takes exops's own parameters off a PostgreSQL URL, which
+// pgx would otherwise send to the server as settings:
+//   - schema=NAME, the schema that holds exops's tables (created when
+//     missing; default the connection's search_path), so one database can
+//     hold several installations;
+//   - commits=N, how many group transactions a replica runs at once
+//     (default 2, see postgres.Options.Commits).
+func postgresOptions(raw string) (string, postgres.Options, error) {
+	var opts postgres.Options
 	u, err := neturl.Parse(raw)
 	if err != nil {
-		return "", "", cases.Errorf(cases.KindInvalid, "the store URL is not a URL")
+		return "", opts, cases.Errorf(cases.KindInvalid, "the store URL is not a URL")
 	}
 	q := u.Query()
-	schema := q.Get("schema")
-	if schema == "" {
-		return raw, "", nil
+	if !q.Has("schema") && !q.Has("commits") {
+		return raw, opts, nil
 	}
-	for _, r := range schema {
+	opts.Schema = q.Get("schema")
+	for _, r := range opts.Schema {
 		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
-			return "", "", cases.Errorf(cases.KindInvalid, "schema %q: use lower-case letters, digits and _", schema)
+			return "", opts, cases.Errorf(cases.KindInvalid, "schema %q: use lower-case letters, digits and _", opts.Schema)
 		}
 	}
+	if v := q.Get("commits"); q.Has("commits") {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 16 {
+			return "", opts, cases.Errorf(cases.KindInvalid, "commits %q: use a number from 1 to 16", v)
+		}
+		opts.Commits = n
+	}
 	q.Del("schema")
+	q.Del("commits")
 	u.RawQuery = q.Encode()
-	return u.String(), schema, nil
+	return u.String(), opts, nil
 }
