@@ -1,6 +1,8 @@
 package main
 
 import (
+	neturl "net/url"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -65,9 +67,14 @@ func reportRate(b *testing.B, events int, elapsed time.Duration, lat []time.Dura
 
 // replicaStores opens n stores on one PostgreSQL schema of its own, as n
 // replicas would; they are closed when the benchmark ends.
+// EXOPS_BENCH_COMMITS sets the group transactions per replica (the store
+// URL's commits=N), to compare settings on one machine.
 func replicaStores(b *testing.B, n int) []cases.Store {
 	b.Helper()
 	url := postgresURL(b)
+	if c := os.Getenv("EXOPS_BENCH_COMMITS"); c != "" {
+		url += "&commits=" + neturl.QueryEscape(c)
+	}
 	var stores []cases.Store
 	for i := 0; i < n; i++ {
 		s, err := openStore(url)
