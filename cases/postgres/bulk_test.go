@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,5 +187,55 @@ func TestTermsFollowReadAndWrite(t *testing.T) {
 		if len(got.Cases) != tt.want {
 			t.Errorf("%s: %d cases, want %d", tt.name, len(got.Cases), tt.want)
 		}
+	}
+}
+
+// TestNewCaseDeletesNothing: a case opened under a number this transaction
+// took has no event or index rows yet, so writing it sends no DELETE; its
+// rows are still the ones a reader finds.
+func TestNewCaseDeletesNothing(t *testing.T) {
+	s, url, _ := openTest(t)
+	defer s.Close()
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ev := &cases.StoredEvent{Event: cases.Event{SpecVersion: "1.0", ID: "e1", Source: "erp", Type: "shipment.delayed", Time: t0,
+		Data: map[string]any{"shipment": "ASN-7", "supplier": "Northwind"}}, Digest: fmt.Sprintf("%064s", "e1"), Received: t0}
+	var mu sync.Mutex
+	var deletes []string
+	seen := func(sql string) {
+		if strings.Contains(sql, "DELETE FROM case_events") || strings.Contains(sql, "DELETE FROM case_terms") {
+			mu.Lock()
+			deletes = append(deletes, sql)
+			mu.Unlock()
+		}
+	}
+	s.trips.seen.Store(&seen)
+	var id string
+	if err := s.Update(ctx, func(tx cases.Tx) error {
+		n, err := tx.NextCaseNumber()
+		if err != nil {
+			return err
+		}
+		id = cases.FormatCaseID(n)
+		if err := tx.PutEvent(ev); err != nil {
+			return err
+		}
+		return tx.PutCase(&cases.Case{ID: id, Severity: cases.SeverityHigh, Status: cases.StatusOpen, OpenedAt: t0, Team: "logistics",
+			Events: []cases.CaseEvent{cases.CaseEventOf(ev, cases.FamilySupplierDelay, t0)}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.trips.seen.Store(nil)
+	if len(deletes) > 0 {
+		t.Errorf("opening a case sent %d deletes: %q", len(deletes), deletes)
+	}
+	other, err := Open(ctx, url, Options{Schema: s.schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	got, err := other.FindCases(ctx, cases.CaseQuery{Shipment: "ASN-7", Team: "logistics"})
+	if err != nil || len(got.Cases) != 1 || got.Cases[0].ID != id || len(got.Cases[0].Events) != 1 {
+		t.Fatalf("FindCases of the new case = %+v, %v; want %s with its event", got, err, id)
 	}
 }

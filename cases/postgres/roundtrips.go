@@ -11,16 +11,27 @@ import (
 // statement, a batch (one however many statements it holds). It is how the
 // intake's cost on PostgreSQL is measured apart from a loaded machine's
 // noise (see cmd/exops BenchmarkReplicaIntake).
-type roundTrips struct{ n, statements atomic.Int64 }
+type roundTrips struct {
+	n, statements atomic.Int64
+	// seen, when a test sets it, is told every statement's text.
+	seen atomic.Pointer[func(sql string)]
+}
+
+func (r *roundTrips) saw(sql string) {
+	if f := r.seen.Load(); f != nil {
+		(*f)(sql)
+	}
+}
 
 var (
 	_ pgx.QueryTracer = (*roundTrips)(nil)
 	_ pgx.BatchTracer = (*roundTrips)(nil)
 )
 
-func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
 	r.n.Add(1)
 	r.statements.Add(1)
+	r.saw(d.SQL)
 	return ctx
 }
 func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
@@ -28,8 +39,9 @@ func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tra
 	r.n.Add(1)
 	return ctx
 }
-func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {
+func (r *roundTrips) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
 	r.statements.Add(1)
+	r.saw(d.SQL)
 }
 func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
