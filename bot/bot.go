@@ -177,22 +177,43 @@ func (n *Notifier) PostCard(ctx context.Context, c *cases.Case) (cases.SlackRef,
 // cardEventType marks exops case cards in Slack's message metadata.
 const cardEventType = "exops_case"
 
-// FindCard looks through the channel's recent messages for the card of c,
+// FindCard looks through the channel's newest messages for the card of c,
 // by the case id in its metadata: after a crash between Slack taking a card
 // and exops recording its ts, the card is found instead of posted twice.
 func (n *Notifier) FindCard(ctx context.Context, c *cases.Case) (cases.SlackRef, bool, error) {
-	resp, err := n.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-		ChannelID: c.Channel, Limit: 200, IncludeAllMetadata: true,
-	})
+	ts, found, err := n.findInHistory(ctx, c.Channel, cardEventType, "case", c.ID)
 	if err != nil {
 		return cases.SlackRef{}, false, slackError(fmt.Sprintf("look for the card of %s in %s", c.ID, c.Channel), err)
 	}
-	for _, m := range resp.Messages {
-		if m.Metadata.EventType == cardEventType && fmt.Sprint(m.Metadata.EventPayload["case"]) == c.ID {
-			return cases.SlackRef{Channel: c.Channel, TS: m.Timestamp}, true, nil
-		}
+	if !found {
+		return cases.SlackRef{}, false, nil
 	}
-	return cases.SlackRef{}, false, nil
+	return cases.SlackRef{Channel: c.Channel, TS: ts}, true, nil
+}
+
+// findInHistory looks through channel's newest messages for one whose
+// metadata has event type typ and field set to value, and returns its ts.
+// A message exops posted there is among the newest few hundred unless the
+// channel is very busy; past that it may be posted again, which beats
+// losing it.
+func (n *Notifier) findInHistory(ctx context.Context, channel, typ, field, value string) (string, bool, error) {
+	params := &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: 200, IncludeAllMetadata: true}
+	for pages := 0; pages < 3; pages++ {
+		resp, err := n.api.GetConversationHistoryContext(ctx, params)
+		if err != nil {
+			return "", false, err
+		}
+		for _, m := range resp.Messages {
+			if m.Metadata.EventType == typ && fmt.Sprint(m.Metadata.EventPayload[field]) == value {
+				return m.Timestamp, true, nil
+			}
+		}
+		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" {
+			return "", false, nil
+		}
+		params.Cursor = resp.ResponseMetaData.NextCursor
+	}
+	return "", false, nil
 }
 
 // UpdateCard rewrites the card at c.Slack to show the case as it is now.
@@ -287,27 +308,13 @@ func (n *Notifier) PostMessage(ctx context.Context, channel string, c *cases.Cas
 }
 
 // FindMessage looks through channel's newest messages for the one marked
-// key. A message exops posted there is among the newest few hundred unless
-// the channel is very busy; past that it may be posted again, which beats
-// losing an escalation.
+// key (see findInHistory for how far back).
 func (n *Notifier) FindMessage(ctx context.Context, channel string, c *cases.Case, key string) (bool, error) {
-	params := &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: 200, IncludeAllMetadata: true}
-	for pages := 0; pages < 3; pages++ {
-		resp, err := n.api.GetConversationHistoryContext(ctx, params)
-		if err != nil {
-			return false, slackError(fmt.Sprintf("look for message %s about %s in %s", key, c.ID, channel), err)
-		}
-		for _, m := range resp.Messages {
-			if m.Metadata.EventType == postEventType && fmt.Sprint(m.Metadata.EventPayload["key"]) == key {
-				return true, nil
-			}
-		}
-		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" {
-			return false, nil
-		}
-		params.Cursor = resp.ResponseMetaData.NextCursor
+	_, found, err := n.findInHistory(ctx, channel, postEventType, "key", key)
+	if err != nil {
+		return false, slackError(fmt.Sprintf("look for message %s about %s in %s", key, c.ID, channel), err)
 	}
-	return false, nil
+	return found, nil
 }
 
 // PostText posts a plain message to a channel, such as the daily digest.

@@ -335,6 +335,9 @@ func (j *outboxJob) plan(c *Case) {
 		case c.Status == StatusMerged:
 		case j.job.Text == cardPosting:
 			j.lane, j.calls = c.Channel, []ChatCall{CallFindCard, CallPost}
+			if j.job.Channel != "" {
+				j.lane = j.job.Channel // where the first try went (see handleOutbox)
+			}
 		default:
 			j.lane, j.calls = c.Channel, []ChatCall{CallPost}
 		}

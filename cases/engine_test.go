@@ -77,7 +77,7 @@ func (f *fakeNotifier) FindCard(_ context.Context, c *cases.Case) (cases.SlackRe
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ref, ok := f.cards[c.ID]
-	return ref, ok, nil
+	return ref, ok && ref.Channel == c.Channel, nil // Slack looks in one channel
 }
 
 func (f *fakeNotifier) fail() error {
@@ -688,6 +688,45 @@ func TestCardIsNotPostedTwice(t *testing.T) {
 	}
 	if c := h.caseOf(id); c.Slack.TS != "1700000000.000001" {
 		t.Errorf("card ts %q not recorded from the found card", c.Slack.TS)
+	}
+}
+
+// TestCardIsNotPostedTwiceAfterRerouting: Slack took the card in #ops but
+// its answer was lost, and before the retry a credit hold joined the case
+// and routed it to #ap. The retry looks for the card where it went, finds
+// it, and posts no second card in #ap.
+func TestCardIsNotPostedTwiceAfterRerouting(t *testing.T) {
+	h := newHarness(t)
+	pol, err := policies.Parse([]byte(strings.Replace(testPolicy, "{family: price_discrepancy, team: ap}", "{family: credit_hold, team: ap}", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.eng, err = cases.New(cases.Config{Store: h.store, Policy: pol, Agents: h.agents, Executor: h.exec, Notifier: h.notify,
+		Now: h.clock.Now, Backoff: func(int) time.Duration { return time.Minute }, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.notify.loseNext = true
+	id := h.ingest(allocation(t, "e1", "SO-1", t0))[0].Case
+	h.drain() // the card is posted in #ops, its answer lost; the retry waits a minute
+	h.ingest(creditHold(t, "e2", "SO-1", "C1", t0.Add(time.Second)))
+	h.drain()
+	if c := h.caseOf(id); c.Channel != "#ap" || c.Slack.TS != "" {
+		t.Fatalf("case routed to %q with card %q, want #ap and no card recorded yet", c.Channel, c.Slack.TS)
+	}
+	h.clock.Add(2 * time.Minute)
+	h.drain()
+	cards := 0
+	for _, s := range h.notify.all() {
+		if s.kind == "card" {
+			cards++
+		}
+	}
+	if cards != 1 {
+		t.Fatalf("%d cards posted: %+v", cards, h.notify.all())
+	}
+	if c := h.caseOf(id); c.Slack.Channel != "#ops" || c.Slack.TS != "1700000000.000001" {
+		t.Errorf("card recorded at %+v, want the one found in #ops", c.Slack)
 	}
 }
 

@@ -25,10 +25,19 @@ func (e *Engine) handleOutbox(ctx context.Context, job *Job) error {
 			if c.Status == StatusMerged {
 				return e.dropJob(ctx, QueueOutbox, job.ID) // never shown; the survivor's card tells it
 			}
+			// The card goes to the channel its first try went to: routing
+			// may move a case until its card's ts is recorded, and a retry
+			// that looked for the card (or posted it) in the new channel
+			// would post a second card.
+			to := c
+			if job.Text == cardPosting && job.Channel != "" && job.Channel != c.Channel {
+				to = c.Clone()
+				to.Channel = job.Channel
+			}
 			// A card job that already tried to post may have been taken
 			// by Slack without its ts reaching us: look before posting.
 			if job.Text == cardPosting {
-				ref, found, err := e.notifier.FindCard(ctx, c)
+				ref, found, err := e.notifier.FindCard(ctx, to)
 				if err != nil {
 					return fmt.Errorf("look for the card of %s: %w", c.ID, err)
 				}
@@ -40,12 +49,12 @@ func (e *Engine) handleOutbox(ctx context.Context, job *Job) error {
 					break
 				}
 			} else {
-				job.Text = cardPosting
+				job.Text, job.Channel = cardPosting, c.Channel
 				if err := e.store.Update(ctx, func(tx Tx) error { return tx.UpdateJob(QueueOutbox, *job) }); err != nil {
 					return fmt.Errorf("mark card of %s as posting: %w", c.ID, err)
 				}
 			}
-			posted, sendErr = e.notifier.PostCard(ctx, c)
+			posted, sendErr = e.notifier.PostCard(ctx, to)
 		} else {
 			sendErr = e.notifier.UpdateCard(ctx, c)
 		}

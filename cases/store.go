@@ -187,8 +187,10 @@ type Job struct {
 	Case           string  `json:"case"`
 	Recommendation string  `json:"recommendation,omitempty"`
 	Text           string  `json:"text,omitempty"`
-	Channel        string  `json:"channel,omitempty"` // for posts outside the case's thread
-	Attempts       int     `json:"attempts,omitempty"`
+	// Channel is where a post outside the case's thread goes, or where a
+	// card job's first try to post went.
+	Channel  string `json:"channel,omitempty"`
+	Attempts int    `json:"attempts,omitempty"`
 	// Sent marks a reply whose post was tried: a retry first looks for it
 	// in the thread.
 	Sent      bool      `json:"sent,omitempty"`
