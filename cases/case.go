@@ -232,9 +232,12 @@ type Case struct {
 	SnoozedUntil *time.Time `json:"snoozed_until,omitempty"`
 	Comments     []Comment  `json:"comments,omitempty"`
 	// DocumentsRead lists the events whose attached document was read.
-	DocumentsRead []string    `json:"documents_read,omitempty"`
-	Keys          []string    `json:"keys"`
-	Events        []CaseEvent `json:"events"`
+	DocumentsRead []string `json:"documents_read,omitempty"`
+	Keys          []string `json:"keys"`
+	// Events a store read gave out are shared with the store's cache:
+	// append to them or replace the slice, never write one in place, nor
+	// shorten the slice and append after (see ReadTx).
+	Events []CaseEvent `json:"events"`
 
 	Context   map[string]string `json:"context,omitempty"`
 	Missing   []string          `json:"missing_context,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -24,19 +25,64 @@ import (
 // resolved (as tx.Case gives them out), the rest as decoded rows still to
 // resolve (written, not yet read). Nothing in a list changes once it is
 // kept; the events' Data maps are shared with the cache of stored events
-// and with every reader, and nobody changes them. The resolved events are
-// kept in parts, shared between a list and the one a join makes of it, so
-// that a join copies none of the events it did not add.
+// and with every reader, and nobody changes them.
+//
+// The resolved events are a prefix of an array (flatEvents) that the lists
+// of a case's successive heads share, and tx.Case gives that prefix out
+// as the case's events without copying it: so a read of a case of 200
+// events copies none of them, and a join that appends in place (see
+// ForAppend) writes one event, not 201. A caller therefore never writes an
+// event of a case it read in place (it replaces the slice, as append does
+// when the slice is full, or clones it first); the whole module keeps to
+// that (see Case.Events).
 type EventList struct {
 	n        int
-	parts    [][]CaseEvent
-	resolved int // events in parts
+	flat     *flatEvents // nil when no event is resolved
+	resolved int         // events flat.buf[:resolved]
 	tail     []DocEvent
 }
 
-// NewEventList is a list of events all resolved (the list keeps evs).
+// flatEvents is the array that the lists of one case's heads share, each
+// list a prefix of it. Slots [0, claimed) are taken, and an event in a
+// slot never changes once a list that holds it is kept. A list that grows
+// (by a join's new event, or by resolving its rows) takes the next free
+// slots; when another list of the case took them first (two transactions
+// appended to the same head, and at most one committed), it copies its
+// events into an array of its own.
+type flatEvents struct {
+	buf     []CaseEvent // len(buf) == cap(buf)
+	claimed atomic.Int64
+	// lent is 1 + the slot that ForAppend lent to a case to append into,
+	// 0 if none: only that case's event may be written over there (by
+	// WithResolved, with the event as a read gives it).
+	lent atomic.Int64
+}
+
+// newFlat is an array holding evs then room free slots.
+func newFlat(evs []CaseEvent, room int) *flatEvents {
+	f := &flatEvents{buf: make([]CaseEvent, len(evs)+room)}
+	copy(f.buf, evs)
+	f.claimed.Store(int64(len(evs)))
+	return f
+}
+
+// take claims slots [from, from+k) of f: false if f has no room there or
+// another list took them.
+func (f *flatEvents) take(from, k int) bool {
+	return f != nil && from+k <= len(f.buf) && f.claimed.CompareAndSwap(int64(from), int64(from+k))
+}
+
+// room is how many free slots an array for n events gets: a case that
+// grows by joins copies its events about every n/2 joins, not every join.
+func room(n int) int { return n/2 + 8 }
+
+// NewEventList is a list of events all resolved (the list copies evs).
 func NewEventList(evs []CaseEvent) *EventList {
-	return &EventList{n: len(evs), parts: [][]CaseEvent{evs}, resolved: len(evs)}
+	l := &EventList{n: len(evs), resolved: len(evs)}
+	if len(evs) > 0 {
+		l.flat = newFlat(evs, room(len(evs)))
+	}
+	return l
 }
 
 // Len is how many events the list holds.
@@ -57,53 +103,65 @@ func ChainRow(prev [sha256.Size]byte, row []byte) [sha256.Size]byte {
 	return out
 }
 
-// maxParts bounds the parts of a list; past it they are joined into one
-// (a copy of the events every maxParts joins, not every join).
-const maxParts = 16
+// resolvedEvents is the list's resolved events, full (len == cap), so an
+// append to them copies.
+func (l *EventList) resolvedEvents() []CaseEvent {
+	if l.flat == nil {
+		return []CaseEvent{}
+	}
+	return l.flat.buf[:l.resolved:l.resolved]
+}
 
 // WithResolved returns l with evs resolved after its resolved events (they
-// replace as many of the tail).
-func (l *EventList) WithResolved(evs []CaseEvent) *EventList {
-	nl := &EventList{n: l.n, resolved: l.resolved + len(evs), tail: l.tail[len(evs):]}
-	nl.parts = append(l.parts[:len(l.parts):len(l.parts)], evs)
-	if len(nl.parts) > maxParts {
-		all := make([]CaseEvent, 0, nl.resolved)
-		for _, p := range nl.parts {
-			all = append(all, p...)
-		}
-		nl.parts = [][]CaseEvent{all}
+// replace as many of the tail). owner is the events of the case being
+// written, if any: when ForAppend lent it the slot evs go to, its event
+// there is replaced by evs's, the same event as a read gives it.
+func (l *EventList) WithResolved(evs, owner []CaseEvent) *EventList {
+	r, k := l.resolved, len(evs)
+	nl := &EventList{n: l.n, resolved: r + k, tail: l.tail[k:]}
+	f := l.flat
+	switch {
+	case k == 0:
+	case f != nil && k == 1 && len(owner) == r+1 && &owner[0] == &f.buf[0] && f.lent.CompareAndSwap(int64(r+1), 0):
+		f.buf[r] = evs[0]
+	case f.take(r, k):
+		copy(f.buf[r:], evs)
+	default:
+		f = &flatEvents{buf: make([]CaseEvent, r+k+room(r+k))}
+		copy(f.buf, l.resolvedEvents())
+		copy(f.buf[r:], evs)
+		f.claimed.Store(int64(r + k))
 	}
+	nl.flat = f
 	return nl
 }
 
-// prefix returns the first r resolved events of l as parts.
-func (l *EventList) prefix(r int) [][]CaseEvent {
-	var out [][]CaseEvent
-	for _, p := range l.parts {
-		if r == 0 {
-			break
-		}
-		k := min(r, len(p))
-		out = append(out, p[:k:k])
-		r -= k
-	}
-	return out
-}
+// Events is the list as tx.Case gives it: shared, and full, so that an
+// append copies it.
+func (l *EventList) Events() []CaseEvent { return l.resolvedEvents() }
 
-// Events is the list as tx.Case gives it: the caller's own slice, with
-// room for the event a join appends.
-func (l *EventList) Events() []CaseEvent {
-	out := make([]CaseEvent, 0, l.resolved+1)
-	for _, p := range l.parts {
-		out = append(out, p...)
+// ForAppend is the list as a case gets it that will have one event
+// appended in place: the next slot of the shared array is lent to the
+// caller when it is free, and the caller's append writes it; else the
+// caller gets its own copy with room for one more.
+func (l *EventList) ForAppend() []CaseEvent {
+	r := l.resolved
+	if f := l.flat; f.take(r, 1) {
+		f.lent.Store(int64(r + 1))
+		return f.buf[: r : r+1]
 	}
+	out := make([]CaseEvent, r, r+1)
+	copy(out, l.resolvedEvents())
 	return out
 }
 
 // SamePrefix returns how many of evs, from the first, would be written as
 // the rows l holds, compared field by field (a reference's row holds its
-// id, source, family, time of receipt and digest only). Strings an event
-// got from a read share their bytes with the list, so this costs a few
+// id, source, family, time of receipt and digest only). When evs is the
+// list's own array, as a read gave it and a join appended to it, its
+// resolved events are the list's by identity (nobody writes an event in
+// place) and are not compared at all; else strings an event got from a
+// read share their bytes with the list, so the comparison costs a few
 // pointer comparisons per event, not an encoding or a hash.
 func (l *EventList) SamePrefix(evs []CaseEvent) int {
 	if l == nil {
@@ -111,19 +169,21 @@ func (l *EventList) SamePrefix(evs []CaseEvent) int {
 	}
 	n := min(len(evs), l.n)
 	i := 0
-	for _, p := range l.parts {
-		for j := range p {
-			if i == n {
+	if l.resolved > 0 && len(evs) >= l.resolved && &evs[0] == &l.flat.buf[0] {
+		i = l.resolved
+	} else {
+		for j, b := range l.resolvedEvents() {
+			if j == n {
 				return n
 			}
-			a, b := &evs[i], &p[j]
+			a := &evs[j]
 			if a.Digest != b.Digest || a.ID != b.ID || a.Source != b.Source || a.Family != b.Family || a.Received != b.Received {
-				return i
+				return j
 			}
 			if a.Digest == "" && (a.Type != b.Type || a.Time != b.Time || a.Subject != b.Subject || !sameMap(a.Data, b.Data)) {
-				return i
+				return j
 			}
-			i++
+			i = j + 1
 		}
 	}
 	for ; i < n; i++ {
@@ -153,10 +213,14 @@ func (l *EventList) Extend(keep, same int, tail []DocEvent) *EventList {
 	case keep == 0:
 		// Rewritten, but its unchanged first events are resolved already.
 		r := min(same, l.resolved)
-		return &EventList{n: len(tail), parts: l.prefix(r), resolved: r, tail: tail[r:]}
+		nl := &EventList{n: len(tail), resolved: r, tail: tail[r:]}
+		if r > 0 {
+			nl.flat = l.flat
+		}
+		return nl
 	}
-	// Appended: the parts are shared, never appended to in place.
-	nl := &EventList{n: l.n + len(tail), parts: l.parts[:len(l.parts):len(l.parts)], resolved: l.resolved}
+	// Appended: the new rows are resolved into the shared array later.
+	nl := &EventList{n: l.n + len(tail), flat: l.flat, resolved: l.resolved}
 	nl.tail = append(append(make([]DocEvent, 0, len(l.tail)+len(tail)), l.tail...), tail...)
 	return nl
 }

@@ -396,7 +396,13 @@ func (t *cachedTx) Case(id string) (*Case, error) {
 	if c, ok := t.cases[id]; ok {
 		return c, nil
 	}
-	c, err := t.Tx.Case(id)
+	var c *Case
+	var err error
+	if a, ok := t.Tx.(Appender); ok {
+		c, err = a.CaseForAppend(id) // intake reads cases to join events to them
+	} else {
+		c, err = t.Tx.Case(id)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -19,9 +19,11 @@ type Store interface {
 }
 
 // ReadTx reads one consistent snapshot. Returned values are copies: changing
-// them changes nothing stored until written back with a Tx. The one
-// exception is the Data of a case's events, which a store may share
-// between reads (see EventCache): it is read-only.
+// them changes nothing stored until written back with a Tx. The exception
+// is a case's events, which a store may share between reads (see
+// EventList and EventCache): a caller never writes an event of Case.Events,
+// or its Data, in place; it replaces the slice (append does when the
+// slice is full, as a read gives it) or clones it first.
 type ReadTx interface {
 	// Case returns the case with that id, or an error of KindNotFound.
 	Case(id string) (*Case, error)
@@ -69,6 +71,16 @@ type Tx interface {
 	// replacing any earlier one; ClearTimer removes it (no error if none).
 	SetTimer(caseID string, at time.Time) error
 	ClearTimer(caseID string) error
+}
+
+// Appender is a Tx that can give out a case to which the caller is about
+// to append an event: the store then lends the case room to append one
+// event in place, so that joining a case of many events copies none of
+// them (see EventList). Intake reads cases through it when the store has
+// it; a case read so and not appended to costs the next join of it one
+// copy.
+type Appender interface {
+	CaseForAppend(id string) (*Case, error)
 }
 
 // LateAuditor is a Tx whose audit records take their final place in the

@@ -173,7 +173,7 @@ func (t *tx) putCaseEvents(c *cases.Case) (*cases.CaseDoc, error) {
 		// The events a join adds are usually stored already (in the cache
 		// of stored events): resolve them now rather than on the next read.
 		if evs, ok := t.resolveCached(c.ID, l.Unresolved()); ok {
-			l = l.WithResolved(evs)
+			l = l.WithResolved(evs, c.Events)
 		}
 	}
 	t.lists.Put(c.ID, sum, l)
@@ -209,8 +209,9 @@ func (t *tx) deleteCaseEvents(b *bbolt.Bucket, id string, n int) error {
 // caseEvents gives the events of a case whose document keeps them in rows:
 // from the store's list for the rows' head if it has one, so that reading
 // a case of many events decodes none of their rows, else from the rows.
-// The caller may change the slice it gets (not the events' Data).
-func (t *tx) caseEvents(d *cases.CaseDoc, id string) ([]cases.CaseEvent, error) {
+// The slice is shared with the list (see cases.EventList); forAppend asks
+// for room to append one event in place (EventList.ForAppend).
+func (t *tx) caseEvents(d *cases.CaseDoc, id string, forAppend bool) ([]cases.CaseEvent, error) {
 	b, err := t.bucket(bucketCaseEvents)
 	if err != nil {
 		return nil, err
@@ -227,10 +228,10 @@ func (t *tx) caseEvents(d *cases.CaseDoc, id string) ([]cases.CaseEvent, error) 
 				if err != nil {
 					return nil, err
 				}
-				l = l.WithResolved(more)
+				l = l.WithResolved(more, nil)
 				t.lists.Put(id, sum, l)
 			}
-			return l.Events(), nil
+			return give(l, forAppend), nil
 		}
 	}
 	if err := t.readCaseEvents(d, id, head); err != nil {
@@ -243,9 +244,17 @@ func (t *tx) caseEvents(d *cases.CaseDoc, id string) ([]cases.CaseEvent, error) 
 	if chained && len(evs) == head.N {
 		l := cases.NewEventList(evs)
 		t.lists.Put(id, sum, l)
-		return l.Events(), nil
+		return give(l, forAppend), nil
 	}
 	return evs, nil
+}
+
+// give is l's events as a read hands them out.
+func give(l *cases.EventList, forAppend bool) []cases.CaseEvent {
+	if forAppend {
+		return l.ForAppend()
+	}
+	return l.Events()
 }
 
 // resolveCached is resolve for events all in the cache of stored events:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -139,15 +140,25 @@ func TestCaseEventRows(t *testing.T) {
 		what   string
 		change func(c *cases.Case)
 	}{
-		{"family of the first event changed", func(c *cases.Case) { c.Events[0].Family = cases.FamilySupplierDelay }},
-		{"time of receipt changed", func(c *cases.Case) { c.Events[1].Received = c.Events[1].Received.Add(time.Nanosecond) }},
+		// (A read's events are shared: a change clones them first.)
+		{"family of the first event changed", func(c *cases.Case) {
+			c.Events = slices.Clone(c.Events)
+			c.Events[0].Family = cases.FamilySupplierDelay
+		}},
+		{"time of receipt changed", func(c *cases.Case) {
+			c.Events = slices.Clone(c.Events)
+			c.Events[1].Received = c.Events[1].Received.Add(time.Nanosecond)
+		}},
 		{"event replaced by another stored event", func(c *cases.Case) {
+			c.Events = slices.Clone(c.Events)
 			c.Events[2] = cases.CaseEventOf(stored(9), cases.FamilyCreditHold, t0)
 		}},
 		{"whole event's data replaced", func(c *cases.Case) {
+			c.Events = slices.Clone(c.Events)
 			c.Events[3].Data = map[string]any{"order": "SO-1", "note": "other"}
 		}},
 		{"whole event's data replaced and one appended", func(c *cases.Case) {
+			c.Events = slices.Clone(c.Events)
 			c.Events[3].Data = map[string]any{"order": "SO-2"}
 			c.Events = append(c.Events, cases.CaseEventOf(stored(10), cases.FamilyCreditHold, t0))
 		}},
@@ -259,4 +270,119 @@ func TestCaseEventHeadOfSchema2(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestAppendsInPlaceMatchRows: joins that append in place (CaseForAppend)
+// leave the store's kept lists saying what the rows say, through a lent
+// slot's join, two reads of one head in one transaction both appended to
+// and written, a rolled-back join and the one after it. After each step
+// the case as the kept list gives it is compared with the case a store
+// with no kept lists reads from the rows.
+func TestAppendsInPlaceMatchRows(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "exops.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	stored := func(i int) *cases.StoredEvent {
+		return &cases.StoredEvent{Event: cases.Event{SpecVersion: "1.0", ID: fmt.Sprint("e", i), Source: "erp", Type: "order.credit_hold", Time: t0,
+			Data: map[string]any{"order": "SO-1", "n": float64(i)}}, Digest: fmt.Sprintf("%064d", i), Received: t0}
+	}
+	appendTo := func(tx cases.Tx, c *cases.Case, i int) error {
+		if err := tx.PutEvent(stored(i)); err != nil {
+			return err
+		}
+		c.Events = append(c.Events, cases.CaseEventOf(stored(i), cases.FamilyCreditHold, t0.Add(time.Duration(i)*time.Second)))
+		return tx.PutCase(c)
+	}
+	forAppend := func(tx cases.Tx) (*cases.Case, error) { return tx.(cases.Appender).CaseForAppend("EX-000001") }
+	idsOf := func(c *cases.Case) []string {
+		var out []string
+		for _, e := range c.Events {
+			out = append(out, fmt.Sprint(e.ID, "/", e.Data["n"], "/", e.Received.Unix()))
+		}
+		return out
+	}
+	check := func(step string, want int) {
+		t.Helper()
+		var kept, rows *cases.Case
+		view := func(into **cases.Case) {
+			if err := s.View(ctx, func(tx cases.ReadTx) error {
+				var err error
+				*into, err = tx.Case("EX-000001")
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		view(&kept)
+		lists := s.lists
+		s.lists = cases.NewEventLists(cases.EventListBytes) // as a store that just opened the file
+		view(&rows)
+		s.lists = lists
+		if !slices.Equal(idsOf(kept), idsOf(rows)) || len(rows.Events) != want {
+			t.Errorf("%s: the kept list gives %v, the rows %v (want %d events)", step, idsOf(kept), idsOf(rows), want)
+		}
+	}
+	c := &cases.Case{ID: "EX-000001", Severity: cases.SeverityHigh, Status: cases.StatusOpen, OpenedAt: t0}
+	if err := s.Update(ctx, func(tx cases.Tx) error { return appendTo(tx, c, 0) }); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if err := s.Update(ctx, func(tx cases.Tx) error {
+			c, err := forAppend(tx)
+			if err != nil {
+				return err
+			}
+			return appendTo(tx, c, i)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("three joins", 4)
+	if err := s.Update(ctx, func(tx cases.Tx) error {
+		c1, err := forAppend(tx)
+		if err != nil {
+			return err
+		}
+		c2, err := forAppend(tx)
+		if err != nil {
+			return err
+		}
+		if err := appendTo(tx, c1, 4); err != nil {
+			return err
+		}
+		return appendTo(tx, c2, 5)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check("two reads of one head, both appended to", 5)
+	errRollBack := errors.New("roll back")
+	if err := s.Update(ctx, func(tx cases.Tx) error {
+		c, err := forAppend(tx)
+		if err != nil {
+			return err
+		}
+		if err := appendTo(tx, c, 6); err != nil {
+			return err
+		}
+		return errRollBack
+	}); !errors.Is(err, errRollBack) {
+		t.Fatal(err)
+	}
+	check("a rolled-back join", 5)
+	for i := 7; i <= 8; i++ {
+		if err := s.Update(ctx, func(tx cases.Tx) error {
+			c, err := forAppend(tx)
+			if err != nil {
+				return err
+			}
+			return appendTo(tx, c, i)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("joins after it", 7)
 }

@@ -97,19 +97,33 @@ func (t *tx) Case(id string) (*cases.Case, error) {
 	if v == nil {
 		return nil, notFound("case %s", id)
 	}
-	return t.decodeCase(id, v)
+	return t.decodeCase(id, v, false)
+}
+
+// CaseForAppend is Case for a caller that will append one event to the
+// case (see cases.Appender).
+func (t *tx) CaseForAppend(id string) (*cases.Case, error) {
+	b, err := t.bucket(bucketCases)
+	if err != nil {
+		return nil, err
+	}
+	v := b.Get([]byte(id))
+	if v == nil {
+		return nil, notFound("case %s", id)
+	}
+	return t.decodeCase(id, v, true)
 }
 
 // decodeCase reads a case document and gives its referenced events back
 // from the cache or the events bucket (see cases.CaseDoc).
-func (t *tx) decodeCase(id string, v []byte) (*cases.Case, error) {
+func (t *tx) decodeCase(id string, v []byte, forAppend bool) (*cases.Case, error) {
 	var d cases.CaseDoc
 	d.Case = &cases.Case{}
 	if err := json.Unmarshal(v, &d); err != nil {
 		return nil, fmt.Errorf("decode case %s: %w", id, err)
 	}
 	if d.EventRows {
-		evs, err := t.caseEvents(&d, id)
+		evs, err := t.caseEvents(&d, id, forAppend)
 		if err != nil {
 			return nil, err
 		}
@@ -130,7 +144,7 @@ func (t *tx) ForEachCase(fn func(*cases.Case) error) error {
 		return err
 	}
 	return forEach(b, nil, func(k, v []byte) error {
-		c, err := t.decodeCase(string(k), v)
+		c, err := t.decodeCase(string(k), v, false)
 		if err != nil {
 			return err
 		}

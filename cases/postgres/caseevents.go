@@ -155,7 +155,7 @@ func (t *tx) queueCaseEvents(c *cases.Case) (*storedDoc, error) {
 	l := known.Extend(keep, same, tail)
 	if l != nil && len(l.Unresolved()) > 0 {
 		if evs, ok := resolveCached(t.events, c.ID, l.Unresolved()); ok {
-			l = l.WithResolved(evs)
+			l = l.WithResolved(evs, c.Events)
 		} else {
 			l = nil // kept only whole: reads of this store resolve nothing
 		}

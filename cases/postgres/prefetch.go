@@ -229,7 +229,7 @@ func (t *tx) cachedKey(key string) (cases.KeyRef, bool, error) {
 	return ref, true, nil
 }
 
-func (t *tx) cachedCase(id string) (*cases.Case, bool, error) {
+func (t *tx) cachedCase(id string, forAppend bool) (*cases.Case, bool, error) {
 	if t.rows == nil {
 		return nil, false, nil
 	}
@@ -244,6 +244,7 @@ func (t *tx) cachedCase(id string) (*cases.Case, bool, error) {
 	if err != nil {
 		return nil, true, err
 	}
+	d.forAppend = forAppend
 	cs, err := t.resolve([]caseDoc{d})
 	if err != nil {
 		return nil, true, err

@@ -193,6 +193,8 @@ type caseDoc struct {
 	id   string
 	doc  *cases.CaseDoc
 	head *rowsHead // the head of its event rows, if it has them
+	// forAppend: the reader will append an event (cases.Appender).
+	forAppend bool
 }
 
 func decodeDoc(id string, doc []byte) (caseDoc, error) {
@@ -296,7 +298,7 @@ func resolveCases(ctx context.Context, q eventQuerier, cache *cases.EventCache, 
 	out := make([]*cases.Case, len(docs))
 	for i, d := range docs {
 		if known[i] != nil {
-			d.doc.Case.Events = known[i].Events()
+			d.doc.Case.Events = give(known[i], d.forAppend)
 			out[i] = d.doc.Case
 			continue
 		}
@@ -306,12 +308,24 @@ func resolveCases(ctx context.Context, q eventQuerier, cache *cases.EventCache, 
 		}
 		if d.head != nil && lists != nil {
 			if sum, ok := d.head.sum(); ok {
-				lists.Put(d.id, sum, cases.NewEventList(append([]cases.CaseEvent(nil), c.Events...)))
+				// The caller gets the list's events, so that its write
+				// after a join finds them the list's by identity.
+				l := cases.NewEventList(c.Events)
+				lists.Put(d.id, sum, l)
+				c.Events = give(l, d.forAppend)
 			}
 		}
 		out[i] = c
 	}
 	return out, nil
+}
+
+// give is l's events as a read hands them out.
+func give(l *cases.EventList, forAppend bool) []cases.CaseEvent {
+	if forAppend {
+		return l.ForAppend()
+	}
+	return l.Events()
 }
 
 // resolve is resolveCases in this transaction.
@@ -346,11 +360,17 @@ func (t *tx) resolve(docs []caseDoc) ([]*cases.Case, error) {
 	return out, err
 }
 
-func (t *tx) Case(id string) (*cases.Case, error) {
+func (t *tx) Case(id string) (*cases.Case, error) { return t.readCase(id, false) }
+
+// CaseForAppend is Case for a caller that will append one event to the
+// case (see cases.Appender).
+func (t *tx) CaseForAppend(id string) (*cases.Case, error) { return t.readCase(id, true) }
+
+func (t *tx) readCase(id string, forAppend bool) (*cases.Case, error) {
 	if sqlText("case id", id) != nil {
 		return nil, notFound("case %s", id)
 	}
-	if c, ok, err := t.cachedCase(id); ok {
+	if c, ok, err := t.cachedCase(id, forAppend); ok {
 		return c, err
 	}
 	var doc []byte
@@ -365,6 +385,7 @@ func (t *tx) Case(id string) (*cases.Case, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.forAppend = forAppend
 	cs, err := t.resolve([]caseDoc{d})
 	if err != nil {
 		return nil, err

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) cases.Store) {
 		{"FindCasesMatchesScan", testFindCasesScan},
 		{"FindCasesRolledBack", testFindCasesRolledBack},
 		{"ReplayMemory", testReplayMemory},
+		{"JoinsAppend", testAppends},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

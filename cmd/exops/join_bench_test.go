@@ -23,6 +23,11 @@ import (
 // record and the queued job of each event. The engine's workers are off,
 // as in BenchmarkIntake. Every timed batch adds one event to each case, so
 // the cases hold held to held+b.N events while they are measured.
+//
+// beside gives each case a neighbour (opened next to it, so their ids
+// alternate) that holds beside events and is not joined: held=1 with
+// beside=199 has a store as big as held=200's, so the two differ only in
+// how many events the joined cases hold.
 func BenchmarkEngineJoin(b *testing.B) {
 	stores := []struct {
 		name string
@@ -39,9 +44,13 @@ func BenchmarkEngineJoin(b *testing.B) {
 		{"postgres", func(b *testing.B) cases.Store { return replicaStores(b, 1)[0] }},
 	}
 	for _, st := range stores {
-		for _, held := range []int{1, 200} {
-			b.Run(fmt.Sprintf("%s/held=%d", st.name, held), func(b *testing.B) {
-				benchEngineJoin(b, st.open(b), held)
+		for _, sz := range []struct{ held, beside int }{{1, 0}, {200, 0}, {1, 199}} {
+			name := fmt.Sprintf("%s/held=%d", st.name, sz.held)
+			if sz.beside > 0 {
+				name += fmt.Sprintf("/beside=%d", sz.beside)
+			}
+			b.Run(name, func(b *testing.B) {
+				benchEngineJoin(b, st.open(b), sz.held, sz.beside)
 			})
 		}
 	}
@@ -50,7 +59,7 @@ func BenchmarkEngineJoin(b *testing.B) {
 // engineJoinCases is how many cases one timed batch joins, one event each.
 const engineJoinCases = 50
 
-func benchEngineJoin(b *testing.B, store cases.Store, held int) {
+func benchEngineJoin(b *testing.B, store cases.Store, held, beside int) {
 	pol, err := policies.Parse(policies.Example)
 	if err != nil {
 		b.Fatal(err)
@@ -59,7 +68,7 @@ func benchEngineJoin(b *testing.B, store cases.Store, held int) {
 	// The default bound (200 events) would send the 201st event to a new
 	// case: the benchmark raises it so that the event joins.
 	eng, err := cases.New(cases.Config{Store: store, Policy: pol, Agents: agents.NewRules(testClock), Enricher: sim, Executor: sim,
-		Notifier: nopNotifier{}, Now: testClock, MaxCaseEvents: held + b.N + 10})
+		Notifier: nopNotifier{}, Now: testClock, MaxCaseEvents: max(held, beside) + b.N + 10})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,12 +88,20 @@ func benchEngineJoin(b *testing.B, store cases.Store, held int) {
 	// The cases, held events each, ingested as the intake would (batches
 	// of up to 100 events).
 	var batch []cases.Event
-	for j := 0; j < held; j++ {
+	add := func(ev cases.Event) {
+		batch = append(batch, ev)
+		if len(batch) == 100 {
+			ingest(batch)
+			batch = batch[:0]
+		}
+	}
+	for j := 0; j < max(held, beside); j++ {
 		for c := 0; c < engineJoinCases; c++ {
-			batch = append(batch, engineJoinEvent(c, j))
-			if len(batch) == 100 {
-				ingest(batch)
-				batch = batch[:0]
+			if j < beside {
+				add(engineJoinEvent(engineJoinCases+c, j)) // the neighbour's own order
+			}
+			if j < held {
+				add(engineJoinEvent(c, j))
 			}
 		}
 	}
