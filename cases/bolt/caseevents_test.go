@@ -298,6 +298,18 @@ func TestAppendsInPlaceMatchRows(t *testing.T) {
 		return tx.PutCase(c)
 	}
 	forAppend := func(tx cases.Tx) (*cases.Case, error) { return tx.(cases.Appender).CaseForAppend("EX-000001") }
+	join := func(i int) {
+		t.Helper()
+		if err := s.Update(ctx, func(tx cases.Tx) error {
+			c, err := forAppend(tx)
+			if err != nil {
+				return err
+			}
+			return appendTo(tx, c, i)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	idsOf := func(c *cases.Case) []string {
 		var out []string
 		for _, e := range c.Events {
@@ -331,15 +343,7 @@ func TestAppendsInPlaceMatchRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 3; i++ {
-		if err := s.Update(ctx, func(tx cases.Tx) error {
-			c, err := forAppend(tx)
-			if err != nil {
-				return err
-			}
-			return appendTo(tx, c, i)
-		}); err != nil {
-			t.Fatal(err)
-		}
+		join(i)
 	}
 	check("three joins", 4)
 	if err := s.Update(ctx, func(tx cases.Tx) error {
@@ -373,16 +377,7 @@ func TestAppendsInPlaceMatchRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("a rolled-back join", 5)
-	for i := 7; i <= 8; i++ {
-		if err := s.Update(ctx, func(tx cases.Tx) error {
-			c, err := forAppend(tx)
-			if err != nil {
-				return err
-			}
-			return appendTo(tx, c, i)
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	join(7)
+	join(8)
 	check("joins after it", 7)
 }

@@ -88,21 +88,13 @@ func forEach(b *bbolt.Bucket, start []byte, fn func(k, v []byte) error) error {
 	return nil
 }
 
-func (t *tx) Case(id string) (*cases.Case, error) {
-	b, err := t.bucket(bucketCases)
-	if err != nil {
-		return nil, err
-	}
-	v := b.Get([]byte(id))
-	if v == nil {
-		return nil, notFound("case %s", id)
-	}
-	return t.decodeCase(id, v, false)
-}
+func (t *tx) Case(id string) (*cases.Case, error) { return t.readCase(id, false) }
 
 // CaseForAppend is Case for a caller that will append one event to the
 // case (see cases.Appender).
-func (t *tx) CaseForAppend(id string) (*cases.Case, error) {
+func (t *tx) CaseForAppend(id string) (*cases.Case, error) { return t.readCase(id, true) }
+
+func (t *tx) readCase(id string, forAppend bool) (*cases.Case, error) {
 	b, err := t.bucket(bucketCases)
 	if err != nil {
 		return nil, err
@@ -111,7 +103,7 @@ func (t *tx) CaseForAppend(id string) (*cases.Case, error) {
 	if v == nil {
 		return nil, notFound("case %s", id)
 	}
-	return t.decodeCase(id, v, true)
+	return t.decodeCase(id, v, forAppend)
 }
 
 // decodeCase reads a case document and gives its referenced events back
