@@ -73,6 +73,8 @@ func unit(s string) time.Duration {
 		return time.Hour
 	case strings.HasPrefix(s, "w"):
 		return 7 * 24 * time.Hour
+	case strings.HasPrefix(s, "f"): // fortnight
+		return 14 * 24 * time.Hour
 	case strings.HasPrefix(s, "month"):
 		return 30 * 24 * time.Hour
 	}

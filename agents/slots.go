@@ -186,13 +186,13 @@ type period struct {
 
 // Time words. Each gives a range from now, the injected business clock.
 var (
-	reTimeOlder  = regexp.MustCompile(`(?i)\b(?:older\s+than|more\s+than|over|at\s+least|longer\s+than|for\s+more\s+than)\s+(\d+|an?|one|two|three|four|five|six|seven|ten)\s*(h|hrs?|hours?|d|days?|w|weeks?|months?)\b(?:\s+(?:old|ago))?`)
+	reTimeOlder  = regexp.MustCompile(`(?i)\b(?:older\s+than|more\s+than|over|at\s+least|longer\s+than|for\s+more\s+than)\s+(\d+|an?|one|two|three|four|five|six|seven|ten)\s*(h|hrs?|hours?|d|days?|w|weeks?|fortnights?|months?)\b(?:\s+(?:old|ago))?`)
 	reTimeOld    = regexp.MustCompile(`(?i)\b(\d+|two|three|four|five|six|seven|ten)\+?\s*(h|hours?|d|days?|w|weeks?)\s+(?:old|or\s+older|and\s+older)\b`)
-	reTimeRecent = regexp.MustCompile(`(?i)\b(?:in\s+the\s+|within\s+the\s+|during\s+the\s+|over\s+the\s+|for\s+the\s+)?(?:last|past|previous)\s+(\d+|an?|one|two|three|four|five|six|seven|ten|twenty[- ]four)?\s*(h|hrs?|hours?|d|days?|w|weeks?|months?)\b`)
+	reTimeRecent = regexp.MustCompile(`(?i)\b(?:in\s+the\s+|within\s+the\s+|during\s+the\s+|over\s+the\s+|for\s+the\s+)?(?:last|past|previous)\s+(\d+|an?|one|two|three|four|five|six|seven|ten|twenty[- ]four)?\s*(h|hrs?|hours?|d|days?|w|weeks?|fortnights?|months?)\b`)
 	reTimeSince  = regexp.MustCompile(`(?i)\bsince\s+(\d{4}-\d{2}-\d{2}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|this\s+morning)\b`)
 	reTimeBefore = regexp.MustCompile(`(?i)\bbefore\s+(\d{4}-\d{2}-\d{2})\b`)
 	reTimeOn     = regexp.MustCompile(`(?i)\bon\s+(\d{4}-\d{2}-\d{2})\b`)
-	reTimeWord   = regexp.MustCompile(`(?i)\b(today|tonight|this\s+morning|yesterday|this\s+week|last\s+week|this\s+month|last\s+month)\b`)
+	reTimeWord   = regexp.MustCompile(`(?i)\b(today|tonight|this\s+morning|yesterday|this\s+week|last\s+week|this\s+month|last\s+month|(?:over\s+the|the|this|last)\s+weekend)\b`)
 )
 
 func midnight(t time.Time) time.Time {
@@ -230,7 +230,7 @@ func timeSlots(q string, now time.Time) (p period, older time.Time, olderText st
 	// the last week", "past week" and "last 2 weeks" are rolling.
 	loc := reTimeRecent.FindStringSubmatchIndex(q)
 	if loc != nil && loc[2] < 0 && strings.HasPrefix(strings.ToLower(q[loc[0]:loc[1]]), "last") {
-		if u := unit(q[loc[4]:loc[5]]); u >= 7*24*time.Hour {
+		if u := unit(q[loc[4]:loc[5]]); u == 7*24*time.Hour || u == 30*24*time.Hour {
 			loc = nil
 		}
 	}
@@ -280,6 +280,16 @@ func timeSlots(q string, now time.Time) (p period, older time.Time, olderText st
 		case "last month":
 			first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
 			p = period{from: first.AddDate(0, -1, 0), to: first, text: "last month"}
+		default: // the weekend: the last Saturday and Sunday, or this one while it lasts
+			sat := midnight(now)
+			for sat.Weekday() != time.Saturday {
+				sat = sat.AddDate(0, 0, -1)
+			}
+			p = period{from: sat, to: sat.AddDate(0, 0, 2), text: "over the weekend"}
+			if !now.Before(p.to) {
+				break
+			}
+			p.to = time.Time{}
 		}
 		mark(m[:2])
 	}
@@ -307,6 +317,8 @@ func unitWord(u string, n int) string {
 		w = "hour"
 	case 7 * 24 * time.Hour:
 		w = "week"
+	case 14 * 24 * time.Hour:
+		w = "fortnight"
 	case 30 * 24 * time.Hour:
 		w = "month"
 	}
@@ -342,8 +354,8 @@ var keyPatterns = []struct {
 }
 
 var (
-	reCaseRef  = regexp.MustCompile(`(?i)\bEX-?(\d{1,9})\b|\bcase\s+(?:#|no\.?\s*|number\s+)?(\d{1,9})\b`)
-	reWhCode   = regexp.MustCompile(`(?i:\b(?:warehouse|wh|dc|site|depot)\s+)([A-Za-z]{2,4}\d{0,3}|\d{1,4})\b|\b(?:at|in|from)\s+([A-Z]{3}\d{0,2})\b`)
+	reCaseRef  = regexp.MustCompile(`(?i)\bEX(?:-|\s?#|\s)?(\d{1,9})\b|\bcase\s+(?:#|no\.?\s*|number\s+)?(\d{1,9})\b`)
+	reWhCode   = regexp.MustCompile(`(?i:\b(?:warehouse|wh|dc|site|depot)\s+)([A-Za-z]{2,4}\d{0,3}|\d{1,4})\b|\b(?:at|in|from)\s+([A-Z]{3}\d{0,2})\b|\b([A-Z]{3}\d{0,2})\s+(?i:warehouse|wh|dc|depot)\b`)
 	reUser     = regexp.MustCompile(`<@([UW][A-Z0-9]{2,})>|\b([UW][0-9][A-Z0-9]{3,})\b`)
 	reChannel  = regexp.MustCompile(`#([a-z0-9][a-z0-9_-]*)`)
 	reBareKey  = regexp.MustCompile(`\b([A-Z]{2,5}-\d[A-Za-z0-9-]*|\d{4,12})\b`)
@@ -353,7 +365,36 @@ var (
 	reIDPrefix = regexp.MustCompile(`^(?i:SO|PO|INV|ASN|SHP|SH|SKU|EX|C)-`)
 )
 
+// reAbbrevKey is a key's own prefix, any case, then its digits after a
+// dash, a "#" or a space. Without a separator ("SO1042") the id is left as
+// written: that may be how the system spells it.
+var reAbbrevKey = regexp.MustCompile(`(?i)\b(SO|PO|INV|ASN|SHP|SKU)(?:\s*[-#]\s*|\s+)(\d[A-Za-z0-9-]*)\b`)
+
+var abbrevField = map[string]string{"SO": "order", "PO": "po", "INV": "invoice", "ASN": "shipment", "SHP": "shipment", "SKU": "sku"}
+
+// reHashOf is "# of", shorthand for "number of"; "#" is no word.
+var reHashOf = regexp.MustCompile(`(?i)(?:^|\s)#\s*of\b`)
+
 var rePriority = regexp.MustCompile(`(?i)\b(?:priority\s+)?(P[1-5])(?:'?s)?\b`)
+
+// familyQualifiers are the words that may stand inside a family's phrase
+// without changing it: whose confirmation, which delay.
+var familyQualifiers = map[string]bool{"po": true, "supplier": true, "purchase": true, "order": true, "inbound": true, "customer": true,
+	"is": true, "are": true, "was": true, "were": true, "still": true, "currently": true}
+
+// moreFamilyWords are ways of saying a family that are operators' shorthand
+// rather than the event table's words: a late PO is a late inbound.
+var moreFamilyWords = []struct {
+	f cases.Family
+	p string
+}{
+	{cases.FamilySupplierDelay, "late po"}, {cases.FamilySupplierDelay, "po late"}, {cases.FamilySupplierDelay, "late purchase order"},
+	{cases.FamilySupplierDelay, "po delay"}, {cases.FamilySupplierDelay, "overdue po"}, {cases.FamilySupplierDelay, "overdue delivery"},
+}
+
+// keyNouns are the problem nouns specific enough that, after a key ("invoice
+// INV-90211 mismatch"), the key's kind and the noun name a family.
+var keyNouns = map[string]bool{"mismatch": true, "discrepancy": true, "variance": true}
 
 type famPhrase struct {
 	f cases.Family
@@ -404,6 +445,9 @@ var familyPhrases = sync.OnceValue(func() []famPhrase {
 			}
 		}
 	}
+	for _, x := range moreFamilyWords {
+		fps = append(fps, famPhrase{x.f, x.p, len(phraseTokens(x.p))})
+	}
 	return fps
 })
 
@@ -440,9 +484,24 @@ func stem(w string) string {
 func tokenize(s string) []token {
 	var out []token
 	for _, loc := range reWordTok.FindAllStringIndex(s, -1) {
-		out = append(out, token{norm: stem(strings.ToLower(s[loc[0]:loc[1]])), start: loc[0], end: loc[1]})
+		w := stem(strings.ToLower(s[loc[0]:loc[1]]))
+		if to, ok := tokenSynonyms[w]; ok {
+			w = to
+		}
+		out = append(out, token{norm: w, start: loc[0], end: loc[1]})
 	}
 	return out
+}
+
+// tokenSynonyms fold words of the question onto the tables' words. A
+// negated auxiliary is "not" ("hasn't confirmed" meets "not confirmed",
+// "aren't assigned" meets "not assigned"); "can't" stays, as the tables
+// have "can't allocate". "POs" is too short for stem. Consignments and despatches are shipments,
+// vendors suppliers.
+var tokenSynonyms = map[string]string{
+	"isnt": "not", "arent": "not", "wasnt": "not", "werent": "not", "hasnt": "not", "havent": "not", "hadnt": "not",
+	"dont": "not", "doesnt": "not", "didnt": "not", "aint": "not",
+	"pos": "po", "consignment": "shipment", "despatch": "shipment", "dispatch": "shipment", "vendor": "supplier",
 }
 
 // phraseMemo keeps the words of the tables' phrases, read once each.
@@ -501,15 +560,41 @@ func (r *reader) takeAt(phrase string) int {
 	if len(words) == 0 {
 		return -1
 	}
+	return r.takeLoose(words, nil)
+}
+
+// takeLoose is takeAt for the words of a phrase, letting one word of skip
+// stand between two of them ("missing PO confirmation" is a "missing
+// confirmation"), and after a "not" the auxiliaries of a negation ("not
+// been touched", "not yet assigned").
+func (r *reader) takeLoose(words []string, skip map[string]bool) int {
+	if len(words) == 0 {
+		return -1
+	}
 outer:
-	for i := 0; i+len(words) <= len(r.toks); i++ {
+	for i := range r.toks {
+		k, skipped := i, 0
+		var took []int
 		for j, w := range words {
-			if t := r.toks[i+j]; t.used || t.norm != w {
+			if j > 0 {
+				for n := 0; k < len(r.toks) && !r.toks[k].used && n < 3 && words[j-1] == "not" && auxiliaries[r.toks[k].norm] && r.toks[k].norm != w; n++ {
+					took = append(took, k)
+					k++
+				}
+				if k < len(r.toks) && skipped == 0 && skip[r.toks[k].norm] && r.toks[k].norm != w && !r.toks[k].used {
+					took = append(took, k)
+					k++
+					skipped++
+				}
+			}
+			if k >= len(r.toks) || r.toks[k].used || r.toks[k].norm != w {
 				continue outer
 			}
+			took = append(took, k)
+			k++
 		}
-		for j := range words {
-			r.toks[i+j].used = true
+		for _, t := range took {
+			r.toks[t].used = true
 		}
 		return i
 	}
@@ -568,6 +653,88 @@ func (r *reader) hasAny(phrases ...string) bool {
 	return false
 }
 
+// intentWords are the content words of the passes' own phrases (what is
+// asked for, decisions), beside the tables': typos are corrected to them.
+const intentWords = `recurring pattern backlog oldest longest average median mttr resolution
+	approved rejected rejection approval decision decided escalated declined refused`
+
+// vocabulary is the content words the passes read, stemmed: a word of the
+// question that is none of them nor a fill word may be a typo of one.
+var vocabulary = sync.OnceValue(func() map[string]bool {
+	v := map[string]bool{}
+	add := func(p string) {
+		for _, w := range phraseTokens(p) {
+			if len(w) >= 4 && !fillWords[w] {
+				v[w] = true
+			}
+		}
+	}
+	for _, sw := range stateWords {
+		for _, p := range sw.phrases {
+			add(p)
+		}
+	}
+	for _, sw := range severityWords {
+		for _, p := range sw.phrases {
+			add(p)
+		}
+	}
+	for _, fp := range familyPhrases() {
+		add(fp.p)
+	}
+	add(intentWords)
+	v["open"] = true // a fill word to the help text, and the commonest state
+	return v
+})
+
+// correctTypos reads a word that is no known word as the one word of the
+// vocabulary it is a typo of: two letters swapped ("opne", "delyas"), or
+// one left out of a long word ("escalted", "unasigned"). Capitalised words
+// past the first are names and stay as written; so does a word two
+// vocabulary words are as close to.
+func (r *reader) correctTypos() {
+	voc := vocabulary()
+	for i := range r.toks {
+		t := &r.toks[i]
+		w := t.norm
+		first, _ := utf8.DecodeRuneInString(r.q[t.start:t.end])
+		if len(w) < 4 || voc[w] || fillWords[w] || strings.ContainsAny(w, "0123456789") || i > 0 && unicode.IsUpper(first) {
+			continue
+		}
+		fix := ""
+		for c := range voc {
+			if (len(c) == len(w) && swapped(w, c) || len(c) >= 7 && len(c) == len(w)+1 && oneLeftOut(w, c)) && c != fix {
+				if fix != "" {
+					fix = ""
+					break
+				}
+				fix = c
+			}
+		}
+		if fix != "" {
+			t.norm = fix
+		}
+	}
+}
+
+// swapped reports whether a is b with two neighbouring letters swapped.
+func swapped(a, b string) bool {
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+}
+
+// oneLeftOut reports whether a is b with one letter left out.
+func oneLeftOut(a, b string) bool {
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	return a[i:] == b[i+1:]
+}
+
 // fillWords are words that ask nothing by themselves; what is left of a
 // question beyond them and the slots was not understood.
 var fillWords = map[string]bool{}
@@ -580,7 +747,10 @@ func init() {
 		team desk group queue channel currently ago than more over under around per each by a about regarding re there's what's who's
 		hi hey hello thanks thank please ok okay got going on happening happened cases exceptions problems issues open
 		po pos order orders invoice invoices shipment shipments sku skus warehouse warehouses customer customers supplier suppliers vendor
-		sla slas eta asn exops anyone anybody someone nobody everything something`) {
+		sla slas eta asn exops anyone anybody someone nobody everything something
+		not isnt arent wasnt werent hasnt havent hadnt dont doesnt didnt
+		summarise summarize summary detail details explain pull u pls plz bot thx cheers yo
+		affected impacted involved update updates news latest doing wrong trouble fine lately recently`) {
 		fillWords[stem(w)] = true
 	}
 }
@@ -597,6 +767,7 @@ func ParseQuestion(question string, now time.Time) Intent {
 func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent {
 	q := strings.TrimSpace(question)
 	r := &reader{q: q, toks: tokenize(q)}
+	r.correctTypos()
 	in := Intent{Kind: IntentHelp}
 	qq := &in.Query
 	slots := 0
@@ -630,8 +801,23 @@ func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent
 		}
 		r.markSpan(loc[0], loc[1])
 	}
+	// Business keys written with their prefix apart or in lower case ("PO
+	// 3310", "po-3310", "asn #7781") are the prefixed ids the systems send.
+	for _, loc := range reAbbrevKey.FindAllStringSubmatchIndex(q, -1) {
+		prefix, digits := strings.ToUpper(q[loc[2]:loc[3]]), strings.TrimRight(q[loc[4]:loc[5]], "-")
+		field := abbrevField[prefix]
+		if !r.free(loc[0], loc[1]) || keyOf(qq, field) != "" || prefix == "SO" && len(digits) < 3 {
+			continue
+		}
+		setKey(qq, field, prefix+"-"+strings.ToUpper(digits))
+		r.markSpan(loc[0], loc[1])
+		slots++
+	}
 	// Business keys by keyword or prefix.
 	for _, kp := range keyPatterns {
+		if keyOf(qq, kp.field) != "" {
+			continue
+		}
 		for _, loc := range kp.re.FindAllStringSubmatchIndex(q, -1) {
 			if !r.free(loc[0], loc[1]) {
 				continue
@@ -655,10 +841,10 @@ func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent
 	}
 	if loc := reWhCode.FindStringSubmatchIndex(q); loc != nil && r.free(loc[0], loc[1]) {
 		val := ""
-		if loc[2] >= 0 {
-			val = q[loc[2]:loc[3]]
-		} else {
-			val = q[loc[4]:loc[5]]
+		for g := 2; g+1 < len(loc) && val == ""; g += 2 {
+			if loc[g] >= 0 {
+				val = q[loc[g]:loc[g+1]]
+			}
 		}
 		if !isWord(strings.ToLower(val)) {
 			qq.Warehouse = strings.ToUpper(val)
@@ -689,12 +875,41 @@ func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent
 			if n == 1 && fp.p == "credit" && teamNamed(v, "credit") {
 				continue
 			}
-			if r.take(fp.p) {
+			if r.takeLoose(phraseTokens(fp.p), familyQualifiers) >= 0 {
 				qq.Family = fp.f
 				slots++
 				break
 			}
 		}
+	}
+	// A key's kind with a noun after the key: "invoice INV-90211 mismatch"
+	// is an invoice mismatch, when the table has that phrase.
+	if qq.Family == "" {
+		kinds := []struct{ kind, val string }{{"invoice", qq.Invoice}, {"shipment", qq.Shipment}, {"receipt", qq.PO}, {"inventory", qq.SKU}}
+	nouns:
+		for i := range r.toks {
+			t := &r.toks[i]
+			if t.used || !keyNouns[t.norm] {
+				continue
+			}
+			for _, k := range kinds {
+				if k.val == "" {
+					continue
+				}
+				for _, fp := range familyPhrases() {
+					if fp.p == k.kind+" "+t.norm {
+						qq.Family, t.used = fp.f, true
+						slots++
+						break nouns
+					}
+				}
+			}
+		}
+	}
+	// The words of an action ("the credit release") name no team: the
+	// action's family is the case's.
+	if a, b := actionSpan(q); a >= 0 {
+		r.markSpan(a, b)
 	}
 	// Teams: channel, name, initials, aliases.
 	if m := reChannel.FindStringSubmatchIndex(q); m != nil {
@@ -747,7 +962,7 @@ sev:
 	}
 	// Decisions and aggregates are read before states: "who approved" is
 	// no "waiting for approval", "time to resolve" no "resolved".
-	in.Count = r.takeAny("how many", "number of", "count of", "count", "total number", "how much")
+	in.Count = r.takeAny("how many", "number of", "count of", "count", "total number", "how much") || reHashOf.MatchString(q)
 	mean := r.takeAny("average", "mean", "avg", "mttr", "typically", "typical")
 	median := r.takeAny("median")
 	ttr := r.takeAny("time to resolve", "time to resolution", "resolution time", "time to close", "time to fix", "how long", "take to resolve",
@@ -759,7 +974,9 @@ sev:
 	groupTeam := r.takeAny("per team", "by team", "each team", "for each team")
 	backlog := r.takeAny("backlog by age", "age band", "aging", "ageing", "by age", "age bucket", "how old", "backlog")
 	oldest := r.takeAny("oldest", "longest open", "longest waiting", "been open the longest", "open longest")
-	patterns := r.takeAny("pattern", "recurring", "recur", "keep happening", "keeps happening", "most often", "most common", "repeat", "top problem", "top issue", "root cause")
+	patterns := r.takeAny("pattern", "recurring", "recurrent", "recur", "keep happening", "keeps happening", "keep going wrong", "keeps going wrong",
+		"keep coming up", "keeps coming up", "keep failing", "keeps failing", "again and again", "repeatedly", "most often", "most common", "most frequent",
+		"repeat", "top problem", "top issue", "root cause")
 	// Decision words; "approval" in a waiting state is not one.
 	waiting := r.hasAny("waiting", "wait", "awaiting", "pending", "need", "needs", "needing", "to be approved", "not yet approved", "unapproved", "i can approve", "to approve", "my approval", "my sign off")
 	decided := false
@@ -770,7 +987,11 @@ sev:
 		case r.hasAny("approved", "approve", "approval", "signed off", "okayed", "green lit", "allowed"):
 			in.Choice, decided = cases.ChoiceApprove, true
 		}
-		r.takeAny("who approved", "who rejected", "who decided", "who signed off", "who okayed", "who declined")
+		// "who decided" is read before the phrases below consume it.
+		if r.takeAny("who decided", "who made") {
+			decided = true
+		}
+		r.takeAny("who approved", "who rejected", "who signed off", "who okayed", "who declined")
 		r.takeAny("rejected", "reject", "rejection", "turned down", "declined", "refused", "said no", "approved", "approve", "approval", "signed off", "okayed", "green lit", "allowed")
 		if r.takeAny("who decided", "who made") {
 			decided = true
@@ -830,7 +1051,9 @@ sev:
 		case qq.AwaitingApproval || r.hasAny("approval", "approve"):
 			qq.AwaitingApproval, qq.Approver = true, user
 		default:
-			qq.Assignee = user
+			// "assigned to U0X" names the assignee: the same query as
+			// "assigned to me", not also "assigned to someone".
+			qq.Assignee, qq.Assigned = user, false
 		}
 		slots++
 	}
@@ -939,10 +1162,49 @@ sev:
 	case slots > 0 || in.Count || r.hasAny("case", "exception", "problem", "issue", "backlog", "everything", "anything", "all"):
 		in.Kind = IntentFindCases
 	}
+	// A name and nothing else understood, beside words that are no words
+	// of questions about cases ("what's the weather in Dallas?", "is the
+	// VPN down?"), or asked who it is: it is not known what is asked of
+	// the name, and a list of cases would be a confident wrong answer.
+	if in.Kind == IntentFindCases && in.Party != "" && in.Query == (cases.CaseQuery{}) && in.Key == "" && !in.Count &&
+		(r.unknownWords(in.Party) || reWhoIs.MatchString(q)) {
+		in = Intent{Kind: IntentHelp}
+	}
 	if in.Kind == IntentHelp {
 		in.Closest = closestQuestion(q)
 	}
 	return in
+}
+
+var reWhoIs = regexp.MustCompile(`(?i)^\s*(?:who\s+is|who's|who’s|whos)\b`)
+
+// unknownWords reports whether a word no pass took is no fill word nor a
+// word of name.
+func (r *reader) unknownWords(name string) bool {
+	names := map[string]bool{}
+	for _, t := range tokenize(name) {
+		names[t.norm] = true
+	}
+	for _, t := range r.toks {
+		if !t.used && !fillWords[t.norm] && !names[t.norm] && !vocabulary()[t.norm] {
+			return true
+		}
+	}
+	return false
+}
+
+// actionSpan is where the first action phrase of actionWords is in q, or
+// -1: the same phrase the action is read from.
+func actionSpan(q string) (int, int) {
+	lq := strings.ToLower(q)
+	for _, aw := range actionWords {
+		for _, w := range aw.words {
+			if i := strings.Index(lq, w); i >= 0 {
+				return i, i + len(w)
+			}
+		}
+	}
+	return -1, -1
 }
 
 // looseName finds the first run of capitalised words that no pass took and
@@ -1001,6 +1263,24 @@ func stateOrSeverityWord(w string) bool {
 		return true
 	}
 	return false
+}
+
+func keyOf(q *cases.CaseQuery, field string) string {
+	switch field {
+	case "order":
+		return q.Order
+	case "customer":
+		return q.Customer
+	case "po":
+		return q.PO
+	case "invoice":
+		return q.Invoice
+	case "shipment":
+		return q.Shipment
+	case "sku":
+		return q.SKU
+	}
+	return ""
 }
 
 func setKey(q *cases.CaseQuery, field, v string) {
