@@ -16,6 +16,56 @@ import (
 // breaks the reading of several questions fails here.
 const heldoutFloor = 112 // measured 116 of 116 (87 before the fixes that came with it)
 
+// The clock of the held-out questions is the agents tests' now, Thursday
+// 2026-11-26 12:00 UTC; the asker is U0ASKER, the teams askTeams.
+const asker = "U0ASKER"
+
+var (
+	h      = time.Hour
+	day    = 24 * h
+	today  = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	monday = today.AddDate(0, 0, -3)
+	nov1   = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// heldWant is what a user expects a question to be read as.
+type heldWant struct {
+	kind   agents.IntentKind
+	q      cases.CaseQuery
+	party  string
+	key    string
+	actor  string
+	action string
+	choice cases.Choice
+	since  time.Time
+	until  time.Time
+	count  bool
+	alone  bool
+	group  string
+	mean   bool
+	median bool
+}
+
+type heldCase struct {
+	question string
+	want     heldWant
+}
+
+func heldFind(q cases.CaseQuery) heldWant { return heldWant{kind: agents.IntentFindCases, q: q} }
+func heldCount(q cases.CaseQuery) heldWant {
+	return heldWant{kind: agents.IntentFindCases, q: q, count: true}
+}
+func heldParty(q cases.CaseQuery, p string) heldWant {
+	return heldWant{kind: agents.IntentFindCases, q: q, party: p}
+}
+func heldShow(id string) heldWant {
+	return heldWant{kind: agents.IntentShowCase, q: cases.CaseQuery{ID: id}}
+}
+
+var heldHelp = heldWant{kind: agents.IntentHelp}
+
+const open, resolved = cases.StatusOpen, cases.StatusResolved
+
 // TestHeldOutQuestions reads questions written the way operators type them
 // in Slack, not the phrasings the parser was built from: padding, lower case,
 // typos, abbreviations, relative dates, British spellings. Each has the
@@ -24,181 +74,158 @@ const heldoutFloor = 112 // measured 116 of 116 (87 before the fixes that came w
 // declines (help) only counts against the score, since "I can't tell" is
 // honest. Questions the bot cannot answer must be declined.
 func TestHeldOutQuestions(t *testing.T) {
-	const asker = "U0ASKER"
-	h := time.Hour
-	day := 24 * h
-	today := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC) // now is Thursday 2026-11-26 12:00
-	monday := today.AddDate(0, 0, -3)
-	nov1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	type want struct {
-		kind   agents.IntentKind
-		q      cases.CaseQuery
-		party  string
-		key    string
-		actor  string
-		action string
-		choice cases.Choice
-		since  time.Time
-		until  time.Time
-		count  bool
-		alone  bool
-		group  string
-		mean   bool
-		median bool
-	}
-	find := func(q cases.CaseQuery) want { return want{kind: agents.IntentFindCases, q: q} }
-	count := func(q cases.CaseQuery) want { return want{kind: agents.IntentFindCases, q: q, count: true} }
-	party := func(q cases.CaseQuery, p string) want { return want{kind: agents.IntentFindCases, q: q, party: p} }
-	show := func(id string) want { return want{kind: agents.IntentShowCase, q: cases.CaseQuery{ID: id}} }
-	help := want{kind: agents.IntentHelp}
-	open, resolved := cases.StatusOpen, cases.StatusResolved
-	tests := []struct {
-		question string
-		want     want
-	}{
+	tests := []heldCase{
 		// Business keys, typed every way.
-		{"what is blocking order SO-1042?", find(cases.CaseQuery{Order: "SO-1042"})},
-		{"hey bot, can you tell me what's holding up SO-1042 please?", find(cases.CaseQuery{Order: "SO-1042"})},
-		{"any update on so-1042??", find(cases.CaseQuery{Order: "SO-1042"})},
-		{"SO 1042 status", find(cases.CaseQuery{Order: "SO-1042"})},
-		{"whats up with order #77812", find(cases.CaseQuery{Order: "77812"})},
-		{"where is PO 3310 at", find(cases.CaseQuery{PO: "PO-3310"})},
-		{"po-3310 any problems", find(cases.CaseQuery{PO: "PO-3310"})},
-		{"is there an ETA on ASN-7781?", find(cases.CaseQuery{Shipment: "ASN-7781"})},
-		{"asn 7781 - where is it", find(cases.CaseQuery{Shipment: "ASN-7781"})},
-		{"which consignment is SHP-5521 stuck on", find(cases.CaseQuery{Shipment: "SHP-5521", Status: open})},
-		{"invoice INV-90211 mismatch?", find(cases.CaseQuery{Invoice: "INV-90211", Family: cases.FamilyInvoiceMismatch})},
-		{"anything open on inv-90211", find(cases.CaseQuery{Invoice: "INV-90211", Status: open})},
-		{"stock issues for SKU-88 at DAL", find(cases.CaseQuery{SKU: "SKU-88", Warehouse: "DAL", Family: cases.FamilyInventoryVariance})},
-		{"sku 88 problems in warehouse DAL", find(cases.CaseQuery{SKU: "SKU-88", Warehouse: "DAL"})},
-		{"show me EX-000042", show("EX-000042")},
-		{"ex-42 details pls", show("EX-000042")},
-		{"can u pull up case #42", show("EX-000042")},
-		{"what's EX-000123 about", show("EX-000123")},
-		{"summarise EX-000042 for me", show("EX-000042")},
-		{"Summarize ex 42.", show("EX-000042")},
+		{"what is blocking order SO-1042?", heldFind(cases.CaseQuery{Order: "SO-1042"})},
+		{"hey bot, can you tell me what's holding up SO-1042 please?", heldFind(cases.CaseQuery{Order: "SO-1042"})},
+		{"any update on so-1042??", heldFind(cases.CaseQuery{Order: "SO-1042"})},
+		{"SO 1042 status", heldFind(cases.CaseQuery{Order: "SO-1042"})},
+		{"whats up with order #77812", heldFind(cases.CaseQuery{Order: "77812"})},
+		{"where is PO 3310 at", heldFind(cases.CaseQuery{PO: "PO-3310"})},
+		{"po-3310 any problems", heldFind(cases.CaseQuery{PO: "PO-3310"})},
+		{"is there an ETA on ASN-7781?", heldFind(cases.CaseQuery{Shipment: "ASN-7781"})},
+		{"asn 7781 - where is it", heldFind(cases.CaseQuery{Shipment: "ASN-7781"})},
+		{"which consignment is SHP-5521 stuck on", heldFind(cases.CaseQuery{Shipment: "SHP-5521", Status: open})},
+		{"invoice INV-90211 mismatch?", heldFind(cases.CaseQuery{Invoice: "INV-90211", Family: cases.FamilyInvoiceMismatch})},
+		{"anything open on inv-90211", heldFind(cases.CaseQuery{Invoice: "INV-90211", Status: open})},
+		{"stock issues for SKU-88 at DAL", heldFind(cases.CaseQuery{SKU: "SKU-88", Warehouse: "DAL", Family: cases.FamilyInventoryVariance})},
+		{"sku 88 problems in warehouse DAL", heldFind(cases.CaseQuery{SKU: "SKU-88", Warehouse: "DAL"})},
+		{"show me EX-000042", heldShow("EX-000042")},
+		{"ex-42 details pls", heldShow("EX-000042")},
+		{"can u pull up case #42", heldShow("EX-000042")},
+		{"what's EX-000123 about", heldShow("EX-000123")},
+		{"summarise EX-000042 for me", heldShow("EX-000042")},
+		{"Summarize ex 42.", heldShow("EX-000042")},
 
 		// Families in the words people use for them.
-		{"which credit holds are open for ACME?", party(cases.CaseQuery{Family: cases.FamilyCreditHold, Status: open}, "ACME")},
-		{"open credit holds for Acme Retail", party(cases.CaseQuery{Family: cases.FamilyCreditHold, Status: open}, "Acme Retail")},
-		{"any orders on credit hold?", find(cases.CaseQuery{Family: cases.FamilyCreditHold})},
-		{"list all late deliveries from Northwind", party(cases.CaseQuery{Family: cases.FamilySupplierDelay}, "Northwind")},
-		{"supplier delays this week", find(cases.CaseQuery{Family: cases.FamilySupplierDelay, OpenedAfter: monday})},
-		{"which vendors haven't confirmed their POs?", find(cases.CaseQuery{Family: cases.FamilyMissingConfirmation})},
-		{"missing PO confirmations older than 3 days", find(cases.CaseQuery{Family: cases.FamilyMissingConfirmation, Status: open, OpenedBefore: now.Add(-3 * day)})},
-		{"price discrepancies from supplier Contoso Packaging", find(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, Supplier: "Contoso Packaging"})},
-		{"pricing variance on INV-90211", find(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, Invoice: "INV-90211"})},
-		{"invoice mismatches in the last 48h", find(cases.CaseQuery{Family: cases.FamilyInvoiceMismatch, OpenedAfter: now.Add(-48 * h)})},
-		{"shipments on hold at DAL", find(cases.CaseQuery{Family: cases.FamilyShipmentHold, Warehouse: "DAL"})},
-		{"which consignments are on hold?", find(cases.CaseQuery{Family: cases.FamilyShipmentHold})},
-		{"any allocation conflicts today?", find(cases.CaseQuery{Family: cases.FamilyAllocationConflict, OpenedAfter: today})},
-		{"returns exceptions since monday", find(cases.CaseQuery{Family: cases.FamilyReturnsException, OpenedAfter: monday})},
-		{"incomplete order data for customer C-BOLT", find(cases.CaseQuery{Family: cases.FamilyIncompleteOrderData, Customer: "C-BOLT"})},
-		{"receipt variances at the DAL warehouse", find(cases.CaseQuery{Family: cases.FamilyReceiptQuantityVaries, Warehouse: "DAL"})},
-		{"inventory discrepancies last week", find(cases.CaseQuery{Family: cases.FamilyInventoryVariance, OpenedAfter: monday.AddDate(0, 0, -7), OpenedBefore: monday})},
-		{"orders on hold for Bolt Hardware", party(cases.CaseQuery{Family: cases.FamilyOrderHold}, "Bolt Hardware")},
-		{"Any late POs from Contoso?", party(cases.CaseQuery{Family: cases.FamilySupplierDelay}, "Contoso")},
+		{"which credit holds are open for ACME?", heldParty(cases.CaseQuery{Family: cases.FamilyCreditHold, Status: open}, "ACME")},
+		{"open credit holds for Acme Retail", heldParty(cases.CaseQuery{Family: cases.FamilyCreditHold, Status: open}, "Acme Retail")},
+		{"any orders on credit hold?", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold})},
+		{"list all late deliveries from Northwind", heldParty(cases.CaseQuery{Family: cases.FamilySupplierDelay}, "Northwind")},
+		{"supplier delays this week", heldFind(cases.CaseQuery{Family: cases.FamilySupplierDelay, OpenedAfter: monday})},
+		{"which vendors haven't confirmed their POs?", heldFind(cases.CaseQuery{Family: cases.FamilyMissingConfirmation})},
+		{"missing PO confirmations older than 3 days", heldFind(cases.CaseQuery{Family: cases.FamilyMissingConfirmation, Status: open, OpenedBefore: now.Add(-3 * day)})},
+		{"price discrepancies from supplier Contoso Packaging", heldFind(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, Supplier: "Contoso Packaging"})},
+		{"pricing variance on INV-90211", heldFind(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, Invoice: "INV-90211"})},
+		{"invoice mismatches in the last 48h", heldFind(cases.CaseQuery{Family: cases.FamilyInvoiceMismatch, OpenedAfter: now.Add(-48 * h)})},
+		{"shipments on hold at DAL", heldFind(cases.CaseQuery{Family: cases.FamilyShipmentHold, Warehouse: "DAL"})},
+		{"which consignments are on hold?", heldFind(cases.CaseQuery{Family: cases.FamilyShipmentHold})},
+		{"any allocation conflicts today?", heldFind(cases.CaseQuery{Family: cases.FamilyAllocationConflict, OpenedAfter: today})},
+		{"returns exceptions since monday", heldFind(cases.CaseQuery{Family: cases.FamilyReturnsException, OpenedAfter: monday})},
+		{"incomplete order data for customer C-BOLT", heldFind(cases.CaseQuery{Family: cases.FamilyIncompleteOrderData, Customer: "C-BOLT"})},
+		{"receipt variances at the DAL warehouse", heldFind(cases.CaseQuery{Family: cases.FamilyReceiptQuantityVaries, Warehouse: "DAL"})},
+		{"inventory discrepancies last week", heldFind(cases.CaseQuery{Family: cases.FamilyInventoryVariance, OpenedAfter: monday.AddDate(0, 0, -7), OpenedBefore: monday})},
+		{"orders on hold for Bolt Hardware", heldParty(cases.CaseQuery{Family: cases.FamilyOrderHold}, "Bolt Hardware")},
+		{"Any late POs from Contoso?", heldParty(cases.CaseQuery{Family: cases.FamilySupplierDelay}, "Contoso")},
 
 		// States.
-		{"show cases escalated today", find(cases.CaseQuery{Escalated: true, OpenedAfter: today})},
-		{"what's been escalated since Monday?", find(cases.CaseQuery{Escalated: true, OpenedAfter: monday})},
-		{"any unassigned exceptions?", find(cases.CaseQuery{Unassigned: true})},
-		{"which cases have no owner", find(cases.CaseQuery{Unassigned: true})},
-		{"cases that are past SLA", find(cases.CaseQuery{PastSLA: true})},
-		{"what's breached SLA in AP?", find(cases.CaseQuery{PastSLA: true, Team: "accounts-payable"})},
-		{"overdue cases for the warehouse team", find(cases.CaseQuery{PastSLA: true, Team: "warehouse"})},
-		{"snoozed cases", find(cases.CaseQuery{Snoozed: true})},
-		{"what's waiting for approval?", find(cases.CaseQuery{AwaitingApproval: true})},
-		{"anything pending my approval", find(cases.CaseQuery{AwaitingApproval: true, Approver: asker})},
-		{"what's on my plate?", find(cases.CaseQuery{Assignee: asker})},
-		{"cases assigned to <@U0KIM>", find(cases.CaseQuery{Assignee: "U0KIM"})},
-		{"resolved cases yesterday", find(cases.CaseQuery{Status: resolved, ResolvedAfter: today.AddDate(0, 0, -1), ResolvedBefore: today})},
-		{"what got closed this week", find(cases.CaseQuery{Status: resolved, ResolvedAfter: monday})},
-		{"cases that are not resolved for Dune Foods", party(cases.CaseQuery{Status: open}, "Dune Foods")},
-		{"critical cases open right now", find(cases.CaseQuery{Severity: cases.SeverityCritical, Status: open})},
-		{"any sev1s?", find(cases.CaseQuery{Severity: cases.SeverityCritical})},
-		{"high severity credit holds", find(cases.CaseQuery{Severity: cases.SeverityHigh, Family: cases.FamilyCreditHold})},
-		{"P1 cases for customer service", find(cases.CaseQuery{Priority: "P1", Team: "customer-service"})},
-		{"merged cases", find(cases.CaseQuery{Status: cases.StatusMerged})},
-		{"cases not picked up yet", find(cases.CaseQuery{Unassigned: true})},
-		{"what hasnt been touched yet", find(cases.CaseQuery{FirstTouchOverdue: true})},
-		{"credit holds that aren't assigned", find(cases.CaseQuery{Family: cases.FamilyCreditHold, Unassigned: true})},
-		{"open cases that nobody owns", find(cases.CaseQuery{Status: open, Unassigned: true})},
-		{"unresolved invoice mismatches", find(cases.CaseQuery{Family: cases.FamilyInvoiceMismatch, Status: open})},
-		{"what's stuck in #credit-desk", find(cases.CaseQuery{Status: open, Team: "credit"})},
-		{"open cases in #wh-ops", find(cases.CaseQuery{Status: open, Team: "warehouse"})},
+		{"show cases escalated today", heldFind(cases.CaseQuery{Escalated: true, OpenedAfter: today})},
+		{"what's been escalated since Monday?", heldFind(cases.CaseQuery{Escalated: true, OpenedAfter: monday})},
+		{"any unassigned exceptions?", heldFind(cases.CaseQuery{Unassigned: true})},
+		{"which cases have no owner", heldFind(cases.CaseQuery{Unassigned: true})},
+		{"cases that are past SLA", heldFind(cases.CaseQuery{PastSLA: true})},
+		{"what's breached SLA in AP?", heldFind(cases.CaseQuery{PastSLA: true, Team: "accounts-payable"})},
+		{"overdue cases for the warehouse team", heldFind(cases.CaseQuery{PastSLA: true, Team: "warehouse"})},
+		{"snoozed cases", heldFind(cases.CaseQuery{Snoozed: true})},
+		{"what's waiting for approval?", heldFind(cases.CaseQuery{AwaitingApproval: true})},
+		{"anything pending my approval", heldFind(cases.CaseQuery{AwaitingApproval: true, Approver: asker})},
+		{"what's on my plate?", heldFind(cases.CaseQuery{Assignee: asker})},
+		{"cases assigned to <@U0KIM>", heldFind(cases.CaseQuery{Assignee: "U0KIM"})},
+		{"resolved cases yesterday", heldFind(cases.CaseQuery{Status: resolved, ResolvedAfter: today.AddDate(0, 0, -1), ResolvedBefore: today})},
+		{"what got closed this week", heldFind(cases.CaseQuery{Status: resolved, ResolvedAfter: monday})},
+		{"cases that are not resolved for Dune Foods", heldParty(cases.CaseQuery{Status: open}, "Dune Foods")},
+		{"critical cases open right now", heldFind(cases.CaseQuery{Severity: cases.SeverityCritical, Status: open})},
+		{"any sev1s?", heldFind(cases.CaseQuery{Severity: cases.SeverityCritical})},
+		{"high severity credit holds", heldFind(cases.CaseQuery{Severity: cases.SeverityHigh, Family: cases.FamilyCreditHold})},
+		{"P1 cases for customer service", heldFind(cases.CaseQuery{Priority: "P1", Team: "customer-service"})},
+		{"merged cases", heldFind(cases.CaseQuery{Status: cases.StatusMerged})},
+		{"cases not picked up yet", heldFind(cases.CaseQuery{Unassigned: true})},
+		{"what hasnt been touched yet", heldFind(cases.CaseQuery{FirstTouchOverdue: true})},
+		{"credit holds that aren't assigned", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, Unassigned: true})},
+		{"open cases that nobody owns", heldFind(cases.CaseQuery{Status: open, Unassigned: true})},
+		{"unresolved invoice mismatches", heldFind(cases.CaseQuery{Family: cases.FamilyInvoiceMismatch, Status: open})},
+		{"what's stuck in #credit-desk", heldFind(cases.CaseQuery{Status: open, Team: "credit"})},
+		{"open cases in #wh-ops", heldFind(cases.CaseQuery{Status: open, Team: "warehouse"})},
 
 		// Counts.
-		{"how many open credit holds do we have?", count(cases.CaseQuery{Family: cases.FamilyCreditHold, Status: open})},
-		{"# of open cases in procurement", count(cases.CaseQuery{Status: open, Team: "procurement"})},
-		{"number of supplier delays last 7 days", count(cases.CaseQuery{Family: cases.FamilySupplierDelay, OpenedAfter: now.Add(-7 * day)})},
-		{"how many cases did exops resolve on its own this week?", count(cases.CaseQuery{Status: resolved, ByExops: true, ResolvedAfter: monday})},
-		{"count of escalations this month", count(cases.CaseQuery{Escalated: true, OpenedAfter: nov1})},
-		{"hey @exops, how many critical cases does AP have open?", count(cases.CaseQuery{Severity: cases.SeverityCritical, Team: "accounts-payable", Status: open})},
+		{"how many open credit holds do we have?", heldCount(cases.CaseQuery{Family: cases.FamilyCreditHold, Status: open})},
+		{"# of open cases in procurement", heldCount(cases.CaseQuery{Status: open, Team: "procurement"})},
+		{"number of supplier delays last 7 days", heldCount(cases.CaseQuery{Family: cases.FamilySupplierDelay, OpenedAfter: now.Add(-7 * day)})},
+		{"how many cases did exops resolve on its own this week?", heldCount(cases.CaseQuery{Status: resolved, ByExops: true, ResolvedAfter: monday})},
+		{"count of escalations this month", heldCount(cases.CaseQuery{Escalated: true, OpenedAfter: nov1})},
+		{"hey @exops, how many critical cases does AP have open?", heldCount(cases.CaseQuery{Severity: cases.SeverityCritical, Team: "accounts-payable", Status: open})},
 
 		// Decisions.
-		{"who approved the credit release for SO-1042?", want{kind: agents.IntentDecisions, q: cases.CaseQuery{Order: "SO-1042", Family: cases.FamilyCreditHold},
+		{"who approved the credit release for SO-1042?", heldWant{kind: agents.IntentDecisions, q: cases.CaseQuery{Order: "SO-1042", Family: cases.FamilyCreditHold},
 			action: "release_credit_hold", choice: cases.ChoiceApprove}},
-		{"who signed off on the price variance for INV-90211", want{kind: agents.IntentDecisions,
+		{"who signed off on the price variance for INV-90211", heldWant{kind: agents.IntentDecisions,
 			q: cases.CaseQuery{Invoice: "INV-90211", Family: cases.FamilyPriceDiscrepancy}, choice: cases.ChoiceApprove}},
-		{"what did <@U0CREDITMGR> approve yesterday", want{kind: agents.IntentDecisions, actor: "U0CREDITMGR", choice: cases.ChoiceApprove,
+		{"what did <@U0CREDITMGR> approve yesterday", heldWant{kind: agents.IntentDecisions, actor: "U0CREDITMGR", choice: cases.ChoiceApprove,
 			since: today.AddDate(0, 0, -1), until: today}},
-		{"who turned down the split shipment on order SO-2001?", want{kind: agents.IntentDecisions, q: cases.CaseQuery{Order: "SO-2001", Family: cases.FamilyAllocationConflict},
+		{"who turned down the split shipment on order SO-2001?", heldWant{kind: agents.IntentDecisions, q: cases.CaseQuery{Order: "SO-2001", Family: cases.FamilyAllocationConflict},
 			action: "split_shipment", choice: cases.ChoiceReject}},
-		{"decisions made by exops on its own today", want{kind: agents.IntentDecisions, alone: true, since: today}},
-		{"what has exops done automatically in the past 24 hours", want{kind: agents.IntentDecisions, alone: true, since: now.Add(-24 * h)}},
-		{"who decided on EX-000042", want{kind: agents.IntentDecisions, q: cases.CaseQuery{ID: "EX-000042"}}},
-		{"list approvals this week", want{kind: agents.IntentDecisions, choice: cases.ChoiceApprove, since: monday}},
-		{"who expedited ASN-7781?", want{kind: agents.IntentDecisions, q: cases.CaseQuery{Shipment: "ASN-7781", Family: cases.FamilySupplierDelay}, action: "expedite_shipment"}},
+		{"decisions made by exops on its own today", heldWant{kind: agents.IntentDecisions, alone: true, since: today}},
+		{"what has exops done automatically in the past 24 hours", heldWant{kind: agents.IntentDecisions, alone: true, since: now.Add(-24 * h)}},
+		{"who decided on EX-000042", heldWant{kind: agents.IntentDecisions, q: cases.CaseQuery{ID: "EX-000042"}}},
+		{"list approvals this week", heldWant{kind: agents.IntentDecisions, choice: cases.ChoiceApprove, since: monday}},
+		{"who expedited ASN-7781?", heldWant{kind: agents.IntentDecisions, q: cases.CaseQuery{Shipment: "ASN-7781", Family: cases.FamilySupplierDelay}, action: "expedite_shipment"}},
 
 		// Aggregates.
-		{"avg time to resolve credit holds", want{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Family: cases.FamilyCreditHold, Status: resolved}, mean: true}},
-		{"what's our MTTR this month by team?", want{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Status: resolved, ResolvedAfter: nov1}, mean: true, group: "team"}},
-		{"median resolution time per family last week", want{kind: agents.IntentTimeToResolve,
+		{"avg time to resolve credit holds", heldWant{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Family: cases.FamilyCreditHold, Status: resolved}, mean: true}},
+		{"what's our MTTR this month by team?", heldWant{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Status: resolved, ResolvedAfter: nov1}, mean: true, group: "team"}},
+		{"median resolution time per family last week", heldWant{kind: agents.IntentTimeToResolve,
 			q: cases.CaseQuery{Status: resolved, ResolvedAfter: monday.AddDate(0, 0, -7), ResolvedBefore: monday}, median: true, group: "family"}},
-		{"how long do supplier delays take to resolve?", want{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Family: cases.FamilySupplierDelay, Status: resolved},
+		{"how long do supplier delays take to resolve?", heldWant{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Family: cases.FamilySupplierDelay, Status: resolved},
 			mean: true, median: true}},
-		{"show the backlog ageing", want{kind: agents.IntentBacklog, q: cases.CaseQuery{Status: open}}},
-		{"backlog by age for the credit team", want{kind: agents.IntentBacklog, q: cases.CaseQuery{Status: open, Team: "credit"}}},
-		{"what's the oldest open case?", want{kind: agents.IntentOldest, q: cases.CaseQuery{Status: open}}},
-		{"longest waiting credit hold", want{kind: agents.IntentOldest, q: cases.CaseQuery{Family: cases.FamilyCreditHold, Status: open}}},
-		{"recurring problems this month", want{kind: agents.IntentPatterns, since: nov1}},
-		{"what keeps going wrong with Northwind?", want{kind: agents.IntentPatterns, party: "Northwind"}},
-		{"top issues over the last 2 weeks", want{kind: agents.IntentPatterns, since: now.Add(-14 * day)}},
-		{"most common exception types", want{kind: agents.IntentPatterns}},
+		{"show the backlog ageing", heldWant{kind: agents.IntentBacklog, q: cases.CaseQuery{Status: open}}},
+		{"backlog by age for the credit team", heldWant{kind: agents.IntentBacklog, q: cases.CaseQuery{Status: open, Team: "credit"}}},
+		{"what's the oldest open case?", heldWant{kind: agents.IntentOldest, q: cases.CaseQuery{Status: open}}},
+		{"longest waiting credit hold", heldWant{kind: agents.IntentOldest, q: cases.CaseQuery{Family: cases.FamilyCreditHold, Status: open}}},
+		{"recurring problems this month", heldWant{kind: agents.IntentPatterns, since: nov1}},
+		{"what keeps going wrong with Northwind?", heldWant{kind: agents.IntentPatterns, party: "Northwind"}},
+		{"top issues over the last 2 weeks", heldWant{kind: agents.IntentPatterns, since: now.Add(-14 * day)}},
+		{"most common exception types", heldWant{kind: agents.IntentPatterns}},
 
 		// Typos.
-		{"escalted cases this week", find(cases.CaseQuery{Escalated: true, OpenedAfter: monday})},
-		{"unasigned cases in procurement", find(cases.CaseQuery{Unassigned: true, Team: "procurement"})},
-		{"any recuring issues?", want{kind: agents.IntentPatterns}},
-		{"supplier delyas for Northwind", party(cases.CaseQuery{Family: cases.FamilySupplierDelay}, "Northwind")},
-		{"opne credit holds", find(cases.CaseQuery{Family: cases.FamilyCreditHold, Status: open})},
+		{"escalted cases this week", heldFind(cases.CaseQuery{Escalated: true, OpenedAfter: monday})},
+		{"unasigned cases in procurement", heldFind(cases.CaseQuery{Unassigned: true, Team: "procurement"})},
+		{"any recuring issues?", heldWant{kind: agents.IntentPatterns}},
+		{"supplier delyas for Northwind", heldParty(cases.CaseQuery{Family: cases.FamilySupplierDelay}, "Northwind")},
+		{"opne credit holds", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, Status: open})},
 
 		// Time phrases.
-		{"credit holds opened in the last 48 hrs", find(cases.CaseQuery{Family: cases.FamilyCreditHold, OpenedAfter: now.Add(-48 * h)})},
-		{"cases opened since tuesday", find(cases.CaseQuery{OpenedAfter: monday.AddDate(0, 0, 1)})},
-		{"what came in over the weekend?", find(cases.CaseQuery{OpenedAfter: monday.AddDate(0, 0, -2), OpenedBefore: monday})},
-		{"price issues in the past fortnight", find(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, OpenedAfter: now.Add(-14 * day)})},
-		{"cases older than a week", find(cases.CaseQuery{Status: open, OpenedBefore: now.Add(-7 * day)})},
-		{"anything open more than 3 days", find(cases.CaseQuery{Status: open, OpenedBefore: now.Add(-3 * day)})},
-		{"supplier delays opened before 2026-11-20", find(cases.CaseQuery{Family: cases.FamilySupplierDelay, OpenedBefore: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)})},
-		{"new cases today", find(cases.CaseQuery{OpenedAfter: today})},
-		{"cases from the last 2 days", find(cases.CaseQuery{OpenedAfter: now.Add(-2 * day)})},
+		{"credit holds opened in the last 48 hrs", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, OpenedAfter: now.Add(-48 * h)})},
+		{"cases opened since tuesday", heldFind(cases.CaseQuery{OpenedAfter: monday.AddDate(0, 0, 1)})},
+		{"what came in over the weekend?", heldFind(cases.CaseQuery{OpenedAfter: monday.AddDate(0, 0, -2), OpenedBefore: monday})},
+		{"price issues in the past fortnight", heldFind(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, OpenedAfter: now.Add(-14 * day)})},
+		{"cases older than a week", heldFind(cases.CaseQuery{Status: open, OpenedBefore: now.Add(-7 * day)})},
+		{"anything open more than 3 days", heldFind(cases.CaseQuery{Status: open, OpenedBefore: now.Add(-3 * day)})},
+		{"supplier delays opened before 2026-11-20", heldFind(cases.CaseQuery{Family: cases.FamilySupplierDelay, OpenedBefore: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)})},
+		{"new cases today", heldFind(cases.CaseQuery{OpenedAfter: today})},
+		{"cases from the last 2 days", heldFind(cases.CaseQuery{OpenedAfter: now.Add(-2 * day)})},
 
 		// Mixed.
-		{"credit holds for customer C-ACME older than 2 days that are unassigned", find(cases.CaseQuery{Family: cases.FamilyCreditHold, Customer: "C-ACME",
+		{"credit holds for customer C-ACME older than 2 days that are unassigned", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, Customer: "C-ACME",
 			Unassigned: true, Status: open, OpenedBefore: now.Add(-2 * day)})},
 
 		// Not questions about cases: declined, never answered.
-		{"what's the weather in Dallas?", help},
-		{"thanks!", help},
-		{"lol", help},
-		{"what time is it", help},
-		{"tell me a joke", help},
-		{"who is the CEO?", help},
-		{"how do I reset my password", help},
-		{"is the VPN down?", help},
+		{"what's the weather in Dallas?", heldHelp},
+		{"thanks!", heldHelp},
+		{"lol", heldHelp},
+		{"what time is it", heldHelp},
+		{"tell me a joke", heldHelp},
+		{"who is the CEO?", heldHelp},
+		{"how do I reset my password", heldHelp},
+		{"is the VPN down?", heldHelp},
 	}
+	runHeldOut(t, tests, heldoutFloor)
+}
+
+// runHeldOut parses each question and compares what it reads with what a
+// user expects: it logs the score, and fails on a wrong answer or when
+// fewer than floor are right.
+func runHeldOut(t *testing.T, tests []heldCase, floor int) {
+	t.Helper()
 	// A state the store judges only of open (or resolved) cases implies
 	// that status: "unassigned" and "open, unassigned" are the same query.
 	norm := func(q cases.CaseQuery) cases.CaseQuery {
@@ -211,7 +238,7 @@ func TestHeldOutQuestions(t *testing.T) {
 		return q
 	}
 	// describe says the slots that are set, so a wrong answer reads short.
-	describe := func(w want) string {
+	describe := func(w heldWant) string {
 		var out []string
 		add := func(v reflect.Value, typ reflect.Type, prefix string) {
 			for i := 0; i < v.NumField(); i++ {
@@ -233,7 +260,7 @@ func TestHeldOutQuestions(t *testing.T) {
 	right, declined := 0, 0
 	for _, tt := range tests {
 		in := agents.ParseQuestionAs(tt.question, asker, now, askTeams)
-		got := want{kind: in.Kind, q: norm(in.Query), party: in.Party, key: in.Key, actor: in.Actor, action: in.Action,
+		got := heldWant{kind: in.Kind, q: norm(in.Query), party: in.Party, key: in.Key, actor: in.Actor, action: in.Action,
 			since: in.Since, until: in.Until, count: in.Count, alone: in.ExopsAlone, group: in.GroupBy}
 		w := tt.want
 		w.q = norm(w.q)
@@ -254,7 +281,85 @@ func TestHeldOutQuestions(t *testing.T) {
 		}
 	}
 	t.Logf("held-out questions: %d/%d right, %d declined, %d wrong", right, len(tests), declined, len(tests)-right-declined)
-	if right < heldoutFloor {
-		t.Errorf("only %d/%d held-out questions parse right; the floor is %d", right, len(tests), heldoutFloor)
+	if right < floor {
+		t.Errorf("only %d/%d held-out questions parse right; the floor is %d", right, len(tests), floor)
 	}
+}
+
+// heldoutFloor2 is the floor of the second set: measured 60 of 60; its
+// first run, after the first set's fixes and before its own, was 54 of 60
+// right and 6 wrong (48 right on the parser before either set).
+const heldoutFloor2 = 57
+
+// TestHeldOutQuestions2 is a second set, written after the parser was fixed
+// for the first and run once before any change for it: the first set's
+// score after its fixes says little of questions not yet seen, this one's
+// first score does.
+func TestHeldOutQuestions2(t *testing.T) {
+	tests := []heldCase{
+		{"yo exops what's the deal with SO-3001", heldFind(cases.CaseQuery{Order: "SO-3001"})},
+		{"Order no. 55120 - anything?", heldFind(cases.CaseQuery{Order: "55120"})},
+		{"pls check asn#8820", heldFind(cases.CaseQuery{Shipment: "ASN-8820"})},
+		{"what's happening with invoice no. 7781", heldFind(cases.CaseQuery{Invoice: "7781"})},
+		{"show ex-000310", heldShow("EX-000310")},
+		{"case 17?", heldShow("EX-000017")},
+		{"open allocation issues at ATL", heldFind(cases.CaseQuery{Family: cases.FamilyAllocationConflict, Status: open, Warehouse: "ATL"})},
+		{"customer C-DUNE credit holds", heldFind(cases.CaseQuery{Customer: "C-DUNE", Family: cases.FamilyCreditHold})},
+		{"credit blocks for Elm Street Market", heldParty(cases.CaseQuery{Family: cases.FamilyCreditHold}, "Elm Street Market")},
+		{"any price mismatches from Northwind Fasteners this week", heldParty(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, OpenedAfter: monday}, "Northwind Fasteners")},
+		{"delayed inbound from supplier Initech", heldFind(cases.CaseQuery{Family: cases.FamilySupplierDelay, Supplier: "Initech"})},
+		{"unconfirmed POs older than 5 days", heldFind(cases.CaseQuery{Family: cases.FamilyMissingConfirmation, Status: open, OpenedBefore: now.Add(-5 * day)})},
+		{"cycle count problems in warehouse RNO", heldFind(cases.CaseQuery{Family: cases.FamilyInventoryVariance, Warehouse: "RNO"})},
+		{"short receipts on PO-7030", heldFind(cases.CaseQuery{Family: cases.FamilyReceiptQuantityVaries, PO: "PO-7030"})},
+		{"RMA issues this month", heldFind(cases.CaseQuery{Family: cases.FamilyReturnsException, OpenedAfter: nov1})},
+		{"customs holds", heldFind(cases.CaseQuery{Family: cases.FamilyShipmentHold})},
+		{"what's sitting unassigned in credit?", heldFind(cases.CaseQuery{Unassigned: true, Team: "credit"})},
+		{"who's working on EX-000042?", heldShow("EX-000042")},
+		{"anything past due for procurement?", heldFind(cases.CaseQuery{PastSLA: true, Team: "procurement"})},
+		{"what's overdue in #ap-exceptions", heldFind(cases.CaseQuery{PastSLA: true, Team: "accounts-payable"})},
+		{"stuff that needs my sign off", heldFind(cases.CaseQuery{AwaitingApproval: true, Approver: asker})},
+		{"open items assigned to me", heldFind(cases.CaseQuery{Status: open, Assignee: asker})},
+		{"which critical exceptions are still open?", heldFind(cases.CaseQuery{Severity: cases.SeverityCritical, Status: open})},
+		{"low sev cases", heldFind(cases.CaseQuery{Severity: cases.SeverityLow})},
+		{"P2s for the warehouse", heldFind(cases.CaseQuery{Priority: "P2", Team: "warehouse"})},
+		{"escalations in the past week", heldFind(cases.CaseQuery{Escalated: true, OpenedAfter: now.Add(-7 * day)})},
+		{"closed yesterday?", heldFind(cases.CaseQuery{Status: resolved, ResolvedAfter: today.AddDate(0, 0, -1), ResolvedBefore: today})},
+		{"cases fixed by exops without a human this month", heldFind(cases.CaseQuery{ByExops: true, Status: resolved, ResolvedAfter: nov1})},
+		{"How many invoice mismatches are open?", heldCount(cases.CaseQuery{Family: cases.FamilyInvoiceMismatch, Status: open})},
+		{"total number of cases opened last week", heldCount(cases.CaseQuery{OpenedAfter: monday.AddDate(0, 0, -7), OpenedBefore: monday})},
+		{"how many things are waiting on approval", heldCount(cases.CaseQuery{AwaitingApproval: true})},
+		{"who rejected the price dispute on INV-5002?", heldWant{kind: agents.IntentDecisions, q: cases.CaseQuery{Invoice: "INV-5002", Family: cases.FamilyPriceDiscrepancy},
+			action: "dispute_price_variance", choice: cases.ChoiceReject}},
+		{"who okayed the expedite for ASN-8020", heldWant{kind: agents.IntentDecisions, q: cases.CaseQuery{Shipment: "ASN-8020", Family: cases.FamilySupplierDelay},
+			action: "expedite_shipment", choice: cases.ChoiceApprove}},
+		{"what did <@U0WHMGR> decide this week", heldWant{kind: agents.IntentDecisions, actor: "U0WHMGR", since: monday}},
+		{"show me rejections from yesterday", heldWant{kind: agents.IntentDecisions, choice: cases.ChoiceReject, since: today.AddDate(0, 0, -1), until: today}},
+		{"what has exops approved by itself since monday", heldWant{kind: agents.IntentDecisions, choice: cases.ChoiceApprove, alone: true, since: monday}},
+		{"mean time to resolve for inventory variances", heldWant{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Family: cases.FamilyInventoryVariance, Status: resolved}, mean: true}},
+		{"median TTR by team", heldWant{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Status: resolved}, median: true, group: "team"}},
+		{"how quickly do we close credit holds on average?", heldWant{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Family: cases.FamilyCreditHold, Status: resolved}, mean: true}},
+		{"aging report", heldWant{kind: agents.IntentBacklog, q: cases.CaseQuery{Status: open}}},
+		{"backlog for procurement", heldWant{kind: agents.IntentBacklog, q: cases.CaseQuery{Status: open, Team: "procurement"}}},
+		{"which open case has been waiting longest?", heldWant{kind: agents.IntentOldest, q: cases.CaseQuery{Status: open}}},
+		{"oldest unassigned case", heldWant{kind: agents.IntentOldest, q: cases.CaseQuery{Status: open, Unassigned: true}}},
+		{"what issues keep recurring with Contoso", heldWant{kind: agents.IntentPatterns, party: "Contoso"}},
+		{"repeat problems in the last 90 days", heldWant{kind: agents.IntentPatterns, since: now.Add(-90 * day)}},
+		{"any escalatd credit holds?", heldFind(cases.CaseQuery{Escalated: true, Family: cases.FamilyCreditHold})},
+		{"unresloved price issues", heldFind(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, Status: open})},
+		{"shipmnet holds at DAL", heldFind(cases.CaseQuery{Family: cases.FamilyShipmentHold, Warehouse: "DAL"})},
+		{"cases since 2026-11-20", heldFind(cases.CaseQuery{OpenedAfter: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)})},
+		{"anything raised in the last 3 hrs", heldFind(cases.CaseQuery{OpenedAfter: now.Add(-3 * h)})},
+		{"supplier delays more than a fortnight old", heldFind(cases.CaseQuery{Family: cases.FamilySupplierDelay, Status: open, OpenedBefore: now.Add(-14 * day)})},
+		{"what got resolved on 2026-11-24", heldFind(cases.CaseQuery{Status: resolved, ResolvedAfter: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC),
+			ResolvedBefore: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)})},
+		{"Any returns for Fern Outdoor?", heldParty(cases.CaseQuery{Family: cases.FamilyReturnsException}, "Fern Outdoor")},
+		{"shipments held at customs for customer Bolt Hardware", heldFind(cases.CaseQuery{Family: cases.FamilyShipmentHold, Customer: "Bolt Hardware"})},
+		{"what's the capital of France?", heldHelp},
+		{"good morning!", heldHelp},
+		{"can you book a meeting room", heldHelp},
+		{"who is on call tonight?", heldHelp},
+		{"how many days until Christmas", heldHelp},
+		{"what's the status of the ERP upgrade?", heldHelp},
+	}
+	runHeldOut(t, tests, heldoutFloor2)
 }

@@ -379,6 +379,8 @@ var rePriority = regexp.MustCompile(`(?i)\b(?:priority\s+)?(P[1-5])(?:'?s)?\b`)
 
 // familyQualifiers are the words that may stand inside a family's phrase
 // without changing it: whose confirmation, which delay.
+var articles = map[string]bool{"a": true, "an": true, "the": true, "any": true}
+
 var familyQualifiers = map[string]bool{"po": true, "supplier": true, "purchase": true, "order": true, "inbound": true, "customer": true,
 	"is": true, "are": true, "was": true, "were": true, "still": true, "currently": true}
 
@@ -565,8 +567,9 @@ func (r *reader) takeAt(phrase string) int {
 
 // takeLoose is takeAt for the words of a phrase, letting one word of skip
 // stand between two of them ("missing PO confirmation" is a "missing
-// confirmation"), and after a "not" the auxiliaries of a negation ("not
-// been touched", "not yet assigned").
+// confirmation"), an article ("without a human" is "without human"), and
+// after a "not" the auxiliaries of a negation ("not been touched", "not
+// yet assigned").
 func (r *reader) takeLoose(words []string, skip map[string]bool) int {
 	if len(words) == 0 {
 		return -1
@@ -578,6 +581,10 @@ outer:
 		for j, w := range words {
 			if j > 0 {
 				for n := 0; k < len(r.toks) && !r.toks[k].used && n < 3 && words[j-1] == "not" && auxiliaries[r.toks[k].norm] && r.toks[k].norm != w; n++ {
+					took = append(took, k)
+					k++
+				}
+				if k < len(r.toks) && !r.toks[k].used && articles[r.toks[k].norm] && r.toks[k].norm != w {
 					took = append(took, k)
 					k++
 				}
@@ -684,6 +691,13 @@ var vocabulary = sync.OnceValue(func() map[string]bool {
 	}
 	add(intentWords)
 	v["open"] = true // a fill word to the help text, and the commonest state
+	// Typos of fill words are corrected too ("shipmnet holds"): the keys'
+	// and parties' nouns are among them.
+	for w := range fillWords {
+		if len(w) >= 5 {
+			v[w] = true
+		}
+	}
 	return v
 })
 
@@ -750,7 +764,8 @@ func init() {
 		sla slas eta asn exops anyone anybody someone nobody everything something
 		not isnt arent wasnt werent hasnt havent hadnt dont doesnt didnt
 		summarise summarize summary detail details explain pull u pls plz bot thx cheers yo
-		affected impacted involved update updates news latest doing wrong trouble fine lately recently`) {
+		affected impacted involved update updates news latest doing wrong trouble fine lately recently
+		new came come opened raised created arrived logged reported total`) {
 		fillWords[stem(w)] = true
 	}
 }
@@ -966,14 +981,15 @@ sev:
 	mean := r.takeAny("average", "mean", "avg", "mttr", "typically", "typical")
 	median := r.takeAny("median")
 	ttr := r.takeAny("time to resolve", "time to resolution", "resolution time", "time to close", "time to fix", "how long", "take to resolve",
-		"took to resolve", "to resolve", "resolve time", "turnaround", "cycle time")
+		"took to resolve", "to resolve", "resolve time", "turnaround", "cycle time", "ttr")
 	if r.has("mttr") {
 		ttr = true
 	}
 	groupFam := r.takeAny("per family", "by family", "each family", "per type", "by type", "per kind", "by kind", "for each family")
 	groupTeam := r.takeAny("per team", "by team", "each team", "for each team")
 	backlog := r.takeAny("backlog by age", "age band", "aging", "ageing", "by age", "age bucket", "how old", "backlog")
-	oldest := r.takeAny("oldest", "longest open", "longest waiting", "been open the longest", "open longest")
+	oldest := r.takeAny("oldest", "longest open", "longest waiting", "been open the longest", "open longest", "open the longest",
+		"waiting longest", "waiting the longest", "waited longest", "waited the longest")
 	patterns := r.takeAny("pattern", "recurring", "recurrent", "recur", "keep happening", "keeps happening", "keep going wrong", "keeps going wrong",
 		"keep coming up", "keeps coming up", "keep failing", "keeps failing", "again and again", "repeatedly", "most often", "most common", "most frequent",
 		"repeat", "top problem", "top issue", "root cause")
@@ -1162,11 +1178,14 @@ sev:
 	case slots > 0 || in.Count || r.hasAny("case", "exception", "problem", "issue", "backlog", "everything", "anything", "all"):
 		in.Kind = IntentFindCases
 	}
-	// A name and nothing else understood, beside words that are no words
-	// of questions about cases ("what's the weather in Dallas?", "is the
-	// VPN down?"), or asked who it is: it is not known what is asked of
-	// the name, and a list of cases would be a confident wrong answer.
-	if in.Kind == IntentFindCases && in.Party != "" && in.Query == (cases.CaseQuery{}) && in.Key == "" && !in.Count &&
+	// Only a name, a time or "how many" understood, beside words that are
+	// no words of questions about cases ("what's the weather in Dallas?",
+	// "is the VPN down?", "how many days until Christmas"), or asked who
+	// someone is ("who is on call tonight?"): what is asked is not known,
+	// and a list of cases would be a confident wrong answer.
+	weak := *qq
+	weak.OpenedAfter, weak.OpenedBefore, weak.ResolvedAfter, weak.ResolvedBefore = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if in.Kind == IntentFindCases && weak == (cases.CaseQuery{}) && in.Key == "" && (in.Party != "" || in.period != "" || in.Count) &&
 		(r.unknownWords(in.Party) || reWhoIs.MatchString(q)) {
 		in = Intent{Kind: IntentHelp}
 	}
