@@ -363,3 +363,83 @@ func TestHeldOutQuestions2(t *testing.T) {
 	}
 	runHeldOut(t, tests, heldoutFloor2)
 }
+
+// heldoutFloor3 is the floor of the third set: measured 45 of 45; its
+// first run, after the second set's fixes and before its own, was 41 of 45
+// right, 1 declined, 3 wrong (36 right on the parser before any set).
+const heldoutFloor3 = 42
+
+// TestHeldOutQuestions3 is a third set, written after the second set's
+// fixes and run once before any change for it.
+func TestHeldOutQuestions3(t *testing.T) {
+	oct1 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	tests := []heldCase{
+		{"hi, quick q - any credit holds for C-ACME rn?", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, Customer: "C-ACME"})},
+		{"status of SO-2040 pls and thx", heldFind(cases.CaseQuery{Order: "SO-2040"})},
+		{"Whats blocking SO 2040", heldFind(cases.CaseQuery{Order: "SO-2040"})},
+		{"deliveries late from Northwind Fasteners", heldParty(cases.CaseQuery{Family: cases.FamilySupplierDelay}, "Northwind Fasteners")},
+		{"Northwind Fasteners late deliveries", heldParty(cases.CaseQuery{Family: cases.FamilySupplierDelay}, "Northwind Fasteners")},
+		{"stock count variances in DAL", heldFind(cases.CaseQuery{Family: cases.FamilyInventoryVariance, Warehouse: "DAL"})},
+		{"inventory mismatches at warehouse ATL older than 1 week", heldFind(cases.CaseQuery{Family: cases.FamilyInventoryVariance, Warehouse: "ATL",
+			Status: open, OpenedBefore: now.Add(-7 * day)})},
+		{"allocation conflicts for order SO-2001", heldFind(cases.CaseQuery{Family: cases.FamilyAllocationConflict, Order: "SO-2001"})},
+		{"anything for supplier Contoso Packaging since yesterday", heldFind(cases.CaseQuery{Supplier: "Contoso Packaging", OpenedAfter: today.AddDate(0, 0, -1)})},
+		{"price variances > 2 days old", heldFind(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, Status: open, OpenedBefore: now.Add(-2 * day)})},
+		{"cases opened in the last 24hrs", heldFind(cases.CaseQuery{OpenedAfter: now.Add(-24 * h)})},
+		{"what was resolved last month", heldFind(cases.CaseQuery{Status: resolved, ResolvedAfter: oct1, ResolvedBefore: nov1})},
+		{"anything snoozed for AP", heldFind(cases.CaseQuery{Snoozed: true, Team: "accounts-payable"})},
+		{"which exceptions are awaiting my approval?", heldFind(cases.CaseQuery{AwaitingApproval: true, Approver: asker})},
+		{"anything waiting on <@U0CREDITMGR> to approve", heldFind(cases.CaseQuery{AwaitingApproval: true, Approver: "U0CREDITMGR"})},
+		{"cases assigned to U0KIM that are past SLA", heldFind(cases.CaseQuery{Assignee: "U0KIM", PastSLA: true})},
+		{"unowned credit holds", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, Unassigned: true})},
+		{"severity: critical", heldFind(cases.CaseQuery{Severity: cases.SeverityCritical})},
+		{"sev high open cases for the credit desk", heldFind(cases.CaseQuery{Severity: cases.SeverityHigh, Status: open, Team: "credit"})},
+		{"p1 escalations", heldFind(cases.CaseQuery{Priority: "P1", Escalated: true})},
+		{"how many cases are escalated right now?", heldCount(cases.CaseQuery{Escalated: true})},
+		{"how many resolved this week", heldCount(cases.CaseQuery{Status: resolved, ResolvedAfter: monday})},
+		{"who approved the recount on SKU-88?", heldWant{kind: agents.IntentDecisions, q: cases.CaseQuery{SKU: "SKU-88", Family: cases.FamilyInventoryVariance},
+			action: "recount_inventory", choice: cases.ChoiceApprove}},
+		{"who released the credit hold on SO-2003", heldWant{kind: agents.IntentDecisions, q: cases.CaseQuery{Order: "SO-2003", Family: cases.FamilyCreditHold},
+			action: "release_credit_hold"}},
+		{"decisions by U0APLEAD last week", heldWant{kind: agents.IntentDecisions, actor: "U0APLEAD", since: monday.AddDate(0, 0, -7), until: monday}},
+		{"what did exops do on its own yesterday", heldWant{kind: agents.IntentDecisions, alone: true, since: today.AddDate(0, 0, -1), until: today}},
+		{"who rejected what today", heldWant{kind: agents.IntentDecisions, choice: cases.ChoiceReject, since: today}},
+		{"avg resolution time for price discrepancies this month", heldWant{kind: agents.IntentTimeToResolve,
+			q: cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, Status: resolved, ResolvedAfter: nov1}, mean: true}},
+		{"what's the median time to close by family", heldWant{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Status: resolved}, median: true, group: "family"}},
+		{"backlog ageing for AP", heldWant{kind: agents.IntentBacklog, q: cases.CaseQuery{Status: open, Team: "accounts-payable"}}},
+		{"oldest supplier delay", heldWant{kind: agents.IntentOldest, q: cases.CaseQuery{Status: open, Family: cases.FamilySupplierDelay}}},
+		{"what are the most frequent problems at DAL", heldWant{kind: agents.IntentPatterns, q: cases.CaseQuery{Warehouse: "DAL"}}},
+		{"root causes this week", heldWant{kind: agents.IntentPatterns, since: monday}},
+		{"crdit holds for Acme Retail", heldParty(cases.CaseQuery{Family: cases.FamilyCreditHold}, "Acme Retail")},
+		{"overdeu cases", heldFind(cases.CaseQuery{PastSLA: true})},
+		{"snozed cases", heldFind(cases.CaseQuery{Snoozed: true})},
+		{"whats the eta on ASN-8010", heldFind(cases.CaseQuery{Shipment: "ASN-8010"})},
+		{"SKU-20 @ DAL", heldFind(cases.CaseQuery{SKU: "SKU-20", Warehouse: "DAL"})},
+		{"where are we on the Bolt Hardware credit hold?", heldParty(cases.CaseQuery{Family: cases.FamilyCreditHold}, "Bolt Hardware")},
+		{"how are you?", heldHelp},
+		{"what's for lunch", heldHelp},
+		{"ping", heldHelp},
+		{"can you order more pallets", heldHelp},
+		{"set a reminder for 3pm", heldHelp},
+		{"who won the game last night?", heldHelp},
+	}
+	runHeldOut(t, tests, heldoutFloor3)
+}
+
+// TestTyposLeaveWordsAlone: typo correction reads a word that is no known
+// word as a near one of the parser's vocabulary, and must not turn ordinary
+// words into states ("reach" is no "breach", "ending" no "pending").
+func TestTyposLeaveWordsAlone(t *testing.T) {
+	for _, q := range []string{
+		"we could not reach Contoso about PO-3310",
+		"credit holds for the week ending 2026-11-27",
+		"Dune Foods credit holds",
+		"credit holds for the beach store account C-SURF",
+	} {
+		in := agents.ParseQuestionAs(q, asker, now, askTeams)
+		if in.Query.PastSLA || in.Query.Status != "" {
+			t.Errorf("ParseQuestion(%q) reads a state: %+v", q, in.Query)
+		}
+	}
+}

@@ -132,7 +132,7 @@ var stateWords = []stateWord{
 				in.Readings = append(in.Readings, "I do not know who is asking, so this is assigned to anyone")
 			}
 		}, ""},
-	{[]string{"unassigned", "not assigned", "nobody assigned", "no one assigned", "no assignee", "no owner", "without an owner", "without owner",
+	{[]string{"unassigned", "unowned", "ownerless", "not assigned", "nobody assigned", "no one assigned", "no assignee", "no owner", "without an owner", "without owner",
 		"without an assignee", "nobody is working", "no one is working", "nobody owns", "not picked up"},
 		func(in *Intent, _ string) { in.Query.Unassigned = true }, ""},
 	{[]string{"assigned to someone", "assigned", "someone is working", "has an owner", "picked up"},
@@ -355,7 +355,7 @@ var keyPatterns = []struct {
 
 var (
 	reCaseRef  = regexp.MustCompile(`(?i)\bEX(?:-|\s?#|\s)?(\d{1,9})\b|\bcase\s+(?:#|no\.?\s*|number\s+)?(\d{1,9})\b`)
-	reWhCode   = regexp.MustCompile(`(?i:\b(?:warehouse|wh|dc|site|depot)\s+)([A-Za-z]{2,4}\d{0,3}|\d{1,4})\b|\b(?:at|in|from)\s+([A-Z]{3}\d{0,2})\b|\b([A-Z]{3}\d{0,2})\s+(?i:warehouse|wh|dc|depot)\b`)
+	reWhCode   = regexp.MustCompile(`(?i:\b(?:warehouse|wh|dc|site|depot)\s+)([A-Za-z]{2,4}\d{0,3}|\d{1,4})\b|(?:\b(?:at|in|from)\s+|@\s*)([A-Z]{3}\d{0,2})\b|\b([A-Z]{3}\d{0,2})\s+(?i:warehouse|wh|dc|depot)\b`)
 	reUser     = regexp.MustCompile(`<@([UW][A-Z0-9]{2,})>|\b([UW][0-9][A-Z0-9]{3,})\b`)
 	reChannel  = regexp.MustCompile(`#([a-z0-9][a-z0-9_-]*)`)
 	reBareKey  = regexp.MustCompile(`\b([A-Z]{2,5}-\d[A-Za-z0-9-]*|\d{4,12})\b`)
@@ -393,6 +393,10 @@ var moreFamilyWords = []struct {
 	{cases.FamilySupplierDelay, "late po"}, {cases.FamilySupplierDelay, "po late"}, {cases.FamilySupplierDelay, "late purchase order"},
 	{cases.FamilySupplierDelay, "po delay"}, {cases.FamilySupplierDelay, "overdue po"}, {cases.FamilySupplierDelay, "overdue delivery"},
 }
+
+// postposable are the states of a family's two-word phrase that may also
+// follow its noun.
+var postposable = map[string]bool{"late": true, "delayed": true, "held": true, "blocked": true, "short": true, "missing": true, "unconfirmed": true}
 
 // keyNouns are the problem nouns specific enough that, after a key ("invoice
 // INV-90211 mismatch"), the key's kind and the noun name a family.
@@ -449,6 +453,17 @@ var familyPhrases = sync.OnceValue(func() []famPhrase {
 	}
 	for _, x := range moreFamilyWords {
 		fps = append(fps, famPhrase{x.f, x.p, len(phraseTokens(x.p))})
+	}
+	// A state said after its noun is the same family: "deliveries late",
+	// "order blocked", "receipt short".
+	for _, fp := range fps {
+		if w := phraseTokens(fp.p); len(w) == 2 && postposable[w[0]] {
+			p := w[1] + " " + w[0]
+			if !known[p] {
+				known[p] = true
+				fps = append(fps, famPhrase{fp.f, p, 2})
+			}
+		}
 	}
 	return fps
 })
@@ -703,7 +718,7 @@ var vocabulary = sync.OnceValue(func() map[string]bool {
 
 // correctTypos reads a word that is no known word as the one word of the
 // vocabulary it is a typo of: two letters swapped ("opne", "delyas"), or
-// one left out of a long word ("escalted", "unasigned"). Capitalised words
+// one left out of a long word ("escalted", "unasigned", "crdit"). Capitalised words
 // past the first are names and stay as written; so does a word two
 // vocabulary words are as close to.
 func (r *reader) correctTypos() {
@@ -717,7 +732,7 @@ func (r *reader) correctTypos() {
 		}
 		fix := ""
 		for c := range voc {
-			if (len(c) == len(w) && swapped(w, c) || len(c) >= 7 && len(c) == len(w)+1 && oneLeftOut(w, c)) && c != fix {
+			if (len(c) == len(w) && swapped(w, c) || len(c) == len(w)+1 && leftOut(w, c, len(c))) && c != fix {
 				if fix != "" {
 					fix = ""
 					break
@@ -740,13 +755,19 @@ func swapped(a, b string) bool {
 	return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
 }
 
-// oneLeftOut reports whether a is b with one letter left out.
-func oneLeftOut(a, b string) bool {
+// leftOut reports whether a is b with one letter left out, where a typo
+// leaves one out: never the first, which would make other words ("reach"
+// is no "breach", "ending" no "pending"), and in a word of six letters not
+// the second either ("beach"); shorter words are too close to others.
+func leftOut(a, b string, n int) bool {
+	if n < 6 {
+		return false
+	}
 	i := 0
 	for i < len(a) && a[i] == b[i] {
 		i++
 	}
-	return a[i:] == b[i+1:]
+	return a[i:] == b[i+1:] && (i >= 1 && n >= 7 || i >= 2)
 }
 
 // fillWords are words that ask nothing by themselves; what is left of a
