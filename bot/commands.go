@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -19,11 +20,22 @@ import (
 // answers 200 at once and replies with an ephemeral message when done.
 func (b *Bot) CommandsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if unsignedSSLCheck(r) {
+			// Slack checks the certificate of a command's URL with
+			// ssl_check=1 and wants a 200. Nothing is done, so answering
+			// one without a signature gives nothing away.
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		body, ok := b.readSigned(w, r, "commands")
 		if !ok {
 			return
 		}
 		form, err := url.ParseQuery(string(body))
+		if err == nil && form.Get("ssl_check") == "1" && form.Get("command") == "" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		if err != nil || form.Get("command") == "" {
 			http.Error(w, "not a slash command", http.StatusBadRequest)
 			return
@@ -40,6 +52,28 @@ func (b *Bot) CommandsHandler() http.Handler {
 		w.WriteHeader(http.StatusOK)
 		b.background(func(ctx context.Context) { b.command(ctx, sc) })
 	})
+}
+
+// maxSSLCheckBody bounds what is read of an unsigned request to see
+// whether it is Slack's certificate check ("ssl_check=1&token=…").
+const maxSSLCheckBody = 1 << 10
+
+// unsignedSSLCheck reports whether r is an unsigned ssl_check. Any other
+// unsigned request is left, body intact, for readSigned to refuse.
+func unsignedSSLCheck(r *http.Request) bool {
+	if r.Method != http.MethodPost || r.Header.Get("X-Slack-Signature") != "" || r.Header.Get("X-Slack-Request-Timestamp") != "" {
+		return false
+	}
+	head, err := io.ReadAll(io.LimitReader(r.Body, maxSSLCheckBody+1))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+	if err != nil || len(head) > maxSSLCheckBody {
+		return false
+	}
+	form, err := url.ParseQuery(string(head))
+	return err == nil && form.Get("ssl_check") == "1" && form.Get("command") == ""
 }
 
 // background runs work after an acknowledgement, bounded and recovered.

@@ -23,14 +23,29 @@ func (b *Bot) EventsHandler() http.Handler {
 		if !ok {
 			return
 		}
+		var outer struct {
+			Type    string `json:"type"`
+			EventID string `json:"event_id"`
+		}
+		if err := json.Unmarshal(body, &outer); err != nil || outer.Type == "" {
+			http.Error(w, "not an Events API payload", http.StatusBadRequest)
+			return
+		}
 		ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
 		if err != nil {
-			http.Error(w, "not an Events API payload", http.StatusBadRequest)
+			// The request is signed, so Slack sent it: an event type
+			// slack-go does not know (Slack adds them) or a field shaped
+			// otherwise than slack-go expects. Either way exops has
+			// nothing to do with it; an error status would only make Slack
+			// send it three more times and count failures against the
+			// subscription.
+			b.log.Info("event not understood, ignored", "type", outer.Type, "event_id", outer.EventID, "err", err)
+			w.WriteHeader(http.StatusOK)
 			return
 		}
 		if ev.Type == slackevents.URLVerification {
 			var ch slackevents.ChallengeResponse
-			if err := json.Unmarshal(body, &ch); err != nil {
+			if err := json.Unmarshal(body, &ch); err != nil || ch.Challenge == "" {
 				http.Error(w, "bad challenge", http.StatusBadRequest)
 				return
 			}
@@ -38,13 +53,15 @@ func (b *Bot) EventsHandler() http.Handler {
 			io.WriteString(w, ch.Challenge)
 			return
 		}
-		var outer struct {
-			EventID string `json:"event_id"`
-		}
-		_ = json.Unmarshal(body, &outer)
 		w.WriteHeader(http.StatusOK)
+		if ev.Type == slackevents.AppRateLimited {
+			// Slack stops sending events for up to a minute; the ones
+			// dropped are not resent. Nothing to answer, but worth a look.
+			b.log.Warn("Slack is rate limiting exops's events", "team", ev.TeamID)
+			return
+		}
 		if outer.EventID != "" && b.seenEvent(r.Context(), outer.EventID) {
-			b.log.Info("event retry ignored", "event_id", outer.EventID, "retry", r.Header.Get("X-Slack-Retry-Num"))
+			b.log.Info("event retry ignored", "event_id", outer.EventID, "retry", r.Header.Get("X-Slack-Retry-Num"), "reason", r.Header.Get("X-Slack-Retry-Reason"))
 			return
 		}
 		b.background(func(ctx context.Context) { b.handleEvent(ctx, ev) })
@@ -65,7 +82,7 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	}
 	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppMentionEvent:
-		if e.BotID != "" {
+		if e.BotID != "" || e.User == "" || isOwnUser(ev, e.User) {
 			return
 		}
 		thread := e.ThreadTimeStamp
@@ -74,7 +91,8 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		}
 		b.answerQuestion(ctx, question{channel: e.Channel, thread: thread, user: e.User, text: stripMention(e.Text)})
 	case *slackevents.MessageEvent:
-		if e.BotID != "" || e.User == "" {
+		if e.BotID != "" || e.User == "" || e.SubType == "bot_message" || isOwnUser(ev, e.User) ||
+			(e.Message != nil && e.Message.BotID != "") {
 			return // bots, exops included, are not asking
 		}
 		if e.SubType == "file_share" && e.Message != nil && (e.ChannelType == "im" || e.ThreadTimeStamp != "") {
@@ -103,6 +121,30 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 			b.PublishHome(ctx, e.User)
 		}
 	}
+}
+
+// isOwnUser reports whether user is the bot user an event was delivered
+// for (the envelope's authorizations): exops's own messages are not
+// questions even when a client left bot_id off them.
+func isOwnUser(ev slackevents.EventsAPIEvent, user string) bool {
+	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	if !ok || cb == nil {
+		return false
+	}
+	for _, a := range cb.Authorizations {
+		if a.IsBot && a.UserID == user {
+			return true
+		}
+	}
+	return false
+}
+
+// callbackEventID is the event_id of an event_callback ("" for others).
+func callbackEventID(ev slackevents.EventsAPIEvent) string {
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb != nil {
+		return cb.EventID
+	}
+	return ""
 }
 
 var mentionPrefix = regexp.MustCompile(`<@[UW][A-Z0-9]+>\s*`)
