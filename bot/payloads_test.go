@@ -3,6 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -366,5 +367,64 @@ func TestRealSlackPayloadsForged(t *testing.T) {
 	r.settle()
 	if len(r.ls.Transcript()) != 0 || len(r.d.got()) != 0 {
 		t.Errorf("unsigned command had an effect: %+v %q", r.ls.Transcript(), r.d.got())
+	}
+}
+
+// TestRealSlackPayloadsOverSocketMode sends golden events as Socket Mode
+// envelopes through the real socketmode client: one slack-go cannot parse
+// is still acknowledged (else Slack resends it), and an event Slack
+// retries in a new envelope is answered once.
+func TestRealSlackPayloadsOverSocketMode(t *testing.T) {
+	ls := localslack.New(testClock)
+	defer ls.Close()
+	d := &fakeDesk{open: []*cases.Case{compositeCase()}}
+	b, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: ls.APIURL(), Clock: testClock}, services(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.RunSocketMode(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	envelope := func(id, file string, attempt int, reason string) string {
+		_, payload := slackPayload(t, file)
+		env, err := json.Marshal(map[string]any{"envelope_id": id, "type": "events_api", "accepts_response_payload": false,
+			"retry_attempt": attempt, "retry_reason": reason, "payload": json.RawMessage(payload)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(env)
+	}
+	ls.Server().SendToWebsocket(envelope("env-scope", "event_scope_granted.json", 0, ""))
+	ls.Server().SendToWebsocket(envelope("env-dm-1", "event_message_im.json", 0, ""))
+	ls.Server().SendToWebsocket(envelope("env-dm-2", "event_message_im.json", 1, "timeout"))
+
+	want := map[string]bool{"env-scope": true, "env-dm-1": true, "env-dm-2": true}
+	deadline := time.After(5 * time.Second)
+	for len(want) > 0 {
+		select {
+		case m := <-ls.Server().SeenFeed:
+			var ack struct {
+				EnvelopeID string `json:"envelope_id"`
+			}
+			if json.Unmarshal([]byte(m), &ack) == nil {
+				delete(want, ack.EnvelopeID)
+			}
+		case <-deadline:
+			t.Fatalf("envelopes never acknowledged: %v", want)
+		}
+	}
+	waitFor(t, func() bool { return len(ls.Transcript()) >= 1 })
+	b.Wait()
+	asks := 0
+	for _, c := range d.got() {
+		if strings.HasPrefix(c, "ask ") {
+			asks++
+		}
+	}
+	if asks != 1 {
+		t.Errorf("question answered %d times from two envelopes of one event, want once (%q)", asks, d.got())
 	}
 }

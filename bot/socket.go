@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -79,11 +80,38 @@ func (b *Bot) socketEvent(ctx context.Context, client socketAcker, evt socketmod
 		case slack.SlashCommand:
 			b.background(func(ctx context.Context) { b.command(ctx, data) })
 		case slackevents.EventsAPIEvent:
-			// A retried envelope repeats the envelope id.
+			// A retried envelope repeats the envelope id; a retried event
+			// (also one first sent over HTTP) repeats the event id.
 			if evt.Request != nil && evt.Request.EnvelopeID != "" && b.seenEvent(ctx, "envelope:"+evt.Request.EnvelopeID) {
 				return
 			}
+			if id := callbackEventID(data); id != "" && b.seenEvent(ctx, id) {
+				b.log.Info("event retry ignored", "event_id", id)
+				return
+			}
 			b.background(func(ctx context.Context) { b.handleEvent(ctx, data) })
+		}
+	case socketmode.EventTypeErrorBadMessage:
+		// slack-go could not parse the envelope's payload (an event type
+		// it does not know, a field shaped otherwise). An event left
+		// unacknowledged is sent again and again, and exops has nothing to
+		// do with it: acknowledged and dropped. A click or command is left
+		// unacknowledged, so Slack tells the person it failed.
+		bad, _ := evt.Data.(*socketmode.ErrorBadMessage)
+		if bad == nil {
+			return
+		}
+		var env struct {
+			EnvelopeID string `json:"envelope_id"`
+			Type       string `json:"type"`
+		}
+		if json.Unmarshal(bad.Message, &env) != nil || env.EnvelopeID == "" || env.Type != string(socketmode.RequestTypeEventsAPI) {
+			b.log.Warn("socket mode message not understood", "err", fmt.Sprint(bad.Cause))
+			return
+		}
+		b.log.Info("socket mode envelope not understood, acknowledged and ignored", "type", env.Type, "err", fmt.Sprint(bad.Cause))
+		if err := client.Ack(socketmode.Request{EnvelopeID: env.EnvelopeID}); err != nil {
+			b.log.Error("socket mode ack failed", "err", err)
 		}
 	}
 }
