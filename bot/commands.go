@@ -41,7 +41,8 @@ func (b *Bot) CommandsHandler() http.Handler {
 			return
 		}
 		sc := slack.SlashCommand{Command: form.Get("command"), Text: form.Get("text"), UserID: form.Get("user_id"),
-			ChannelID: form.Get("channel_id"), TriggerID: form.Get("trigger_id"), TeamID: form.Get("team_id")}
+			ChannelID: form.Get("channel_id"), TriggerID: form.Get("trigger_id"), TeamID: form.Get("team_id"),
+			ResponseURL: form.Get("response_url"), EnterpriseID: form.Get("enterprise_id")}
 		if seen, err := b.replayed(r.Context(), r.Header.Get("X-Slack-Signature")); err != nil {
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
@@ -105,6 +106,7 @@ var userRef = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(\|[^>]*)?>$`)
 
 // command runs one /exops command and answers the person privately.
 func (b *Bot) command(ctx context.Context, sc slack.SlashCommand) {
+	ctx = withResponseURL(ctx, sc.ResponseURL)
 	user, channel := sc.UserID, sc.ChannelID
 	args := strings.Fields(sc.Text)
 	if len(args) == 0 || args[0] == "help" {

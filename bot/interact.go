@@ -104,6 +104,7 @@ func (b *Bot) dispatch(ic slack.InteractionCallback) {
 }
 
 func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallback) {
+	ctx = withResponseURL(ctx, ic.ResponseURL)
 	switch ic.Type {
 	case slack.InteractionTypeBlockActions:
 	case slack.InteractionTypeViewSubmission:
@@ -167,13 +168,77 @@ func (b *Bot) record(ctx context.Context, channel, user string, req cases.Decide
 	b.ephemeral(ctx, channel, user, msg)
 }
 
-// ephemeral answers only the person who clicked.
+// ephemeral answers only the person who clicked or typed the command.
+// chat.postEphemeral needs exops in the channel; a command typed in a DM
+// between people, or a private channel exops was never invited to, is
+// answered through the request's response_url instead, which Slack made
+// for answering that person there.
 func (b *Bot) ephemeral(ctx context.Context, channel, user, text string) {
-	if channel == "" || user == "" {
-		b.log.Warn("cannot answer click: no channel or user")
+	if user == "" {
+		b.log.Warn("cannot answer click: no user")
 		return
 	}
-	if _, err := b.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false)); err != nil {
-		b.log.Error("ephemeral answer failed", "channel", channel, "user", user, "err", slackError("post ephemeral", err))
+	var err error
+	if channel != "" {
+		if _, err = b.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false)); err == nil {
+			return
+		}
 	}
+	if ok, rerr := b.respond(ctx, text); ok {
+		return
+	} else if rerr != nil {
+		b.log.Error("answer through response_url failed", "user", user, "err", rerr)
+	}
+	if err != nil {
+		b.log.Error("ephemeral answer failed", "channel", channel, "user", user, "err", slackError("post ephemeral", err))
+	} else {
+		b.log.Warn("cannot answer click: no channel or response_url")
+	}
+}
+
+type responseURLKey struct{}
+
+// withResponseURL gives the work for one request the response_url Slack
+// sent with it (slash commands, clicks on messages).
+func withResponseURL(ctx context.Context, u string) context.Context {
+	if u == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, responseURLKey{}, u)
+}
+
+// responseHosts are where Slack's response_urls point.
+var responseHosts = map[string]bool{"hooks.slack.com": true, "hooks.slack-gov.com": true}
+
+// respond posts text, visible only to the person, to the request's
+// response_url. It reports false with no error when there is none to use.
+// Only Slack's own hooks are posted to (the LocalSlack exops is pointed at,
+// when it is), so a payload cannot make exops post elsewhere.
+func (b *Bot) respond(ctx context.Context, text string) (bool, error) {
+	raw, _ := ctx.Value(responseURLKey{}).(string)
+	if raw == "" {
+		return false, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !b.responseURLAllowed(u) {
+		return false, errors.New("response_url is not Slack's")
+	}
+	msg := &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: text, ReplaceOriginal: false}
+	if err := slack.PostWebhookCustomHTTPContext(ctx, u.String(), responseClient, msg); err != nil {
+		return false, slackError("post to response_url", err)
+	}
+	return true, nil
+}
+
+var responseClient = &http.Client{Timeout: 10 * time.Second}
+
+func (b *Bot) responseURLAllowed(u *url.URL) bool {
+	if u.User != nil {
+		return false
+	}
+	if b.cfg.APIURL != "" {
+		api, err := url.Parse(b.cfg.APIURL)
+		return err == nil && api.Host != "" && u.Scheme == api.Scheme && u.Host == api.Host
+	}
+	return u.Scheme == "https" && responseHosts[u.Host]
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -426,5 +428,96 @@ func TestRealSlackPayloadsOverSocketMode(t *testing.T) {
 	}
 	if asks != 1 {
 		t.Errorf("question answered %d times from two envelopes of one event, want once (%q)", asks, d.got())
+	}
+}
+
+// A command typed where exops is not a member (a DM between people, a
+// private channel it was never invited to) cannot be answered with
+// chat.postEphemeral; Slack's response_url for the command still reaches
+// the person. Only Slack's own response_url is posted to.
+func TestCommandAnsweredThroughResponseURL(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		local    bool // response_url on the Slack exops talks to
+		answered bool
+	}{
+		{"Slack's response_url", true, true},
+		{"response_url elsewhere", false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newPayloadRig(t)
+			r.ls.Handle("chat.postEphemeral", func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"ok":false,"error":"channel_not_found"}`))
+			})
+			var got []string
+			var mu sync.Mutex
+			hook := func(w http.ResponseWriter, req *http.Request) {
+				b, _ := io.ReadAll(req.Body)
+				mu.Lock()
+				got = append(got, req.URL.Path+" "+string(b))
+				mu.Unlock()
+				_, _ = w.Write([]byte("ok"))
+			}
+			r.ls.Handle("commands/", hook)
+			elsewhere := httptest.NewServer(http.HandlerFunc(hook))
+			defer elsewhere.Close()
+			base := strings.TrimSuffix(r.ls.APIURL(), "/")
+			if u, err := url.Parse(base); err == nil {
+				base = u.Scheme + "://" + u.Host
+			}
+			if !tt.local {
+				base = elsewhere.URL
+			}
+			endpoint, body := slackPayload(t, "command_status_dm.form")
+			form, err := url.ParseQuery(string(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			form.Set("response_url", base+"/commands/T0001/5678/abcDEF")
+			if rec := r.send(t, endpoint, []byte(form.Encode()), true, nil); rec.Code != 200 {
+				t.Fatalf("status %d", rec.Code)
+			}
+			r.settle()
+			mu.Lock()
+			defer mu.Unlock()
+			if !tt.answered {
+				if len(got) != 0 {
+					t.Errorf("posted to a response_url that is not Slack's: %q", got)
+				}
+				return
+			}
+			if len(got) != 1 || !strings.HasPrefix(got[0], "/commands/T0001/5678/abcDEF ") ||
+				!strings.Contains(got[0], `"response_type":"ephemeral"`) || !strings.Contains(got[0], "EX-000001") {
+				t.Errorf("response_url got %q, want the status of EX-000001, ephemeral", got)
+			}
+		})
+	}
+}
+
+func TestResponseURLAllowed(t *testing.T) {
+	b, err := New(Config{BotToken: "xoxb-x", SigningSecret: testSecret, Clock: testClock}, services(&fakeDecider{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for raw, want := range map[string]bool{
+		"https://hooks.slack.com/commands/T0001/5678/abc":      true,
+		"https://hooks.slack.com/actions/T9TK3CUKW/1/abc":      true,
+		"https://hooks.slack-gov.com/commands/T0001/5678/abc":  true,
+		"http://hooks.slack.com/commands/T0001/5678/abc":       false,
+		"https://hooks.slack.com.evil.example/commands/T/1/a":  false,
+		"https://evil.example/commands/T0001/5678/abc":         false,
+		"https://user:pw@hooks.slack.com/commands/T0001/5678/": false,
+		"https://hooks.slack.com:8443/commands/T0001/5678/abc": false,
+		"https://169.254.169.254/latest/meta-data":             false,
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := b.responseURLAllowed(u); got != want {
+			t.Errorf("%s allowed = %v, want %v", raw, got, want)
+		}
 	}
 }
