@@ -17,9 +17,13 @@ import (
 
 const (
 	// maxInteractionBody bounds what an unauthenticated caller can make us
-	// read and hash. A block_actions payload carries the whole card (up to
-	// 50 blocks), which stays well under this.
-	maxInteractionBody = 64 << 10
+	// read and hash. A block_actions payload carries the whole message
+	// clicked on, and a view_submission the whole modal: at Slack's limits
+	// (50 blocks of 3,000-character sections and 40,000 characters of text
+	// in a message, 100 blocks in a modal) and form-encoded, with each
+	// non-ASCII character taking up to 9 bytes, that is under 2 MB. A card
+	// exops posts for a big case is already over 64 KB.
+	maxInteractionBody = 2 << 20
 	// signatureWindow is how far a request's timestamp may be from our
 	// clock, as Slack recommends, so a captured request cannot be replayed
 	// later.

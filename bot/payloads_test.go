@@ -521,3 +521,40 @@ func TestResponseURLAllowed(t *testing.T) {
 		}
 	}
 }
+
+// A block_actions payload carries the whole message clicked on. A card at
+// Slack's own limits (50 blocks, long sections), as exops posts for a big
+// case, makes a payload far over 64 KB once form-encoded; the click must
+// still be taken.
+func TestClickOnLargestCardIsTaken(t *testing.T) {
+	r := newPayloadRig(t)
+	if _, err := r.b.PostCard(context.Background(), hugeCase()); err != nil {
+		t.Fatal(err)
+	}
+	card := r.ls.Transcript()[0]
+	var approve *localslack.Button
+	for _, btn := range card.Buttons() {
+		if btn.ActionID == ActionApprove {
+			approve = &btn
+			break
+		}
+	}
+	if approve == nil {
+		t.Fatal("the card has no Approve button")
+	}
+	body, err := localslack.ClickBody("U0ALICE", card, *approve, r.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) <= 64<<10 {
+		t.Fatalf("payload is %d bytes; the test needs one over 64 KB", len(body))
+	}
+	rec := r.send(t, "/slack/interactions", body, true, nil)
+	r.settle()
+	if rec.Code != 200 {
+		t.Fatalf("status %d for a %d-byte click (%s)", rec.Code, len(body), rec.Body.String())
+	}
+	if got := r.d.requests(); len(got) != 1 || got[0].Case != "EX-000004" || got[0].Actor != "U0ALICE" {
+		t.Errorf("decisions %+v, want one approval of EX-000004 by U0ALICE", got)
+	}
+}
