@@ -91,14 +91,51 @@ func (b *Bot) InteractionsHandler() http.Handler {
 		// and the work happen after Slack has its 200.
 		w.WriteHeader(http.StatusOK)
 		b.background(func(ctx context.Context) {
-			var ic slack.InteractionCallback
-			if err := json.Unmarshal([]byte(payload), &ic); err != nil {
+			ic, err := decodeInteraction([]byte(payload))
+			if err != nil {
 				b.log.Warn("interaction payload not understood", "err", err)
 				return
 			}
 			b.handleInteraction(ctx, ic)
 		})
 	})
+}
+
+// decodeInteraction reads an interaction payload. slack-go refuses a
+// whole payload when the message clicked on or the modal holds a Block Kit
+// element it does not know (Slack adds them); exops reads neither the
+// message nor the modal's blocks, only the actions, the modal's state and
+// metadata and who and where, so those are dropped and the rest read again.
+func decodeInteraction(payload []byte) (slack.InteractionCallback, error) {
+	var ic slack.InteractionCallback
+	err := json.Unmarshal(payload, &ic)
+	if err == nil {
+		return ic, nil
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(payload, &fields) != nil {
+		return ic, err
+	}
+	delete(fields, "message")
+	delete(fields, "original_message")
+	if raw, ok := fields["view"]; ok {
+		var view map[string]json.RawMessage
+		if json.Unmarshal(raw, &view) == nil {
+			delete(view, "blocks")
+			if fields["view"], err = json.Marshal(view); err != nil {
+				return ic, err
+			}
+		}
+	}
+	slim, merr := json.Marshal(fields)
+	if merr != nil {
+		return ic, merr
+	}
+	ic = slack.InteractionCallback{}
+	if err2 := json.Unmarshal(slim, &ic); err2 != nil {
+		return slack.InteractionCallback{}, err2
+	}
+	return ic, nil
 }
 
 // dispatch handles an acknowledged interaction in the background. HTTP and

@@ -196,6 +196,14 @@ func TestRealSlackPayloads(t *testing.T) {
 		{"interaction_block_actions_no_container.json", true, want{status: 200,
 			decided:   []cases.DecideRequest{{Case: "EX-000001", Recommendation: "r1", Actor: "U0CAROL", Choice: cases.ChoiceApprove}},
 			ephemeral: []string{"U0CAROL", "C0CREDIT", "approve is recorded"}}},
+		// A Block Kit element slack-go does not know (Slack adds them) in
+		// the message clicked on or the modal submitted.
+		{"interaction_block_actions_future_element.json", true, want{status: 200,
+			decided:   []cases.DecideRequest{{Case: "EX-000001", Recommendation: "r1", Actor: "U0DANA", Choice: cases.ChoiceApprove}},
+			ephemeral: []string{"U0DANA", "C0CREDIT", "approve is recorded"}}},
+		{"interaction_view_submission_future_element.json", true, want{status: 200,
+			decided:   []cases.DecideRequest{{Case: "EX-000001", Recommendation: "r1", Actor: "U0ALICE", Choice: cases.ChoiceReject, Reason: "Customer is 90 days overdue"}},
+			ephemeral: []string{"U0ALICE", "C0CREDIT", "reject is recorded"}}},
 		{"interaction_block_actions_modal.json", true, want{status: 200, silent: true}},
 		{"interaction_block_actions_ephemeral_unknown.json", true, want{status: 200, silent: true}},
 		{"interaction_view_submission_reject.json", true, want{status: 200,
@@ -372,10 +380,11 @@ func TestRealSlackPayloadsForged(t *testing.T) {
 	}
 }
 
-// TestRealSlackPayloadsOverSocketMode sends golden events as Socket Mode
-// envelopes through the real socketmode client: one slack-go cannot parse
-// is still acknowledged (else Slack resends it), and an event Slack
-// retries in a new envelope is answered once.
+// TestRealSlackPayloadsOverSocketMode sends golden payloads as Socket Mode
+// envelopes through the real socketmode client: an event slack-go cannot
+// parse is still acknowledged (else Slack resends it), a click on a
+// message with an element slack-go does not know is taken, and an event
+// Slack retries in a new envelope is answered once.
 func TestRealSlackPayloadsOverSocketMode(t *testing.T) {
 	ls := localslack.New(testClock)
 	defer ls.Close()
@@ -399,11 +408,21 @@ func TestRealSlackPayloadsOverSocketMode(t *testing.T) {
 		}
 		return string(env)
 	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "slack", "interaction_block_actions_future_element.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	click, err := json.Marshal(map[string]any{"envelope_id": "env-click", "type": "interactive", "accepts_response_payload": false,
+		"payload": json.RawMessage(raw)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls.Server().SendToWebsocket(string(click))
 	ls.Server().SendToWebsocket(envelope("env-scope", "event_scope_granted.json", 0, ""))
 	ls.Server().SendToWebsocket(envelope("env-dm-1", "event_message_im.json", 0, ""))
 	ls.Server().SendToWebsocket(envelope("env-dm-2", "event_message_im.json", 1, "timeout"))
 
-	want := map[string]bool{"env-scope": true, "env-dm-1": true, "env-dm-2": true}
+	want := map[string]bool{"env-click": true, "env-scope": true, "env-dm-1": true, "env-dm-2": true}
 	deadline := time.After(5 * time.Second)
 	for len(want) > 0 {
 		select {
@@ -418,16 +437,25 @@ func TestRealSlackPayloadsOverSocketMode(t *testing.T) {
 			t.Fatalf("envelopes never acknowledged: %v", want)
 		}
 	}
-	waitFor(t, func() bool { return len(ls.Transcript()) >= 1 })
-	b.Wait()
-	asks := 0
-	for _, c := range d.got() {
-		if strings.HasPrefix(c, "ask ") {
-			asks++
+	countAsks := func() int {
+		n := 0
+		for _, c := range d.got() {
+			if strings.HasPrefix(c, "ask ") {
+				n++
+			}
 		}
+		return n
 	}
+	// Acknowledged before handled: wait for the work, then for the rest.
+	waitFor(t, func() bool { return len(d.requests()) == 1 && countAsks() >= 1 })
+	b.Wait()
+	asks := countAsks()
 	if asks != 1 {
 		t.Errorf("question answered %d times from two envelopes of one event, want once (%q)", asks, d.got())
+	}
+	want1 := cases.DecideRequest{Case: "EX-000001", Recommendation: "r1", Actor: "U0DANA", Choice: cases.ChoiceApprove}
+	if got := d.requests(); len(got) != 1 || got[0] != want1 {
+		t.Errorf("decisions %+v, want %+v", got, want1)
 	}
 }
 

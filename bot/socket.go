@@ -92,26 +92,47 @@ func (b *Bot) socketEvent(ctx context.Context, client socketAcker, evt socketmod
 			b.background(func(ctx context.Context) { b.handleEvent(ctx, data) })
 		}
 	case socketmode.EventTypeErrorBadMessage:
-		// slack-go could not parse the envelope's payload (an event type
-		// it does not know, a field shaped otherwise). An event left
-		// unacknowledged is sent again and again, and exops has nothing to
-		// do with it: acknowledged and dropped. A click or command is left
-		// unacknowledged, so Slack tells the person it failed.
-		bad, _ := evt.Data.(*socketmode.ErrorBadMessage)
-		if bad == nil {
-			return
+		if bad, _ := evt.Data.(*socketmode.ErrorBadMessage); bad != nil {
+			b.socketBadMessage(client, bad)
 		}
-		var env struct {
-			EnvelopeID string `json:"envelope_id"`
-			Type       string `json:"type"`
-		}
-		if json.Unmarshal(bad.Message, &env) != nil || env.EnvelopeID == "" || env.Type != string(socketmode.RequestTypeEventsAPI) {
-			b.log.Warn("socket mode message not understood", "err", fmt.Sprint(bad.Cause))
-			return
-		}
-		b.log.Info("socket mode envelope not understood, acknowledged and ignored", "type", env.Type, "err", fmt.Sprint(bad.Cause))
+	}
+}
+
+// socketBadMessage handles an envelope slack-go could not parse (an event
+// type it does not know, a Block Kit element it does not know, a field
+// shaped otherwise). A click is read for what exops needs of it
+// (decodeInteraction), acknowledged and handled. An event left
+// unacknowledged is sent again and again, and exops has nothing to do with
+// it: acknowledged and dropped. Anything else (a command) is left
+// unacknowledged, so Slack tells the person it failed.
+func (b *Bot) socketBadMessage(client socketAcker, bad *socketmode.ErrorBadMessage) {
+	var env struct {
+		EnvelopeID string          `json:"envelope_id"`
+		Type       string          `json:"type"`
+		Payload    json.RawMessage `json:"payload"`
+	}
+	if json.Unmarshal(bad.Message, &env) != nil || env.EnvelopeID == "" {
+		b.log.Warn("socket mode message not understood", "err", fmt.Sprint(bad.Cause))
+		return
+	}
+	ack := func() {
 		if err := client.Ack(socketmode.Request{EnvelopeID: env.EnvelopeID}); err != nil {
 			b.log.Error("socket mode ack failed", "err", err)
 		}
+	}
+	switch env.Type {
+	case socketmode.RequestTypeInteractive:
+		ic, err := decodeInteraction(env.Payload)
+		if err != nil {
+			b.log.Warn("socket mode interaction not understood", "err", err)
+			return
+		}
+		ack()
+		b.dispatch(ic)
+	case socketmode.RequestTypeEventsAPI:
+		b.log.Info("socket mode event not understood, acknowledged and ignored", "err", fmt.Sprint(bad.Cause))
+		ack()
+	default:
+		b.log.Warn("socket mode envelope not understood", "type", env.Type, "err", fmt.Sprint(bad.Cause))
 	}
 }
