@@ -146,6 +146,11 @@ func (b *Bot) dispatch(ic slack.InteractionCallback) {
 
 func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallback) {
 	ctx = withResponseURL(ctx, ic.ResponseURL)
+	if ic.User.ID == "" {
+		// Nobody to record as the actor, and nobody to answer.
+		b.log.Warn("interaction without a user ignored", "type", string(ic.Type))
+		return
+	}
 	switch ic.Type {
 	case slack.InteractionTypeBlockActions:
 	case slack.InteractionTypeViewSubmission:

@@ -204,6 +204,8 @@ func TestRealSlackPayloads(t *testing.T) {
 		{"interaction_view_submission_future_element.json", true, want{status: 200,
 			decided:   []cases.DecideRequest{{Case: "EX-000001", Recommendation: "r1", Actor: "U0ALICE", Choice: cases.ChoiceReject, Reason: "Customer is 90 days overdue"}},
 			ephemeral: []string{"U0ALICE", "C0CREDIT", "reject is recorded"}}},
+		// No one to record as the actor: nothing is decided.
+		{"interaction_block_actions_no_user.json", true, want{status: 200, silent: true}},
 		{"interaction_block_actions_modal.json", true, want{status: 200, silent: true}},
 		{"interaction_block_actions_ephemeral_unknown.json", true, want{status: 200, silent: true}},
 		{"interaction_view_submission_reject.json", true, want{status: 200,
