@@ -87,6 +87,24 @@ func (b *Bot) InteractionsHandler() http.Handler {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
+		if isViewSubmission(payload) {
+			// A form is small, and what the answer says depends on it:
+			// a blank field is shown on the form, which stays open.
+			ic, err := decodeInteraction([]byte(payload))
+			if err != nil {
+				b.log.Warn("interaction payload not understood", "err", err)
+				w.WriteHeader(http.StatusOK)
+				return
+			}
+			if errs := viewErrors(ic); errs != nil {
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(slack.NewErrorsViewSubmissionResponse(errs))
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+			b.dispatch(ic)
+			return
+		}
 		// Answer first: decoding the payload (it carries the whole card)
 		// and the work happen after Slack has its 200.
 		w.WriteHeader(http.StatusOK)
@@ -99,6 +117,15 @@ func (b *Bot) InteractionsHandler() http.Handler {
 			b.handleInteraction(ctx, ic)
 		})
 	})
+}
+
+// isViewSubmission reports whether an interaction payload is a modal's
+// submission, reading only its type.
+func isViewSubmission(payload string) bool {
+	var head struct {
+		Type slack.InteractionType `json:"type"`
+	}
+	return json.Unmarshal([]byte(payload), &head) == nil && head.Type == slack.InteractionTypeViewSubmission
 }
 
 // decodeInteraction reads an interaction payload. slack-go refuses a

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack/socketmode"
+
 	"github.com/exops/exops/bot/localslack"
 	"github.com/exops/exops/cases"
 )
@@ -211,7 +213,14 @@ func TestRealSlackPayloads(t *testing.T) {
 		{"interaction_view_submission_reject.json", true, want{status: 200,
 			decided:   []cases.DecideRequest{{Case: "EX-000001", Recommendation: "r1", Actor: "U0ALICE", Choice: cases.ChoiceReject, Reason: "Customer is 90 days overdue"}},
 			ephemeral: []string{"U0ALICE", "C0CREDIT", "reject is recorded"}}},
-		{"interaction_view_submission_snooze_empty.json", true, want{status: 200, ephemeral: []string{"U0ALICE", "C0CREDIT", "Pick a date"}}},
+		// A blank field is shown on the form, which stays open; nothing
+		// is decided or changed.
+		{"interaction_view_submission_snooze_empty.json", true, want{status: 200, silent: true,
+			body: `{"response_action":"errors","errors":{"until":"Pick a date and time to snooze until."}}`}},
+		{"interaction_view_submission_reject_blank.json", true, want{status: 200, silent: true,
+			body: `{"response_action":"errors","errors":{"reason":"Say why it is rejected; the reason goes into the thread and the audit log."}}`}},
+		{"interaction_view_submission_comment_no_state.json", true, want{status: 200, silent: true,
+			body: `{"response_action":"errors","errors":{"comment":"Write the comment."}}`}},
 		{"interaction_view_closed.json", true, want{status: 200, silent: true}},
 		{"interaction_shortcut_global.json", true, want{status: 200, silent: true}},
 		{"interaction_message_action.json", true, want{status: 200, silent: true}},
@@ -586,5 +595,46 @@ func TestClickOnLargestCardIsTaken(t *testing.T) {
 	}
 	if got := r.d.requests(); len(got) != 1 || got[0].Case != "EX-000004" || got[0].Actor != "U0ALICE" {
 		t.Errorf("decisions %+v, want one approval of EX-000004 by U0ALICE", got)
+	}
+}
+
+// payloadAcker records each Ack's envelope id and payload.
+type payloadAcker struct {
+	mu   sync.Mutex
+	acks []string
+}
+
+func (a *payloadAcker) Ack(req socketmode.Request, payload ...any) error {
+	raw, _ := json.Marshal(payload)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.acks = append(a.acks, req.EnvelopeID+" "+string(raw))
+	return nil
+}
+
+// Over Socket Mode a form with a blank field gets its errors in the
+// acknowledgement, and nothing is decided.
+func TestSocketModeFormErrorsInAck(t *testing.T) {
+	ls := localslack.New(testClock)
+	defer ls.Close()
+	d := &fakeDesk{open: []*cases.Case{compositeCase()}}
+	b := newTestBot(t, ls, d)
+	raw, err := os.ReadFile(filepath.Join("testdata", "slack", "interaction_view_submission_reject_blank.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic, err := decodeInteraction(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acker := &payloadAcker{}
+	b.socketEvent(context.Background(), acker, socketmode.Event{Type: socketmode.EventTypeInteractive, Data: ic, Request: &socketmode.Request{EnvelopeID: "env-form"}})
+	b.Wait()
+	want := `env-form [{"response_action":"errors","errors":{"reason":"Say why it is rejected; the reason goes into the thread and the audit log."}}]`
+	if len(acker.acks) != 1 || acker.acks[0] != want {
+		t.Errorf("acks %q, want %q", acker.acks, want)
+	}
+	if got := d.requests(); len(got) != 0 {
+		t.Errorf("decided %+v on a form with no reason", got)
 	}
 }

@@ -58,17 +58,15 @@ func (b *Bot) socketEvent(ctx context.Context, client socketAcker, evt socketmod
 		b.log.Warn("socket mode connection error; socketmode retries", "err", fmt.Sprint(evt.Data))
 	case socketmode.EventTypeInteractive:
 		// Ack before any work: Slack shows the clicker an error after 3 s.
-		if evt.Request != nil {
-			if err := client.Ack(*evt.Request); err != nil {
-				b.log.Error("socket mode ack failed", "err", err)
-			}
-		}
 		ic, ok := evt.Data.(slack.InteractionCallback)
+		b.ackInteraction(client, evt.Request, ic)
 		if !ok {
 			b.log.Warn("socket mode interactive event without a callback")
 			return
 		}
-		b.dispatch(ic)
+		if viewErrors(ic) == nil {
+			b.dispatch(ic)
+		}
 	case socketmode.EventTypeSlashCommand, socketmode.EventTypeEventsAPI:
 		// Acknowledged first, like every envelope, then handled as over HTTP.
 		if evt.Request != nil {
@@ -127,12 +125,31 @@ func (b *Bot) socketBadMessage(client socketAcker, bad *socketmode.ErrorBadMessa
 			b.log.Warn("socket mode interaction not understood", "err", err)
 			return
 		}
-		ack()
-		b.dispatch(ic)
+		b.ackInteraction(client, &socketmode.Request{EnvelopeID: env.EnvelopeID}, ic)
+		if viewErrors(ic) == nil {
+			b.dispatch(ic)
+		}
 	case socketmode.RequestTypeEventsAPI:
 		b.log.Info("socket mode event not understood, acknowledged and ignored", "err", fmt.Sprint(bad.Cause))
 		ack()
 	default:
 		b.log.Warn("socket mode envelope not understood", "type", env.Type, "err", fmt.Sprint(bad.Cause))
+	}
+}
+
+// ackInteraction acknowledges an interactive envelope; a form with a blank
+// field gets its errors in the acknowledgement, as over HTTP.
+func (b *Bot) ackInteraction(client socketAcker, req *socketmode.Request, ic slack.InteractionCallback) {
+	if req == nil {
+		return
+	}
+	var err error
+	if errs := viewErrors(ic); errs != nil {
+		err = client.Ack(*req, slack.NewErrorsViewSubmissionResponse(errs))
+	} else {
+		err = client.Ack(*req)
+	}
+	if err != nil {
+		b.log.Error("socket mode ack failed", "err", err)
 	}
 }
