@@ -31,7 +31,7 @@ func (b *Bot) EventsHandler() http.Handler {
 			http.Error(w, "not an Events API payload", http.StatusBadRequest)
 			return
 		}
-		ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+		ev, err := parseEvent(body)
 		if err != nil {
 			// The request is signed, so Slack sent it: an event type
 			// slack-go does not know (Slack adds them) or a field shaped
@@ -66,6 +66,70 @@ func (b *Bot) EventsHandler() http.Handler {
 		}
 		b.background(func(ctx context.Context) { b.handleEvent(ctx, ev) })
 	})
+}
+
+// parseEvent reads an Events API payload. slack-go refuses a whole event
+// when its blocks or attachments (or an app_home_opened's view) hold a
+// Block Kit element type it does not know, and Slack adds them. exops reads
+// none of those, so they are dropped and the event read again.
+func parseEvent(body []byte) (slackevents.EventsAPIEvent, error) {
+	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+	if err == nil {
+		return ev, nil
+	}
+	slim, ok := withoutBlocks(body)
+	if !ok {
+		return ev, err
+	}
+	if ev2, err2 := slackevents.ParseEvent(json.RawMessage(slim), slackevents.OptionNoVerifyToken()); err2 == nil {
+		return ev2, nil
+	}
+	return ev, err
+}
+
+// withoutBlocks is an event_callback payload without the Block Kit parts
+// exops does not read; false if there were none to drop.
+func withoutBlocks(body []byte) ([]byte, bool) {
+	var outer map[string]json.RawMessage
+	if json.Unmarshal(body, &outer) != nil {
+		return nil, false
+	}
+	var inner map[string]json.RawMessage
+	if json.Unmarshal(outer["event"], &inner) != nil || inner == nil {
+		return nil, false
+	}
+	dropped := false
+	strip := func(m map[string]json.RawMessage) {
+		for _, k := range []string{"blocks", "attachments", "view"} {
+			if _, ok := m[k]; ok {
+				delete(m, k)
+				dropped = true
+			}
+		}
+	}
+	strip(inner)
+	// Edits, broadcasts and deletions carry the messages themselves.
+	for _, k := range []string{"message", "previous_message", "root"} {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(inner[k], &m) == nil && m != nil {
+			strip(m)
+			raw, err := json.Marshal(m)
+			if err != nil {
+				return nil, false
+			}
+			inner[k] = raw
+		}
+	}
+	if !dropped {
+		return nil, false
+	}
+	raw, err := json.Marshal(inner)
+	if err != nil {
+		return nil, false
+	}
+	outer["event"] = raw
+	out, err := json.Marshal(outer)
+	return out, err == nil
 }
 
 // seenEvent remembers event ids for an hour (Slack retries within minutes).

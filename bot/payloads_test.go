@@ -165,8 +165,9 @@ func TestRealSlackPayloads(t *testing.T) {
 		// ephemeral is what the person is told privately: user, channel,
 		// and a piece of the text.
 		ephemeral []string
-		prompts   bool // the assistant pane got its suggested prompts
-		silent    bool // nothing posted, asked, decided or changed
+		prompts   bool   // the assistant pane got its suggested prompts
+		home      string // whose Home tab was published
+		silent    bool   // nothing posted, asked, decided or changed
 	}
 	tests := []struct {
 		file   string
@@ -176,6 +177,9 @@ func TestRealSlackPayloads(t *testing.T) {
 		{"event_url_verification.json", true, want{status: 200, body: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", silent: true}},
 		{"event_app_mention_grid.json", true, want{status: 200, asked: 1, replyIn: "C0CREDIT", replyTS: "1515449522.000016"}},
 		{"event_message_im.json", true, want{status: 200, asked: 1, replyIn: "D0DMEXOPS", replyTS: "1355517523.000005"}},
+		// A Block Kit element slack-go does not know (Slack adds them).
+		{"event_message_im_future_element.json", true, want{status: 200, asked: 1, replyIn: "D0DMEXOPS", replyTS: "1355517525.000009"}},
+		{"event_app_home_opened_future_element.json", true, want{status: 200, home: "U0ALICE"}},
 		{"event_message_bot_message.json", true, want{status: 200, silent: true}},
 		{"event_message_own_bot.json", true, want{status: 200, silent: true}},
 		{"event_message_own_reply.json", true, want{status: 200, silent: true}},
@@ -295,6 +299,9 @@ func TestRealSlackPayloads(t *testing.T) {
 			if (prompts > 0) != w.prompts {
 				t.Errorf("suggested prompts set %d times, want %v", prompts, w.prompts)
 			}
+			if w.home != "" && r.ls.Home(w.home) == nil {
+				t.Errorf("no Home tab published for %s", w.home)
+			}
 			if w.silent {
 				if tr := r.ls.Transcript(); len(tr) != 0 {
 					t.Errorf("posted %+v, want nothing", tr)
@@ -394,7 +401,8 @@ func TestRealSlackPayloadsForged(t *testing.T) {
 // TestRealSlackPayloadsOverSocketMode sends golden payloads as Socket Mode
 // envelopes through the real socketmode client: an event slack-go cannot
 // parse is still acknowledged (else Slack resends it), a click on a
-// message with an element slack-go does not know is taken, and an event
+// message and a Home tab opened with an element slack-go does not know
+// are taken, and an event
 // Slack retries in a new envelope is answered once.
 func TestRealSlackPayloadsOverSocketMode(t *testing.T) {
 	ls := localslack.New(testClock)
@@ -432,8 +440,9 @@ func TestRealSlackPayloadsOverSocketMode(t *testing.T) {
 	ls.Server().SendToWebsocket(envelope("env-scope", "event_scope_granted.json", 0, ""))
 	ls.Server().SendToWebsocket(envelope("env-dm-1", "event_message_im.json", 0, ""))
 	ls.Server().SendToWebsocket(envelope("env-dm-2", "event_message_im.json", 1, "timeout"))
+	ls.Server().SendToWebsocket(envelope("env-home", "event_app_home_opened_future_element.json", 0, ""))
 
-	want := map[string]bool{"env-click": true, "env-scope": true, "env-dm-1": true, "env-dm-2": true}
+	want := map[string]bool{"env-click": true, "env-scope": true, "env-dm-1": true, "env-dm-2": true, "env-home": true}
 	deadline := time.After(5 * time.Second)
 	for len(want) > 0 {
 		select {
@@ -458,7 +467,7 @@ func TestRealSlackPayloadsOverSocketMode(t *testing.T) {
 		return n
 	}
 	// Acknowledged before handled: wait for the work, then for the rest.
-	waitFor(t, func() bool { return len(d.requests()) == 1 && countAsks() >= 1 })
+	waitFor(t, func() bool { return len(d.requests()) == 1 && countAsks() >= 1 && ls.Home("U0ALICE") != nil })
 	b.Wait()
 	asks := countAsks()
 	if asks != 1 {

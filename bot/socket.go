@@ -78,32 +78,41 @@ func (b *Bot) socketEvent(ctx context.Context, client socketAcker, evt socketmod
 		case slack.SlashCommand:
 			b.background(func(ctx context.Context) { b.command(ctx, data) })
 		case slackevents.EventsAPIEvent:
-			// A retried envelope repeats the envelope id; a retried event
-			// (also one first sent over HTTP) repeats the event id.
-			if evt.Request != nil && evt.Request.EnvelopeID != "" && b.seenEvent(ctx, "envelope:"+evt.Request.EnvelopeID) {
-				return
+			envelope := ""
+			if evt.Request != nil {
+				envelope = evt.Request.EnvelopeID
 			}
-			if id := callbackEventID(data); id != "" && b.seenEvent(ctx, id) {
-				b.log.Info("event retry ignored", "event_id", id)
-				return
-			}
-			b.background(func(ctx context.Context) { b.handleEvent(ctx, data) })
+			b.socketEventsAPI(ctx, envelope, data)
 		}
 	case socketmode.EventTypeErrorBadMessage:
 		if bad, _ := evt.Data.(*socketmode.ErrorBadMessage); bad != nil {
-			b.socketBadMessage(client, bad)
+			b.socketBadMessage(ctx, client, bad)
 		}
 	}
 }
 
+// socketEventsAPI handles an acknowledged events_api envelope once: a
+// retried envelope repeats the envelope id; a retried event (also one
+// first sent over HTTP) repeats the event id.
+func (b *Bot) socketEventsAPI(ctx context.Context, envelope string, ev slackevents.EventsAPIEvent) {
+	if envelope != "" && b.seenEvent(ctx, "envelope:"+envelope) {
+		return
+	}
+	if id := callbackEventID(ev); id != "" && b.seenEvent(ctx, id) {
+		b.log.Info("event retry ignored", "event_id", id)
+		return
+	}
+	b.background(func(ctx context.Context) { b.handleEvent(ctx, ev) })
+}
+
 // socketBadMessage handles an envelope slack-go could not parse (an event
 // type it does not know, a Block Kit element it does not know, a field
-// shaped otherwise). A click is read for what exops needs of it
-// (decodeInteraction), acknowledged and handled. An event left
-// unacknowledged is sent again and again, and exops has nothing to do with
-// it: acknowledged and dropped. Anything else (a command) is left
+// shaped otherwise). A click or an event is read for what exops needs of
+// it (decodeInteraction, parseEvent), acknowledged and handled. An event
+// still not understood is acknowledged and dropped: left unacknowledged it
+// is sent again and again, and exops has nothing to do with it. Anything else (a command) is left
 // unacknowledged, so Slack tells the person it failed.
-func (b *Bot) socketBadMessage(client socketAcker, bad *socketmode.ErrorBadMessage) {
+func (b *Bot) socketBadMessage(ctx context.Context, client socketAcker, bad *socketmode.ErrorBadMessage) {
 	var env struct {
 		EnvelopeID string          `json:"envelope_id"`
 		Type       string          `json:"type"`
@@ -130,8 +139,12 @@ func (b *Bot) socketBadMessage(client socketAcker, bad *socketmode.ErrorBadMessa
 			b.dispatch(ic)
 		}
 	case socketmode.RequestTypeEventsAPI:
-		b.log.Info("socket mode event not understood, acknowledged and ignored", "err", fmt.Sprint(bad.Cause))
 		ack()
+		if ev, err := parseEvent(env.Payload); err == nil {
+			b.socketEventsAPI(ctx, env.EnvelopeID, ev)
+			return
+		}
+		b.log.Info("socket mode event not understood, acknowledged and ignored", "err", fmt.Sprint(bad.Cause))
 	default:
 		b.log.Warn("socket mode envelope not understood", "type", env.Type, "err", fmt.Sprint(bad.Cause))
 	}
