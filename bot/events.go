@@ -28,6 +28,8 @@ func (b *Bot) EventsHandler() http.Handler {
 			EventID string `json:"event_id"`
 		}
 		if err := json.Unmarshal(body, &outer); err != nil || outer.Type == "" {
+			// Sending it again will not make it one.
+			w.Header().Set("X-Slack-No-Retry", "1")
 			http.Error(w, "not an Events API payload", http.StatusBadRequest)
 			return
 		}

@@ -697,3 +697,19 @@ func FuzzSlackHandlers(f *testing.F) {
 		}
 	})
 }
+
+// A signed body that is not an Events API payload at all is a 400 that
+// tells Slack not to send it again.
+func TestEventsNotAnEnvelope(t *testing.T) {
+	for _, body := range []string{`not json`, `{}`, `[1,2]`, `{"type":""}`, `{"event_id":"Ev1"}`} {
+		r := newPayloadRig(t)
+		rec := r.send(t, "/slack/events", []byte(body), true, nil)
+		r.settle()
+		if rec.Code != http.StatusBadRequest || rec.Header().Get("X-Slack-No-Retry") != "1" {
+			t.Errorf("%s: status %d, X-Slack-No-Retry %q; want 400 and 1", body, rec.Code, rec.Header().Get("X-Slack-No-Retry"))
+		}
+		if len(r.ls.Transcript()) != 0 || len(r.d.got()) != 0 {
+			t.Errorf("%s had an effect", body)
+		}
+	}
+}
