@@ -146,7 +146,7 @@ func (b *Bot) submitCaseModal(ctx context.Context, ic slack.InteractionCallback)
 	if !b.offers(ctx, channel, user, b.svc.Operator != nil) {
 		return
 	}
-	values := ic.View.State.Values
+	values := viewValues(ic)
 	switch ic.View.CallbackID {
 	case CallbackSnooze:
 		v := values[snoozeBlock][snoozeAction]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -19,17 +20,29 @@ import (
 // answers 200 at once and replies with an ephemeral message when done.
 func (b *Bot) CommandsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if unsignedSSLCheck(r) {
+			// Slack checks the certificate of a command's URL with
+			// ssl_check=1 and wants a 200. Nothing is done, so answering
+			// one without a signature gives nothing away.
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		body, ok := b.readSigned(w, r, "commands")
 		if !ok {
 			return
 		}
 		form, err := url.ParseQuery(string(body))
+		if err == nil && form.Get("ssl_check") == "1" && form.Get("command") == "" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		if err != nil || form.Get("command") == "" {
 			http.Error(w, "not a slash command", http.StatusBadRequest)
 			return
 		}
 		sc := slack.SlashCommand{Command: form.Get("command"), Text: form.Get("text"), UserID: form.Get("user_id"),
-			ChannelID: form.Get("channel_id"), TriggerID: form.Get("trigger_id"), TeamID: form.Get("team_id")}
+			ChannelID: form.Get("channel_id"), TriggerID: form.Get("trigger_id"), TeamID: form.Get("team_id"),
+			ResponseURL: form.Get("response_url"), EnterpriseID: form.Get("enterprise_id")}
 		if seen, err := b.replayed(r.Context(), r.Header.Get("X-Slack-Signature")); err != nil {
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
@@ -40,6 +53,28 @@ func (b *Bot) CommandsHandler() http.Handler {
 		w.WriteHeader(http.StatusOK)
 		b.background(func(ctx context.Context) { b.command(ctx, sc) })
 	})
+}
+
+// maxSSLCheckBody bounds what is read of an unsigned request to see
+// whether it is Slack's certificate check ("ssl_check=1&token=…").
+const maxSSLCheckBody = 1 << 10
+
+// unsignedSSLCheck reports whether r is an unsigned ssl_check. Any other
+// unsigned request is left, body intact, for readSigned to refuse.
+func unsignedSSLCheck(r *http.Request) bool {
+	if r.Method != http.MethodPost || r.Header.Get("X-Slack-Signature") != "" || r.Header.Get("X-Slack-Request-Timestamp") != "" {
+		return false
+	}
+	head, err := io.ReadAll(io.LimitReader(r.Body, maxSSLCheckBody+1))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+	if err != nil || len(head) > maxSSLCheckBody {
+		return false
+	}
+	form, err := url.ParseQuery(string(head))
+	return err == nil && form.Get("ssl_check") == "1" && form.Get("command") == ""
 }
 
 // background runs work after an acknowledgement, bounded and recovered.
@@ -71,6 +106,7 @@ var userRef = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(\|[^>]*)?>$`)
 
 // command runs one /exops command and answers the person privately.
 func (b *Bot) command(ctx context.Context, sc slack.SlashCommand) {
+	ctx = withResponseURL(ctx, sc.ResponseURL)
 	user, channel := sc.UserID, sc.ChannelID
 	args := strings.Fields(sc.Text)
 	if len(args) == 0 || args[0] == "help" {

@@ -23,14 +23,31 @@ func (b *Bot) EventsHandler() http.Handler {
 		if !ok {
 			return
 		}
-		ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
-		if err != nil {
+		var outer struct {
+			Type    string `json:"type"`
+			EventID string `json:"event_id"`
+		}
+		if err := json.Unmarshal(body, &outer); err != nil || outer.Type == "" {
+			// Sending it again will not make it one.
+			w.Header().Set("X-Slack-No-Retry", "1")
 			http.Error(w, "not an Events API payload", http.StatusBadRequest)
+			return
+		}
+		ev, err := parseEvent(body)
+		if err != nil {
+			// The request is signed, so Slack sent it: an event type
+			// slack-go does not know (Slack adds them) or a field shaped
+			// otherwise than slack-go expects. Either way exops has
+			// nothing to do with it; an error status would only make Slack
+			// send it three more times and count failures against the
+			// subscription.
+			b.log.Info("event not understood, ignored", "type", outer.Type, "event_id", outer.EventID, "err", err)
+			w.WriteHeader(http.StatusOK)
 			return
 		}
 		if ev.Type == slackevents.URLVerification {
 			var ch slackevents.ChallengeResponse
-			if err := json.Unmarshal(body, &ch); err != nil {
+			if err := json.Unmarshal(body, &ch); err != nil || ch.Challenge == "" {
 				http.Error(w, "bad challenge", http.StatusBadRequest)
 				return
 			}
@@ -38,17 +55,83 @@ func (b *Bot) EventsHandler() http.Handler {
 			io.WriteString(w, ch.Challenge)
 			return
 		}
-		var outer struct {
-			EventID string `json:"event_id"`
-		}
-		_ = json.Unmarshal(body, &outer)
 		w.WriteHeader(http.StatusOK)
+		if ev.Type == slackevents.AppRateLimited {
+			// Slack stops sending events for up to a minute; the ones
+			// dropped are not resent. Nothing to answer, but worth a look.
+			b.log.Warn("Slack is rate limiting exops's events", "team", ev.TeamID)
+			return
+		}
 		if outer.EventID != "" && b.seenEvent(r.Context(), outer.EventID) {
-			b.log.Info("event retry ignored", "event_id", outer.EventID, "retry", r.Header.Get("X-Slack-Retry-Num"))
+			b.log.Info("event retry ignored", "event_id", outer.EventID, "retry", r.Header.Get("X-Slack-Retry-Num"), "reason", r.Header.Get("X-Slack-Retry-Reason"))
 			return
 		}
 		b.background(func(ctx context.Context) { b.handleEvent(ctx, ev) })
 	})
+}
+
+// parseEvent reads an Events API payload. slack-go refuses a whole event
+// when its blocks or attachments (or an app_home_opened's view) hold a
+// Block Kit element type it does not know, and Slack adds them. exops reads
+// none of those, so they are dropped and the event read again.
+func parseEvent(body []byte) (slackevents.EventsAPIEvent, error) {
+	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+	if err == nil {
+		return ev, nil
+	}
+	slim, ok := withoutBlocks(body)
+	if !ok {
+		return ev, err
+	}
+	if ev2, err2 := slackevents.ParseEvent(json.RawMessage(slim), slackevents.OptionNoVerifyToken()); err2 == nil {
+		return ev2, nil
+	}
+	return ev, err
+}
+
+// withoutBlocks is an event_callback payload without the Block Kit parts
+// exops does not read; false if there were none to drop.
+func withoutBlocks(body []byte) ([]byte, bool) {
+	var outer map[string]json.RawMessage
+	if json.Unmarshal(body, &outer) != nil {
+		return nil, false
+	}
+	var inner map[string]json.RawMessage
+	if json.Unmarshal(outer["event"], &inner) != nil || inner == nil {
+		return nil, false
+	}
+	dropped := false
+	strip := func(m map[string]json.RawMessage) {
+		for _, k := range []string{"blocks", "attachments", "view"} {
+			if _, ok := m[k]; ok {
+				delete(m, k)
+				dropped = true
+			}
+		}
+	}
+	strip(inner)
+	// Edits, broadcasts and deletions carry the messages themselves.
+	for _, k := range []string{"message", "previous_message", "root"} {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(inner[k], &m) == nil && m != nil {
+			strip(m)
+			raw, err := json.Marshal(m)
+			if err != nil {
+				return nil, false
+			}
+			inner[k] = raw
+		}
+	}
+	if !dropped {
+		return nil, false
+	}
+	raw, err := json.Marshal(inner)
+	if err != nil {
+		return nil, false
+	}
+	outer["event"] = raw
+	out, err := json.Marshal(outer)
+	return out, err == nil
 }
 
 // seenEvent remembers event ids for an hour (Slack retries within minutes).
@@ -65,7 +148,7 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 	}
 	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppMentionEvent:
-		if e.BotID != "" {
+		if e.BotID != "" || e.User == "" || isOwnUser(ev, e.User) {
 			return
 		}
 		thread := e.ThreadTimeStamp
@@ -74,7 +157,8 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		}
 		b.answerQuestion(ctx, question{channel: e.Channel, thread: thread, user: e.User, text: stripMention(e.Text)})
 	case *slackevents.MessageEvent:
-		if e.BotID != "" || e.User == "" {
+		if e.BotID != "" || e.User == "" || e.SubType == "bot_message" || isOwnUser(ev, e.User) ||
+			(e.Message != nil && e.Message.BotID != "") {
 			return // bots, exops included, are not asking
 		}
 		if e.SubType == "file_share" && e.Message != nil && (e.ChannelType == "im" || e.ThreadTimeStamp != "") {
@@ -103,6 +187,30 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 			b.PublishHome(ctx, e.User)
 		}
 	}
+}
+
+// isOwnUser reports whether user is the bot user an event was delivered
+// for (the envelope's authorizations): exops's own messages are not
+// questions even when a client left bot_id off them.
+func isOwnUser(ev slackevents.EventsAPIEvent, user string) bool {
+	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	if !ok || cb == nil {
+		return false
+	}
+	for _, a := range cb.Authorizations {
+		if a.IsBot && a.UserID == user {
+			return true
+		}
+	}
+	return false
+}
+
+// callbackEventID is the event_id of an event_callback ("" for others).
+func callbackEventID(ev slackevents.EventsAPIEvent) string {
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb != nil {
+		return cb.EventID
+	}
+	return ""
 }
 
 var mentionPrefix = regexp.MustCompile(`<@[UW][A-Z0-9]+>\s*`)

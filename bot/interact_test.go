@@ -76,7 +76,7 @@ func TestInteractionsHandlerRefuses(t *testing.T) {
 		{"no timestamp", "POST", body, map[string]string{"X-Slack-Signature": sign(stamp(now), body)}, 401, false},
 		{"v1 signature", "POST", body, map[string]string{"X-Slack-Request-Timestamp": stamp(now), "X-Slack-Signature": strings.Replace(sign(stamp(now), body), "v0=", "v1=", 1)}, 401, false},
 		{"garbage timestamp", "POST", body, map[string]string{"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": sign("soon", body)}, 401, false},
-		{"oversized", "POST", []byte("payload=" + strings.Repeat("a", 70<<10)), map[string]string{"X-Slack-Request-Timestamp": stamp(now), "X-Slack-Signature": "v0=00"}, 413, false},
+		{"oversized", "POST", []byte("payload=" + strings.Repeat("a", maxInteractionBody)), map[string]string{"X-Slack-Request-Timestamp": stamp(now), "X-Slack-Signature": "v0=00"}, 413, false},
 		{"GET", "GET", nil, nil, 405, false},
 	}
 	for _, tt := range tests {

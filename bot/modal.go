@@ -66,9 +66,44 @@ func (b *Bot) submitReject(ctx context.Context, ic slack.InteractionCallback) {
 		return
 	}
 	reason := ""
-	if v, ok := ic.View.State.Values[reasonBlock][reasonAction]; ok {
+	if v, ok := viewValues(ic)[reasonBlock][reasonAction]; ok {
 		reason = v.Value
 	}
 	b.record(ctx, parts[2], ic.User.ID, cases.DecideRequest{Case: parts[0], Recommendation: parts[1], Actor: ic.User.ID,
 		Choice: cases.ChoiceReject, Reason: strings.TrimSpace(reason)})
+}
+
+// viewValues are a submitted modal's input values; Slack may leave the
+// state out, which reads as no values.
+func viewValues(ic slack.InteractionCallback) map[string]map[string]slack.BlockAction {
+	if ic.View.State == nil {
+		return nil
+	}
+	return ic.View.State.Values
+}
+
+// viewErrors checks a submitted exops form before Slack closes it: a field
+// left blank (spaces pass Slack's own required check) is shown on the form
+// to fix, by block id, rather than the form closing and a refusal coming
+// after. nil means the form is fine, or not one of exops's.
+func viewErrors(ic slack.InteractionCallback) map[string]string {
+	if ic.Type != slack.InteractionTypeViewSubmission {
+		return nil
+	}
+	values := viewValues(ic)
+	switch ic.View.CallbackID {
+	case CallbackReject:
+		if strings.TrimSpace(values[reasonBlock][reasonAction].Value) == "" {
+			return map[string]string{reasonBlock: "Say why it is rejected; the reason goes into the thread and the audit log."}
+		}
+	case CallbackSnooze:
+		if values[snoozeBlock][snoozeAction].SelectedDateTime == 0 {
+			return map[string]string{snoozeBlock: "Pick a date and time to snooze until."}
+		}
+	case CallbackComment:
+		if strings.TrimSpace(values[commentBlock][commentAction].Value) == "" {
+			return map[string]string{commentBlock: "Write the comment."}
+		}
+	}
+	return nil
 }

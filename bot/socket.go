@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -57,17 +58,15 @@ func (b *Bot) socketEvent(ctx context.Context, client socketAcker, evt socketmod
 		b.log.Warn("socket mode connection error; socketmode retries", "err", fmt.Sprint(evt.Data))
 	case socketmode.EventTypeInteractive:
 		// Ack before any work: Slack shows the clicker an error after 3 s.
-		if evt.Request != nil {
-			if err := client.Ack(*evt.Request); err != nil {
-				b.log.Error("socket mode ack failed", "err", err)
-			}
-		}
 		ic, ok := evt.Data.(slack.InteractionCallback)
+		b.ackInteraction(client, evt.Request, ic)
 		if !ok {
 			b.log.Warn("socket mode interactive event without a callback")
 			return
 		}
-		b.dispatch(ic)
+		if viewErrors(ic) == nil {
+			b.dispatch(ic)
+		}
 	case socketmode.EventTypeSlashCommand, socketmode.EventTypeEventsAPI:
 		// Acknowledged first, like every envelope, then handled as over HTTP.
 		if evt.Request != nil {
@@ -79,11 +78,91 @@ func (b *Bot) socketEvent(ctx context.Context, client socketAcker, evt socketmod
 		case slack.SlashCommand:
 			b.background(func(ctx context.Context) { b.command(ctx, data) })
 		case slackevents.EventsAPIEvent:
-			// A retried envelope repeats the envelope id.
-			if evt.Request != nil && evt.Request.EnvelopeID != "" && b.seenEvent(ctx, "envelope:"+evt.Request.EnvelopeID) {
-				return
+			envelope := ""
+			if evt.Request != nil {
+				envelope = evt.Request.EnvelopeID
 			}
-			b.background(func(ctx context.Context) { b.handleEvent(ctx, data) })
+			b.socketEventsAPI(ctx, envelope, data)
 		}
+	case socketmode.EventTypeErrorBadMessage:
+		if bad, _ := evt.Data.(*socketmode.ErrorBadMessage); bad != nil {
+			b.socketBadMessage(ctx, client, bad)
+		}
+	}
+}
+
+// socketEventsAPI handles an acknowledged events_api envelope once: a
+// retried envelope repeats the envelope id; a retried event (also one
+// first sent over HTTP) repeats the event id.
+func (b *Bot) socketEventsAPI(ctx context.Context, envelope string, ev slackevents.EventsAPIEvent) {
+	if envelope != "" && b.seenEvent(ctx, "envelope:"+envelope) {
+		return
+	}
+	if id := callbackEventID(ev); id != "" && b.seenEvent(ctx, id) {
+		b.log.Info("event retry ignored", "event_id", id)
+		return
+	}
+	b.background(func(ctx context.Context) { b.handleEvent(ctx, ev) })
+}
+
+// socketBadMessage handles an envelope slack-go could not parse (an event
+// type it does not know, a Block Kit element it does not know, a field
+// shaped otherwise). A click or an event is read for what exops needs of
+// it (decodeInteraction, parseEvent), acknowledged and handled. An event
+// still not understood is acknowledged and dropped: left unacknowledged it
+// is sent again and again, and exops has nothing to do with it. Anything else (a command) is left
+// unacknowledged, so Slack tells the person it failed.
+func (b *Bot) socketBadMessage(ctx context.Context, client socketAcker, bad *socketmode.ErrorBadMessage) {
+	var env struct {
+		EnvelopeID string          `json:"envelope_id"`
+		Type       string          `json:"type"`
+		Payload    json.RawMessage `json:"payload"`
+	}
+	if json.Unmarshal(bad.Message, &env) != nil || env.EnvelopeID == "" {
+		b.log.Warn("socket mode message not understood", "err", fmt.Sprint(bad.Cause))
+		return
+	}
+	ack := func() {
+		if err := client.Ack(socketmode.Request{EnvelopeID: env.EnvelopeID}); err != nil {
+			b.log.Error("socket mode ack failed", "err", err)
+		}
+	}
+	switch env.Type {
+	case socketmode.RequestTypeInteractive:
+		ic, err := decodeInteraction(env.Payload)
+		if err != nil {
+			b.log.Warn("socket mode interaction not understood", "err", err)
+			return
+		}
+		b.ackInteraction(client, &socketmode.Request{EnvelopeID: env.EnvelopeID}, ic)
+		if viewErrors(ic) == nil {
+			b.dispatch(ic)
+		}
+	case socketmode.RequestTypeEventsAPI:
+		ack()
+		if ev, err := parseEvent(env.Payload); err == nil {
+			b.socketEventsAPI(ctx, env.EnvelopeID, ev)
+			return
+		}
+		b.log.Info("socket mode event not understood, acknowledged and ignored", "err", fmt.Sprint(bad.Cause))
+	default:
+		b.log.Warn("socket mode envelope not understood", "type", env.Type, "err", fmt.Sprint(bad.Cause))
+	}
+}
+
+// ackInteraction acknowledges an interactive envelope; a form with a blank
+// field gets its errors in the acknowledgement, as over HTTP.
+func (b *Bot) ackInteraction(client socketAcker, req *socketmode.Request, ic slack.InteractionCallback) {
+	if req == nil {
+		return
+	}
+	var err error
+	if errs := viewErrors(ic); errs != nil {
+		err = client.Ack(*req, slack.NewErrorsViewSubmissionResponse(errs))
+	} else {
+		err = client.Ack(*req)
+	}
+	if err != nil {
+		b.log.Error("socket mode ack failed", "err", err)
 	}
 }
