@@ -8,10 +8,20 @@ import (
 
 type edifactDelims struct {
 	comp, elem, release, term byte
+	// latin1: a value that is not UTF-8 is read as ISO 8859-1 (UNOC's
+	// repertoire, and the likeliest for UNOA/UNOB/UNOW/UNOY senders that
+	// break theirs); UNOD…UNOK name other ISO 8859 parts.
+	latin1 bool
 }
 
 // defaultEdifact is what applies without a UNA service string advice.
 var defaultEdifact = edifactDelims{comp: ':', elem: '+', release: '?', term: '\''}
+
+// levelBEdifact is what applies without UNA to syntax level B (UNOB): ISO
+// 9735 gives it the information separators IS1 (component), IS3 (element)
+// and IS4 (segment terminator), and no release character, since its
+// repertoire cannot hold them as data.
+var levelBEdifact = edifactDelims{comp: 0x1F, elem: 0x1D, term: 0x1C}
 
 // edifact reads one UNA?UNB…UNZ interchange starting at p.i.
 func (p *parser) edifact() (Interchange, error) {
@@ -32,6 +42,8 @@ func (p *parser) edifact() (Interchange, error) {
 		}
 		p.i += 9
 		p.segs++
+	} else if p.i+3 < len(p.data) && p.data[p.i+3] == levelBEdifact.elem {
+		dl = levelBEdifact
 	}
 	first, ok, perr := p.edifactSegment(dl)
 	if perr != nil {
@@ -49,6 +61,7 @@ func (p *parser) edifact() (Interchange, error) {
 		ic.Date, _ = yymmdd(d)
 	}
 	syntax := first.Comp(1, 1)
+	dl.latin1 = !(len(syntax) == 4 && strings.HasPrefix(syntax, "UNO") && syntax[3] >= 'D' && syntax[3] <= 'K')
 	if len(syntax) != 4 || !isAlnum(syntax[0]) {
 		return ic, Problem{Interchange: ic.Control, Segment: first.Pos, Check: "UNB syntax", Message: fmt.Sprintf("UNB syntax identifier %q is not four letters (UNOA, UNOC, …)", syntax)}
 	}
@@ -202,7 +215,11 @@ func (p *parser) edifactSegment(dl edifactDelims) (Segment, bool, *Problem) {
 		elLen int
 	)
 	flushComp := func() {
-		comps = append(comps, string(cur))
+		v := string(cur)
+		if dl.latin1 {
+			v = toUTF8(v)
+		}
+		comps = append(comps, v)
 		cur = cur[:0]
 	}
 	flushElem := func() {
@@ -234,6 +251,10 @@ func (p *parser) edifactSegment(dl edifactDelims) (Segment, bool, *Problem) {
 			flushComp()
 			elLen++
 			continue
+		} else if c == '\r' || c == '\n' {
+			// No repertoire holds line breaks as data: one that is not
+			// the terminator is a mailbox's line wrapping.
+			continue
 		} else {
 			cur = append(cur, c)
 			elLen++
@@ -246,7 +267,7 @@ func (p *parser) edifactSegment(dl edifactDelims) (Segment, bool, *Problem) {
 	tag := strings.TrimSpace(elems[0][0])
 	seg := Segment{Tag: tag, Elems: elems[1:], Pos: p.segs}
 	if !validTag(tag) || len(tag) != 3 {
-		return Segment{}, false, &Problem{Segment: p.segs, Check: "segment tag", Message: fmt.Sprintf("segment %d does not start with a segment tag: %q", p.segs, clip([]byte(tag), 24))}
+		return Segment{}, false, &Problem{Segment: p.segs, Check: "segment tag", Message: fmt.Sprintf("%q does not start with a segment tag (three capitals and digits)", clip([]byte(tag), 24))}
 	}
 	return seg, true, nil
 }

@@ -19,6 +19,9 @@ const isaMaxScan = 512
 
 type x12Delims struct {
 	elem, comp, rep, term byte
+	// unwrap: line breaks are no delimiter, so any inside a segment are
+	// dropped.
+	unwrap bool
 }
 
 // x12 reads one ISA…IEA interchange starting at p.i.
@@ -52,19 +55,50 @@ func (p *parser) x12() (Interchange, error) {
 	if k < 0 || k+2 >= len(d) {
 		return Interchange{}, Problem{Segment: p.segs + 1, Check: "ISA truncated", Message: fmt.Sprintf("truncated ISA: %d of its 16 elements before the input ends", seps)}
 	}
-	dl.comp = d[k+1]
-	dl.term = d[k+2]
-	isaLen := k + 3 // through the terminator
-	if dl.term == '\r' && k+3 < len(d) && d[k+3] == '\n' {
+	c := k + 1
+	// A mailbox that wraps its output at a fixed width (80 columns) may
+	// break the line anywhere, even right after ISA15's separator; a line
+	// break is never a component separator.
+	for c < len(d) && isLineBreak(d[c]) {
+		c++
+	}
+	if c+1 >= len(d) {
+		return Interchange{}, Problem{Segment: p.segs + 1, Check: "ISA truncated", Message: "truncated ISA: the input ends before ISA16 and the segment terminator"}
+	}
+	dl.comp = d[c]
+	dl.term = d[c+1]
+	isaLen := c + 2 // through the terminator
+	if isLineBreak(dl.term) {
+		// A line break that is the terminator is followed by the next
+		// segment's tag (or indentation); one followed by a delimiter
+		// character only wrapped the line, and that character is the
+		// terminator.
+		j := c + 1
+		for j < len(d) && isLineBreak(d[j]) {
+			j++
+		}
+		if j < len(d) && !isAlnum(d[j]) && !isSpace(d[j]) && d[j] != 0x1A && d[j] != 0 && d[j] != dl.elem && d[j] != dl.comp {
+			dl.term = d[j]
+			isaLen = j + 1
+		}
+	}
+	if dl.term == '\r' && isaLen < len(d) && d[isaLen] == '\n' {
 		// CR LF ends segments: split on LF, CR is trimmed as space.
 		dl.term = '\n'
 	}
+	// Line breaks that are not the terminator are no data: X12's
+	// character sets have no control characters, so they are a mailbox's
+	// line wrapping and are dropped wherever they fall.
+	dl.unwrap = !isLineBreak(dl.term) && !isLineBreak(dl.elem) && !isLineBreak(dl.comp)
 	if dl.comp == dl.elem || dl.term == dl.elem || dl.term == dl.comp || isAlnum(dl.term) {
 		return Interchange{}, Problem{Segment: p.segs + 1, Check: "ISA separator", Message: fmt.Sprintf("ISA delimiters clash or are letters: element %q, component %q, segment %q", dl.elem, dl.comp, dl.term)}
 	}
 	el := strings.Split(string(d[:k+1]), string(dl.elem)) // tag + 16, the last empty
 	isa := make([]string, 17)
 	for i := 1; i <= 15; i++ {
+		if dl.unwrap {
+			el[i] = dropLineBreaks(el[i])
+		}
 		isa[i] = trimISA(el[i])
 	}
 	isa[16] = string(dl.comp)
@@ -84,8 +118,12 @@ func (p *parser) x12() (Interchange, error) {
 	if isa[12] >= "00402" && len(el[11]) == 1 && !isAlnum(el[11][0]) && el[11][0] != ' ' {
 		dl.rep = el[11][0]
 	}
-	if n := isaLen; n != isaStandardLen {
-		if c := utf8.RuneCount(d[:isaLen]); c == isaStandardLen {
+	isaText := d[:isaLen]
+	if dl.unwrap {
+		isaText = []byte(dropLineBreaks(string(isaText)))
+	}
+	if n := len(isaText); n != isaStandardLen {
+		if c := utf8.RuneCount(isaText); c == isaStandardLen {
 			n = c
 		}
 		if n != isaStandardLen {
@@ -217,6 +255,12 @@ func (p *parser) x12() (Interchange, error) {
 			}
 			return ic, nil
 		default:
+			if seg.Tag == "TA1" && set == nil && grp == nil {
+				// An interchange acknowledgment belongs to the envelope
+				// (X12.5: after ISA, before any GS) and is no group of
+				// IEA01's count.
+				continue
+			}
 			if set == nil {
 				bad(Problem{Segment: seg.Pos, Check: "ST missing", Message: fmt.Sprintf("segment %s outside a transaction set", seg.Tag)})
 				continue
@@ -256,6 +300,9 @@ func (p *parser) x12Segment(dl x12Delims) (Segment, bool, *Problem) {
 		raw = bytes.TrimRightFunc(raw, func(r rune) bool {
 			return r < utf8.RuneSelf && isSpace(byte(r)) && byte(r) != dl.elem && byte(r) != dl.comp || r == 0x1A
 		})
+		if dl.unwrap && bytes.ContainsAny(raw, "\r\n") {
+			raw = []byte(dropLineBreaks(string(raw)))
+		}
 		if len(raw) == 0 {
 			continue
 		}
@@ -269,7 +316,7 @@ func (p *parser) x12Segment(dl x12Delims) (Segment, bool, *Problem) {
 		parts := strings.Split(text, string(dl.elem))
 		seg := Segment{Tag: parts[0], Pos: p.segs, Elems: make([][]string, len(parts)-1)}
 		if !validTag(seg.Tag) {
-			return Segment{}, false, &Problem{Segment: p.segs, Check: "segment tag", Message: fmt.Sprintf("segment %d does not start with a segment tag: %q", p.segs, clip(raw, 24))}
+			return Segment{}, false, &Problem{Segment: p.segs, Check: "segment tag", Message: fmt.Sprintf("%q does not start with a segment tag (two or three capitals and digits)", clip(raw, 24))}
 		}
 		one := make([]string, len(parts)-1) // backing store of the simple elements
 		for i, e := range parts[1:] {
@@ -278,8 +325,11 @@ func (p *parser) x12Segment(dl x12Delims) (Segment, bool, *Problem) {
 			}
 			if seg.Tag != "ISA" && strings.IndexByte(e, dl.comp) >= 0 {
 				seg.Elems[i] = strings.Split(e, string(dl.comp))
+				for j, v := range seg.Elems[i] {
+					seg.Elems[i][j] = toUTF8(v)
+				}
 			} else {
-				one[i] = e
+				one[i] = toUTF8(e)
 				seg.Elems[i] = one[i : i+1 : i+1]
 			}
 		}
@@ -320,4 +370,28 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+func isLineBreak(c byte) bool { return c == '\r' || c == '\n' }
+
+func dropLineBreaks(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.NewReplacer("\r", "", "\n", "").Replace(s)
+}
+
+// toUTF8 returns s unchanged when it is UTF-8 (ASCII included) and reads it
+// as ISO 8859-1 otherwise: a partner's names and addresses with accents come
+// in Latin-1 (EDIFACT UNOC, and the X12 senders that go beyond ASCII), and
+// text that is not valid UTF-8 would reach people as replacement marks.
+func toUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	r := make([]rune, len(s))
+	for i := 0; i < len(s); i++ {
+		r[i] = rune(s[i])
+	}
+	return string(r)
 }
