@@ -149,13 +149,18 @@ func Decode(ics []Interchange) []Document {
 		}
 		for _, g := range ic.Groups {
 			gErrs := append([]string(nil), envErrs...)
+			gWarn := append([]string(nil), envWarn...)
 			for _, p := range g.Problems {
-				gErrs = append(gErrs, p.Error())
+				if p.Warning {
+					gWarn = append(gWarn, p.Error())
+				} else {
+					gErrs = append(gErrs, p.Error())
+				}
 			}
 			for _, s := range g.Sets {
 				d := Document{Standard: ic.Standard, Version: s.Version, Type: s.Type, Control: s.Control,
 					Sender: ic.Sender, Receiver: ic.Receiver, Interchange: ic.Control, Group: g.Control, Test: ic.Test, InterchangeDate: ic.Date,
-					Errors: append([]string{}, gErrs...), Warnings: append([]string(nil), envWarn...)}
+					Errors: append([]string{}, gErrs...), Warnings: append([]string(nil), gWarn...)}
 				if ic.Standard == X12 && d.Version == "" {
 					d.Version = ic.Version
 				}

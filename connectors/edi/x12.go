@@ -77,7 +77,8 @@ func (p *parser) x12() (Interchange, error) {
 		for j < len(d) && isLineBreak(d[j]) {
 			j++
 		}
-		if j < len(d) && !isAlnum(d[j]) && !isSpace(d[j]) && d[j] != 0x1A && d[j] != 0 && d[j] != dl.elem && d[j] != dl.comp {
+		if j+1 < len(d) && !isAlnum(d[j]) && !isSpace(d[j]) && d[j] != 0x1A && d[j] != 0 && d[j] != dl.elem && d[j] != dl.comp &&
+			(isAlnum(d[j+1]) || isSpace(d[j+1])) {
 			dl.term = d[j]
 			isaLen = j + 1
 		}
@@ -238,9 +239,12 @@ func (p *parser) x12() (Interchange, error) {
 					Check: fmt.Sprintf("GE01 %s!=%d", seg.El(1), len(grp.Sets)), Message: fmt.Sprintf("GE01 says %q transaction sets, the group has %d", seg.El(1), len(grp.Sets))})
 				ic.BadEnvelope = true
 			}
-			if raw(seg, 2) != gsControl {
+			if ge02 := raw(seg, 2); sameNumber(ge02, gsControl) {
+				grp.Problems = append(grp.Problems, Problem{Interchange: ic.Control, Group: grp.Control, Segment: seg.Pos, Warning: true,
+					Check: "GE02~GS06", Message: fmt.Sprintf("GE02 %q is GS06 %q written with other leading zeros", ge02, gsControl)})
+			} else if ge02 != gsControl {
 				grp.Problems = append(grp.Problems, Problem{Interchange: ic.Control, Group: grp.Control, Segment: seg.Pos,
-					Check: "GE02!=GS06", Message: fmt.Sprintf("GE02 %q does not match GS06 %q", raw(seg, 2), gsControl)})
+					Check: "GE02!=GS06", Message: fmt.Sprintf("GE02 %q does not match GS06 %q", ge02, gsControl)})
 				ic.BadEnvelope = true
 			}
 			ic.Groups = append(ic.Groups, *grp)
@@ -250,8 +254,11 @@ func (p *parser) x12() (Interchange, error) {
 			if n, err := strconv.Atoi(raw(seg, 1)); err != nil || n != groups {
 				bad(Problem{Segment: seg.Pos, Check: fmt.Sprintf("IEA01 %s!=%d", seg.El(1), groups), Message: fmt.Sprintf("IEA01 says %q groups, the interchange has %d", seg.El(1), groups)})
 			}
-			if raw(seg, 2) != ic.Control {
-				bad(Problem{Segment: seg.Pos, Check: "IEA02!=ISA13", Message: fmt.Sprintf("IEA02 %q does not match ISA13 %q", raw(seg, 2), ic.Control)})
+			if iea02 := raw(seg, 2); sameNumber(iea02, ic.Control) {
+				ic.Problems = append(ic.Problems, Problem{Interchange: ic.Control, Segment: seg.Pos, Warning: true,
+					Check: "IEA02~ISA13", Message: fmt.Sprintf("IEA02 %q is ISA13 %q written with other leading zeros", iea02, ic.Control)})
+			} else if iea02 != ic.Control {
+				bad(Problem{Segment: seg.Pos, Check: "IEA02!=ISA13", Message: fmt.Sprintf("IEA02 %q does not match ISA13 %q", iea02, ic.Control)})
 			}
 			return ic, nil
 		default:
@@ -394,4 +401,14 @@ func toUTF8(s string) string {
 		r[i] = rune(s[i])
 	}
 	return string(r)
+}
+
+// sameNumber reports whether a and b differ only in leading zeros. ISA13,
+// IEA02, GS06 and GE02 are numeric (N0) elements, so such a pair names the
+// same interchange or group: a formal slip, not a mismatch.
+func sameNumber(a, b string) bool {
+	if a == b || !allDigits(a) || !allDigits(b) {
+		return false
+	}
+	return strings.TrimLeft(a, "0") == strings.TrimLeft(b, "0")
 }
