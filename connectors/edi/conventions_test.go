@@ -1,6 +1,7 @@
 package edi
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -177,6 +178,12 @@ func TestConventions(t *testing.T) {
 		{file: "edifact_bad_unz_count.edi", ics: 1, checks: "UNZ01 2!=1", docs: []string{strings.Replace(stdOrders("D:96A"), " usable", " not usable", 1)}},
 		// DTM formats 101, 718 (a range: its first day), 203 and 4.
 		{file: "edifact_dtm_formats.edi", ics: 1, docs: []string{"ORDERS D:96A 1 po=PO-902 date=2026-11-30 req=2026-12-10 usable [X 1 req 2026-12-16; Y 1 req 2026-12-17]"}},
+		{file: "edifact_optional_parts.edi", ics: 1, docs: []string{"INVOIC D:96A 1 po=PO-900 date=2026-12-01 req= usable [4000862141404 5 @1.5; V-9 2 PCE @1.25]"},
+			more: func(t *testing.T, docs []Document) {
+				if d := docs[0]; d.Total != 8.75 || d.Currency != "EUR" {
+					t.Errorf("total %v currency %q", d.Total, d.Currency)
+				}
+			}},
 		{file: "edifact_wrapped_80.edi", ics: 1, docs: []string{stdOrders("D:96A")}},
 	}
 	seen := map[string]bool{}
@@ -258,5 +265,24 @@ func TestBrokenInputSaysWhere(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A delimiter is a byte, whatever its value: one at 0x80 or above (a
+// conversion from EBCDIC, a binary choice) splits like '*' does.
+func TestX12HighByteDelimiters(t *testing.T) {
+	in := []byte(x12Doc('*', ':', '~', "\n", "00401", simple850...))
+	in = bytes.ReplaceAll(in, []byte("*"), []byte{0xA6})
+	in = bytes.ReplaceAll(in, []byte(":"), []byte{0xBA})
+	ics, err := Parse(in, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checksOf(ics); len(c) > 0 {
+		t.Fatalf("findings %v", c)
+	}
+	beg := ics[0].Groups[0].Sets[0].Segments[1]
+	if beg.Tag != "BEG" || beg.El(3) != "PO-1" || beg.Comp(4, 2) != "X" || ics[0].Sender != "ZZ:SUPPLIER" {
+		t.Errorf("BEG read as %+v, sender %q", beg, ics[0].Sender)
 	}
 }

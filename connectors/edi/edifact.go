@@ -213,12 +213,19 @@ func (p *parser) edifactSegment(dl edifactDelims) (Segment, bool, *Problem) {
 		comps []string
 		cur   []byte
 		elLen int
+		// outLen is the element's length as read: Latin-1 read as UTF-8
+		// may grow, and the limit holds for what is kept.
+		outLen int
 	)
+	tooLong := func() *Problem {
+		return &Problem{Segment: p.segs, Check: "limit", Message: fmt.Sprintf("an element of segment %d is over the %d byte element limit", p.segs, p.lim.MaxElementLen)}
+	}
 	flushComp := func() {
 		v := string(cur)
 		if dl.latin1 {
 			v = toUTF8(v)
 		}
+		outLen += len(v)
 		comps = append(comps, v)
 		cur = cur[:0]
 	}
@@ -246,9 +253,16 @@ func (p *parser) edifactSegment(dl edifactDelims) (Segment, bool, *Problem) {
 			break
 		} else if c == dl.elem {
 			flushElem()
+			if outLen > p.lim.MaxElementLen {
+				return Segment{}, false, tooLong()
+			}
+			outLen = 0
 			continue
 		} else if c == dl.comp {
 			flushComp()
+			if outLen > p.lim.MaxElementLen {
+				return Segment{}, false, tooLong()
+			}
 			elLen++
 			continue
 		} else if c == '\r' || c == '\n' {
@@ -260,10 +274,13 @@ func (p *parser) edifactSegment(dl edifactDelims) (Segment, bool, *Problem) {
 			elLen++
 		}
 		if elLen > p.lim.MaxElementLen {
-			return Segment{}, false, &Problem{Segment: p.segs, Check: "limit", Message: fmt.Sprintf("an element of segment %d is over the %d byte element limit", p.segs, p.lim.MaxElementLen)}
+			return Segment{}, false, tooLong()
 		}
 	}
 	flushElem()
+	if outLen > p.lim.MaxElementLen {
+		return Segment{}, false, tooLong()
+	}
 	tag := strings.TrimSpace(elems[0][0])
 	seg := Segment{Tag: tag, Elems: elems[1:], Pos: p.segs}
 	if !validTag(tag) || len(tag) != 3 {

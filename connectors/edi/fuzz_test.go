@@ -61,6 +61,13 @@ func checkParse(t *testing.T, data []byte) {
 	if n > lim.MaxSegments {
 		t.Fatalf("%d segments over the limit", n)
 	}
+	// Whatever was read decodes without a panic, and a set's errors keep
+	// it from raising events.
+	for _, d := range Decode(ics) {
+		if d.Usable() && len(d.Errors) > 0 {
+			t.Fatalf("usable document with errors %q", d.Errors)
+		}
+	}
 }
 
 func FuzzX12(f *testing.F) {

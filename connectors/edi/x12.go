@@ -94,7 +94,9 @@ func (p *parser) x12() (Interchange, error) {
 	if dl.comp == dl.elem || dl.term == dl.elem || dl.term == dl.comp || isAlnum(dl.term) {
 		return Interchange{}, Problem{Segment: p.segs + 1, Check: "ISA separator", Message: fmt.Sprintf("ISA delimiters clash or are letters: element %q, component %q, segment %q", dl.elem, dl.comp, dl.term)}
 	}
-	el := strings.Split(string(d[:k+1]), string(dl.elem)) // tag + 16, the last empty
+	// Delimiters are bytes: string(byte) would make a character ≥ 0x80 two
+	// bytes of UTF-8 and find no separator.
+	el := strings.Split(string(d[:k+1]), string([]byte{dl.elem})) // tag + 16, the last empty
 	isa := make([]string, 17)
 	for i := 1; i <= 15; i++ {
 		if dl.unwrap {
@@ -102,7 +104,7 @@ func (p *parser) x12() (Interchange, error) {
 		}
 		isa[i] = trimISA(el[i])
 	}
-	isa[16] = string(dl.comp)
+	isa[16] = string([]byte{dl.comp})
 	p.segs++
 	isaPos := p.segs
 	ic := Interchange{Standard: X12, Version: isa[12], Control: isa[13],
@@ -146,7 +148,7 @@ func (p *parser) x12() (Interchange, error) {
 		if i < 1 || i > len(seg.Elems) {
 			return ""
 		}
-		return strings.Join(seg.Elems[i-1], string(dl.comp))
+		return strings.Join(seg.Elems[i-1], string([]byte{dl.comp}))
 	}
 	bad := func(pr Problem) {
 		pr.Interchange = ic.Control
@@ -320,7 +322,7 @@ func (p *parser) x12Segment(dl x12Delims) (Segment, bool, *Problem) {
 		// One string per segment: elements and components are substrings
 		// of it, so a segment costs a few allocations, not one per value.
 		text := string(raw)
-		parts := strings.Split(text, string(dl.elem))
+		parts := strings.Split(text, string([]byte{dl.elem}))
 		seg := Segment{Tag: parts[0], Pos: p.segs, Elems: make([][]string, len(parts)-1)}
 		if !validTag(seg.Tag) {
 			return Segment{}, false, &Problem{Segment: p.segs, Check: "segment tag", Message: fmt.Sprintf("%q does not start with a segment tag (two or three capitals and digits)", clip(raw, 24))}
@@ -330,8 +332,12 @@ func (p *parser) x12Segment(dl x12Delims) (Segment, bool, *Problem) {
 			if len(e) > p.lim.MaxElementLen {
 				return Segment{}, false, &Problem{Segment: p.segs, Check: "limit", Message: fmt.Sprintf("%s%02d is %d bytes, over the %d byte element limit", seg.Tag, i+1, len(e), p.lim.MaxElementLen)}
 			}
+			if !utf8.ValidString(e) && len(toUTF8(e)) > p.lim.MaxElementLen {
+				// Read as Latin-1 it grows: the limit holds for what is kept.
+				return Segment{}, false, &Problem{Segment: p.segs, Check: "limit", Message: fmt.Sprintf("%s%02d is over the %d byte element limit", seg.Tag, i+1, p.lim.MaxElementLen)}
+			}
 			if seg.Tag != "ISA" && strings.IndexByte(e, dl.comp) >= 0 {
-				seg.Elems[i] = strings.Split(e, string(dl.comp))
+				seg.Elems[i] = strings.Split(e, string([]byte{dl.comp}))
 				for j, v := range seg.Elems[i] {
 					seg.Elems[i][j] = toUTF8(v)
 				}
