@@ -184,6 +184,12 @@ func TestConventions(t *testing.T) {
 					t.Errorf("total %v currency %q", d.Total, d.Currency)
 				}
 			}},
+		{file: "edifact_two_interchanges.edi", ics: 2, docs: []string{"ORDERS D:96A 1 po=PO-903 date=2026-11-30 req= usable [WHAT? 1]", stdOrders("D:96A")},
+			more: func(t *testing.T, docs []Document) {
+				if docs[0].Interchange != "IC1" || docs[1].Interchange != "IC2" {
+					t.Errorf("interchanges %q %q", docs[0].Interchange, docs[1].Interchange)
+				}
+			}},
 		{file: "edifact_wrapped_80.edi", ics: 1, docs: []string{stdOrders("D:96A")}},
 	}
 	seen := map[string]bool{}
@@ -253,6 +259,7 @@ func TestBrokenInputSaysWhere(t *testing.T) {
 		{"EDIFACT junk segment", "UNB+UNOA:3+S+R+261130:1200+1'UNH+1+ORDERS:D:96A:UN'12+3'UNT+3+1'UNZ+1+1'", `segment 3: "12" does not start with a segment tag`},
 		{"EDIFACT ends after release", "UNB+UNOA:3+S+R+261130:1200+1'UNH+1+ORDERS:D:96A:UN'BGM+220+X?", "segment 3: the input ends right after a release character"},
 		{"UNA without UNB", "UNA:+.? 'UNH+1+ORDERS:D:96A:UN'", "segment 2: no UNB after the service string advice"},
+		{"UNA release clashes", "UNA:+.+ 'UNB+UNOA:3+S+R+261130:1200+1'UNZ+0+1'", "segment 1: UNA delimiters clash"},
 		{"ISA cut short", "ISA*00*          *00*    ", "segment 1: truncated ISA"},
 	}
 	for _, tt := range tests {

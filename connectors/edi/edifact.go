@@ -37,7 +37,8 @@ func (p *parser) edifact() (Interchange, error) {
 		if u[3] == ' ' {
 			dl.release = 0 // a space says there is no release character
 		}
-		if dl.comp == dl.elem || dl.comp == dl.term || dl.elem == dl.term || isAlnum(dl.comp) || isAlnum(dl.elem) || isAlnum(dl.term) {
+		rel := dl.release != 0 && (dl.release == dl.comp || dl.release == dl.elem || dl.release == dl.term)
+		if rel || dl.comp == dl.elem || dl.comp == dl.term || dl.elem == dl.term || isAlnum(dl.comp) || isAlnum(dl.elem) || isAlnum(dl.term) {
 			return Interchange{}, Problem{Segment: p.segs + 1, Check: "UNA separator", Message: fmt.Sprintf("UNA delimiters clash or are letters: %q", u)}
 		}
 		p.i += 9
