@@ -138,6 +138,12 @@ func TestConventions(t *testing.T) {
 					t.Errorf("parties %q", got)
 				}
 			}},
+		{file: "edifact_wrapped_release.edi", ics: 1, docs: []string{"ORDERS D:96A 1 po=PO+901 date=2026-11-30 req= usable [SKU:1 3]"},
+			more: func(t *testing.T, docs []Document) {
+				if got := partiesOf(docs[0]); got != "BY=O'BRIEN : SONS?/5412345000013" {
+					t.Errorf("parties %q", got)
+				}
+			}},
 		// Syntax levels and message versions.
 		{file: "edifact_unoa.edi", ics: 1, docs: []string{stdOrders("D:96A")}},
 		{file: "edifact_unob_is_separators.edi", ics: 1, docs: []string{stdOrders("D:96A")}},

@@ -244,6 +244,11 @@ func (p *parser) edifactSegment(dl edifactDelims) (Segment, bool, *Problem) {
 		c := p.data[p.i]
 		p.i++
 		if dl.release != 0 && c == dl.release {
+			// A wrapped line may break between the release character and
+			// the character it releases.
+			for p.i < len(p.data) && isLineBreak(p.data[p.i]) && p.data[p.i] != dl.term && p.data[p.i] != dl.elem && p.data[p.i] != dl.comp {
+				p.i++
+			}
 			if p.i >= len(p.data) {
 				return Segment{}, false, &Problem{Segment: p.segs, Check: "release", Message: "the input ends right after a release character"}
 			}
