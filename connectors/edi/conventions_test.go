@@ -123,7 +123,7 @@ func TestConventions(t *testing.T) {
 		{file: "x12_ta1.edi", ics: 1, docs: []string{std850}},
 		{file: "x12_latin1.edi", ics: 1, docs: []string{"850 004010 0001 po=PO-8 date=2026-11-30 req= usable [B-1 1 EA @1]"},
 			more: func(t *testing.T, docs []Document) {
-				if got := partiesOf(docs[0]); got != "ST=CAFÉ MÜLLER" {
+				if got := partiesOf(docs[0]); got != "ST=CAFÉ MÜLLER – O’NEIL" {
 					t.Errorf("parties %q", got)
 				}
 			}},

@@ -398,6 +398,8 @@ func dropLineBreaks(s string) string {
 // as ISO 8859-1 otherwise: a partner's names and addresses with accents come
 // in Latin-1 (EDIFACT UNOC, and the X12 senders that go beyond ASCII), and
 // text that is not valid UTF-8 would reach people as replacement marks.
+// Bytes 0x80–0x9F are control characters in ISO 8859-1 and never text, so
+// they are read as Windows-1252 (€, ‘ ’, “ ”, –), which is what sends them.
 func toUTF8(s string) string {
 	if utf8.ValidString(s) {
 		return s
@@ -405,8 +407,17 @@ func toUTF8(s string) string {
 	r := make([]rune, len(s))
 	for i := 0; i < len(s); i++ {
 		r[i] = rune(s[i])
+		if c := s[i]; c >= 0x80 && c <= 0x9F && cp1252[c-0x80] != 0 {
+			r[i] = cp1252[c-0x80]
+		}
 	}
 	return string(r)
+}
+
+// cp1252 maps Windows-1252's 0x80–0x9F; 0 where it has no character.
+var cp1252 = [32]rune{
+	'€', 0, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0, 'Ž', 0,
+	0, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0, 'ž', 'Ÿ',
 }
 
 // sameNumber reports whether a and b differ only in leading zeros. ISA13,
