@@ -299,3 +299,23 @@ func TestX12HighByteDelimiters(t *testing.T) {
 		t.Errorf("BEG read as %+v, sender %q", beg, ics[0].Sender)
 	}
 }
+
+// Quantities and prices are numbers as the standards write them: digits,
+// sign, decimal point or comma, exponent; nothing else is a number.
+func TestNumbers(t *testing.T) {
+	tests := []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"10", 10, true}, {"2.50", 2.5, true}, {"2,50", 2.5, true}, {"-3", -3, true}, {".5", 0.5, true},
+		{"1.5E3", 1500, true}, {" 7 ", 7, true},
+		{"", 0, false}, {"0x1p4", 0, false}, {"Inf", 0, false}, {"NaN", 0, false}, {"1_000", 0, false}, {"12EA", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := num(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("num(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}

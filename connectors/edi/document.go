@@ -214,6 +214,13 @@ func num(s string) (float64, bool) {
 	if s == "" {
 		return 0, false
 	}
+	// Digits, a sign, the decimal mark and an exponent (X12 R) are all a
+	// number holds; ParseFloat would also take "0x1p4", "Inf" and "1_0".
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'E' || c == 'e') {
+			return 0, false
+		}
+	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, false
