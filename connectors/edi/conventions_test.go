@@ -319,3 +319,28 @@ func TestNumbers(t *testing.T) {
 		}
 	}
 }
+
+// A file saved as UTF-16 (with its byte-order mark) reads like UTF-8.
+func TestUTF16File(t *testing.T) {
+	text := x12Doc('*', ':', '~', "\r\n", "00401", simple850...)
+	for _, be := range []bool{false, true} {
+		b := []byte{0xFF, 0xFE}
+		if be {
+			b = []byte{0xFE, 0xFF}
+		}
+		for _, r := range text {
+			if be {
+				b = append(b, byte(r>>8), byte(r))
+			} else {
+				b = append(b, byte(r), byte(r>>8))
+			}
+		}
+		ics, err := Parse(b, Limits{})
+		if err != nil {
+			t.Fatalf("big endian %v: %v", be, err)
+		}
+		if c := checksOf(ics); len(c) > 0 || ics[0].Groups[0].Sets[0].Segments[1].El(3) != "PO-1" {
+			t.Errorf("big endian %v: findings %v, %+v", be, c, ics[0])
+		}
+	}
+}
