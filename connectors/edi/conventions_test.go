@@ -196,6 +196,17 @@ func TestConventions(t *testing.T) {
 					t.Errorf("interchanges %q %q", docs[0].Interchange, docs[1].Interchange)
 				}
 			}},
+		// CONTRL for a UNG group (UCF) and a message in it (UCM).
+		{file: "edifact_contrl_groups.edi", ics: 1, docs: []string{"CONTRL D:3 1 po= date= req= usable []"},
+			more: func(t *testing.T, docs []Document) {
+				var got []string
+				for _, a := range docs[0].Acks {
+					got = append(got, fmt.Sprintf("%s/%s %s %v", a.Group, a.SetControl, a.Status, a.Errors))
+				}
+				if want := "G1/ rejected []; G1/1 rejected [UCS 5 error 12]; G2/ accepted []"; strings.Join(got, "; ") != want {
+					t.Errorf("acks %q, want %q", strings.Join(got, "; "), want)
+				}
+			}},
 		{file: "edifact_wrapped_80.edi", ics: 1, docs: []string{stdOrders("D:96A")}},
 	}
 	seen := map[string]bool{}

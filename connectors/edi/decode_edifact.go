@@ -26,6 +26,7 @@ func decodeEdifact(d *Document, s Set) {
 		cps       *HL
 		ackQty    bool
 		inSummary bool
+		ucfGroup  string
 	)
 	flush := func() {
 		if line != nil {
@@ -179,8 +180,11 @@ func decodeEdifact(d *Document, s Set) {
 		case "UCI": // CONTRL: the interchange as a whole
 			d.DocumentNumber = seg.El(1)
 			d.Acks = append(d.Acks, Ack{Group: seg.El(1), Code: seg.El(4), Status: contrlStatus(seg.El(4))})
+		case "UCF": // CONTRL: a UNG group, whose messages' UCMs follow
+			ucfGroup = seg.El(1)
+			d.Acks = append(d.Acks, Ack{Group: ucfGroup, Code: seg.El(4), Status: contrlStatus(seg.El(4))})
 		case "UCM":
-			d.Acks = append(d.Acks, Ack{SetControl: seg.El(1), SetType: seg.Comp(2, 1), Code: seg.El(3), Status: contrlStatus(seg.El(3))})
+			d.Acks = append(d.Acks, Ack{Group: ucfGroup, SetControl: seg.El(1), SetType: seg.Comp(2, 1), Code: seg.El(3), Status: contrlStatus(seg.El(3))})
 		case "UCS", "UCD":
 			if n := len(d.Acks); n > 0 {
 				d.Acks[n-1].Errors = append(d.Acks[n-1].Errors, strings.TrimSpace(seg.Tag+" "+seg.El(1)+" error "+seg.El(2)))
