@@ -26,6 +26,7 @@ func decodeEdifact(d *Document, s Set) {
 		cps       *HL
 		ackQty    bool
 		inSummary bool
+		ucfGroup  string
 	)
 	flush := func() {
 		if line != nil {
@@ -35,6 +36,7 @@ func decodeEdifact(d *Document, s Set) {
 		}
 	}
 	addID := func(id, typ string) {
+		id, typ = strings.TrimSpace(id), strings.TrimSpace(typ)
 		if line == nil || id == "" {
 			return
 		}
@@ -178,8 +180,11 @@ func decodeEdifact(d *Document, s Set) {
 		case "UCI": // CONTRL: the interchange as a whole
 			d.DocumentNumber = seg.El(1)
 			d.Acks = append(d.Acks, Ack{Group: seg.El(1), Code: seg.El(4), Status: contrlStatus(seg.El(4))})
+		case "UCF": // CONTRL: a UNG group, whose messages' UCMs follow
+			ucfGroup = seg.El(1)
+			d.Acks = append(d.Acks, Ack{Group: ucfGroup, Code: seg.El(4), Status: contrlStatus(seg.El(4))})
 		case "UCM":
-			d.Acks = append(d.Acks, Ack{SetControl: seg.El(1), SetType: seg.Comp(2, 1), Code: seg.El(3), Status: contrlStatus(seg.El(3))})
+			d.Acks = append(d.Acks, Ack{Group: ucfGroup, SetControl: seg.El(1), SetType: seg.Comp(2, 1), Code: seg.El(3), Status: contrlStatus(seg.El(3))})
 		case "UCS", "UCD":
 			if n := len(d.Acks); n > 0 {
 				d.Acks[n-1].Errors = append(d.Acks[n-1].Errors, strings.TrimSpace(seg.Tag+" "+seg.El(1)+" error "+seg.El(2)))
@@ -229,16 +234,39 @@ func decodeEdifact(d *Document, s Set) {
 	}
 }
 
-// edifactDate reads a DTM value by its format code (102 CCYYMMDD, 203
-// CCYYMMDDHHMM, 101 YYMMDD, 204 CCYYMMDDHHMMSS).
+// edifactDate reads a DTM value by its format code (2379). The formats that
+// start with the full date (102 CCYYMMDD, 203 CCYYMMDDHHMM, 204 with
+// seconds, 205/303/304 with a zone, 8/9/10 a shift, period or T time, 718
+// and 719 ranges, which give their first day) are read from their first
+// eight digits; those that start with a two-digit year (101 YYMMDD, 201/202
+// with a time, 301/302 with a zone) from their first six; 2 DDMMYY, 3 MMDDYY, 4 DDMMCCYY and 5 DDMMCCYYHHMM
+// are reordered. A value without a format is read as 102 when it has eight
+// digits or more.
 func edifactDate(v, format string) string {
 	switch format {
-	case "101":
-		d, _ := yymmdd(v)
-		return d
-	case "102", "203", "204", "":
+	case "102", "203", "204", "205", "303", "304", "8", "9", "10", "718", "719", "":
 		if len(v) >= 8 {
 			d, _ := ccyymmdd(v[:8])
+			return d
+		}
+	case "101", "201", "202", "301", "302":
+		if len(v) >= 6 {
+			d, _ := yymmdd(v[:6])
+			return d
+		}
+	case "2":
+		if len(v) == 6 {
+			d, _ := yymmdd(v[4:6] + v[2:4] + v[0:2])
+			return d
+		}
+	case "3":
+		if len(v) == 6 {
+			d, _ := yymmdd(v[4:6] + v[0:2] + v[2:4])
+			return d
+		}
+	case "4", "5":
+		if len(v) >= 8 {
+			d, _ := ccyymmdd(v[4:8] + v[2:4] + v[0:2])
 			return d
 		}
 	}

@@ -55,7 +55,8 @@ func decodeX12(d *Document, s Set) {
 		}
 		ackKeys = ackKeys[:0]
 		for i := pairsFrom; i+1 <= len(seg.Elems); i += 2 {
-			q, v := seg.El(i), seg.El(i+1)
+			// Fixed-width senders pad ids; the padding is no part of them.
+			q, v := strings.TrimSpace(seg.El(i)), strings.TrimSpace(seg.El(i+1))
 			if q != "" && v != "" {
 				if _, dup := l.IDs[q]; !dup {
 					l.IDs[q] = v
@@ -82,7 +83,7 @@ func decodeX12(d *Document, s Set) {
 		case "N1":
 			d.Parties = append(d.Parties, Party{Role: seg.El(1), Name: seg.El(2), Qualifier: seg.El(3), ID: seg.El(4)})
 		case "DTM":
-			if date := anyDate(seg.El(2)); date != "" {
+			if date := x12DTM(seg); date != "" {
 				if line != nil && d.Kind != KindShipNotice {
 					if line.Requested == "" && contains(requestedDates, seg.El(1)) {
 						line.Requested = date
@@ -362,4 +363,26 @@ func classifyX12Line(l *Line) {
 	case code != "":
 		l.Status = LineAccepted
 	}
+}
+
+// x12DTM reads a DTM's date: DTM02 (CCYYMMDD, or YYMMDD before 004010), or,
+// when a sender uses the period form instead, DTM06 in the format DTM05
+// names (D8 CCYYMMDD, RD8 a range of them, DT/RDT/DTS/RTS with a time);
+// a range gives its first day.
+func x12DTM(seg Segment) string {
+	if d := anyDate(seg.El(2)); d != "" {
+		return d
+	}
+	v := seg.El(6)
+	switch seg.El(5) {
+	case "D8", "RD8", "DT", "RDT", "DTS", "RTS":
+		if len(v) >= 8 {
+			d, _ := ccyymmdd(v[:8])
+			return d
+		}
+	case "D6":
+		d, _ := yymmdd(v)
+		return d
+	}
+	return ""
 }

@@ -149,13 +149,18 @@ func Decode(ics []Interchange) []Document {
 		}
 		for _, g := range ic.Groups {
 			gErrs := append([]string(nil), envErrs...)
+			gWarn := append([]string(nil), envWarn...)
 			for _, p := range g.Problems {
-				gErrs = append(gErrs, p.Error())
+				if p.Warning {
+					gWarn = append(gWarn, p.Error())
+				} else {
+					gErrs = append(gErrs, p.Error())
+				}
 			}
 			for _, s := range g.Sets {
 				d := Document{Standard: ic.Standard, Version: s.Version, Type: s.Type, Control: s.Control,
 					Sender: ic.Sender, Receiver: ic.Receiver, Interchange: ic.Control, Group: g.Control, Test: ic.Test, InterchangeDate: ic.Date,
-					Errors: append([]string{}, gErrs...), Warnings: append([]string(nil), envWarn...)}
+					Errors: append([]string{}, gErrs...), Warnings: append([]string(nil), gWarn...)}
 				if ic.Standard == X12 && d.Version == "" {
 					d.Version = ic.Version
 				}
@@ -208,6 +213,13 @@ func num(s string) (float64, bool) {
 	s = strings.TrimSpace(strings.ReplaceAll(s, ",", "."))
 	if s == "" {
 		return 0, false
+	}
+	// Digits, a sign, the decimal mark and an exponent (X12 R) are all a
+	// number holds; ParseFloat would also take "0x1p4", "Inf" and "1_0".
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'E' || c == 'e') {
+			return 0, false
+		}
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {

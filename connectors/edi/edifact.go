@@ -8,10 +8,20 @@ import (
 
 type edifactDelims struct {
 	comp, elem, release, term byte
+	// latin1: a value that is not UTF-8 is read as ISO 8859-1 (UNOC's
+	// repertoire, and the likeliest for UNOA/UNOB/UNOW/UNOY senders that
+	// break theirs); UNOD…UNOK name other ISO 8859 parts.
+	latin1 bool
 }
 
 // defaultEdifact is what applies without a UNA service string advice.
 var defaultEdifact = edifactDelims{comp: ':', elem: '+', release: '?', term: '\''}
+
+// levelBEdifact is what applies without UNA to syntax level B (UNOB): ISO
+// 9735 gives it the information separators IS1 (component), IS3 (element)
+// and IS4 (segment terminator), and no release character, since its
+// repertoire cannot hold them as data.
+var levelBEdifact = edifactDelims{comp: 0x1F, elem: 0x1D, term: 0x1C}
 
 // edifact reads one UNA?UNB…UNZ interchange starting at p.i.
 func (p *parser) edifact() (Interchange, error) {
@@ -27,11 +37,14 @@ func (p *parser) edifact() (Interchange, error) {
 		if u[3] == ' ' {
 			dl.release = 0 // a space says there is no release character
 		}
-		if dl.comp == dl.elem || dl.comp == dl.term || dl.elem == dl.term || isAlnum(dl.comp) || isAlnum(dl.elem) || isAlnum(dl.term) {
+		rel := dl.release != 0 && (dl.release == dl.comp || dl.release == dl.elem || dl.release == dl.term)
+		if rel || dl.comp == dl.elem || dl.comp == dl.term || dl.elem == dl.term || isAlnum(dl.comp) || isAlnum(dl.elem) || isAlnum(dl.term) {
 			return Interchange{}, Problem{Segment: p.segs + 1, Check: "UNA separator", Message: fmt.Sprintf("UNA delimiters clash or are letters: %q", u)}
 		}
 		p.i += 9
 		p.segs++
+	} else if p.i+3 < len(p.data) && p.data[p.i+3] == levelBEdifact.elem {
+		dl = levelBEdifact
 	}
 	first, ok, perr := p.edifactSegment(dl)
 	if perr != nil {
@@ -49,6 +62,7 @@ func (p *parser) edifact() (Interchange, error) {
 		ic.Date, _ = yymmdd(d)
 	}
 	syntax := first.Comp(1, 1)
+	dl.latin1 = !(len(syntax) == 4 && strings.HasPrefix(syntax, "UNO") && syntax[3] >= 'D' && syntax[3] <= 'K')
 	if len(syntax) != 4 || !isAlnum(syntax[0]) {
 		return ic, Problem{Interchange: ic.Control, Segment: first.Pos, Check: "UNB syntax", Message: fmt.Sprintf("UNB syntax identifier %q is not four letters (UNOA, UNOC, …)", syntax)}
 	}
@@ -200,9 +214,20 @@ func (p *parser) edifactSegment(dl edifactDelims) (Segment, bool, *Problem) {
 		comps []string
 		cur   []byte
 		elLen int
+		// outLen is the element's length as read: Latin-1 read as UTF-8
+		// may grow, and the limit holds for what is kept.
+		outLen int
 	)
+	tooLong := func() *Problem {
+		return &Problem{Segment: p.segs, Check: "limit", Message: fmt.Sprintf("an element of segment %d is over the %d byte element limit", p.segs, p.lim.MaxElementLen)}
+	}
 	flushComp := func() {
-		comps = append(comps, string(cur))
+		v := string(cur)
+		if dl.latin1 {
+			v = toUTF8(v)
+		}
+		outLen += len(v)
+		comps = append(comps, v)
 		cur = cur[:0]
 	}
 	flushElem := func() {
@@ -219,6 +244,11 @@ func (p *parser) edifactSegment(dl edifactDelims) (Segment, bool, *Problem) {
 		c := p.data[p.i]
 		p.i++
 		if dl.release != 0 && c == dl.release {
+			// A wrapped line may break between the release character and
+			// the character it releases.
+			for p.i < len(p.data) && isLineBreak(p.data[p.i]) && p.data[p.i] != dl.term && p.data[p.i] != dl.elem && p.data[p.i] != dl.comp {
+				p.i++
+			}
 			if p.i >= len(p.data) {
 				return Segment{}, false, &Problem{Segment: p.segs, Check: "release", Message: "the input ends right after a release character"}
 			}
@@ -229,24 +259,38 @@ func (p *parser) edifactSegment(dl edifactDelims) (Segment, bool, *Problem) {
 			break
 		} else if c == dl.elem {
 			flushElem()
+			if outLen > p.lim.MaxElementLen {
+				return Segment{}, false, tooLong()
+			}
+			outLen = 0
 			continue
 		} else if c == dl.comp {
 			flushComp()
+			if outLen > p.lim.MaxElementLen {
+				return Segment{}, false, tooLong()
+			}
 			elLen++
+			continue
+		} else if c == '\r' || c == '\n' {
+			// No repertoire holds line breaks as data: one that is not
+			// the terminator is a mailbox's line wrapping.
 			continue
 		} else {
 			cur = append(cur, c)
 			elLen++
 		}
 		if elLen > p.lim.MaxElementLen {
-			return Segment{}, false, &Problem{Segment: p.segs, Check: "limit", Message: fmt.Sprintf("an element of segment %d is over the %d byte element limit", p.segs, p.lim.MaxElementLen)}
+			return Segment{}, false, tooLong()
 		}
 	}
 	flushElem()
+	if outLen > p.lim.MaxElementLen {
+		return Segment{}, false, tooLong()
+	}
 	tag := strings.TrimSpace(elems[0][0])
 	seg := Segment{Tag: tag, Elems: elems[1:], Pos: p.segs}
 	if !validTag(tag) || len(tag) != 3 {
-		return Segment{}, false, &Problem{Segment: p.segs, Check: "segment tag", Message: fmt.Sprintf("segment %d does not start with a segment tag: %q", p.segs, clip([]byte(tag), 24))}
+		return Segment{}, false, &Problem{Segment: p.segs, Check: "segment tag", Message: fmt.Sprintf("%q does not start with a segment tag (three capitals and digits)", clip([]byte(tag), 24))}
 	}
 	return seg, true, nil
 }

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Standards.
@@ -172,6 +174,7 @@ func Parse(data []byte, lim Limits) ([]Interchange, error) {
 	if len(data) > lim.MaxBytes {
 		return nil, fmt.Errorf("interchange is %d bytes, over the %d byte limit", len(data), lim.MaxBytes)
 	}
+	data = fromUTF16(data)
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	p := &parser{data: data, lim: lim}
 	var out []Interchange
@@ -259,4 +262,31 @@ func clip(b []byte, n int) string {
 
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'
+}
+
+// fromUTF16 turns a file saved as UTF-16 with its byte-order mark (Windows
+// editors' "Unicode") into UTF-8; any other input is returned as it is.
+func fromUTF16(data []byte) []byte {
+	var be bool
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		be = true
+	default:
+		return data
+	}
+	data = data[2:]
+	u := make([]uint16, len(data)/2)
+	for i := range u {
+		if be {
+			u[i] = uint16(data[2*i])<<8 | uint16(data[2*i+1])
+		} else {
+			u[i] = uint16(data[2*i+1])<<8 | uint16(data[2*i])
+		}
+	}
+	out := make([]byte, 0, len(u))
+	for _, r := range utf16.Decode(u) {
+		out = utf8.AppendRune(out, r)
+	}
+	return out
 }

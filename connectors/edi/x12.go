@@ -19,6 +19,9 @@ const isaMaxScan = 512
 
 type x12Delims struct {
 	elem, comp, rep, term byte
+	// unwrap: line breaks are no delimiter, so any inside a segment are
+	// dropped.
+	unwrap bool
 }
 
 // x12 reads one ISA…IEA interchange starting at p.i.
@@ -52,22 +55,56 @@ func (p *parser) x12() (Interchange, error) {
 	if k < 0 || k+2 >= len(d) {
 		return Interchange{}, Problem{Segment: p.segs + 1, Check: "ISA truncated", Message: fmt.Sprintf("truncated ISA: %d of its 16 elements before the input ends", seps)}
 	}
-	dl.comp = d[k+1]
-	dl.term = d[k+2]
-	isaLen := k + 3 // through the terminator
-	if dl.term == '\r' && k+3 < len(d) && d[k+3] == '\n' {
+	c := k + 1
+	// A mailbox that wraps its output at a fixed width (80 columns) may
+	// break the line anywhere, even right after ISA15's separator; a line
+	// break is never a component separator.
+	for c < len(d) && isLineBreak(d[c]) {
+		c++
+	}
+	if c+1 >= len(d) {
+		return Interchange{}, Problem{Segment: p.segs + 1, Check: "ISA truncated", Message: "truncated ISA: the input ends before ISA16 and the segment terminator"}
+	}
+	dl.comp = d[c]
+	dl.term = d[c+1]
+	isaLen := c + 2 // through the terminator
+	if isLineBreak(dl.term) {
+		// A line break that is the terminator is followed by the next
+		// segment's tag (or indentation); one followed by a delimiter
+		// character only wrapped the line, and that character is the
+		// terminator.
+		j := c + 1
+		for j < len(d) && isLineBreak(d[j]) {
+			j++
+		}
+		if j+1 < len(d) && !isAlnum(d[j]) && !isSpace(d[j]) && d[j] != 0x1A && d[j] != 0 && d[j] != dl.elem && d[j] != dl.comp &&
+			(isAlnum(d[j+1]) || isSpace(d[j+1])) {
+			dl.term = d[j]
+			isaLen = j + 1
+		}
+	}
+	if dl.term == '\r' && isaLen < len(d) && d[isaLen] == '\n' {
 		// CR LF ends segments: split on LF, CR is trimmed as space.
 		dl.term = '\n'
 	}
+	// Line breaks that are not the terminator are no data: X12's
+	// character sets have no control characters, so they are a mailbox's
+	// line wrapping and are dropped wherever they fall.
+	dl.unwrap = !isLineBreak(dl.term) && !isLineBreak(dl.elem) && !isLineBreak(dl.comp)
 	if dl.comp == dl.elem || dl.term == dl.elem || dl.term == dl.comp || isAlnum(dl.term) {
 		return Interchange{}, Problem{Segment: p.segs + 1, Check: "ISA separator", Message: fmt.Sprintf("ISA delimiters clash or are letters: element %q, component %q, segment %q", dl.elem, dl.comp, dl.term)}
 	}
-	el := strings.Split(string(d[:k+1]), string(dl.elem)) // tag + 16, the last empty
+	// Delimiters are bytes: string(byte) would make a character ≥ 0x80 two
+	// bytes of UTF-8 and find no separator.
+	el := strings.Split(string(d[:k+1]), string([]byte{dl.elem})) // tag + 16, the last empty
 	isa := make([]string, 17)
 	for i := 1; i <= 15; i++ {
+		if dl.unwrap {
+			el[i] = dropLineBreaks(el[i])
+		}
 		isa[i] = trimISA(el[i])
 	}
-	isa[16] = string(dl.comp)
+	isa[16] = string([]byte{dl.comp})
 	p.segs++
 	isaPos := p.segs
 	ic := Interchange{Standard: X12, Version: isa[12], Control: isa[13],
@@ -84,8 +121,12 @@ func (p *parser) x12() (Interchange, error) {
 	if isa[12] >= "00402" && len(el[11]) == 1 && !isAlnum(el[11][0]) && el[11][0] != ' ' {
 		dl.rep = el[11][0]
 	}
-	if n := isaLen; n != isaStandardLen {
-		if c := utf8.RuneCount(d[:isaLen]); c == isaStandardLen {
+	isaText := d[:isaLen]
+	if dl.unwrap {
+		isaText = []byte(dropLineBreaks(string(isaText)))
+	}
+	if n := len(isaText); n != isaStandardLen {
+		if c := utf8.RuneCount(isaText); c == isaStandardLen {
 			n = c
 		}
 		if n != isaStandardLen {
@@ -107,7 +148,7 @@ func (p *parser) x12() (Interchange, error) {
 		if i < 1 || i > len(seg.Elems) {
 			return ""
 		}
-		return strings.Join(seg.Elems[i-1], string(dl.comp))
+		return strings.Join(seg.Elems[i-1], string([]byte{dl.comp}))
 	}
 	bad := func(pr Problem) {
 		pr.Interchange = ic.Control
@@ -200,9 +241,12 @@ func (p *parser) x12() (Interchange, error) {
 					Check: fmt.Sprintf("GE01 %s!=%d", seg.El(1), len(grp.Sets)), Message: fmt.Sprintf("GE01 says %q transaction sets, the group has %d", seg.El(1), len(grp.Sets))})
 				ic.BadEnvelope = true
 			}
-			if raw(seg, 2) != gsControl {
+			if ge02 := raw(seg, 2); sameNumber(ge02, gsControl) {
+				grp.Problems = append(grp.Problems, Problem{Interchange: ic.Control, Group: grp.Control, Segment: seg.Pos, Warning: true,
+					Check: "GE02~GS06", Message: fmt.Sprintf("GE02 %q is GS06 %q written with other leading zeros", ge02, gsControl)})
+			} else if ge02 != gsControl {
 				grp.Problems = append(grp.Problems, Problem{Interchange: ic.Control, Group: grp.Control, Segment: seg.Pos,
-					Check: "GE02!=GS06", Message: fmt.Sprintf("GE02 %q does not match GS06 %q", raw(seg, 2), gsControl)})
+					Check: "GE02!=GS06", Message: fmt.Sprintf("GE02 %q does not match GS06 %q", ge02, gsControl)})
 				ic.BadEnvelope = true
 			}
 			ic.Groups = append(ic.Groups, *grp)
@@ -212,11 +256,20 @@ func (p *parser) x12() (Interchange, error) {
 			if n, err := strconv.Atoi(raw(seg, 1)); err != nil || n != groups {
 				bad(Problem{Segment: seg.Pos, Check: fmt.Sprintf("IEA01 %s!=%d", seg.El(1), groups), Message: fmt.Sprintf("IEA01 says %q groups, the interchange has %d", seg.El(1), groups)})
 			}
-			if raw(seg, 2) != ic.Control {
-				bad(Problem{Segment: seg.Pos, Check: "IEA02!=ISA13", Message: fmt.Sprintf("IEA02 %q does not match ISA13 %q", raw(seg, 2), ic.Control)})
+			if iea02 := raw(seg, 2); sameNumber(iea02, ic.Control) {
+				ic.Problems = append(ic.Problems, Problem{Interchange: ic.Control, Segment: seg.Pos, Warning: true,
+					Check: "IEA02~ISA13", Message: fmt.Sprintf("IEA02 %q is ISA13 %q written with other leading zeros", iea02, ic.Control)})
+			} else if iea02 != ic.Control {
+				bad(Problem{Segment: seg.Pos, Check: "IEA02!=ISA13", Message: fmt.Sprintf("IEA02 %q does not match ISA13 %q", iea02, ic.Control)})
 			}
 			return ic, nil
 		default:
+			if seg.Tag == "TA1" && set == nil && grp == nil {
+				// An interchange acknowledgment belongs to the envelope
+				// (X12.5: after ISA, before any GS) and is no group of
+				// IEA01's count.
+				continue
+			}
 			if set == nil {
 				bad(Problem{Segment: seg.Pos, Check: "ST missing", Message: fmt.Sprintf("segment %s outside a transaction set", seg.Tag)})
 				continue
@@ -256,6 +309,9 @@ func (p *parser) x12Segment(dl x12Delims) (Segment, bool, *Problem) {
 		raw = bytes.TrimRightFunc(raw, func(r rune) bool {
 			return r < utf8.RuneSelf && isSpace(byte(r)) && byte(r) != dl.elem && byte(r) != dl.comp || r == 0x1A
 		})
+		if dl.unwrap && bytes.ContainsAny(raw, "\r\n") {
+			raw = []byte(dropLineBreaks(string(raw)))
+		}
 		if len(raw) == 0 {
 			continue
 		}
@@ -266,20 +322,27 @@ func (p *parser) x12Segment(dl x12Delims) (Segment, bool, *Problem) {
 		// One string per segment: elements and components are substrings
 		// of it, so a segment costs a few allocations, not one per value.
 		text := string(raw)
-		parts := strings.Split(text, string(dl.elem))
+		parts := strings.Split(text, string([]byte{dl.elem}))
 		seg := Segment{Tag: parts[0], Pos: p.segs, Elems: make([][]string, len(parts)-1)}
 		if !validTag(seg.Tag) {
-			return Segment{}, false, &Problem{Segment: p.segs, Check: "segment tag", Message: fmt.Sprintf("segment %d does not start with a segment tag: %q", p.segs, clip(raw, 24))}
+			return Segment{}, false, &Problem{Segment: p.segs, Check: "segment tag", Message: fmt.Sprintf("%q does not start with a segment tag (two or three capitals and digits)", clip(raw, 24))}
 		}
 		one := make([]string, len(parts)-1) // backing store of the simple elements
 		for i, e := range parts[1:] {
 			if len(e) > p.lim.MaxElementLen {
 				return Segment{}, false, &Problem{Segment: p.segs, Check: "limit", Message: fmt.Sprintf("%s%02d is %d bytes, over the %d byte element limit", seg.Tag, i+1, len(e), p.lim.MaxElementLen)}
 			}
+			if !utf8.ValidString(e) && len(toUTF8(e)) > p.lim.MaxElementLen {
+				// Read as Latin-1 it grows: the limit holds for what is kept.
+				return Segment{}, false, &Problem{Segment: p.segs, Check: "limit", Message: fmt.Sprintf("%s%02d is over the %d byte element limit", seg.Tag, i+1, p.lim.MaxElementLen)}
+			}
 			if seg.Tag != "ISA" && strings.IndexByte(e, dl.comp) >= 0 {
-				seg.Elems[i] = strings.Split(e, string(dl.comp))
+				seg.Elems[i] = strings.Split(e, string([]byte{dl.comp}))
+				for j, v := range seg.Elems[i] {
+					seg.Elems[i][j] = toUTF8(v)
+				}
 			} else {
-				one[i] = e
+				one[i] = toUTF8(e)
 				seg.Elems[i] = one[i : i+1 : i+1]
 			}
 		}
@@ -320,4 +383,49 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+func isLineBreak(c byte) bool { return c == '\r' || c == '\n' }
+
+func dropLineBreaks(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.NewReplacer("\r", "", "\n", "").Replace(s)
+}
+
+// toUTF8 returns s unchanged when it is UTF-8 (ASCII included) and reads it
+// as ISO 8859-1 otherwise: a partner's names and addresses with accents come
+// in Latin-1 (EDIFACT UNOC, and the X12 senders that go beyond ASCII), and
+// text that is not valid UTF-8 would reach people as replacement marks.
+// Bytes 0x80–0x9F are control characters in ISO 8859-1 and never text, so
+// they are read as Windows-1252 (€, ‘ ’, “ ”, –), which is what sends them.
+func toUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	r := make([]rune, len(s))
+	for i := 0; i < len(s); i++ {
+		r[i] = rune(s[i])
+		if c := s[i]; c >= 0x80 && c <= 0x9F && cp1252[c-0x80] != 0 {
+			r[i] = cp1252[c-0x80]
+		}
+	}
+	return string(r)
+}
+
+// cp1252 maps Windows-1252's 0x80–0x9F; 0 where it has no character.
+var cp1252 = [32]rune{
+	'€', 0, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0, 'Ž', 0,
+	0, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0, 'ž', 'Ÿ',
+}
+
+// sameNumber reports whether a and b differ only in leading zeros. ISA13,
+// IEA02, GS06 and GE02 are numeric (N0) elements, so such a pair names the
+// same interchange or group: a formal slip, not a mismatch.
+func sameNumber(a, b string) bool {
+	if a == b || !allDigits(a) || !allDigits(b) {
+		return false
+	}
+	return strings.TrimLeft(a, "0") == strings.TrimLeft(b, "0")
 }
