@@ -165,7 +165,7 @@ func TestHostileRequestsChangeNothing(t *testing.T) {
 		{"interaction signed 10 minutes ago", "/slack/interactions", formType, click, slackSigned(click, now.Add(-10*time.Minute)), http.StatusUnauthorized},
 		{"interaction signed in the future", "/slack/interactions", formType, click, slackSigned(click, now.Add(10*time.Minute)), http.StatusUnauthorized},
 		{"interaction without payload", "/slack/interactions", formType, form("x", "y"), slackSigned(form("x", "y"), now), http.StatusBadRequest},
-		{"interaction of 2 MB", "/slack/interactions", formType, bytes.Repeat([]byte("a"), 2<<20), nil, http.StatusRequestEntityTooLarge},
+		{"interaction of 3 MB (over the 2 MB bound)", "/slack/interactions", formType, bytes.Repeat([]byte("a"), 3<<20), nil, http.StatusRequestEntityTooLarge},
 		{"command unsigned", "/slack/commands", formType, command, nil, http.StatusUnauthorized},
 		{"command signed with another secret", "/slack/commands", formType, command, map[string]string{"X-Slack-Request-Timestamp": fmt.Sprint(now.Unix()), "X-Slack-Signature": localslack.Sign("other", fmt.Sprint(now.Unix()), command)}, http.StatusUnauthorized},
 		{"events API unsigned", "/slack/events", "application/json", callback, nil, http.StatusUnauthorized},
