@@ -97,6 +97,7 @@ func TestAskRules(t *testing.T) {
 			"Waiting for a decision", "Last decision: U0CREDITMGR approved release_credit_hold on EX-000001 at 2026-11-26 10:00 UTC"}, []string{"EX-000001"}, nil},
 		{"status of order SO-4711?", []string{"I found no case for order SO-4711."}, nil, []string{"EX-"}},
 		{"is there an open case for SO-9?", []string{"I found no open case for order SO-9."}, nil, []string{"EX-"}},
+		{"any case for po 7777?", []string{"I found no case for PO-7777."}, nil, []string{"PO PO-", "EX-"}},
 		{"show EX-000002", []string{"EX-000002 is resolved: price discrepancy", "resolved 2026-11-25 10:00 UTC", "Last decision: exops ran automatically accept_price_variance"}, []string{"EX-000002"}, nil},
 		{"show EX-000099", []string{"I found no case EX-000099."}, nil, nil},
 		{"which supplier delays are older than 2 days?", []string{"I found 1 open supplier delay case opened before 2026-11-24 12:00 UTC: EX-000006 (open; supplier delay; supplier Contoso Packaging"},

@@ -112,7 +112,11 @@ func describe(q cases.CaseQuery, party string) string {
 	var conds []string
 	for _, x := range []struct{ name, v string }{{"order", q.Order}, {"customer", q.Customer}, {"supplier", q.Supplier},
 		{"SKU", q.SKU}, {"warehouse", q.Warehouse}, {"PO", q.PO}, {"shipment", q.Shipment}, {"invoice", q.Invoice}} {
-		if x.v != "" {
+		switch {
+		case x.v == "":
+		case strings.HasPrefix(strings.ToUpper(x.v), strings.ToUpper(x.name)+"-"):
+			conds = append(conds, x.v) // "PO-7030", not "PO PO-7030"
+		default:
 			conds = append(conds, x.name+" "+x.v)
 		}
 	}
