@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -80,6 +81,11 @@ func (q *Answerer) AskAs(ctx context.Context, actor, question string) (Answer, e
 	if len(question) > 1000 {
 		return Answer{}, cases.Errorf(cases.KindInvalid, "the question is %d characters; keep it under 1,000", len(question))
 	}
+	if verb, ok := commandVerb(question); ok {
+		// A command typed as a question ("approve EX-000042") is not
+		// answered as a question about the case, which would read as done.
+		return Answer{Text: commandText(verb), By: Name}, nil
+	}
 	if q.model != nil {
 		ans, err := q.askModel(ctx, actor, question)
 		if err == nil {
@@ -99,6 +105,59 @@ func (q *Answerer) AskAs(ctx context.Context, actor, question string) (Answer, e
 		return ans, err
 	}
 	return q.askRules(ctx, actor, question)
+}
+
+// commandVerbs are the changes people may ask of exops in words; questions
+// change nothing, so each is pointed to where it is done.
+var commandVerbs = map[string]string{
+	"approve": "decide", "reject": "decide", "decline": "decide", "deny": "decide", "accept": "decide",
+	"execute": "decide", "release": "decide", "cancel": "decide", "retry": "decide",
+	"assign": "assign", "reassign": "assign",
+	"snooze": "snooze", "escalate": "escalate",
+	"close": "close", "resolve": "close", "reopen": "close", "merge": "close", "delete": "close",
+}
+
+// politeLead is what people put before a command ("please", "can you").
+var politeLead = map[string]bool{"please": true, "pls": true, "plz": true, "kindly": true, "can": true, "could": true,
+	"would": true, "will": true, "you": true, "hey": true, "hi": true, "exops": true, "bot": true, "go": true, "ahead": true, "and": true}
+
+// commandTarget is a case, order or document a command names.
+var commandTarget = regexp.MustCompile(`(?i)\b(ex|so|po|inv|asn|sku)[-# ]?\d+`)
+
+// commandVerb reports the verb of a question that is a command: its first
+// word after polite padding and mentions is one of commandVerbs, and it
+// names what to act on ("close to breach?" is a question).
+func commandVerb(question string) (string, bool) {
+	if !commandTarget.MatchString(question) {
+		return "", false
+	}
+	for _, w := range strings.FieldsFunc(strings.ToLower(question), func(r rune) bool {
+		return r == ' ' || r == ',' || r == '!' || r == '?' || r == '.' || r == ':' || r == '\t' || r == '\n'
+	}) {
+		if strings.HasPrefix(w, "<@") || politeLead[w] {
+			continue
+		}
+		kind, ok := commandVerbs[w]
+		return kind, ok
+	}
+	return "", false
+}
+
+func commandText(kind string) string {
+	s := "I answer questions and change nothing from them. "
+	switch kind {
+	case "decide":
+		s += "Approve, reject or run an action with the buttons on the case's card in its channel (the approvers the policy names only)."
+	case "assign":
+		s += "Assign a case with `/exops assign EX-000123 @person`, or the Assign button on its card."
+	case "snooze":
+		s += "Snooze a case with `/exops snooze EX-000123 2d`, or the Snooze button on its card."
+	case "escalate":
+		s += "Escalate a case with the Escalate button on its card; the policy escalates on its own when a case waits too long."
+	default:
+		s += "A case is resolved when every recommendation on it is settled, on its card; exops does not close, reopen or merge cases on request."
+	}
+	return s + " Ask me about a case with \"status of EX-000123?\"."
 }
 
 // --- rendering: plain sentences, every fact from a stored case or record.

@@ -84,6 +84,46 @@ func qaStore(t *testing.T) *memStore {
 	}}
 }
 
+// TestCommandsAreNotAnswered: a command typed as a question changes
+// nothing and is not answered as a question about its case (which would
+// read as done); it says where the change is made. Questions that merely
+// contain such a word are answered as before.
+func TestCommandsAreNotAnswered(t *testing.T) {
+	st := qaStore(t)
+	ans := agents.NewAnswerer(st, st, func() time.Time { return now })
+	tests := []struct {
+		question, want string
+	}{
+		{"approve EX-000001", "buttons on the case's card"},
+		{"please reject EX-000001!", "buttons on the case's card"},
+		{"<@U0EXOPS> can you release the hold on SO-1042?", "buttons on the case's card"},
+		{"assign EX-000001 to <@U123>", "/exops assign"},
+		{"snooze ex 1 for 2 days", "/exops snooze"},
+		{"close EX-000001", "does not close"},
+		{"who approved EX-000001?", "U0CREDITMGR"},
+		{"status of order SO-1042?", "I found 1 case for order SO-1042."},
+		{"close to breach?", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.question, func(t *testing.T) {
+			a, err := ans.Ask(context.Background(), tt.question)
+			if err != nil {
+				t.Fatal(err)
+			}
+			isCommand := strings.HasPrefix(a.Text, "I answer questions and change nothing")
+			if wantCommand := strings.Contains(tt.want, "button") || strings.Contains(tt.want, "/exops") || strings.Contains(tt.want, "does not"); isCommand != wantCommand {
+				t.Fatalf("answer %q: taken as a command %v, want %v", a.Text, isCommand, wantCommand)
+			}
+			if !strings.Contains(a.Text, tt.want) {
+				t.Errorf("answer %q lacks %q", a.Text, tt.want)
+			}
+			if isCommand && len(a.Cases) != 0 {
+				t.Errorf("a command's answer cites %v", a.Cases)
+			}
+		})
+	}
+}
+
 func TestAskRules(t *testing.T) {
 	st := qaStore(t)
 	ans := agents.NewAnswerer(st, st, func() time.Time { return now })
