@@ -155,7 +155,7 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		if thread == "" {
 			thread = e.TimeStamp
 		}
-		b.answerQuestion(ctx, question{channel: e.Channel, thread: thread, user: e.User, text: stripMention(e.Text)})
+		b.answerQuestion(ctx, question{channel: e.Channel, thread: thread, user: e.User, text: stripMention(ev, e.Text)})
 	case *slackevents.MessageEvent:
 		if e.BotID != "" || e.User == "" || e.SubType == "bot_message" || isOwnUser(ev, e.User) ||
 			(e.Message != nil && e.Message.BotID != "") {
@@ -213,9 +213,37 @@ func callbackEventID(ev slackevents.EventsAPIEvent) string {
 	return ""
 }
 
-var mentionPrefix = regexp.MustCompile(`<@[UW][A-Z0-9]+>\s*`)
+// userMention is a user mention as Slack writes it, "<@U123>" or "<@U123|name>".
+var userMention = regexp.MustCompile(`<@([UW][A-Z0-9]+)(?:\|[^>]*)?>\s*`)
 
-func stripMention(s string) string { return strings.TrimSpace(mentionPrefix.ReplaceAllString(s, "")) }
+// stripMention takes exops's own mentions out of an app_mention's text, and
+// keeps the others: "<@UEXOPS> what is <@U0ALICE> working on?" asks about
+// Alice. The bot users the envelope's authorizations name are exops; a
+// payload without them loses its leading mention only, which is the one
+// that made it an app_mention.
+func stripMention(ev slackevents.EventsAPIEvent, s string) string {
+	own := map[string]bool{}
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb != nil {
+		for _, a := range cb.Authorizations {
+			if a.IsBot && a.UserID != "" {
+				own[a.UserID] = true
+			}
+		}
+	}
+	if len(own) == 0 {
+		s = strings.TrimSpace(s)
+		if loc := userMention.FindStringIndex(s); loc != nil && loc[0] == 0 {
+			s = s[loc[1]:]
+		}
+		return strings.TrimSpace(s)
+	}
+	return strings.TrimSpace(userMention.ReplaceAllStringFunc(s, func(m string) string {
+		if own[userMention.FindStringSubmatch(m)[1]] {
+			return ""
+		}
+		return m
+	}))
+}
 
 func (b *Bot) reply(ctx context.Context, channel, thread, text string) {
 	opts := []slack.MsgOption{slack.MsgOptionText(truncate(text, 3900), false), slack.MsgOptionDisableLinkUnfurl()}
