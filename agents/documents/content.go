@@ -34,9 +34,16 @@ type textFont struct {
 	vertical bool
 }
 
-func newTextFont(f pdf.Font) *textFont {
+func newTextFont(f pdf.Font, budget *inflateBudget) (*textFont, error) {
 	tf := &textFont{widths: map[int]float64{}, scale: 0.001}
 	v := f.V
+	// The library reads the ToUnicode CMap with the same tokenizer as
+	// content streams: it gets the same checks first.
+	if tu := v.Key("ToUnicode"); tu.Kind() == pdf.Stream {
+		if err := budget.check(tu, "a font's ToUnicode CMap"); err != nil {
+			return nil, err
+		}
+	}
 	tf.enc = (&f).Encoder()
 	if tf.enc == nil {
 		tf.enc = nopEnc{}
@@ -87,7 +94,7 @@ func newTextFont(f pdf.Font) *textFont {
 			tf.dw = dw
 		}
 	}
-	return tf
+	return tf, nil
 }
 
 type nopEnc struct{}
@@ -121,11 +128,16 @@ type gstate struct {
 	tl, rise         float64
 }
 
-// readPageGlyphs interprets a page's content and its form XObjects.
-func readPageGlyphs(p pdf.Page) (glyphs []Glyph, err error) {
+// readPageGlyphs interprets a page's content and its form XObjects,
+// charging what their streams inflate to against budget.
+func readPageGlyphs(p pdf.Page, budget *inflateBudget) (glyphs []Glyph, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
+			if e, ok := r.(error); ok {
+				err = e // keeps a *budgetError for the worker's answer
+			} else {
+				err = fmt.Errorf("%v", r)
+			}
 		}
 	}()
 	// Resources may be inherited from the page tree (bounded: trees can be
@@ -136,7 +148,7 @@ func readPageGlyphs(p pdf.Page) (glyphs []Glyph, err error) {
 		cur = cur.Key("Parent")
 		res = cur.Key("Resources")
 	}
-	r := &contentReader{fonts: map[string]*textFont{}}
+	r := &contentReader{fonts: map[string]*textFont{}, budget: budget}
 	contents := p.V.Key("Contents")
 	g := gstate{ctm: identity, tm: identity, tlm: identity, th: 1}
 	if contents.Kind() == pdf.Array {
@@ -146,26 +158,55 @@ func readPageGlyphs(p pdf.Page) (glyphs []Glyph, err error) {
 	} else if !contents.IsNull() {
 		r.run(contents, res, g, 0)
 	}
+	if r.err != nil {
+		return nil, r.err
+	}
 	return r.glyphs, nil
 }
 
 type contentReader struct {
 	fonts  map[string]*textFont
 	glyphs []Glyph
+	budget *inflateBudget
+	err    error // the first stream refused; the page fails with it
 }
 
-func (r *contentReader) font(res pdf.Value, name string) *textFont {
-	key := res.Key("Font").Key(name).String() + "/" + name
-	if f, ok := r.fonts[key]; ok {
+func (r *contentReader) font(res pdf.Value, name string, local map[string]*textFont) *textFont {
+	// local caches by name within one stream (one resource dictionary):
+	// the key below formats the whole font dictionary, which a stream
+	// repeating Tf would otherwise pay for at every Tf.
+	if f, ok := local[name]; ok {
 		return f
 	}
-	f := newTextFont(pdf.Font{V: res.Key("Font").Key(name)})
-	r.fonts[key] = f
+	fv := res.Key("Font").Key(name)
+	key := fv.String() + "/" + name
+	f, ok := r.fonts[key]
+	if !ok {
+		var err error
+		if f, err = newTextFont(pdf.Font{V: fv}, r.budget); err != nil {
+			r.err = err
+			return nil
+		}
+		r.fonts[key] = f
+	}
+	local[name] = f
 	return f
 }
 
 func (r *contentReader) run(strm, res pdf.Value, g gstate, depth int) gstate {
+	if r.err != nil {
+		return g
+	}
+	what := "a page's content stream"
+	if depth > 0 {
+		what = "a form XObject"
+	}
+	if err := r.budget.check(strm, what); err != nil {
+		r.err = err
+		return g
+	}
 	var stack []gstate
+	local := map[string]*textFont{}
 	show := func(s string) {
 		f := g.font
 		if f == nil {
@@ -216,6 +257,9 @@ func (r *contentReader) run(strm, res pdf.Value, g gstate, depth int) gstate {
 		for i := n - 1; i >= 0; i-- {
 			args[i] = stk.Pop()
 		}
+		if r.err != nil {
+			return
+		}
 		num := func(i int) float64 {
 			if i < len(args) {
 				return args[i].Float64()
@@ -239,7 +283,7 @@ func (r *contentReader) run(strm, res pdf.Value, g gstate, depth int) gstate {
 			g.tm, g.tlm = identity, identity
 		case "Tf":
 			if len(args) == 2 {
-				g.font = r.font(res, args[0].Name())
+				g.font = r.font(res, args[0].Name(), local)
 				g.size = num(1)
 			}
 		case "Tc":
