@@ -114,3 +114,46 @@ x) Tj << /K [1 2] >> BDC [(A) -20 <41 42 43>] TJ (n(e)st) ' EMC ET`
 		t.Errorf("text %q", got)
 	}
 }
+
+// ToUnicode CMaps are read by exops (cmap.go): a block's count is not
+// trusted past the entries present, and a malformed entry does not take the
+// page down.
+func TestToUnicodeCMapHostile(t *testing.T) {
+	cidFont := func(cmap string) []string {
+		return []string{
+			"<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H /DescendantFonts [5 0 R] /ToUnicode 6 0 R >>",
+			"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /X /DW 600 >>",
+			stream("", "/CIDInit /ProcSet findresource begin 12 dict begin begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange "+cmap+" endcmap CMapName currentdict /CMap defineresource pop end end"),
+		}
+	}
+	tests := []struct {
+		name, cmap, content, want string
+	}{
+		{
+			// The library appended a billion empty entries here, and again at
+			// every later end operator.
+			name:    "count far beyond the entries",
+			cmap:    "1000000000 beginbfrange <0041> <0043> <0058> endbfrange 2000000000 beginbfchar <0044> <005A> endbfchar endbfchar",
+			content: "<0041004200430044>",
+			want:    "XYZZ",
+		},
+		{
+			name:    "odd-length destination (the library indexed past its end)",
+			cmap:    "1 beginbfchar <0041> <005A00> endbfchar",
+			content: "<0041>",
+			want:    "Z",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pdf := minimalPDF("<< /Font << /F1 4 0 R >> >>", "BT /F1 10 Tf 50 700 Td "+tt.content+" Tj ET", cidFont(tt.cmap)...)
+			pages, _, werr := readDocument(pdf, 5)
+			if werr != nil {
+				t.Fatal(werr.Message)
+			}
+			if got := pages[0].Lines[0].Text(); got != tt.want {
+				t.Errorf("text %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

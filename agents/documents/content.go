@@ -37,17 +37,26 @@ type textFont struct {
 func newTextFont(f pdf.Font, budget *inflateBudget) (*textFont, error) {
 	tf := &textFont{widths: map[int]float64{}, scale: 0.001}
 	v := f.V
-	// The library reads the ToUnicode CMap with the same tokenizer as
-	// content streams: it gets the same checks first.
-	if tu := v.Key("ToUnicode"); tu.Kind() == pdf.Stream {
+	// A ToUnicode CMap goes through the library's tokenizer like a content
+	// stream: it gets the same checks first. exops reads it itself where
+	// the library would (Identity-H or no /Encoding; see cmap.go).
+	encv := v.Key("Encoding")
+	if tu := v.Key("ToUnicode"); tu.Kind() == pdf.Stream && (encv.Kind() == pdf.Null || encv.Kind() == pdf.Name && encv.Name() == "Identity-H") {
 		if err := budget.check(tu, "a font's ToUnicode CMap"); err != nil {
 			return nil, err
 		}
+		if m := readToUnicode(tu); m != nil {
+			tf.enc = m
+		} else {
+			tf.enc = nopEnc{}
+		}
+	} else {
+		tf.enc = (&f).Encoder()
 	}
-	tf.enc = (&f).Encoder()
 	if tf.enc == nil {
 		tf.enc = nopEnc{}
 	}
+	tf.enc = &memoEnc{enc: tf.enc, cache: map[string]string{}}
 	switch v.Key("Subtype").Name() {
 	case "Type0":
 		enc := v.Key("Encoding").Name()
