@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -155,5 +156,29 @@ func TestToUnicodeCMapHostile(t *testing.T) {
 				t.Errorf("text %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// A page that draws the same run thousands of times over itself (a form
+// drawn again and again) is laid out in memory linear in its glyphs: the
+// touching runs were merged by appending to a string per run, quadratic in
+// bytes (this input allocated over 300 MB that way).
+func TestBuildLinesOverdrawnRuns(t *testing.T) {
+	const runs = 8000
+	var gs []Glyph
+	for i := 0; i < runs; i++ {
+		for j, r := range "Total 12" {
+			gs = append(gs, Glyph{X: 50 + float64(j)*5, Y: 700, W: 5, Size: 10, S: string(r)})
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	lines := BuildLines(gs)
+	runtime.ReadMemStats(&after)
+	if len(lines) != 1 || len(lines[0].Cells) != 1 || len(lines[0].Cells[0].Text) != runs*len("Total 12") {
+		t.Fatalf("got %d lines, want the runs merged into one cell", len(lines))
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("laying out %d glyphs allocated %d MB", len(gs), alloc>>20)
 	}
 }
