@@ -121,6 +121,11 @@ func readDocument(data []byte, maxPages int) (pages []PageText, atts []Attachmen
 			werr = panicError(r)
 		}
 	}()
+	if bytes.HasPrefix(data, []byte("%PDF-")) {
+		if werr := precheck(data); werr != nil {
+			return nil, nil, werr
+		}
+	}
 	r, err := pdf.NewReader(newCountingReaderAt(data), int64(len(data)))
 	if err != nil {
 		return nil, nil, classifyOpenError(data, err)
