@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/ledongthuc/pdf"
 )
 
 func deflate(s string) string {
@@ -180,5 +182,41 @@ func TestBuildLinesOverdrawnRuns(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
 		t.Errorf("laying out %d glyphs allocated %d MB", len(gs), alloc>>20)
+	}
+}
+
+// A CID font's /W of many "first last width" entries, each over 65536
+// codes, set a map entry per code: 20000 entries were 1.3 billion of them.
+func TestCIDFontWidthsBounded(t *testing.T) {
+	var w strings.Builder
+	w.WriteString("[")
+	for i := 0; i < 20000; i++ {
+		fmt.Fprintf(&w, "%d %d 500 ", i<<16, i<<16+0xffff)
+	}
+	w.WriteString("]")
+	doc := minimalPDF("<< /Font << /F1 4 0 R >> >>", "BT /F1 10 Tf 50 700 Td <00410042> Tj ET",
+		"<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H /DescendantFonts [5 0 R] >>",
+		"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /X /W "+w.String()+" >>")
+	pages, _, werr := readDocument(doc, 5)
+	if werr != nil {
+		t.Fatal(werr.Message)
+	}
+	if len(pages) != 1 || len(pages[0].Lines) != 1 {
+		t.Fatalf("pages %v, want one line", pages)
+	}
+	r, err := pdf.NewReader(bytes.NewReader(doc), int64(len(doc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves, _ := pageTree(r, 5)
+	tf, err := newTextFont(pdf.Font{V: leaves[0].V.Key("Resources").Key("Font").Key("F1")}, newInflateBudget())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tf.widths) > maxFontWidths {
+		t.Errorf("%d widths kept, want at most %d", len(tf.widths), maxFontWidths)
+	}
+	if tf.width(0x41) != 500 {
+		t.Errorf("width of A %v, want 500 from the first entry", tf.width(0x41))
 	}
 }

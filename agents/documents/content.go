@@ -23,6 +23,9 @@ import (
 const (
 	maxFormDepth  = 8
 	maxPageGlyphs = 400000
+	// maxFontWidths caps the widths taken from one CID font's /W: two-byte
+	// codes have 65536 values.
+	maxFontWidths = 1 << 17
 )
 
 type textFont struct {
@@ -71,20 +74,26 @@ func newTextFont(f pdf.Font, budget *inflateBudget) (*textFont, error) {
 			tf.dw = x.Float64()
 		}
 		w := d.Key("W")
-		for i := 0; i < w.Len() && i < 1<<16; {
+		// left bounds the widths set in all: each entry is bounded, but
+		// twenty thousand "first last width" entries of 65536 codes each
+		// would be a billion map entries.
+		left := maxFontWidths
+		for i := 0; i < w.Len() && i < 1<<16 && left > 0; {
 			first := int(w.Index(i).Int64())
 			next := w.Index(i + 1)
 			if next.Kind() == pdf.Array {
-				for j := 0; j < next.Len() && j < 1<<16; j++ {
+				for j := 0; j < next.Len() && j < 1<<16 && left > 0; j++ {
 					tf.widths[first+j] = next.Index(j).Float64()
+					left--
 				}
 				i += 2
 				continue
 			}
 			last := int(next.Int64())
 			wd := w.Index(i + 2).Float64()
-			for c := first; c <= last && c-first < 1<<16; c++ {
+			for c := first; c <= last && c-first < 1<<16 && left > 0; c++ {
 				tf.widths[c] = wd
+				left--
 			}
 			i += 3
 		}
