@@ -2,7 +2,9 @@ package documents
 
 import (
 	"bytes"
+	"compress/zlib"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 )
@@ -83,15 +85,29 @@ func precheck(data []byte) *workerError {
 			return bad("a stream's predictor claims %s columns", m[1])
 		}
 	}
-	// An object stream's /N, in the dictionary around its /Type.
+	// An object stream's /N, in the dictionary around its /Type, and its
+	// end.
+	encrypted := bytes.Contains(data, []byte("/Encrypt"))
+	inflated := int64(0)
 	for _, loc := range reObjStm.FindAllIndex(data, -1) {
-		for _, m := range reNEntry.FindAllSubmatch(dictAround(data, loc), -1) {
+		dict := dictAround(data, loc)
+		for _, m := range reNEntry.FindAllSubmatch(dict, -1) {
 			if len(m[2]) > 0 {
 				continue // an indirect count; not seen in real files
 			}
 			if n := num(m[1]); n < 0 || n > maxObjStmN {
 				return bad("an object stream claims %s objects", m[1])
 			}
+		}
+		if encrypted {
+			continue // its data is encrypted; the library decrypts it
+		}
+		body, n := objStmData(data, loc, dict)
+		if inflated += n; inflated > maxInflatedBytes {
+			return &workerError{codeTooLarge, fmt.Sprintf("PDF too large: its object streams inflate to more than %s", bytesHuman(maxInflatedBytes))}
+		}
+		if endsInHex(body) {
+			return bad("an object stream ends inside a hex string")
 		}
 	}
 	// Subsections of cross-reference tables: "start count" lines between
@@ -136,4 +152,56 @@ func dictAround(data []byte, loc []int) []byte {
 		hi = loc[1] + e
 	}
 	return data[lo:hi]
+}
+
+var reLengthEntry = regexp.MustCompile(`/Length\s*(\d+)(\s+\d+\s+R)?`)
+
+// objStmData is the data of the object stream whose dictionary (dict)
+// holds the match at loc, as far as exops can tell without the library:
+// inflated if it is Flate-encoded, raw if it has no filter, nil with any
+// other filter. n is how many bytes it inflated to.
+func objStmData(data []byte, loc []int, dict []byte) (body []byte, n int64) {
+	end := loc[1] + bytes.Index(data[loc[1]:], []byte("stream"))
+	if end < loc[1] {
+		return nil, 0
+	}
+	start := end + len("stream")
+	if start < len(data) && data[start] == '\r' {
+		start++
+	}
+	if start < len(data) && data[start] == '\n' {
+		start++
+	}
+	raw := data[start:]
+	if m := reLengthEntry.FindSubmatch(dict); m != nil && len(m[2]) == 0 {
+		if l, err := strconv.Atoi(string(m[1])); err == nil && l >= 0 && l < len(raw) {
+			raw = raw[:l]
+		}
+	} else if e := bytes.Index(raw, []byte("endstream")); e >= 0 {
+		raw = raw[:e]
+	}
+	switch {
+	case !bytes.Contains(dict, []byte("/Filter")):
+		return raw, 0
+	case bytes.Contains(dict, []byte("/FlateDecode")) && !bytes.Contains(dict, []byte("/DecodeParms")):
+		zr, err := zlib.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, 0
+		}
+		b, _ := io.ReadAll(io.LimitReader(zr, maxStreamBytes)) // an error: the library stops there too
+		return b, int64(len(b))
+	}
+	return nil, 0
+}
+
+// endsInHex reports whether a hex string starting somewhere in b runs to
+// its end: the library reads an object from any offset an object stream
+// gives, and its tokenizer takes the end of the stream for white space and
+// waits for the '>' forever.
+func endsInHex(b []byte) bool {
+	i := len(b)
+	for i > 0 && (isPDFSpace(b[i-1]) || pdfUnhex(b[i-1]) >= 0) {
+		i--
+	}
+	return i > 0 && b[i-1] == '<'
 }

@@ -12,6 +12,12 @@ import (
 // page resources (object 6) sit in an object stream (object 5) with the
 // given /N; xrefDict is the cross-reference stream's dictionary entries.
 func xrefStreamPDF(objStmN, xrefDict string) []byte {
+	return xrefStreamPDFWith(objStmN, "6 0 << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>", "", xrefDict)
+}
+
+// xrefStreamPDFWith is xrefStreamPDF with the object stream's contents and
+// extra dictionary entries (a /Filter) given.
+func xrefStreamPDFWith(objStmN, objStm, objStmDict, xrefDict string) []byte {
 	var b bytes.Buffer
 	offs := map[int]int{}
 	b.WriteString("%PDF-1.7\n")
@@ -23,7 +29,7 @@ func xrefStreamPDF(objStmN, xrefDict string) []byte {
 	add(2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
 	add(3, "<< /Type /Page /Parent 2 0 R /Resources 6 0 R /Contents 4 0 R >>")
 	add(4, stream("", "BT /F1 10 Tf 50 700 Td (Invoice) Tj ET"))
-	add(5, stream("/Type /ObjStm /N "+objStmN+" /First 4", "6 0 << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >>"))
+	add(5, stream("/Type /ObjStm /N "+objStmN+" /First 4 "+objStmDict, objStm))
 	offs[7] = b.Len()
 	var rows bytes.Buffer
 	for id := 0; id < 8; id++ {
@@ -65,6 +71,10 @@ func TestPrecheckAbsurdNumbers(t *testing.T) {
 			"damaged PDF: its cross-reference stream indexes objects 4000000000 to 8"},
 		{"predictor with ten billion columns", xrefStreamPDF("1", xref+" /DecodeParms << /Predictor 12 /Columns 10000000000 >>"),
 			"damaged PDF: a stream's predictor claims 10000000000 columns"},
+		{"object stream ending inside a hex string (the tokenizer waited for '>' forever)", xrefStreamPDFWith("1", "6 0 <4142", "", xref),
+			"damaged PDF: an object stream ends inside a hex string"},
+		{"Flate object stream ending inside a hex string", xrefStreamPDFWith("1", deflate("6 0 << /A <41 42"), "/Filter /FlateDecode", xref),
+			"damaged PDF: an object stream ends inside a hex string"},
 		{"cross-reference table subsection starting at four billion",
 			[]byte(strings.Replace(string(minimalPDF("<< >>", "BT 50 700 Td (x) Tj ET")), "xref\n0 5\n", "xref\n4000000000 5\n", 1)),
 			"damaged PDF: its cross-reference table has a subsection of objects 4000000000 to 5"},
@@ -87,7 +97,9 @@ func TestPrecheckAbsurdNumbers(t *testing.T) {
 func TestPrecheckSaneNumbers(t *testing.T) {
 	for name, pdf := range map[string][]byte{
 		"object stream": xrefStreamPDF("1", "/Size 8 /W [1 4 2]"),
-		"CIDFont /W":    minimalPDF("<< /Font << /F1 4 0 R >> >>", "BT /F1 10 Tf 50 700 Td <0041> Tj ET", "<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H /DescendantFonts [5 0 R] >>", "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /X /W [1 200 500] >>"),
+		"Flate object stream": xrefStreamPDFWith("1", deflate("6 0 << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> /X <4142> >>"),
+			"/Filter /FlateDecode", "/Size 8 /W [1 4 2]"),
+		"CIDFont /W": minimalPDF("<< /Font << /F1 4 0 R >> >>", "BT /F1 10 Tf 50 700 Td <0041> Tj ET", "<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H /DescendantFonts [5 0 R] >>", "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /X /W [1 200 500] >>"),
 	} {
 		pages, _, werr := readDocument(pdf, 5)
 		if werr != nil {
