@@ -23,6 +23,9 @@ import (
 const (
 	maxFormDepth  = 8
 	maxPageGlyphs = 400000
+	// maxFontWidths caps the widths taken from one CID font's /W: two-byte
+	// codes have 65536 values.
+	maxFontWidths = 1 << 17
 )
 
 type textFont struct {
@@ -34,13 +37,29 @@ type textFont struct {
 	vertical bool
 }
 
-func newTextFont(f pdf.Font) *textFont {
+func newTextFont(f pdf.Font, budget *inflateBudget) (*textFont, error) {
 	tf := &textFont{widths: map[int]float64{}, scale: 0.001}
 	v := f.V
-	tf.enc = (&f).Encoder()
+	// A ToUnicode CMap goes through the library's tokenizer like a content
+	// stream: it gets the same checks first. exops reads it itself where
+	// the library would (Identity-H or no /Encoding; see cmap.go).
+	encv := v.Key("Encoding")
+	if tu := v.Key("ToUnicode"); tu.Kind() == pdf.Stream && (encv.Kind() == pdf.Null || encv.Kind() == pdf.Name && encv.Name() == "Identity-H") {
+		if err := budget.check(tu, "a font's ToUnicode CMap"); err != nil {
+			return nil, err
+		}
+		if m := readToUnicode(tu); m != nil {
+			tf.enc = m
+		} else {
+			tf.enc = nopEnc{}
+		}
+	} else {
+		tf.enc = (&f).Encoder()
+	}
 	if tf.enc == nil {
 		tf.enc = nopEnc{}
 	}
+	tf.enc = &memoEnc{enc: tf.enc, cache: map[string]string{}}
 	switch v.Key("Subtype").Name() {
 	case "Type0":
 		enc := v.Key("Encoding").Name()
@@ -55,20 +74,26 @@ func newTextFont(f pdf.Font) *textFont {
 			tf.dw = x.Float64()
 		}
 		w := d.Key("W")
-		for i := 0; i < w.Len() && i < 1<<16; {
+		// left bounds the widths set in all: each entry is bounded, but
+		// twenty thousand "first last width" entries of 65536 codes each
+		// would be a billion map entries.
+		left := maxFontWidths
+		for i := 0; i < w.Len() && i < 1<<16 && left > 0; {
 			first := int(w.Index(i).Int64())
 			next := w.Index(i + 1)
 			if next.Kind() == pdf.Array {
-				for j := 0; j < next.Len() && j < 1<<16; j++ {
+				for j := 0; j < next.Len() && j < 1<<16 && left > 0; j++ {
 					tf.widths[first+j] = next.Index(j).Float64()
+					left--
 				}
 				i += 2
 				continue
 			}
 			last := int(next.Int64())
 			wd := w.Index(i + 2).Float64()
-			for c := first; c <= last && c-first < 1<<16; c++ {
+			for c := first; c <= last && c-first < 1<<16 && left > 0; c++ {
 				tf.widths[c] = wd
+				left--
 			}
 			i += 3
 		}
@@ -87,7 +112,7 @@ func newTextFont(f pdf.Font) *textFont {
 			tf.dw = dw
 		}
 	}
-	return tf
+	return tf, nil
 }
 
 type nopEnc struct{}
@@ -121,11 +146,16 @@ type gstate struct {
 	tl, rise         float64
 }
 
-// readPageGlyphs interprets a page's content and its form XObjects.
-func readPageGlyphs(p pdf.Page) (glyphs []Glyph, err error) {
+// readPageGlyphs interprets a page's content and its form XObjects,
+// charging what their streams inflate to against budget.
+func readPageGlyphs(p pdf.Page, budget *inflateBudget) (glyphs []Glyph, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
+			if e, ok := r.(error); ok {
+				err = e // keeps a *budgetError for the worker's answer
+			} else {
+				err = fmt.Errorf("%v", r)
+			}
 		}
 	}()
 	// Resources may be inherited from the page tree (bounded: trees can be
@@ -136,7 +166,7 @@ func readPageGlyphs(p pdf.Page) (glyphs []Glyph, err error) {
 		cur = cur.Key("Parent")
 		res = cur.Key("Resources")
 	}
-	r := &contentReader{fonts: map[string]*textFont{}}
+	r := &contentReader{fonts: map[string]*textFont{}, budget: budget}
 	contents := p.V.Key("Contents")
 	g := gstate{ctm: identity, tm: identity, tlm: identity, th: 1}
 	if contents.Kind() == pdf.Array {
@@ -146,26 +176,55 @@ func readPageGlyphs(p pdf.Page) (glyphs []Glyph, err error) {
 	} else if !contents.IsNull() {
 		r.run(contents, res, g, 0)
 	}
+	if r.err != nil {
+		return nil, r.err
+	}
 	return r.glyphs, nil
 }
 
 type contentReader struct {
 	fonts  map[string]*textFont
 	glyphs []Glyph
+	budget *inflateBudget
+	err    error // the first stream refused; the page fails with it
 }
 
-func (r *contentReader) font(res pdf.Value, name string) *textFont {
-	key := res.Key("Font").Key(name).String() + "/" + name
-	if f, ok := r.fonts[key]; ok {
+func (r *contentReader) font(res pdf.Value, name string, local map[string]*textFont) *textFont {
+	// local caches by name within one stream (one resource dictionary):
+	// the key below formats the whole font dictionary, which a stream
+	// repeating Tf would otherwise pay for at every Tf.
+	if f, ok := local[name]; ok {
 		return f
 	}
-	f := newTextFont(pdf.Font{V: res.Key("Font").Key(name)})
-	r.fonts[key] = f
+	fv := res.Key("Font").Key(name)
+	key := fv.String() + "/" + name
+	f, ok := r.fonts[key]
+	if !ok {
+		var err error
+		if f, err = newTextFont(pdf.Font{V: fv}, r.budget); err != nil {
+			r.err = err
+			return nil
+		}
+		r.fonts[key] = f
+	}
+	local[name] = f
 	return f
 }
 
 func (r *contentReader) run(strm, res pdf.Value, g gstate, depth int) gstate {
+	if r.err != nil {
+		return g
+	}
+	what := "a page's content stream"
+	if depth > 0 {
+		what = "a form XObject"
+	}
+	if err := r.budget.check(strm, what); err != nil {
+		r.err = err
+		return g
+	}
 	var stack []gstate
+	local := map[string]*textFont{}
 	show := func(s string) {
 		f := g.font
 		if f == nil {
@@ -216,6 +275,9 @@ func (r *contentReader) run(strm, res pdf.Value, g gstate, depth int) gstate {
 		for i := n - 1; i >= 0; i-- {
 			args[i] = stk.Pop()
 		}
+		if r.err != nil {
+			return
+		}
 		num := func(i int) float64 {
 			if i < len(args) {
 				return args[i].Float64()
@@ -239,7 +301,7 @@ func (r *contentReader) run(strm, res pdf.Value, g gstate, depth int) gstate {
 			g.tm, g.tlm = identity, identity
 		case "Tf":
 			if len(args) == 2 {
-				g.font = r.font(res, args[0].Name())
+				g.font = r.font(res, args[0].Name(), local)
 				g.size = num(1)
 			}
 		case "Tc":

@@ -171,18 +171,26 @@ func BuildLines(glyphs []Glyph) []TextLine {
 	for i := range lines {
 		cells := lines[i].Cells
 		sort.SliceStable(cells, func(a, b int) bool { return cells[a].X < cells[b].X })
-		// Adjacent runs that touch are one cell (a string split by a font change).
+		// Adjacent runs that touch are one cell (a string split by a font
+		// change). The merged text is built once per cell: appending to a
+		// string per run is quadratic when a page draws thousands of runs
+		// over each other (a form drawn again and again).
 		out := cells[:0]
+		var texts [][]byte // out[k]'s text while merging
 		for _, c := range cells {
 			if k := len(out); k > 0 && c.X-out[k-1].X2 < 0.25*c.Size && c.X >= out[k-1].X {
 				if c.X-out[k-1].X2 > 0.1*c.Size {
-					out[k-1].Text += " "
+					texts[k-1] = append(texts[k-1], ' ')
 				}
-				out[k-1].Text += c.Text
+				texts[k-1] = append(texts[k-1], c.Text...)
 				out[k-1].X2 = math.Max(out[k-1].X2, c.X2)
 				continue
 			}
 			out = append(out, c)
+			texts = append(texts, []byte(c.Text))
+		}
+		for k := range out {
+			out[k].Text = string(texts[k])
 		}
 		lines[i].Cells = out
 	}

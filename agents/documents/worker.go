@@ -118,10 +118,15 @@ func readDocument(data []byte, maxPages int) (pages []PageText, atts []Attachmen
 	defer func() {
 		if r := recover(); r != nil {
 			pages = nil
-			werr = &workerError{codeDamaged, fmt.Sprintf("damaged PDF: the parser failed (%s)", truncate(fmt.Sprint(r), 120))}
+			werr = panicError(r)
 		}
 	}()
-	r, err := pdf.NewReader(bytes.NewReader(data), int64(len(data)))
+	if bytes.HasPrefix(data, []byte("%PDF-")) {
+		if werr := precheck(data); werr != nil {
+			return nil, nil, werr
+		}
+	}
+	r, err := pdf.NewReader(newCountingReaderAt(data), int64(len(data)))
 	if err != nil {
 		return nil, nil, classifyOpenError(data, err)
 	}
@@ -134,7 +139,7 @@ func readPages(r *pdf.Reader, maxPages int) (pages []PageText, werr *workerError
 	defer func() {
 		if r := recover(); r != nil {
 			pages = nil
-			werr = &workerError{codeDamaged, fmt.Sprintf("damaged PDF: the parser failed (%s)", truncate(fmt.Sprint(r), 120))}
+			werr = panicError(r)
 		}
 	}()
 	leaves, werr := pageTree(r, maxPages)
@@ -145,8 +150,12 @@ func readPages(r *pdf.Reader, maxPages int) (pages []PageText, werr *workerError
 		return nil, &workerError{codeNoPages, "empty PDF: the document has no pages"}
 	}
 	anyText := false
+	budget := newInflateBudget()
 	for i, p := range leaves {
-		glyphs, err := readPageGlyphs(p)
+		glyphs, err := readPageGlyphs(p, budget)
+		if be := (*budgetError)(nil); errors.As(err, &be) {
+			return nil, &workerError{be.code, be.msg}
+		}
 		if err != nil {
 			if enc := r.Trailer().Key("Encrypt"); !enc.IsNull() {
 				// The library opens 40-bit RC4 files (an empty user password
@@ -167,6 +176,17 @@ func readPages(r *pdf.Reader, maxPages int) (pages []PageText, werr *workerError
 		return nil, &workerError{codeNoText, "scanned PDF: no text layer (exops does not do OCR; ask the supplier for the original PDF)"}
 	}
 	return pages, nil
+}
+
+// panicError is the answer for a panic out of the library: a budget
+// running out says which, anything else is a damaged file.
+func panicError(r any) *workerError {
+	if e, ok := r.(error); ok {
+		if be := (*budgetError)(nil); errors.As(e, &be) {
+			return &workerError{be.code, be.msg}
+		}
+	}
+	return &workerError{codeDamaged, fmt.Sprintf("damaged PDF: the parser failed (%s)", truncate(fmt.Sprint(r), 120))}
 }
 
 // pageTree collects the page leaves itself instead of calling Reader.Page,
@@ -231,6 +251,9 @@ func keyBits(enc pdf.Value) int64 {
 // see on the case.
 func classifyOpenError(data []byte, err error) *workerError {
 	msg := err.Error()
+	if be := (*budgetError)(nil); errors.As(err, &be) {
+		return &workerError{be.code, be.msg}
+	}
 	switch {
 	case errors.Is(err, pdf.ErrInvalidPassword):
 		return &workerError{codeEncrypted, "encrypted PDF: needs a password"}
