@@ -72,6 +72,14 @@ func (in *Intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	batch := false
 	switch {
+	case r.Header.Get("Ce-Specversion") != "":
+		// CloudEvents' binary content mode (the SDKs' default for HTTP)
+		// carries the attributes in ce- headers, which X-Exops-Signature
+		// does not cover: a captured request could be sent again under
+		// another id or type. Say so rather than read the data as an
+		// envelope and answer "no specversion".
+		writeJSON(w, http.StatusUnsupportedMediaType, apiError{Error: "CloudEvents binary content mode (ce- headers) is not accepted: send the event in structured mode, Content-Type application/cloudevents+json, so that X-Exops-Signature covers its attributes"})
+		return
 	case err != nil:
 		writeJSON(w, http.StatusUnsupportedMediaType, apiError{Error: "Content-Type must be application/cloudevents+json, application/json or application/cloudevents-batch+json"})
 		return

@@ -110,6 +110,7 @@ type req struct {
 	sig         string // overrides the signature when set
 	body        []byte
 	chunked     bool // no Content-Length
+	header      http.Header
 }
 
 func (r req) do(t *testing.T, in *connectors.Intake) *httptest.ResponseRecorder {
@@ -125,6 +126,9 @@ func (r req) do(t *testing.T, in *connectors.Intake) *httptest.ResponseRecorder 
 	hr := httptest.NewRequest(m, "/v1/events", body)
 	if r.chunked && hr.ContentLength != -1 {
 		t.Fatalf("request has Content-Length %d, want unknown", hr.ContentLength)
+	}
+	for k, vs := range r.header {
+		hr.Header[k] = vs
 	}
 	if r.contentType != "" {
 		hr.Header.Set("Content-Type", r.contentType)
@@ -266,6 +270,11 @@ func TestIntakeRefuses(t *testing.T) {
 		{"text/plain", func(t *testing.T) req { return signed("text/plain", js(t, ev)) }, 0, 0, http.StatusUnsupportedMediaType, "text/plain"},
 		{"no content type", func(t *testing.T) req { return signed("", js(t, ev)) }, 0, 0, http.StatusUnsupportedMediaType, "Content-Type"},
 		{"form post", func(t *testing.T) req { return signed("application/x-www-form-urlencoded", js(t, ev)) }, 0, 0, http.StatusUnsupportedMediaType, "Content-Type"},
+		{"binary content mode", func(t *testing.T) req {
+			r := signed("application/json", js(t, ev["data"]))
+			r.header = http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"e1"}, "Ce-Source": {erp}, "Ce-Type": {"order.credit_hold"}}
+			return r
+		}, 0, 0, http.StatusUnsupportedMediaType, "structured mode"},
 		// Authentication.
 		{"unsigned", func(t *testing.T) req { r := signed(ctEvent, js(t, ev)); r.secret = ""; return r }, 0, 0, http.StatusUnauthorized, connectors.HeaderSignature},
 		{"signed with another source's secret", func(t *testing.T) req { r := signed(ctEvent, js(t, ev)); r.secret = wmsSecret; return r }, 0, 0, http.StatusUnauthorized, connectors.HeaderSignature},
