@@ -43,7 +43,7 @@ func TestExtractBadFileExitsOne(t *testing.T) {
 		{"encrypted-rc4.pdf", "encrypted PDF: needs a password"},
 		{"scanned.pdf", "scanned PDF: no text layer"},
 		{"cyclic-page-tree.pdf", "damaged PDF: could not read the page tree"},
-		{"memory-bomb.pdf", "PDF too large: reading it needed more than 256 MiB of memory"},
+		{"memory-bomb.pdf", "PDF too large: a page's content stream inflates to more than 32 MiB"},
 	}
 	for _, tt := range tests {
 		code, out, errOut := exops(t, "extract", "--memory", "256", malformed+tt.file)
