@@ -51,6 +51,10 @@ func renderEventsDoc() string {
 
 Systems of record send business events to ` + "`POST /v1/events`" + ` as CloudEvents 1.0 JSON in
 structured mode (see [operations.md](operations.md) for signing, batches and answers).
+Binary content mode (attributes in ` + "`ce-`" + ` headers, the CloudEvents SDKs' default for HTTP) is
+refused with 415 and a message saying so: ` + "`X-Exops-Signature`" + ` signs the body, which in that
+mode leaves the id and type outside the signature. With an SDK, choose structured encoding
+(in Go, ` + "`cloudevents.WithEncodingStructured`" + `).
 Every event needs ` + "`specversion` (\"1.0\"), `id`, `source`, `type`, `time` (RFC 3339) and `data`" + `
 (a JSON object); ` + "`subject`" + ` is optional. ` + "`(source, id)`" + ` is the idempotency key: a retry is
 answered as the first delivery was and changes nothing.
