@@ -312,22 +312,59 @@ func TestX12HighByteDelimiters(t *testing.T) {
 }
 
 // Quantities and prices are numbers as the standards write them: digits,
-// sign, decimal point or comma, exponent; nothing else is a number.
+// sign, decimal mark, exponent; nothing else is a number. EDIFACT takes a
+// comma as the decimal mark (ISO 9735). X12 has only the point; a comma
+// that can only be a decimal mark ("2,50") is read as one, as some European
+// senders write it, but "1,000" may be a thousands group, which exops must
+// not guess at. A value that is no number fails its set rather than reading
+// as zero.
 func TestNumbers(t *testing.T) {
 	tests := []struct {
-		in   string
-		want float64
-		ok   bool
+		in      string
+		edifact bool
+		want    float64
+		ok      bool
 	}{
-		{"10", 10, true}, {"2.50", 2.5, true}, {"2,50", 2.5, true}, {"-3", -3, true}, {".5", 0.5, true},
-		{"1.5E3", 1500, true}, {" 7 ", 7, true},
-		{"", 0, false}, {"0x1p4", 0, false}, {"Inf", 0, false}, {"NaN", 0, false}, {"1_000", 0, false}, {"12EA", 0, false},
+		{"10", false, 10, true}, {"2.50", false, 2.5, true}, {"2,50", true, 2.5, true}, {"-3", false, -3, true}, {".5", true, 0.5, true},
+		{"1.5E3", false, 1500, true}, {" 7 ", false, 7, true}, {"1,000", true, 1, true},
+		{"2,50", false, 2.5, true}, {"1,5", false, 1.5, true}, {"1,2345", false, 1.2345, true},
+		{"1,000", false, 0, false}, {"12,345,678", false, 0, false}, {"1,000.50", false, 0, false}, {"1.000,50", true, 0, false},
+		{"0x1p4", false, 0, false}, {"Inf", false, 0, false}, {"NaN", true, 0, false}, {"1_000", false, 0, false}, {"12EA", false, 0, false},
 	}
 	for _, tt := range tests {
-		got, ok := num(tt.in)
+		d := &Document{usable: true}
+		got, ok := numbers{d: d, comma: tt.edifact}.num("QTY", tt.in)
 		if got != tt.want || ok != tt.ok {
-			t.Errorf("num(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+			t.Errorf("num(%q, edifact %v) = %v, %v; want %v, %v", tt.in, tt.edifact, got, ok, tt.want, tt.ok)
 		}
+		if d.usable != ok || ok != (len(d.Errors) == 0) {
+			t.Errorf("num(%q, edifact %v): usable %v, errors %q", tt.in, tt.edifact, d.usable, d.Errors)
+		}
+	}
+	// An empty element is absent, not malformed.
+	d := &Document{usable: true}
+	if _, ok := (numbers{d: d}).num("PO1", " "); ok || !d.usable {
+		t.Errorf("empty element: ok %v, usable %v", ok, d.usable)
+	}
+}
+
+// An X12 order whose quantity has a thousands separator raises nothing and
+// says why, instead of ordering one where the buyer meant a thousand.
+func TestX12ThousandsSeparatorFailsTheSet(t *testing.T) {
+	body := "ISA*00*          *00*          *ZZ*BUYER          *ZZ*SUPPLIER       *261201*1200*U*00401*000000901*0*P*>~" +
+		"GS*PO*BUYER*SUPPLIER*20261201*1200*901*X*004010~ST*850*0001~BEG*00*SA*PO-901**20261201~" +
+		"PO1*1*1,000*EA*2.50**BP*SKU-1~CTT*1~SE*5*0001~GE*1*901~IEA*1*000000901~"
+	ics, err := Parse([]byte(body), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := Decode(ics)
+	if len(docs) != 1 {
+		t.Fatalf("%d documents", len(docs))
+	}
+	d := docs[0]
+	if d.usable || len(d.Errors) != 1 || !strings.Contains(d.Errors[0], `"1,000" is not a number`) || !strings.Contains(d.Errors[0], "thousands separator") {
+		t.Errorf("usable %v, errors %q", d.usable, d.Errors)
 	}
 }
 

@@ -18,6 +18,7 @@ func decodeEdifact(d *Document, s Set) {
 		d.Kind = KindNotUsed
 		return
 	}
+	nums := numbers{d: d, comma: true}
 	var (
 		line      *Line
 		order     []string
@@ -135,7 +136,7 @@ func decodeEdifact(d *Document, s Set) {
 			if line == nil {
 				continue
 			}
-			q, ok := num(seg.Comp(1, 2))
+			q, ok := nums.num(seg.Tag, seg.Comp(1, 2))
 			if !ok {
 				continue
 			}
@@ -160,9 +161,9 @@ func decodeEdifact(d *Document, s Set) {
 			}
 		case "PRI":
 			if line != nil && !line.HasPrice && (seg.Comp(1, 1) == "AAA" || seg.Comp(1, 1) == "AAB" || seg.Comp(1, 1) == "INV" || seg.Comp(1, 1) == "CAL") {
-				line.UnitPrice, line.HasPrice = num(seg.Comp(1, 2))
+				line.UnitPrice, line.HasPrice = nums.num(seg.Tag, seg.Comp(1, 2))
 				// C509 5284: the price is per this many units.
-				if basis, ok := num(seg.Comp(1, 5)); ok && basis > 0 {
+				if basis, ok := nums.num(seg.Tag, seg.Comp(1, 5)); ok && basis > 0 {
 					line.UnitPrice /= basis
 				}
 			}
@@ -171,7 +172,7 @@ func decodeEdifact(d *Document, s Set) {
 			inSummary = true
 		case "MOA":
 			if inSummary || line == nil {
-				if v, ok := num(seg.Comp(1, 2)); ok {
+				if v, ok := nums.num(seg.Tag, seg.Comp(1, 2)); ok {
 					if _, seen := totals[seg.Comp(1, 1)]; !seen {
 						totals[seg.Comp(1, 1)] = v
 					}

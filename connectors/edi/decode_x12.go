@@ -27,6 +27,7 @@ func decodeX12(d *Document, s Set) {
 		d.Kind = KindNotUsed
 		return
 	}
+	nums := numbers{d: d}
 	var (
 		line    *Line
 		dates   = map[string]string{}
@@ -49,9 +50,9 @@ func decodeX12(d *Document, s Set) {
 	newLine := func(seg Segment, numEl, qtyEl, unitEl, priceEl, pairsFrom int) {
 		flush()
 		l := Line{Number: seg.El(numEl), Unit: seg.El(unitEl), IDs: map[string]string{}}
-		l.Quantity, _ = num(seg.El(qtyEl))
+		l.Quantity, _ = nums.num(seg.Tag, seg.El(qtyEl))
 		if priceEl > 0 {
-			l.UnitPrice, l.HasPrice = num(seg.El(priceEl))
+			l.UnitPrice, l.HasPrice = nums.num(seg.Tag, seg.El(priceEl))
 		}
 		ackKeys = ackKeys[:0]
 		for i := pairsFrom; i+1 <= len(seg.Elems); i += 2 {
@@ -116,7 +117,7 @@ func decodeX12(d *Document, s Set) {
 			if line.StatusCode == "" {
 				line.StatusCode = seg.El(1)
 			}
-			if q, ok := num(seg.El(2)); ok {
+			if q, ok := nums.num(seg.Tag, seg.El(2)); ok {
 				line.AckQuantity += q
 				line.HasAckQty = true
 			}
@@ -125,10 +126,10 @@ func decodeX12(d *Document, s Set) {
 			}
 		case "CTP": // 855 or 810 price detail
 			if line != nil && !line.HasPrice {
-				line.UnitPrice, line.HasPrice = num(seg.El(3))
+				line.UnitPrice, line.HasPrice = nums.num(seg.Tag, seg.El(3))
 			}
 		case "TDS":
-			if t, ok := num(seg.El(1)); ok {
+			if t, ok := nums.num(seg.Tag, seg.El(1)); ok {
 				// TDS01 is N2: two implied decimals, unless written with a point.
 				if !strings.Contains(seg.El(1), ".") {
 					t /= 100
@@ -168,9 +169,9 @@ func decodeX12(d *Document, s Set) {
 				}
 			}
 			line.Number = firstNonEmpty(line.Number, seg.El(1))
-			line.Quantity, _ = num(seg.El(2))
+			line.Quantity, _ = nums.num(seg.Tag, seg.El(2))
 			line.Unit = seg.El(3)
-			line.Ordered, _ = num(seg.El(5))
+			line.Ordered, _ = nums.num(seg.Tag, seg.El(5))
 			if hl != nil {
 				hl.Quantity = line.Quantity
 			}

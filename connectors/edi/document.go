@@ -1,6 +1,7 @@
 package edi
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -207,10 +208,56 @@ func chooseItem(ids map[string]string, order []string) string {
 	return ""
 }
 
-// num reads a decimal as X12 and EDIFACT write it (a comma decimal mark
-// too); ok is false for an empty or malformed value.
+// numbers reads the numeric elements of one set. A value that is there but
+// is no number makes the set unusable, as the sender's own 997 or CONTRL
+// would reject it (invalid character in a data element): a guess, such as
+// reading X12 "1,000" as one, would raise a false shortage.
+type numbers struct {
+	d *Document
+	// comma is whether a comma is a decimal mark: EDIFACT allows either
+	// mark (ISO 9735), X12 only the point; neither has a thousands separator.
+	comma bool
+}
+
+func (n numbers) num(tag, v string) (float64, bool) {
+	s := strings.TrimSpace(v)
+	if s == "" {
+		return 0, false
+	}
+	if n.comma || decimalComma(s) {
+		s = strings.ReplaceAll(s, ",", ".")
+	}
+	f, ok := num(s)
+	if !ok {
+		msg := fmt.Sprintf("segment %s: %q is not a number", tag, s)
+		if !n.comma && strings.Contains(s, ",") {
+			msg += " (an X12 number has a point for its decimal mark and no thousands separator)"
+		}
+		n.d.Errors = append(n.d.Errors, msg)
+		n.d.usable = false
+	}
+	return f, ok
+}
+
+// decimalComma reports whether an X12 value's comma can only be a decimal
+// mark, as some European senders write it ("2,50"): one comma, no point, and
+// not three digits after it, which would be a thousands group ("1,000").
+func decimalComma(s string) bool {
+	i := strings.IndexByte(s, ',')
+	if i < 0 || strings.Count(s, ",") > 1 || strings.Contains(s, ".") {
+		return false
+	}
+	frac := s[i+1:]
+	if j := strings.IndexAny(frac, "Ee"); j >= 0 {
+		frac = frac[:j]
+	}
+	return len(frac) != 3
+}
+
+// num reads a decimal written with a point; ok is false for an empty or
+// malformed value.
 func num(s string) (float64, bool) {
-	s = strings.TrimSpace(strings.ReplaceAll(s, ",", "."))
+	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, false
 	}
