@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -611,6 +612,11 @@ func (n *NATSIntake) parse(m jetstream.Msg) (cases.Event, error) {
 	if ct := m.Headers().Get("Content-Type"); strings.HasPrefix(ct, "application/cloudevents-batch") {
 		return cases.Event{}, cases.Errorf(cases.KindInvalid, "batches are not accepted over NATS: publish one event per message")
 	}
+	if structured, err := binaryEvent(m.Headers(), data); err != nil {
+		return cases.Event{}, err
+	} else if structured != nil {
+		data = structured
+	}
 	ev, err := cases.ParseEvent(data)
 	if err != nil {
 		return cases.Event{}, err
@@ -625,6 +631,66 @@ func (n *NATSIntake) parse(m jetstream.Msg) (cases.Event, error) {
 		}
 	}
 	return cases.Event{}, cases.Errorf(cases.KindDenied, "source %q may not be sent on subject %q (prefix %q speaks for %s)", ev.Source, m.Subject(), prefix, strings.Join(allowed, ", "))
+}
+
+// binaryEvent rebuilds the structured form of a CloudEvent sent in the NATS
+// binding's binary content mode (attributes in ce- headers, percent-encoded;
+// the data is the body; the CloudEvents SDKs' default), so that it passes the
+// same validation as every other event. It returns nil when the message has
+// no ce-specversion header. Over HTTP exops refuses this mode because its
+// signature covers only the body; over NATS the subject, not a signature,
+// says who sent the event, so headers are as trusted as the body.
+func binaryEvent(h nats.Header, body []byte) ([]byte, error) {
+	attrs := map[string]string{}
+	contentType := ""
+	for k, vs := range h {
+		if len(vs) == 0 {
+			continue
+		}
+		name := strings.ToLower(k)
+		if name == "content-type" {
+			contentType = vs[0]
+			continue
+		}
+		attr, ok := strings.CutPrefix(name, "ce-")
+		if !ok || attr == "" {
+			continue
+		}
+		if attr == "data" || attr == "data_base64" {
+			return nil, cases.Errorf(cases.KindInvalid, "header %s: the data of a binary-mode event is the message body", k)
+		}
+		if _, dup := attrs[attr]; dup || len(vs) > 1 {
+			return nil, cases.Errorf(cases.KindInvalid, "header %s: given more than once", k)
+		}
+		v, err := url.PathUnescape(vs[0])
+		if err != nil {
+			return nil, cases.Errorf(cases.KindInvalid, "header %s: not percent-encoded as the NATS binding says", k)
+		}
+		attrs[attr] = v
+	}
+	if _, ok := attrs["specversion"]; !ok {
+		if len(attrs) > 0 {
+			return nil, cases.Errorf(cases.KindInvalid, "ce- headers without ce-specversion: send a binary-mode event with all its attributes, or a structured one")
+		}
+		return nil, nil
+	}
+	if strings.HasPrefix(contentType, "application/cloudevents") {
+		return nil, cases.Errorf(cases.KindInvalid, "ce-specversion header on a structured event (Content-Type %s): use one content mode", contentType)
+	}
+	if _, ok := attrs["datacontenttype"]; !ok && contentType != "" {
+		attrs["datacontenttype"] = contentType
+	}
+	env := make(map[string]any, len(attrs)+1)
+	for k, v := range attrs {
+		env[k] = v
+	}
+	// The body must be the JSON object ParseEvent wants as data; a body that
+	// is not JSON is refused there as "data: must be a JSON object".
+	if !json.Valid(body) {
+		return nil, cases.Errorf(cases.KindInvalid, "data: the body of a binary-mode event is not JSON")
+	}
+	env["data"] = json.RawMessage(body)
+	return json.Marshal(env)
 }
 
 func (n *NATSIntake) ack(m jetstream.Msg) {

@@ -628,3 +628,116 @@ func TestNATSStopHandsBackWhatItFetched(t *testing.T) {
 		t.Errorf("second replica acked %d, want %d", in2.Stats().Consumed, total-got)
 	}
 }
+
+// A binary-mode CloudEvent (attributes in ce- headers, data as the body, the
+// SDKs' default) is the same event as its structured form: the same checks,
+// the same idempotency key, so a publisher that switches modes causes no
+// conflict, and a spoofed source in a header is refused like one in a body.
+func TestNATSBinaryContentMode(t *testing.T) {
+	e := newNATSEnv(t)
+	ing := newKeyed()
+	in := e.start(t, ing)
+	et := cases.EventTypes()[0]
+	data, err := json.Marshal(et.Example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary := func(subject, source, id string, extra map[string]string) {
+		t.Helper()
+		m := nats.NewMsg(e.prefix + "." + subject)
+		m.Header.Set("ce-specversion", "1.0")
+		m.Header.Set("ce-id", id)
+		m.Header.Set("ce-source", source)
+		m.Header.Set("ce-type", et.Name)
+		m.Header.Set("ce-time", "2026-11-27T09%3A30%3A00Z") // percent-encoded, as the binding allows
+		m.Header.Set("Content-Type", "application/json")
+		for k, v := range extra {
+			m.Header.Set(k, v)
+		}
+		m.Data = data
+		if _, err := e.js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	binary("events.erp.orders", "/erp/sap-prod", "bin-1", nil)
+	e.publish(t, "events.erp.orders", natsEvent(t, "/erp/sap-prod", "bin-1", nil), "") // the same event, structured
+	binary("events.erp.orders", "/tms/carrier-hub", "bin-spoof", nil)
+	binary("events.erp.orders", "/erp/sap-prod", "bin-mixed", map[string]string{"Content-Type": "application/cloudevents+json"})
+	waitFor(t, "every message handled", func() bool {
+		st := in.Stats()
+		return st.DeadLettered == 2 && st.Consumed == 2
+	})
+	stored, dups, _ := ing.snapshot()
+	if stored != 1 || dups != 1 {
+		t.Fatalf("stored %d, duplicates %d; want the binary and structured forms to be one event", stored, dups)
+	}
+	ing.mu.Lock()
+	ev := ing.stored["/erp/sap-prod\x00bin-1"]
+	ing.mu.Unlock()
+	if ev.Type != et.Name || !ev.Time.Equal(time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)) || len(ev.Data) == 0 {
+		t.Errorf("binary event read as %+v", ev)
+	}
+	dl := e.deadLetters(t, 2)
+	if len(dl) != 2 {
+		t.Fatalf("%d dead letters", len(dl))
+	}
+	// Workers may dead-letter in either order.
+	reasons := dl[0].Headers().Get(HeaderDeadLetterReason) + " | " + dl[1].Headers().Get(HeaderDeadLetterReason)
+	for _, want := range []string{`source "/tms/carrier-hub" may not be sent`, "use one content mode"} {
+		if !strings.Contains(reasons, want) {
+			t.Errorf("dead letter reasons %q, want one to say %q", reasons, want)
+		}
+	}
+}
+
+// binaryEvent's refusals need no server.
+func TestBinaryEventRefusals(t *testing.T) {
+	base := func() nats.Header {
+		return nats.Header{"Ce-Specversion": {"1.0"}, "ce-id": {"e1"}, "ce-source": {"/erp/sap-prod"},
+			"ce-type": {cases.EventTypes()[0].Name}, "ce-time": {"2026-11-27T09:30:00Z"}}
+	}
+	body, _ := json.Marshal(cases.EventTypes()[0].Example)
+	tests := []struct {
+		name string
+		edit func(nats.Header)
+		body []byte
+		want string // "" means accepted
+	}{
+		{"accepted, header names in any case", func(nats.Header) {}, body, ""},
+		{"no ce- headers is structured", func(h nats.Header) {
+			for k := range h {
+				delete(h, k)
+			}
+		}, body, "structured"},
+		{"attributes without specversion", func(h nats.Header) { delete(h, "Ce-Specversion") }, body, "without ce-specversion"},
+		{"repeated attribute", func(h nats.Header) { h["ce-id"] = []string{"a", "b"} }, body, "more than once"},
+		{"data in a header", func(h nats.Header) { h["ce-data"] = []string{"{}"} }, body, "is the message body"},
+		{"bad percent-encoding", func(h nats.Header) { h["ce-source"] = []string{"/erp/%zz"} }, body, "percent-encoded"},
+		{"body not JSON", func(nats.Header) {}, []byte("<xml/>"), "not JSON"},
+		{"empty body", func(nats.Header) {}, nil, "not JSON"},
+		{"data not an object", func(nats.Header) {}, []byte(`[1,2]`), "data"},
+		{"not JSON data by its content type", func(h nats.Header) { h["Content-Type"] = []string{"text/csv"} }, body, "datacontenttype"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := base()
+			tt.edit(h)
+			out, err := binaryEvent(h, tt.body)
+			if tt.want == "structured" {
+				if out != nil || err != nil {
+					t.Fatalf("got %s, %v; want nil, nil", out, err)
+				}
+				return
+			}
+			if err == nil && out != nil {
+				_, err = cases.ParseEvent(out)
+			}
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("err %v, want it to say %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -54,7 +54,8 @@ structured mode (see [operations.md](operations.md) for signing, batches and ans
 Binary content mode (attributes in ` + "`ce-`" + ` headers, the CloudEvents SDKs' default for HTTP) is
 refused with 415 and a message saying so: ` + "`X-Exops-Signature`" + ` signs the body, which in that
 mode leaves the id and type outside the signature. With an SDK, choose structured encoding
-(in Go, ` + "`cloudevents.WithEncodingStructured`" + `).
+(in Go, ` + "`cloudevents.WithEncodingStructured`" + `). Over NATS both modes are read (see
+[connectors.md](connectors.md#nats-jetstream-intake)).
 Every event needs ` + "`specversion` (\"1.0\"), `id`, `source`, `type`, `time` (RFC 3339) and `data`" + `
 (a JSON object); ` + "`subject`" + ` is optional. ` + "`(source, id)`" + ` is the idempotency key: a retry is
 answered as the first delivery was and changes nothing.
