@@ -54,6 +54,11 @@ type Config struct {
 	Replay ReplayMemory
 	// Limits pace the outbox's calls (zero: Slack's published limits).
 	Limits Limits
+	// TrustedTeams are workspaces, beside the one an event is delivered
+	// for, whose people exops answers (EXOPS_SLACK_TRUSTED_TEAMS): a sister
+	// workspace joined by Slack Connect. Other organisations' people in a
+	// shared channel are not answered (events.go, foreignUser).
+	TrustedTeams []string
 }
 
 // ReplayMemory remembers handled Slack requests (cases.ReplayMemory, kept

@@ -155,19 +155,31 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
 		if thread == "" {
 			thread = e.TimeStamp
 		}
+		if b.foreignUser(ev, e.UserTeam) {
+			b.refuseForeign(ctx, e.Channel, e.User, thread, e.UserTeam)
+			return
+		}
 		b.answerQuestion(ctx, question{channel: e.Channel, thread: thread, user: e.User, text: stripMention(ev, e.Text)})
 	case *slackevents.MessageEvent:
 		if e.BotID != "" || e.User == "" || e.SubType == "bot_message" || isOwnUser(ev, e.User) ||
 			(e.Message != nil && e.Message.BotID != "") {
 			return // bots, exops included, are not asking
 		}
-		if e.SubType == "file_share" && e.Message != nil && (e.ChannelType == "im" || e.ThreadTimeStamp != "") {
-			b.readDocuments(ctx, e)
-			return
-		}
+		document := e.SubType == "file_share" && e.Message != nil && (e.ChannelType == "im" || e.ThreadTimeStamp != "")
 		// Direct messages only; mentions come as app_mention. Edits and
 		// other subtypes are not questions.
-		if e.ChannelType != "im" || e.SubType != "" {
+		if !document && (e.ChannelType != "im" || e.SubType != "") {
+			return
+		}
+		if b.foreignUser(ev, e.UserTeam) {
+			// Neither a question nor a document from another organisation:
+			// an answer would tell them about cases, a document would be
+			// read into one.
+			b.refuseForeign(ctx, e.Channel, e.User, e.ThreadTimeStamp, e.UserTeam)
+			return
+		}
+		if document {
+			b.readDocuments(ctx, e)
 			return
 		}
 		// A DM in a thread is the assistant pane's (as Slack's Bolt
@@ -203,6 +215,46 @@ func isOwnUser(ev slackevents.EventsAPIEvent, user string) bool {
 		}
 	}
 	return false
+}
+
+// foreignUser reports whether an event's user belongs to a workspace exops
+// does not answer: in a Slack Connect channel people of other organisations
+// can mention the bot, and an answer about cases would leave the company.
+// Home is the workspace the event was delivered for (the envelope's team_id
+// and its authorizations) and Config.TrustedTeams. An org-wide Enterprise
+// Grid install is at home in every workspace of its organisation, and the
+// event does not say which organisation user_team belongs to, so there
+// nobody is refused. An event without user_team is from home.
+func (b *Bot) foreignUser(ev slackevents.EventsAPIEvent, userTeam string) bool {
+	if userTeam == "" || userTeam == ev.TeamID {
+		return false
+	}
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb != nil {
+		for _, a := range cb.Authorizations {
+			if a.TeamID == userTeam || a.IsEnterpriseInstall {
+				return false
+			}
+		}
+	}
+	for _, t := range b.cfg.TrustedTeams {
+		if t == userTeam {
+			return false
+		}
+	}
+	return true
+}
+
+// refuseForeign tells a person of another organisation, privately, that
+// exops does not answer them; nothing else is done or posted.
+func (b *Bot) refuseForeign(ctx context.Context, channel, user, thread, team string) {
+	b.log.Info("not answered: the user is from another workspace", "user", user, "team", team, "channel", channel)
+	opts := []slack.MsgOption{slack.MsgOptionText("exops answers only people of the workspace it works for; ask your contact there.", false)}
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	if _, err := b.api.PostEphemeralContext(ctx, channel, user, opts...); err != nil {
+		b.log.Warn("tell a user from another workspace", "err", slackError("post ephemeral", err))
+	}
 }
 
 // callbackEventID is the event_id of an event_callback ("" for others).

@@ -33,3 +33,31 @@ func TestStripMention(t *testing.T) {
 		})
 	}
 }
+
+// TestForeignUser: who is of another organisation in a Slack Connect channel.
+func TestForeignUser(t *testing.T) {
+	ws := func(team string, auths ...slack.EventAuthorization) slackevents.EventsAPIEvent {
+		return slackevents.EventsAPIEvent{TeamID: team, Data: &slackevents.EventsAPICallbackEvent{TeamID: team, Authorizations: auths}}
+	}
+	b := &Bot{Notifier: &Notifier{cfg: Config{TrustedTeams: []string{"T0SISTER"}}}}
+	tests := []struct {
+		name     string
+		ev       slackevents.EventsAPIEvent
+		userTeam string
+		want     bool
+	}{
+		{"same workspace", ws("T0ACME"), "T0ACME", false},
+		{"no user_team (older payloads, DMs)", ws("T0ACME"), "", false},
+		{"another organisation", ws("T0ACME", slack.EventAuthorization{TeamID: "T0ACME", IsBot: true}), "T0VENDOR", true},
+		{"a workspace the authorizations name", ws("T0ACME", slack.EventAuthorization{TeamID: "T0OTHER", IsBot: true}), "T0OTHER", false},
+		{"a trusted sister workspace", ws("T0ACME"), "T0SISTER", false},
+		{"org-wide Grid install: every workspace is home", ws("T0ACME", slack.EventAuthorization{EnterpriseID: "E0ORG", IsEnterpriseInstall: true, IsBot: true}), "T0ORGWS2", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := b.foreignUser(tt.ev, tt.userTeam); got != tt.want {
+				t.Errorf("foreignUser(%q) = %v, want %v", tt.userTeam, got, tt.want)
+			}
+		})
+	}
+}

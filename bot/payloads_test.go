@@ -177,6 +177,13 @@ func TestRealSlackPayloads(t *testing.T) {
 		{"event_url_verification.json", true, want{status: 200, body: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", silent: true}},
 		{"event_app_mention_grid.json", true, want{status: 200, asked: 1, replyIn: "C0CREDIT", replyTS: "1515449522.000016"}},
 		{"event_message_im.json", true, want{status: 200, asked: 1, replyIn: "D0DMEXOPS", replyTS: "1355517523.000005"}},
+		// Slack Connect: someone of another organisation in a shared
+		// channel is told privately, and neither answered nor read.
+		{"event_app_mention_slack_connect_external.json", true, want{status: 200,
+			ephemeral: []string{"U0VENDOR", "C0SHARED", "only people of the workspace"}}},
+		{"event_message_file_share_slack_connect_external.json", true, want{status: 200,
+			ephemeral: []string{"U0VENDOR", "C0SHARED", "only people of the workspace"}}},
+		{"event_app_mention_slack_connect_home.json", true, want{status: 200, asked: 1, replyIn: "C0SHARED", replyTS: "1700000100.000200"}},
 		// A Block Kit element slack-go does not know (Slack adds them).
 		{"event_message_im_future_element.json", true, want{status: 200, asked: 1, replyIn: "D0DMEXOPS", replyTS: "1355517525.000009"}},
 		{"event_app_home_opened_future_element.json", true, want{status: 200, home: "U0ALICE"}},

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -150,6 +151,7 @@ func NewMain(cfg Config) (*Main, error) {
 	notifier, err := bot.NewNotifier(bot.Config{
 		BotToken: cfg.SlackBotToken, AppToken: cfg.SlackAppToken, SigningSecret: cfg.SlackSigningSecret,
 		APIURL: cfg.SlackAPIURL, Logger: cfg.Logger, Clock: cfg.Now, Replay: store,
+		TrustedTeams: strings.FieldsFunc(cfg.Getenv("EXOPS_SLACK_TRUSTED_TEAMS"), func(r rune) bool { return r == ',' || r == ' ' }),
 	})
 	if err != nil {
 		store.Close()
