@@ -175,6 +175,12 @@ func describe(q cases.CaseQuery, party string) string {
 	if !q.ResolvedBefore.IsZero() {
 		b.WriteString(" resolved before " + stampText(q.ResolvedBefore))
 	}
+	if !q.EscalatedAfter.IsZero() {
+		b.WriteString(" escalated since " + stampText(q.EscalatedAfter))
+	}
+	if !q.EscalatedBefore.IsZero() {
+		b.WriteString(" escalated before " + stampText(q.EscalatedBefore))
+	}
 	return b.String()
 }
 

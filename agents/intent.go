@@ -50,7 +50,7 @@ type Intent struct {
 	Closest string
 
 	resolvedWord bool   // the question speaks of resolving
-	timeOf       string // "opened" or "resolved": what the period bounds
+	timeOf       string // "opened", "resolved" or "escalated": what the period bounds
 	period       string // the time words as understood
 	olderText    string // "older than 2 days"
 }

@@ -1143,6 +1143,12 @@ sev:
 		if !p.from.IsZero() || !p.to.IsZero() {
 			in.timeOf = "resolved"
 		}
+	case qq.Escalated && !r.hasAny("opened", "created", "raised", "new", "came in", "arrived"):
+		// "escalated today" asks when the escalation was, not the case.
+		qq.EscalatedAfter, qq.EscalatedBefore = p.from, p.to
+		if !p.from.IsZero() || !p.to.IsZero() {
+			in.timeOf = "escalated"
+		}
 	default:
 		qq.OpenedAfter, qq.OpenedBefore = p.from, p.to
 		if !p.from.IsZero() || !p.to.IsZero() {
@@ -1169,6 +1175,7 @@ sev:
 		in.Kind = IntentPatterns
 		in.Since = p.from
 		qq.OpenedAfter, qq.OpenedBefore, qq.ResolvedAfter, qq.ResolvedBefore = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		qq.EscalatedAfter, qq.EscalatedBefore = time.Time{}, time.Time{}
 	case mean || median || ttr:
 		in.Kind = IntentTimeToResolve
 		in.Median, in.Mean = median || !mean, mean || !median
@@ -1206,6 +1213,7 @@ sev:
 	// and a list of cases would be a confident wrong answer.
 	weak := *qq
 	weak.OpenedAfter, weak.OpenedBefore, weak.ResolvedAfter, weak.ResolvedBefore = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	weak.EscalatedAfter, weak.EscalatedBefore = time.Time{}, time.Time{}
 	if in.Kind == IntentFindCases && weak == (cases.CaseQuery{}) && in.Key == "" && (in.Party != "" || in.period != "" || in.Count) &&
 		(r.unknownWords(in.Party) || reWhoIs.MatchString(q)) {
 		in = Intent{Kind: IntentHelp}

@@ -101,8 +101,8 @@ func caseFilterProps() map[string]any {
 		"since":    str("start of the period, YYYY-MM-DD (inclusive)"),
 		"until":    str("end of the period, YYYY-MM-DD (exclusive)"),
 		"days":     map[string]any{"type": "number", "description": "the period is the last this many days"},
-		"period_of": map[string]any{"type": "string", "enum": []string{"opened", "resolved"},
-			"description": "what the period bounds: when cases were opened (default) or resolved"},
+		"period_of": map[string]any{"type": "string", "enum": []string{"opened", "resolved", "escalated"},
+			"description": "what the period bounds: when cases were opened (default), resolved, or last escalated"},
 		"older_than_days": map[string]any{"type": "number", "description": "only cases opened more than this many days ago (open ones unless status says otherwise)"},
 	}
 }
@@ -366,8 +366,11 @@ func (q *Answerer) toolIntent(name string, a toolArgs, actor string, now time.Ti
 	case "resolved":
 		qq.ResolvedAfter, qq.ResolvedBefore = from, to
 		in.timeOf = "resolved"
+	case "escalated":
+		qq.EscalatedAfter, qq.EscalatedBefore = from, to
+		in.timeOf = "escalated"
 	default:
-		return Intent{}, fmt.Errorf("period_of %q is not opened or resolved", a.PeriodOf)
+		return Intent{}, fmt.Errorf("period_of %q is not opened, resolved or escalated", a.PeriodOf)
 	}
 	if !from.IsZero() || !to.IsZero() {
 		in.period = periodText(from, to)

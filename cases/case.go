@@ -226,6 +226,9 @@ type Case struct {
 	// Escalated lists the escalation steps already taken (by name), so a
 	// restart neither loses nor repeats one.
 	Escalated []string `json:"escalated,omitempty"`
+	// EscalatedAt is when the latest escalation step was taken (by the
+	// timer or by a person), so "cases escalated today" can be answered.
+	EscalatedAt *time.Time `json:"escalated_at,omitempty"`
 	// Assignee is the person working the case; SnoozedUntil holds its
 	// reminders and escalations until then.
 	Assignee     string     `json:"assignee,omitempty"`
@@ -345,6 +348,10 @@ func (c *Case) Clone() *Case {
 	if c.SnoozedUntil != nil {
 		t := *c.SnoozedUntil
 		cp.SnoozedUntil = &t
+	}
+	if c.EscalatedAt != nil {
+		t := *c.EscalatedAt
+		cp.EscalatedAt = &t
 	}
 	if c.FirstTouchedAt != nil {
 		t := *c.FirstTouchedAt

@@ -100,6 +100,8 @@ func (e *Engine) fireCase(ctx context.Context, id string, now time.Time) (int, e
 				if err := e.takeStep(tx, pol, c, s, now); err != nil {
 					return err
 				}
+				at := now
+				c.EscalatedAt = &at
 				fired++
 			}
 			if fired > 0 {

@@ -220,6 +220,28 @@ func TestEscalationAcrossRestart(t *testing.T) {
 	if n := fire(); n != 1 || posts("post:#exec") != 1 {
 		t.Fatalf("exec step: %d steps, %d posts", n, posts("post:#exec"))
 	}
+	// When the latest step was taken is kept and found by ("escalated
+	// in the last hour"); a step not yet taken moves nothing.
+	found := func(q cases.CaseQuery) int {
+		t.Helper()
+		l, err := h.store.FindCases(h.ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Total
+	}
+	now := h.clock.Now()
+	if n := found(cases.CaseQuery{EscalatedAfter: now.Add(-time.Minute)}); n != 1 {
+		t.Errorf("escalated in the last minute: %d cases, want 1", n)
+	}
+	if n := found(cases.CaseQuery{EscalatedAfter: now.Add(time.Minute)}); n != 0 {
+		t.Errorf("escalated after now: %d cases, want 0", n)
+	}
+	h.clock.Add(24 * time.Hour)
+	fire()
+	if n := found(cases.CaseQuery{EscalatedBefore: now.Add(time.Second), EscalatedAfter: now.Add(-time.Second)}); n != 1 {
+		t.Errorf("escalation time moved without a step: %d cases at %v", n, now)
+	}
 	kinds := h.auditKinds(id)
 	if c := strings.Count(strings.Join(kinds, ","), cases.AuditEscalated); c != 3 {
 		t.Errorf("%d escalated records, want 3: %v", c, kinds)

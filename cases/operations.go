@@ -140,6 +140,8 @@ func (e *Engine) Escalate(ctx context.Context, id, actor string) (*Case, error) 
 				continue
 			}
 			c.Escalated = append(c.Escalated, s.Name)
+			at := now
+			c.EscalatedAt = &at
 			text := fmt.Sprintf("<@%s> escalated %s: %s", actor, c.ID, s.Text)
 			if len(s.Mention) > 0 {
 				text = mentionAll(s.Mention) + " " + text

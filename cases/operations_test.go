@@ -36,6 +36,9 @@ func TestOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.EscalatedAt == nil || !c.EscalatedAt.Equal(h.clock.Now()) {
+		t.Errorf("escalated by hand at %v, want %v", c.EscalatedAt, h.clock.Now())
+	}
 	h.drain()
 	if c.Assignee != "U1" || len(c.Comments) != 1 || c.Comments[0].Text != "called the DC, stock is on the dock" || c.FirstTouchedAt == nil {
 		t.Errorf("case after operations: assignee %q, comments %+v, touched %v", c.Assignee, c.Comments, c.FirstTouchedAt)

@@ -57,6 +57,11 @@ type CaseQuery struct {
 	// the case was resolved; either set selects resolved cases only.
 	ResolvedAfter  time.Time
 	ResolvedBefore time.Time
+	// EscalatedAfter (inclusive) and EscalatedBefore (exclusive) bound when
+	// the case's latest escalation step was taken; either set selects
+	// escalated cases only.
+	EscalatedAfter  time.Time
+	EscalatedBefore time.Time
 	// OpenedBefore and OpenedAfter bound when the case was opened (before
 	// is exclusive, after inclusive); zero means unbounded. Age questions
 	// ("older than 2 days") become OpenedBefore = now - 2 days.
@@ -345,7 +350,8 @@ func (q CaseQuery) Terms() []Term {
 	for _, st := range []struct {
 		on bool
 		v  string
-	}{{q.Unassigned, StateUnassigned}, {q.Assigned, StateAssigned}, {q.Escalated, StateEscalated},
+	}{{q.Unassigned, StateUnassigned}, {q.Assigned, StateAssigned},
+		{q.Escalated || !q.EscalatedAfter.IsZero() || !q.EscalatedBefore.IsZero(), StateEscalated},
 		{q.AwaitingApproval, StateAwaitingApproval}, {q.ByExops, StateByExops}} {
 		if st.on {
 			out = append(out, Term{TermState, st.v})
@@ -484,9 +490,10 @@ func (c *Case) WaitingApprovers() []string {
 
 // CaseTimes are the times a case is found by ranges of: when it was
 // resolved, and, while it is open, its SLA due time, when its snooze ends,
-// and its first-touch due time while no person has touched it. Zero: none.
+// and its first-touch due time while no person has touched it; and when it
+// was last escalated, open or not. Zero: none.
 type CaseTimes struct {
-	Resolved, SLADue, SnoozedUntil, FirstTouchDue time.Time
+	Resolved, SLADue, SnoozedUntil, FirstTouchDue, Escalated time.Time
 }
 
 // TimesOf works out a case's CaseTimes.
@@ -494,6 +501,9 @@ func TimesOf(c *Case) CaseTimes {
 	var t CaseTimes
 	if c.ResolvedAt != nil && c.Status == StatusResolved {
 		t.Resolved = *c.ResolvedAt
+	}
+	if c.EscalatedAt != nil {
+		t.Escalated = *c.EscalatedAt
 	}
 	if c.Status == StatusOpen {
 		t.SLADue = c.SLADue
@@ -515,6 +525,12 @@ func (q CaseQuery) MatchTimes(t CaseTimes) bool {
 		return false
 	}
 	if !q.ResolvedBefore.IsZero() && (t.Resolved.IsZero() || !t.Resolved.Before(q.ResolvedBefore)) {
+		return false
+	}
+	if !q.EscalatedAfter.IsZero() && (t.Escalated.IsZero() || t.Escalated.Before(q.EscalatedAfter)) {
+		return false
+	}
+	if !q.EscalatedBefore.IsZero() && (t.Escalated.IsZero() || !t.Escalated.Before(q.EscalatedBefore)) {
 		return false
 	}
 	timed := q.PastSLA || q.Snoozed || q.FirstTouchOverdue
@@ -540,6 +556,7 @@ const (
 	TermSLADue        = "t:sla_due"
 	TermSnoozedUntil  = "t:snoozed_until"
 	TermFirstTouchDue = "t:first_touch_due"
+	TermEscalatedAt   = "t:escalated"
 )
 
 // Terms lists the times that are set as terms whose values sort as the
@@ -549,7 +566,8 @@ func (t CaseTimes) Terms() []Term {
 	for _, x := range []struct {
 		kind string
 		at   time.Time
-	}{{TermResolvedAt, t.Resolved}, {TermSLADue, t.SLADue}, {TermSnoozedUntil, t.SnoozedUntil}, {TermFirstTouchDue, t.FirstTouchDue}} {
+	}{{TermResolvedAt, t.Resolved}, {TermSLADue, t.SLADue}, {TermSnoozedUntil, t.SnoozedUntil}, {TermFirstTouchDue, t.FirstTouchDue},
+		{TermEscalatedAt, t.Escalated}} {
 		if !x.at.IsZero() {
 			out = append(out, Term{x.kind, TimeTermValue(x.at)})
 		}

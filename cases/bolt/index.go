@@ -44,7 +44,7 @@ var (
 
 // indexVersion names the index layout and what it indexes; a store opened
 // with a different one rebuilds its indexes from the cases.
-const indexVersion = "2" // 2: team, assignee, severity, priority, approver and state terms; times in entries
+const indexVersion = "3" // 2: team, assignee, severity, priority, approver and state terms; times in entries. 3: the escalation time in entries
 
 // index kinds
 const (
@@ -86,7 +86,7 @@ func indexTerms(c *cases.Case) [][2]string {
 func entryValue(c *cases.Case) []byte {
 	ts := cases.TimesOf(c)
 	v := make([]byte, entryTimes, entryTimes+len(c.Status))
-	for i, t := range []time.Time{ts.Resolved, ts.SLADue, ts.SnoozedUntil, ts.FirstTouchDue} {
+	for i, t := range []time.Time{ts.Resolved, ts.SLADue, ts.SnoozedUntil, ts.FirstTouchDue, ts.Escalated} {
 		if !t.IsZero() {
 			binary.BigEndian.PutUint64(v[8*i:], cases.TimeKey(t))
 		}
@@ -95,7 +95,7 @@ func entryValue(c *cases.Case) []byte {
 }
 
 // entryTimes is the length of the times at the start of an entry's value.
-const entryTimes = 4 * 8
+const entryTimes = 5 * 8
 
 func entryStatus(v []byte) cases.Status {
 	if len(v) < entryTimes {
@@ -109,13 +109,14 @@ func entryCaseTimes(v []byte) cases.CaseTimes {
 		return cases.CaseTimes{}
 	}
 	at := func(i int) time.Time { return cases.TimeOfKey(binary.BigEndian.Uint64(v[8*i:])) }
-	return cases.CaseTimes{Resolved: at(0), SLADue: at(1), SnoozedUntil: at(2), FirstTouchDue: at(3)}
+	return cases.CaseTimes{Resolved: at(0), SLADue: at(1), SnoozedUntil: at(2), FirstTouchDue: at(3), Escalated: at(4)}
 }
 
 // hasTimeConditions reports whether q has conditions matched on an entry's
 // times.
 func hasTimeConditions(q cases.CaseQuery) bool {
-	return !q.ResolvedAfter.IsZero() || !q.ResolvedBefore.IsZero() || q.PastSLA || q.Snoozed || q.FirstTouchOverdue
+	return !q.ResolvedAfter.IsZero() || !q.ResolvedBefore.IsZero() || !q.EscalatedAfter.IsZero() || !q.EscalatedBefore.IsZero() ||
+		q.PastSLA || q.Snoozed || q.FirstTouchOverdue
 }
 
 // encodeKeys and decodeKeys store the list of a case's index keys as

@@ -104,6 +104,9 @@ func (s *Store) FindCases(ctx context.Context, q cases.CaseQuery) (cases.CaseLis
 	if !q.ResolvedAfter.IsZero() || !q.ResolvedBefore.IsZero() {
 		timeRange(cases.TermResolvedAt, q.ResolvedAfter, q.ResolvedBefore, true)
 	}
+	if !q.EscalatedAfter.IsZero() || !q.EscalatedBefore.IsZero() {
+		timeRange(cases.TermEscalatedAt, q.EscalatedAfter, q.EscalatedBefore, true)
+	}
 	if (q.PastSLA || q.Snoozed || q.FirstTouchOverdue) && q.At.IsZero() {
 		where = append(where, "false") // judged at no time: matches nothing, as MatchTimes says
 	} else {

@@ -1308,6 +1308,8 @@ func testFindCasesScan(t *testing.T, s cases.Store) {
 		}
 		if i%7 == 0 {
 			c.Escalated = []string{"remind"}
+			at := c.OpenedAt.Add(time.Duration(i%5) * time.Hour)
+			c.EscalatedAt = &at
 		}
 		c.SLADue = c.OpenedAt.Add(time.Duration(i%9) * time.Hour)
 		c.FirstTouchDue = c.OpenedAt.Add(time.Hour)
@@ -1336,6 +1338,8 @@ func testFindCasesScan(t *testing.T, s cases.Store) {
 				{Customer: "C-3"}, {OpenedBefore: base.Add(400 * time.Minute)}, {OpenedAfter: base.Add(300 * time.Minute), OpenedBefore: base.Add(700 * time.Minute)},
 				{Team: "warehouse"}, {Team: "Credit", Severity: cases.SeverityCritical}, {Assignee: "u0ana"}, {Priority: "P1"},
 				{Unassigned: true}, {Assigned: true}, {Escalated: true}, {AwaitingApproval: true}, {Approver: "U0BOB"}, {Approver: "U0CFO"},
+				{EscalatedAfter: base.Add(300 * time.Minute)}, {EscalatedAfter: base.Add(200 * time.Minute), EscalatedBefore: base.Add(600 * time.Minute)},
+				{EscalatedBefore: base.Add(500 * time.Minute), Team: "credit"},
 				{ByExops: true}, {ResolvedAfter: base.Add(300 * time.Minute)}, {ResolvedAfter: base.Add(200 * time.Minute), ResolvedBefore: base.Add(600 * time.Minute)},
 				{PastSLA: true, At: base.Add(500 * time.Minute)}, {PastSLA: true}, {Snoozed: true, At: base.Add(400 * time.Minute)},
 				{FirstTouchOverdue: true, At: base.Add(600 * time.Minute), Team: "credit"}} {
