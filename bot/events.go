@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -218,30 +219,38 @@ func isOwnUser(ev slackevents.EventsAPIEvent, user string) bool {
 }
 
 // foreignUser reports whether an event's user belongs to a workspace exops
-// does not answer: in a Slack Connect channel people of other organisations
-// can mention the bot, and an answer about cases would leave the company.
-// Home is the workspace the event was delivered for (the envelope's team_id
-// and its authorizations) and Config.TrustedTeams. An org-wide Enterprise
-// Grid install is at home in every workspace of its organisation, and the
-// event does not say which organisation user_team belongs to, so there
-// nobody is refused. An event without user_team is from home.
+// does not answer: in a Slack Connect channel (is_ext_shared_channel)
+// people of other organisations can mention the bot, and an answer about
+// cases would leave the company. Home is the workspace the event was
+// delivered for (the envelope's team_id and its authorizations) and
+// Config.TrustedTeams. A channel shared only among workspaces of one
+// Enterprise Grid organisation is not externally shared, so nobody there
+// is refused; nor in an org-wide install, whose home is every workspace of
+// its organisation. An event without user_team is from home.
 func (b *Bot) foreignUser(ev slackevents.EventsAPIEvent, userTeam string) bool {
-	if userTeam == "" || userTeam == ev.TeamID {
+	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	if !ok || cb == nil || !cb.IsExtSharedChannel || userTeam == "" || userTeam == ev.TeamID || userTeam == cb.TeamID {
 		return false
 	}
-	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb != nil {
-		for _, a := range cb.Authorizations {
-			if a.TeamID == userTeam || a.IsEnterpriseInstall {
-				return false
-			}
-		}
-	}
-	for _, t := range b.cfg.TrustedTeams {
-		if t == userTeam {
+	for _, a := range cb.Authorizations {
+		if a.TeamID == userTeam || a.IsEnterpriseInstall {
 			return false
 		}
 	}
-	return true
+	return !slices.Contains(b.cfg.TrustedTeams, userTeam)
+}
+
+// foreignClick is foreignUser for a click or form: the payload's team is
+// the workspace it was delivered for, user.team_id the clicker's. A click
+// carries no is_ext_shared_channel, so within an Enterprise Grid
+// organisation, where another workspace may be a colleague's, nobody is
+// refused.
+func (b *Bot) foreignClick(ic slack.InteractionCallback) bool {
+	team := ic.User.TeamID
+	if team == "" || ic.Team.ID == "" || team == ic.Team.ID || ic.IsEnterpriseInstall || ic.Enterprise.ID != "" {
+		return false
+	}
+	return !slices.Contains(b.cfg.TrustedTeams, team)
 }
 
 // refuseForeign tells a person of another organisation, privately, that

@@ -178,6 +178,19 @@ func (b *Bot) handleInteraction(ctx context.Context, ic slack.InteractionCallbac
 		b.log.Warn("interaction without a user ignored", "type", string(ic.Type))
 		return
 	}
+	if b.foreignClick(ic) {
+		// A person of another organisation in a Slack Connect channel:
+		// no button of exops's changes a case for them.
+		b.log.Info("click not taken: the user is from another workspace", "user", ic.User.ID, "team", ic.User.TeamID, "type", string(ic.Type))
+		if ic.Type == slack.InteractionTypeBlockActions {
+			channel := ic.Channel.ID
+			if channel == "" {
+				channel = ic.Container.ChannelID
+			}
+			b.ephemeral(ctx, channel, ic.User.ID, "exops takes clicks only from people of the workspace it works for; nothing was recorded.")
+		}
+		return
+	}
 	switch ic.Type {
 	case slack.InteractionTypeBlockActions:
 	case slack.InteractionTypeViewSubmission:

@@ -37,8 +37,10 @@ func TestStripMention(t *testing.T) {
 // TestForeignUser: who is of another organisation in a Slack Connect channel.
 func TestForeignUser(t *testing.T) {
 	ws := func(team string, auths ...slack.EventAuthorization) slackevents.EventsAPIEvent {
-		return slackevents.EventsAPIEvent{TeamID: team, Data: &slackevents.EventsAPICallbackEvent{TeamID: team, Authorizations: auths}}
+		return slackevents.EventsAPIEvent{TeamID: team, Data: &slackevents.EventsAPICallbackEvent{TeamID: team, Authorizations: auths, IsExtSharedChannel: true}}
 	}
+	internal := ws("T0ACME")
+	internal.Data.(*slackevents.EventsAPICallbackEvent).IsExtSharedChannel = false
 	b := &Bot{Notifier: &Notifier{cfg: Config{TrustedTeams: []string{"T0SISTER"}}}}
 	tests := []struct {
 		name     string
@@ -51,6 +53,7 @@ func TestForeignUser(t *testing.T) {
 		{"another organisation", ws("T0ACME", slack.EventAuthorization{TeamID: "T0ACME", IsBot: true}), "T0VENDOR", true},
 		{"a workspace the authorizations name", ws("T0ACME", slack.EventAuthorization{TeamID: "T0OTHER", IsBot: true}), "T0OTHER", false},
 		{"a trusted sister workspace", ws("T0ACME"), "T0SISTER", false},
+		{"another workspace of the organisation, channel not shared outside it", internal, "T0ORGWS2", false},
 		{"org-wide Grid install: every workspace is home", ws("T0ACME", slack.EventAuthorization{EnterpriseID: "E0ORG", IsEnterpriseInstall: true, IsBot: true}), "T0ORGWS2", false},
 	}
 	for _, tt := range tests {

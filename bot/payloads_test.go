@@ -217,6 +217,9 @@ func TestRealSlackPayloads(t *testing.T) {
 		{"interaction_view_submission_future_element.json", true, want{status: 200,
 			decided:   []cases.DecideRequest{{Case: "EX-000001", Recommendation: "r1", Actor: "U0ALICE", Choice: cases.ChoiceReject, Reason: "Customer is 90 days overdue"}},
 			ephemeral: []string{"U0ALICE", "C0CREDIT", "reject is recorded"}}},
+		// Slack Connect: a person of another organisation clicks Approve.
+		{"interaction_block_actions_slack_connect_external.json", true, want{status: 200,
+			ephemeral: []string{"U0VENDOR", "C0CREDIT", "only from people of the workspace"}}},
 		// No one to record as the actor: nothing is decided.
 		{"interaction_block_actions_no_user.json", true, want{status: 200, silent: true}},
 		{"interaction_block_actions_modal.json", true, want{status: 200, silent: true}},
