@@ -2,6 +2,7 @@ package cases_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -72,4 +73,43 @@ func TestNewEventIsBounded(t *testing.T) {
 	if cases.KindOf(err) != cases.KindTooLarge {
 		t.Fatalf("got %v", err)
 	}
+}
+
+// FuzzParseEvent: whatever arrives at the intake, ParseEvent refuses it
+// with a kinded error or returns an event that is within the bounds and
+// reads back as itself, so what was stored is what was checked.
+func FuzzParseEvent(f *testing.F) {
+	for _, et := range cases.EventTypes() {
+		raw, _ := json.Marshal(map[string]any{"specversion": "1.0", "id": "e1", "source": "/erp", "type": et.Name,
+			"time": "2026-11-27T09:00:00Z", "data": et.Example})
+		f.Add(raw)
+	}
+	f.Add([]byte(`{"specversion":"1.0","id":"e1","source":"/erp","type":"order.credit_hold","time":"2026-11-27T09:00:00Z","data":{"order":"SO-1","customer":"C-1","x":[[[[{"a":"\u202e"}]]]]}}`))
+	f.Add([]byte(`{"specversion":"1.0","id":"e1","source":"/erp","type":"order.credit_hold","time":"2026-11-27T09:00:00Z","data":{"order":"SO-1","customer":"C-1"}}{}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		ev, err := cases.ParseEvent(raw)
+		if err != nil {
+			if cases.KindOf(err) != cases.KindInvalid && cases.KindOf(err) != cases.KindUnknownType && cases.KindOf(err) != cases.KindTooLarge {
+				t.Fatalf("refusal of kind %v: %v", cases.KindOf(err), err)
+			}
+			return
+		}
+		if ev.ID == "" || ev.Source == "" || ev.Data == nil {
+			t.Fatalf("accepted an event without id, source or data: %+v", ev)
+		}
+		again, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatalf("accepted event does not encode: %v", err)
+		}
+		ev2, err := cases.ParseEvent(again)
+		if err != nil {
+			t.Fatalf("accepted event refused when read back: %v\n%s", err, again)
+		}
+		b1, _ := json.Marshal(ev)
+		b2, _ := json.Marshal(ev2)
+		if string(b1) != string(b2) {
+			t.Fatalf("event changes when read back:\n%s\n%s", b1, b2)
+		}
+	})
 }
