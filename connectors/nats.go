@@ -606,8 +606,15 @@ func neverValid(err error) bool {
 // subject's trust.
 func (n *NATSIntake) parse(m jetstream.Msg) (cases.Event, error) {
 	data := m.Data()
-	if len(data) > n.cfg.MaxMessage {
-		return cases.Event{}, cases.Errorf(cases.KindTooLarge, "message is %d bytes, over the %d byte limit", len(data), n.cfg.MaxMessage)
+	// Headers count: in binary content mode they carry the attributes.
+	size := len(data)
+	for k, vs := range m.Headers() {
+		for _, v := range vs {
+			size += len(k) + len(v) + 4
+		}
+	}
+	if size > n.cfg.MaxMessage {
+		return cases.Event{}, cases.Errorf(cases.KindTooLarge, "message is %d bytes with its headers, over the %d byte limit", size, n.cfg.MaxMessage)
 	}
 	if ct := m.Headers().Get("Content-Type"); strings.HasPrefix(ct, "application/cloudevents-batch") {
 		return cases.Event{}, cases.Errorf(cases.KindInvalid, "batches are not accepted over NATS: publish one event per message")

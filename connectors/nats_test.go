@@ -635,6 +635,13 @@ func TestNATSStopHandsBackWhatItFetched(t *testing.T) {
 // conflict, and a spoofed source in a header is refused like one in a body.
 func TestNATSBinaryContentMode(t *testing.T) {
 	e := newNATSEnv(t)
+	e.cfg.MaxMessage = 4096
+	// A stream that takes larger messages than exops does, so that exops'
+	// own bound, headers counted, is what refuses the large one.
+	if _, err := e.js.CreateStream(context.Background(), jetstream.StreamConfig{Name: e.cfg.Stream,
+		Subjects: e.cfg.Subjects, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.MemoryStorage}); err != nil {
+		t.Fatal(err)
+	}
 	ing := newKeyed()
 	in := e.start(t, ing)
 	et := cases.EventTypes()[0]
@@ -663,9 +670,10 @@ func TestNATSBinaryContentMode(t *testing.T) {
 	e.publish(t, "events.erp.orders", natsEvent(t, "/erp/sap-prod", "bin-1", nil), "") // the same event, structured
 	binary("events.erp.orders", "/tms/carrier-hub", "bin-spoof", nil)
 	binary("events.erp.orders", "/erp/sap-prod", "bin-mixed", map[string]string{"Content-Type": "application/cloudevents+json"})
+	binary("events.erp.orders", "/erp/sap-prod", "bin-big", map[string]string{"ce-subject": strings.Repeat("x", 5000)})
 	waitFor(t, "every message handled", func() bool {
 		st := in.Stats()
-		return st.DeadLettered == 2 && st.Consumed == 2
+		return st.DeadLettered == 3 && st.Consumed == 2
 	})
 	stored, dups, _ := ing.snapshot()
 	if stored != 1 || dups != 1 {
@@ -677,13 +685,16 @@ func TestNATSBinaryContentMode(t *testing.T) {
 	if ev.Type != et.Name || !ev.Time.Equal(time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)) || len(ev.Data) == 0 {
 		t.Errorf("binary event read as %+v", ev)
 	}
-	dl := e.deadLetters(t, 2)
-	if len(dl) != 2 {
+	dl := e.deadLetters(t, 3)
+	if len(dl) != 3 {
 		t.Fatalf("%d dead letters", len(dl))
 	}
-	// Workers may dead-letter in either order.
-	reasons := dl[0].Headers().Get(HeaderDeadLetterReason) + " | " + dl[1].Headers().Get(HeaderDeadLetterReason)
-	for _, want := range []string{`source "/tms/carrier-hub" may not be sent`, "use one content mode"} {
+	// Workers may dead-letter in any order.
+	var reasons string
+	for _, m := range dl {
+		reasons += m.Headers().Get(HeaderDeadLetterReason) + " | "
+	}
+	for _, want := range []string{`source "/tms/carrier-hub" may not be sent`, "use one content mode", "with its headers, over the 4096 byte limit"} {
 		if !strings.Contains(reasons, want) {
 			t.Errorf("dead letter reasons %q, want one to say %q", reasons, want)
 		}
