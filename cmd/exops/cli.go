@@ -48,6 +48,8 @@ Usage:
   exops store copy --from FILE.db --to postgres://…            move a bbolt installation into PostgreSQL
   exops version
 
+Wherever a command takes --db PATH it also takes --store URL: a bbolt file path
+or a postgres:// URL (default $EXOPS_STORE, else ./exops.db).
 Run "exops COMMAND --help" for a command's flags. Secrets and endpoints come
 from the environment: SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET,
 SLACK_API_URL, EXOPS_SOURCE_SECRETS (see README.md).
@@ -163,13 +165,13 @@ func (c *cli) dbFlag(fs *flag.FlagSet) *string {
 		def = "./exops.db"
 	}
 	v := new(string)
-	fs.StringVar(v, "store", def, "the store: a bbolt `file` path or a postgres:// URL (default $EXOPS_STORE)")
+	fs.StringVar(v, "store", def, "the store: a bbolt `file` path or a postgres:// URL; $EXOPS_STORE when not given")
 	fs.StringVar(v, "db", def, "path of the bbolt database `file` (the same as --store)")
 	return v
 }
 
 func (c *cli) serve(args []string) int {
-	fs := c.flags("serve", "serve [--db PATH] --policy FILE [--addr HOST:PORT]")
+	fs := c.flags("serve", "serve [--store URL | --db PATH] --policy FILE [--addr HOST:PORT] [--nats URL]")
 	db := c.dbFlag(fs)
 	pol := fs.String("policy", "", "policy `file` (YAML)")
 	addr := fs.String("addr", ":8080", "`host:port` for the event API and Slack's HTTP endpoints")
@@ -210,7 +212,7 @@ func (c *cli) serve(args []string) int {
 		logger.Warn("EXOPS_SOURCE_SECRETS is empty: the event API refuses every request")
 	}
 	if c.getenv("SLACK_SIGNING_SECRET") == "" {
-		logger.Warn("SLACK_SIGNING_SECRET is not set: /slack/interactions is not served (Socket Mode still works)")
+		logger.Warn("SLACK_SIGNING_SECRET is not set: /slack/interactions, /slack/commands and /slack/events are not served (Socket Mode still works)")
 	}
 	runErr := m.Run(c.ctx)
 	if err := errors.Join(runErr, m.Close()); err != nil {

@@ -50,6 +50,18 @@ func runDemo(t *testing.T) string {
 // it left in the database.
 func TestDemoScenario(t *testing.T) {
 	db := runDemo(t)
+	// Played again on the same file, the demo says why it cannot, and
+	// leaves the file as it was.
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := exops(t, "demo", "--db", db); code == 0 || !strings.Contains(errOut, "already holds data") {
+		t.Errorf("demo on a used store: exit %d, %q", code, errOut)
+	}
+	if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
+		t.Errorf("demo on a used store changed it")
+	}
 	code, out, _ := exops(t, "cases", "list", "--db", db)
 	if code != 0 {
 		t.Fatalf("cases list exited %d", code)

@@ -94,6 +94,12 @@ func newDemo(ctx context.Context, clock cases.Clock, dbPath, polPath string, llm
 		d.tmpDir = dir
 		dbPath = filepath.Join(dir, "exops.db")
 	}
+	// The demo's events have fixed ids and today's times: played again on
+	// the same store, its first event is the same id with other content,
+	// which the intake rightly refuses. Say so before anything starts.
+	if fi, err := os.Stat(dbPath); err == nil && fi.Size() > 0 {
+		return nil, fmt.Errorf("demo: %s already holds data (an earlier demo?); the demo starts from an empty store: remove the file or give another --db", dbPath)
+	}
 	d.dbPath = dbPath
 	var pol *policies.Policy
 	var err error

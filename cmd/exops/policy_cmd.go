@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -65,7 +67,9 @@ func (c *cli) policyExplain(args []string) int {
 	db := c.dbFlag(fs)
 	file := fs.String("policy", "", "policy `file` to explain with")
 	pos, err := positional(fs, args)
-	if err != nil {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
 		return exitUsage
 	}
 	if len(pos) != 1 || *file == "" {
@@ -135,7 +139,9 @@ func (c *cli) policyDiff(args []string) int {
 	fs := c.flags("policy diff", "policy diff OLD NEW [--db PATH]")
 	db := c.dbFlag(fs)
 	pos, err := positional(fs, args)
-	if err != nil {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
 		return exitUsage
 	}
 	if len(pos) != 2 {
