@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sort"
@@ -192,9 +193,19 @@ var DefaultSeverityRules = []SeverityRule{
 	{When: Expr{Src: `customer_tier == "strategic"`}, Raise: 1},
 }
 
+// MaxPolicyBytes bounds a policy document. The largest real policy is a few
+// KiB; a file far larger is a mistake (the wrong path, a log) and would cost
+// the YAML decoder a hundred times its size in memory.
+const MaxPolicyBytes = 1 << 20
+
 // Load reads and checks a policy file.
 func Load(path string) (*Policy, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load policy %s: %w", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxPolicyBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("load policy %s: %w", path, err)
 	}
@@ -212,6 +223,9 @@ func Parse(b []byte) (*Policy, error) { return ParseFile("policy", b) }
 // reported, not just the first; a condition's problem is reported as
 // name:LINE with the expression.
 func ParseFile(name string, b []byte) (*Policy, error) {
+	if len(b) > MaxPolicyBytes {
+		return nil, fmt.Errorf("parse: the policy is over %d bytes; is this the policy file?", MaxPolicyBytes)
+	}
 	var f File
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)

@@ -219,6 +219,12 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(header+"sla: {high: soon}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A valid policy padded past the bound with a comment: refused for its
+	// size, not read.
+	huge := filepath.Join(dir, "huge.yaml")
+	if err := os.WriteFile(huge, append(append([]byte(nil), policies.Example...), []byte("\n# "+strings.Repeat("x", policies.MaxPolicyBytes))...), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	p, err := policies.Load(good)
 	if err != nil {
 		t.Fatalf("Load(example): %v", err)
@@ -232,6 +238,7 @@ func TestLoad(t *testing.T) {
 	}{
 		{bad, []string{bad, "sla.high:"}},
 		{filepath.Join(dir, "absent.yaml"), []string{"absent.yaml"}},
+		{huge, []string{huge, "over 1048576 bytes"}},
 	}
 	for _, tt := range tests {
 		_, err := policies.Load(tt.path)
