@@ -268,11 +268,6 @@ func runHeldOut(t *testing.T, tests []heldCase, floor int) {
 		in := agents.ParseQuestionAs(tt.question, asker, now, askTeams)
 		got := heldWant{kind: in.Kind, q: norm(in.Query), party: in.Party, key: in.Key, actor: in.Actor, action: in.Action,
 			since: in.Since, until: in.Until, count: in.Count, alone: in.ExopsAlone, group: in.GroupBy}
-		// Ask answers a command with where the change is made before it
-		// parses anything, so a command is read as one here too.
-		if agents.IsCommand(tt.question) {
-			got = heldCommand
-		}
 		w := tt.want
 		w.q = norm(w.q)
 		switch in.Kind {
@@ -280,6 +275,11 @@ func runHeldOut(t *testing.T, tests []heldCase, floor int) {
 			got.choice = in.Choice // a choice word matters only to decisions
 		case agents.IntentTimeToResolve:
 			got.mean, got.median = in.Mean, in.Median
+		}
+		// Ask answers a command with where the change is made before it
+		// parses anything, so a command is read as one here too.
+		if agents.IsCommand(tt.question) {
+			got = heldCommand
 		}
 		switch {
 		case got == w:
@@ -460,7 +460,10 @@ func TestTyposLeaveWordsAlone(t *testing.T) {
 	}
 }
 
-// heldoutFloor4 is the floor of the fourth set.
+// heldoutFloor4 is the floor of the fourth set. Its first run, after the
+// third set's fixes and before its own, was 61 of 97 right, 3 declined and
+// 33 wrong (60 as first counted: the harness took a command's choice word
+// for part of its reading, fixed before anything else).
 const heldoutFloor4 = 0
 
 // TestHeldOutQuestions4 is a fourth set, written after the third set's
