@@ -786,7 +786,9 @@ func init() {
 		not isnt arent wasnt werent hasnt havent hadnt dont doesnt didnt
 		summarise summarize summary detail details explain pull u pls plz bot thx cheers yo
 		affected impacted involved update updates news latest doing wrong trouble fine lately recently
-		new came come opened raised created arrived logged reported total`) {
+		new came come opened raised created arrived logged reported total
+		im ive id ill youre youve weve theyre thats whats lets
+		morning afternoon evening night quick question sorry bother context fyi urgent review sanity check team folks guys all`) {
 		fillWords[stem(w)] = true
 	}
 }
@@ -801,7 +803,8 @@ func ParseQuestion(question string, now time.Time) Intent {
 // the business clock's time, the anchor of every time word; v names the
 // teams of the policy in force.
 func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent {
-	q := strings.TrimSpace(question)
+	q, unnamedChannel := plainText(question)
+	q = strings.TrimSpace(q)
 	r := &reader{q: q, toks: tokenize(q)}
 	r.correctTypos()
 	in := Intent{Kind: IntentHelp}
@@ -1218,6 +1221,11 @@ sev:
 		(r.unknownWords(in.Party) || reWhoIs.MatchString(q)) {
 		in = Intent{Kind: IntentHelp}
 	}
+	if unnamedChannel && in.Kind != IntentHelp && qq.Team == "" {
+		// A channel Slack sent without its name: its team is not known,
+		// and the answer for every team would be taken for that team's.
+		in = Intent{Kind: IntentHelp}
+	}
 	if in.Kind == IntentHelp {
 		in.Closest = closestQuestion(q)
 	}
@@ -1273,6 +1281,12 @@ func looseName(r *reader) string {
 	for _, t := range r.toks {
 		w := r.q[t.start:t.end]
 		first, _ := utf8.DecodeRuneInString(w)
+		// A name runs over spaces only: "Morning!\nQuick one" is two words.
+		if len(run) > 0 && strings.TrimSpace(r.q[run[len(run)-1].end:t.start]) != "" {
+			if name := flush(); name != "" {
+				return name
+			}
+		}
 		if !t.used && unicode.IsUpper(first) && !fillWords[t.norm] && !stateOrSeverityWord(w) && !strings.EqualFold(w, "exops") {
 			run = append(run, t)
 			continue

@@ -1,0 +1,30 @@
+package agents
+
+import "testing"
+
+// TestPlainText: Slack's markup becomes the words the asker saw.
+func TestPlainText(t *testing.T) {
+	tests := []struct {
+		in, want string
+		unnamed  bool
+	}{
+		{"open cases in <#C0CREDIT|credit-desk>", "open cases in #credit-desk", false},
+		{"anything open in <#C0ZZ99>?", "anything open in  ?", true},
+		{"<https://erp.example.com/so/1042|SO-1042> blocked?", "SO-1042 blocked?", false},
+		{"check <https://erp.example.com/po/PO-3310|this PO>", "check this PO PO-3310", false},
+		{"INV-1? <mailto:ap@acme.example|ap@acme.example> asks", "INV-1?   asks", false},
+		{"what's <@U0KIM|kim> on?", "what's <@U0KIM> on?", false},
+		{"&gt; SO-2077 late\nwhy?", "SO-2077 late\nwhy?", false},
+		{"*open* `SO-1` _now_ ~x~", "open SO-1 now x", false},
+		{":wave: sev1s? :fire:", "  sev1s?  ", false},
+		{"price variances > 2 days old", "price variances > 2 days old", false},
+		{"severity: critical", "severity: critical", false},
+		{"credit_hold cases", "credit_hold cases", false},
+	}
+	for _, tt := range tests {
+		got, unnamed := plainText(tt.in)
+		if got != tt.want || unnamed != tt.unnamed {
+			t.Errorf("plainText(%q) = %q, %v; want %q, %v", tt.in, got, unnamed, tt.want, tt.unnamed)
+		}
+	}
+}
