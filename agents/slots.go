@@ -189,9 +189,9 @@ var (
 	reTimeOlder  = regexp.MustCompile(`(?i)\b(?:older\s+than|more\s+than|over|at\s+least|longer\s+than|for\s+more\s+than)\s+(\d+|an?|one|two|three|four|five|six|seven|ten)\s*(h|hrs?|hours?|d|days?|w|weeks?|fortnights?|months?)\b(?:\s+(?:old|ago))?`)
 	reTimeOld    = regexp.MustCompile(`(?i)\b(\d+|two|three|four|five|six|seven|ten)\+?\s*(h|hours?|d|days?|w|weeks?)\s+(?:old|or\s+older|and\s+older)\b`)
 	reTimeRecent = regexp.MustCompile(`(?i)\b(?:in\s+the\s+|within\s+the\s+|during\s+the\s+|over\s+the\s+|for\s+the\s+)?(?:last|past|previous)\s+(\d+|an?|one|two|three|four|five|six|seven|ten|twenty[- ]four)?\s*(h|hrs?|hours?|d|days?|w|weeks?|fortnights?|months?)\b`)
-	reTimeSince  = regexp.MustCompile(`(?i)\bsince\s+(\d{4}-\d{2}-\d{2}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|this\s+morning)\b`)
-	reTimeBefore = regexp.MustCompile(`(?i)\bbefore\s+(\d{4}-\d{2}-\d{2})\b`)
-	reTimeOn     = regexp.MustCompile(`(?i)\bon\s+(\d{4}-\d{2}-\d{2})\b`)
+	reTimeSince  = regexp.MustCompile(`(?i)\bsince\s+((?:last\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|yesterday|this\s+morning)\b`)
+	// "less than 2 days ago", "under 24h old": an age from below.
+	reTimeYounger = regexp.MustCompile(`(?i)\b(?:(?:under|less\s+than|fewer\s+than|not\s+older\s+than|no\s+older\s+than)\s+(\d+|an?|one|two|three|four|five|six|seven|ten)\s*(h|hrs?|hours?|d|days?|w|weeks?|fortnights?|months?)\s+(old|ago)|(?:younger|newer)\s+than\s+(\d+|an?|one|two|three|four|five|six|seven|ten)\s*(h|hrs?|hours?|d|days?|w|weeks?|fortnights?|months?))\b`)
 	reTimeWord   = regexp.MustCompile(`(?i)\b(today|tonight|this\s+morning|yesterday|this\s+week|last\s+week|this\s+month|last\s+month|(?:over\s+the|the|this|last)\s+weekend)\b`)
 )
 
@@ -213,19 +213,68 @@ func countOf(s string) int {
 	return amount(s)
 }
 
-// timeSlots finds the time words of q; older bounds the opening time from
-// above ("older than 2 days"), p is a range.
-func timeSlots(q string, now time.Time) (p period, older time.Time, olderText string, spans [][2]int) {
-	mark := func(loc []int) { spans = append(spans, [2]int{loc[0], loc[1]}) }
+// timeRead is what the time words of a question say: a range p, and an
+// age from above (older: opened before, "older than 2 days") or below
+// (young: opened after, "under 24h old").
+type timeRead struct {
+	p                    period
+	older, young         time.Time
+	olderText, youngText string
+	spans                [][2]int
+	ambiguous            bool // a date that reads two ways, such as 3/11
+}
+
+// timeSlots finds the time words of q.
+func timeSlots(q string, now time.Time) timeRead {
+	var tr timeRead
+	p := &tr.p
+	mark := func(loc []int) { tr.spans = append(tr.spans, [2]int{loc[0], loc[1]}) }
+	// "more than 3 days ago" is when something happened, a range's end
+	// ("less than 2 days ago" its start): the period then bounds what the
+	// question is about (opened, resolved, escalated), and asks no age.
+	// "under 24h old" is an age; it is read first, as "24h old" alone is
+	// one from above.
+	var agoFrom, agoTo time.Time
+	var agoText string
+	if loc := reTimeYounger.FindStringSubmatchIndex(q); loc != nil {
+		n, u, how := "", "", "old"
+		if loc[2] >= 0 {
+			n, u, how = q[loc[2]:loc[3]], q[loc[4]:loc[5]], strings.ToLower(q[loc[6]:loc[7]])
+		} else {
+			n, u = q[loc[8]:loc[9]], q[loc[10]:loc[11]]
+		}
+		t := now.Add(-time.Duration(countOf(n)) * unit(u))
+		if how == "ago" {
+			agoFrom, agoText = t, fmt.Sprintf("less than %d %s ago", countOf(n), unitWord(u, countOf(n)))
+		} else {
+			tr.young = t
+			tr.youngText = fmt.Sprintf("younger than %d %s", countOf(n), unitWord(u, countOf(n)))
+		}
+		mark(loc[:2])
+	}
 	for _, re := range []*regexp.Regexp{reTimeOlder, reTimeOld} {
-		if loc := re.FindStringSubmatchIndex(q); loc != nil {
+		if loc := re.FindStringSubmatchIndex(q); loc != nil && !overlaps(tr.spans, loc[0], loc[1]) {
 			n, u := q[loc[2]:loc[3]], q[loc[4]:loc[5]]
-			older = now.Add(-time.Duration(countOf(n)) * unit(u))
-			olderText = fmt.Sprintf("older than %d %s", countOf(n), unitWord(u, countOf(n)))
+			t := now.Add(-time.Duration(countOf(n)) * unit(u))
+			if strings.HasSuffix(strings.ToLower(q[loc[0]:loc[1]]), "ago") {
+				agoTo, agoText = t, fmt.Sprintf("more than %d %s ago", countOf(n), unitWord(u, countOf(n)))
+			} else {
+				tr.older = t
+				tr.olderText = fmt.Sprintf("older than %d %s", countOf(n), unitWord(u, countOf(n)))
+			}
 			mark(loc[:2])
 			break
 		}
 	}
+	// Dates: ranges, since, before, on.
+	dp, dspans, amb := dateSlots(q, now)
+	tr.ambiguous = amb
+	for _, sp := range dspans {
+		if !overlaps(tr.spans, sp[0], sp[1]) {
+			tr.spans = append(tr.spans, sp)
+		}
+	}
+	*p = dp
 	// "last week" alone is the calendar week before this one (below); "in
 	// the last week", "past week" and "last 2 weeks" are rolling.
 	loc := reTimeRecent.FindStringSubmatchIndex(q)
@@ -234,58 +283,60 @@ func timeSlots(q string, now time.Time) (p period, older time.Time, olderText st
 			loc = nil
 		}
 	}
-	if loc != nil && !overlaps(spans, loc[0], loc[1]) {
+	if loc != nil && !overlaps(tr.spans, loc[0], loc[1]) && p.from.IsZero() {
 		n := 1
 		if loc[2] >= 0 {
 			n = countOf(q[loc[2]:loc[3]])
 		}
 		u := q[loc[4]:loc[5]]
-		p = period{from: now.Add(-time.Duration(n) * unit(u)), text: fmt.Sprintf("in the last %d %s", n, unitWord(u, n))}
+		*p = period{from: now.Add(-time.Duration(n) * unit(u)), to: p.to, text: fmt.Sprintf("in the last %d %s", n, unitWord(u, n))}
 		mark(loc[:2])
 	}
-	if m := reTimeSince.FindStringSubmatchIndex(q); m != nil {
+	if m := reTimeSince.FindStringSubmatchIndex(q); m != nil && p.from.IsZero() {
 		w := strings.ToLower(strings.Join(strings.Fields(q[m[2]:m[3]]), " "))
+		last := strings.HasPrefix(w, "last ")
+		w = strings.TrimPrefix(w, "last ")
 		switch {
 		case w == "yesterday":
-			p = period{from: midnight(now).AddDate(0, 0, -1), text: "since yesterday"}
+			p.from, p.text = midnight(now).AddDate(0, 0, -1), "since yesterday"
 		case w == "this morning":
-			p = period{from: midnight(now), text: "since this morning"}
+			p.from, p.text = midnight(now), "since this morning"
 		case weekdays[w] != 0 || w == "sunday":
+			// "since Friday" may be today; "since last Friday" is before it.
 			d := midnight(now)
+			if last {
+				d = d.AddDate(0, 0, -1)
+			}
 			for d.Weekday() != weekdays[w] {
 				d = d.AddDate(0, 0, -1)
 			}
-			p = period{from: d, text: "since " + strings.ToUpper(w[:1]) + w[1:]}
-		default:
-			if t, err := cases.ParseDate(w); err == nil {
-				p = period{from: t, text: "since " + dayText(t)}
-			}
+			p.from, p.text = d, "since "+strings.ToUpper(w[:1])+w[1:]
 		}
 		mark(m[:2])
 	}
-	if m := reTimeWord.FindStringSubmatchIndex(q); m != nil && p.from.IsZero() {
+	if m := reTimeWord.FindStringSubmatchIndex(q); m != nil && p.from.IsZero() && p.to.IsZero() && !overlaps(tr.spans, m[0], m[1]) {
 		w := strings.ToLower(strings.Join(strings.Fields(q[m[2]:m[3]]), " "))
 		today := midnight(now)
 		switch w {
 		case "today", "tonight", "this morning":
-			p = period{from: today, text: "today"}
+			*p = period{from: today, text: "today"}
 		case "yesterday":
-			p = period{from: today.AddDate(0, 0, -1), to: today, text: "yesterday"}
+			*p = period{from: today.AddDate(0, 0, -1), to: today, text: "yesterday"}
 		case "this week":
-			p = period{from: weekStart(now), text: "this week"}
+			*p = period{from: weekStart(now), text: "this week"}
 		case "last week":
-			p = period{from: weekStart(now).AddDate(0, 0, -7), to: weekStart(now), text: "last week"}
+			*p = period{from: weekStart(now).AddDate(0, 0, -7), to: weekStart(now), text: "last week"}
 		case "this month":
-			p = period{from: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location()), text: "this month"}
+			*p = period{from: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location()), text: "this month"}
 		case "last month":
 			first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
-			p = period{from: first.AddDate(0, -1, 0), to: first, text: "last month"}
+			*p = period{from: first.AddDate(0, -1, 0), to: first, text: "last month"}
 		default: // the weekend: the last Saturday and Sunday, or this one while it lasts
 			sat := midnight(now)
 			for sat.Weekday() != time.Saturday {
 				sat = sat.AddDate(0, 0, -1)
 			}
-			p = period{from: sat, to: sat.AddDate(0, 0, 2), text: "over the weekend"}
+			*p = period{from: sat, to: sat.AddDate(0, 0, 2), text: "over the weekend"}
 			if !now.Before(p.to) {
 				break
 			}
@@ -293,20 +344,13 @@ func timeSlots(q string, now time.Time) (p period, older time.Time, olderText st
 		}
 		mark(m[:2])
 	}
-	if m := reTimeOn.FindStringSubmatchIndex(q); m != nil && p.from.IsZero() {
-		if t, err := cases.ParseDate(q[m[2]:m[3]]); err == nil {
-			p = period{from: t, to: t.AddDate(0, 0, 1), text: "on " + dayText(t)}
-			mark(m[:2])
-		}
+	if !agoTo.IsZero() && p.to.IsZero() {
+		p.to, p.text = agoTo, strings.TrimSpace(p.text+" "+agoText)
 	}
-	if m := reTimeBefore.FindStringSubmatchIndex(q); m != nil {
-		if t, err := cases.ParseDate(q[m[2]:m[3]]); err == nil {
-			p.to = t
-			p.text = strings.TrimSpace(p.text + " before " + dayText(t))
-			mark(m[:2])
-		}
+	if !agoFrom.IsZero() && p.from.IsZero() {
+		p.from, p.text = agoFrom, strings.TrimSpace(p.text+" "+agoText)
 	}
-	return p, older, olderText, spans
+	return tr
 }
 
 func unitWord(u string, n int) string {
@@ -826,8 +870,9 @@ func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent
 		}
 	}
 	// Time words come early: "since 2026-11-01" is no key.
-	p, older, olderText, tspans := timeSlots(q, now)
-	for _, s := range tspans {
+	tr := timeSlots(q, now)
+	p, older, olderText := tr.p, tr.older, tr.olderText
+	for _, s := range tr.spans {
 		r.markSpan(s[0], s[1])
 	}
 	// Users: who decided, who approves, who is assigned.
@@ -1169,7 +1214,13 @@ sev:
 			in.Readings = append(in.Readings, "an age is asked of open cases")
 		}
 	}
-	if p.text != "" || older != (time.Time{}) {
+	if !tr.young.IsZero() {
+		if qq.OpenedAfter.IsZero() || tr.young.After(qq.OpenedAfter) {
+			qq.OpenedAfter = tr.young
+		}
+		in.olderText = strings.TrimSpace(in.olderText + " " + tr.youngText)
+	}
+	if p.text != "" || older != (time.Time{}) || !tr.young.IsZero() {
 		slots++
 	}
 	// What is asked for.
@@ -1219,6 +1270,11 @@ sev:
 	weak.EscalatedAfter, weak.EscalatedBefore = time.Time{}, time.Time{}
 	if in.Kind == IntentFindCases && weak == (cases.CaseQuery{}) && in.Key == "" && (in.Party != "" || in.period != "" || in.Count) &&
 		(r.unknownWords(in.Party) || reWhoIs.MatchString(q)) {
+		in = Intent{Kind: IntentHelp}
+	}
+	if tr.ambiguous {
+		// 3/11 is 3 November or March 11: a guess would answer for the
+		// wrong days with confidence.
 		in = Intent{Kind: IntentHelp}
 	}
 	if unnamedChannel && in.Kind != IntentHelp && qq.Team == "" {
