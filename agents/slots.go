@@ -192,7 +192,7 @@ var (
 	reTimeSince  = regexp.MustCompile(`(?i)\bsince\s+((?:last\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|yesterday|this\s+morning)\b`)
 	// "less than 2 days ago", "under 24h old": an age from below.
 	reTimeYounger = regexp.MustCompile(`(?i)\b(?:(?:under|less\s+than|fewer\s+than|not\s+older\s+than|no\s+older\s+than)\s+(\d+|an?|one|two|three|four|five|six|seven|ten)\s*(h|hrs?|hours?|d|days?|w|weeks?|fortnights?|months?)\s+(old|ago)|(?:younger|newer)\s+than\s+(\d+|an?|one|two|three|four|five|six|seven|ten)\s*(h|hrs?|hours?|d|days?|w|weeks?|fortnights?|months?))\b`)
-	reTimeWord   = regexp.MustCompile(`(?i)\b(today|tonight|this\s+morning|yesterday|this\s+week|last\s+week|this\s+month|last\s+month|(?:over\s+the|the|this|last)\s+weekend)\b`)
+	reTimeWord    = regexp.MustCompile(`(?i)\b(today|tonight|this\s+morning|yesterday|this\s+week|last\s+week|this\s+month|last\s+month|(?:over\s+the|the|this|last)\s+weekend)\b`)
 )
 
 func midnight(t time.Time) time.Time {
