@@ -124,20 +124,28 @@ var politeLead = map[string]bool{"please": true, "pls": true, "plz": true, "kind
 // commandTarget is a case, order or document a command names.
 var commandTarget = regexp.MustCompile(`(?i)\b(ex|so|po|inv|asn|sku)[-# ]?\d+`)
 
+// commandObjects are the words that, right after a command verb, say what
+// it is to act on when no case or document is named ("approve all pending
+// credit holds", "release the hold").
+var commandObjects = map[string]bool{"all": true, "every": true, "everything": true, "the": true, "these": true, "those": true,
+	"them": true, "it": true, "this": true, "that": true, "my": true, "our": true, "any": true, "pending": true}
+
 // commandVerb reports the verb of a question that is a command: its first
 // word after polite padding and mentions is one of commandVerbs, and it
-// names what to act on ("close to breach?" is a question).
+// names what to act on, a case or document or a word such as "all" or
+// "the" ("close to breach?" is a question).
 func commandVerb(question string) (string, bool) {
-	if !commandTarget.MatchString(question) {
-		return "", false
-	}
-	for _, w := range strings.FieldsFunc(strings.ToLower(question), func(r rune) bool {
+	words := strings.FieldsFunc(strings.ToLower(question), func(r rune) bool {
 		return r == ' ' || r == ',' || r == '!' || r == '?' || r == '.' || r == ':' || r == '\t' || r == '\n'
-	}) {
+	})
+	for i, w := range words {
 		if strings.HasPrefix(w, "<@") || politeLead[w] {
 			continue
 		}
 		kind, ok := commandVerbs[w]
+		if ok && !commandTarget.MatchString(question) && (i+1 >= len(words) || !commandObjects[words[i+1]]) {
+			return "", false
+		}
 		return kind, ok
 	}
 	return "", false

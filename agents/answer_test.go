@@ -103,6 +103,8 @@ func TestCommandsAreNotAnswered(t *testing.T) {
 		{"who approved EX-000001?", "U0CREDITMGR"},
 		{"status of order SO-1042?", "I found 1 case for order SO-1042."},
 		{"close to breach?", ""},
+		{"approve all pending credit holds", "buttons on the case's card"},
+		{"resolve time for credit holds", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.question, func(t *testing.T) {

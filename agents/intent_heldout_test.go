@@ -452,6 +452,8 @@ func TestTyposLeaveWordsAlone(t *testing.T) {
 		"credit holds for the week ending 2026-11-27",
 		"Dune Foods credit holds",
 		"credit holds for the beach store account C-SURF",
+		"who is the receiver on PO-3310",
+		"stock allocated to SO-1042",
 	} {
 		in := agents.ParseQuestionAs(q, asker, now, askTeams)
 		if in.Query.PastSLA || in.Query.Status != "" {

@@ -28,3 +28,24 @@ func TestPlainText(t *testing.T) {
 		}
 	}
 }
+
+// TestDeclined: exclusions, the future and requests to do something are
+// not searches; questions that merely share a word are.
+func TestDeclined(t *testing.T) {
+	for q, want := range map[string]bool{
+		"anything besides credit holds?":          true,
+		"open cases other than AP":                true,
+		"what's going to breach next week":        true,
+		"predict tomorrow's backlog":              true,
+		"draft a reply to Contoso about INV-1":    true,
+		"please send Northwind a reminder":        true,
+		"next steps for SO-1042":                  false,
+		"credit holds raised this week":           false,
+		"which cases did exops send for approval": false,
+		"what came in over the last 2 days":       false,
+	} {
+		if got := declined(q); got != want {
+			t.Errorf("declined(%q) = %v, want %v", q, got, want)
+		}
+	}
+}

@@ -133,7 +133,9 @@ var stateWords = []stateWord{
 			}
 		}, ""},
 	{[]string{"unassigned", "unowned", "ownerless", "not assigned", "nobody assigned", "no one assigned", "no assignee", "no owner", "without an owner", "without owner",
-		"without an assignee", "nobody is working", "no one is working", "nobody owns", "not picked up"},
+		"without an assignee", "nobody is working", "no one is working", "nobody owns", "not picked up",
+		"nobody take", "nobody took", "nobody taken", "nobody has taken", "no one took", "no one has taken", "not taken",
+		"nobody handling", "nobody is handling"},
 		func(in *Intent, _ string) { in.Query.Unassigned = true }, ""},
 	{[]string{"assigned to someone", "assigned", "someone is working", "has an owner", "picked up"},
 		func(in *Intent, _ string) { in.Query.Assigned = true }, ""},
@@ -410,9 +412,10 @@ var (
 )
 
 // reAbbrevKey is a key's own prefix, any case, then its digits after a
-// dash, a "#" or a space. Without a separator ("SO1042") the id is left as
-// written: that may be how the system spells it.
-var reAbbrevKey = regexp.MustCompile(`(?i)\b(SO|PO|INV|ASN|SHP|SKU)(?:\s*[-#]\s*|\s+)(\d[A-Za-z0-9-]*)\b`)
+// dash, a "#", a space or nothing ("asn7781"): the systems exops reads send
+// these ids with a dash (SO-1042, ASN-7781), and the keyword patterns
+// below would take the digits alone.
+var reAbbrevKey = regexp.MustCompile(`(?i)\b(SO|PO|INV|ASN|SHP|SKU)(?:\s*[-#]\s*|\s+|)(\d[A-Za-z0-9-]*)\b`)
 
 var abbrevField = map[string]string{"SO": "order", "PO": "po", "INV": "invoice", "ASN": "shipment", "SHP": "shipment", "SKU": "sku"}
 
@@ -761,8 +764,10 @@ var vocabulary = sync.OnceValue(func() map[string]bool {
 })
 
 // correctTypos reads a word that is no known word as the one word of the
-// vocabulary it is a typo of: two letters swapped ("opne", "delyas"), or
-// one left out of a long word ("escalted", "unasigned", "crdit"). Capitalised words
+// vocabulary it is a typo of: two letters swapped ("opne", "delyas"),
+// one left out of a long word ("escalted", "unasigned", "crdit") or one
+// added to it ("missmatch"), or one replaced in a longer one past its
+// first letters ("discrepency"). Capitalised words
 // past the first are names and stay as written; so does a word two
 // vocabulary words are as close to.
 func (r *reader) correctTypos() {
@@ -776,7 +781,8 @@ func (r *reader) correctTypos() {
 		}
 		fix := ""
 		for c := range voc {
-			if (len(c) == len(w) && swapped(w, c) || len(c) == len(w)+1 && leftOut(w, c, len(c))) && c != fix {
+			if (len(c) == len(w) && (swapped(w, c) || replaced(w, c)) || len(c) == len(w)+1 && leftOut(w, c, len(c)) ||
+				len(c)+1 == len(w) && doubled(w, c)) && c != fix {
 				if fix != "" {
 					fix = ""
 					break
@@ -788,6 +794,39 @@ func (r *reader) correctTypos() {
 			t.norm = fix
 		}
 	}
+}
+
+// replaced reports whether a is b with one letter replaced, in a word of
+// eight letters or more, past its first three and before its last
+// ("discrepency"): in shorter words, and at the end ("receiver" is no
+// "received"), one letter makes another word.
+func replaced(a, b string) bool {
+	if len(a) < 8 {
+		return false
+	}
+	diff := -1
+	for i := 0; i < len(a); i++ {
+		if a[i] != b[i] {
+			if diff >= 0 {
+				return false
+			}
+			diff = i
+		}
+	}
+	return diff >= 3 && diff < len(a)-1
+}
+
+// doubled reports whether a is b with a letter typed twice ("missmatch"),
+// not at its end ("allocated" is no typo of "allocate").
+func doubled(a, b string) bool {
+	if len(a) < 7 {
+		return false
+	}
+	i := 0
+	for i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return i > 0 && i < len(a)-1 && a[i] == a[i-1] && a[i+1:] == b[i:]
 }
 
 // swapped reports whether a is b with two neighbouring letters swapped.
@@ -849,6 +888,9 @@ func ParseQuestion(question string, now time.Time) Intent {
 func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent {
 	q, unnamedChannel := plainText(question)
 	q = strings.TrimSpace(q)
+	if declined(q) {
+		return Intent{Kind: IntentHelp, Closest: closestQuestion(q)}
+	}
 	r := &reader{q: q, toks: tokenize(q)}
 	r.correctTypos()
 	in := Intent{Kind: IntentHelp}
@@ -871,6 +913,19 @@ func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent
 	}
 	// Time words come early: "since 2026-11-01" is no key.
 	tr := timeSlots(q, now)
+	if a, b := askingSentence(q); a > 0 || b < len(q) {
+		// Time words of the sentences around the question tell its story
+		// ("I talked to them this morning. What is going on with
+		// SO-2077?"): when the asking sentence names what it asks about,
+		// only its own time words bound the answer.
+		if sub := ParseQuestionAs(q[a:b], actor, now, v); sub.Kind != IntentHelp && namesSubject(sub) {
+			tr = timeSlots(q[a:b], now)
+			for i := range tr.spans {
+				tr.spans[i][0] += a
+				tr.spans[i][1] += a
+			}
+		}
+	}
 	p, older, olderText := tr.p, tr.older, tr.olderText
 	for _, s := range tr.spans {
 		r.markSpan(s[0], s[1])
@@ -1129,11 +1184,26 @@ sev:
 			break
 		}
 	}
+	// "waiting approve from me", "waiting on U0X to sign off": a wait
+	// and an approval word, however joined, are a wait for approval.
+	if !qq.AwaitingApproval && !decided && r.hasAny("waiting", "wait", "awaiting", "pending") &&
+		r.hasAny("approve", "approval", "sign off", "signoff", "sign", "okay", "ok") {
+		qq.AwaitingApproval = true
+		if user == "" && actor != "" && r.hasAny("me", "my") {
+			qq.Approver = actor
+		}
+		slots++
+	}
+	// "what did I approve?": the asker's own decisions.
+	if decided && user == "" && actor != "" && r.hasAny("did i", "have i", "i have", "i approved", "i rejected", "i decided",
+		"i signed", "i okayed", "i declined", "my decision") {
+		in.Actor = actor
+	}
 	if user != "" {
 		switch {
 		case decided:
 			in.Actor = user
-		case qq.AwaitingApproval || r.hasAny("approval", "approve"):
+		case qq.AwaitingApproval || r.hasAny("approval", "approve", "sign off", "signoff"):
 			qq.AwaitingApproval, qq.Approver = true, user
 		default:
 			// "assigned to U0X" names the assignee: the same query as
@@ -1170,6 +1240,22 @@ sev:
 			}
 			in.Party = name
 			r.markSpan(m[4], m[4]+len(name))
+			slots++
+			break
+		}
+	}
+	// A word in lower case after "for", "from"… that is no word the
+	// parser or questions know ("credit holds for acme") is a name too,
+	// in a question that asks about cases already: left out, the answer
+	// would be about everyone; alone ("what's for lunch") it is no name.
+	if qq.Customer == "" && qq.Supplier == "" && in.Party == "" && namesSubject(Intent{Query: *qq}) {
+		for _, m := range reLowerParty.FindAllStringSubmatchIndex(q, -1) {
+			w := q[m[4]:m[5]]
+			if !r.free(m[4], m[5]) || unknownName(r, m[4], m[5]) == "" {
+				continue
+			}
+			in.Party = w
+			r.markSpan(m[4], m[5])
 			slots++
 			break
 		}
@@ -1227,7 +1313,7 @@ sev:
 	switch {
 	case patterns:
 		in.Kind = IntentPatterns
-		in.Since = p.from
+		in.Since, in.Until = p.from, p.to
 		qq.OpenedAfter, qq.OpenedBefore, qq.ResolvedAfter, qq.ResolvedBefore = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 		qq.EscalatedAfter, qq.EscalatedBefore = time.Time{}, time.Time{}
 	case mean || median || ttr:
@@ -1270,6 +1356,11 @@ sev:
 	weak.EscalatedAfter, weak.EscalatedBefore = time.Time{}, time.Time{}
 	if in.Kind == IntentFindCases && weak == (cases.CaseQuery{}) && in.Key == "" && (in.Party != "" || in.period != "" || in.Count) &&
 		(r.unknownWords(in.Party) || reWhoIs.MatchString(q)) {
+		in = Intent{Kind: IntentHelp}
+	}
+	if in.Kind == IntentFindCases && in.Count && weak == (cases.CaseQuery{}) && in.Key == "" && in.Party == "" && in.period == "" &&
+		in.olderText == "" && !r.hasAny("case", "exception", "problem", "issue", "thing", "anything", "everything", "all", "item", "order", "ticket") {
+		// "how many?" alone: of what is not said.
 		in = Intent{Kind: IntentHelp}
 	}
 	if tr.ambiguous {
@@ -1471,4 +1562,111 @@ func upperFirst(s string) string {
 		return string(unicode.ToUpper(r)) + s[i+len(string(r)):]
 	}
 	return s
+}
+
+var reLowerParty = regexp.MustCompile(`\b(for|from|with|about|regarding)\s+([\p{Ll}][\p{L}0-9&'’.-]{2,})`)
+
+// unknownName is the word of q[a:b] if it is a single word no table of
+// the parser nor questions know (after typo correction), else "".
+func unknownName(r *reader, a, b int) string {
+	for _, t := range r.toks {
+		if t.start == a && t.end == b {
+			if t.used || fillWords[t.norm] || vocabulary()[t.norm] || stateOrSeverityWord(t.norm) || weekdays[t.norm] != 0 ||
+				knownWords[t.norm] || strings.ContainsAny(t.norm, "0123456789") {
+				return ""
+			}
+			return r.q[a:b]
+		}
+	}
+	return ""
+}
+
+// knownWords are ordinary words that may follow "for" or "with" and are no
+// name ("for review", "with payment").
+var knownWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`review approval payment payments delivery deliveries shipping stock credit price pricing
+		quantity quantities data reason reasons details question questions help info information context reference
+		sunday monday today tomorrow yesterday week weeks month months day days hour hours year morning evening night
+		example instance sure real me him her them us everyone everybody people person someone anyone it this that those these
+		now later long while ages good bad more less most least other another others same such own sale sales
+		customer supplier vendor carrier carriers team teams my our their your his`) {
+		knownWords[stem(w)] = true
+	}
+}
+
+// reSentenceEnd ends a sentence: . ! or ? before a space or the end, or a
+// line break.
+var reSentenceEnd = regexp.MustCompile(`[.!?]+(?:\s+|$)|\n+`)
+
+// askingSentence is where, in a message of several sentences, the one that
+// asks is: the last with a question mark, else the last.
+func askingSentence(q string) (int, int) {
+	var sents [][2]int
+	start := 0
+	for _, m := range reSentenceEnd.FindAllStringIndex(q, -1) {
+		if strings.TrimSpace(q[start:m[1]]) != "" {
+			sents = append(sents, [2]int{start, m[1]})
+		}
+		start = m[1]
+	}
+	if strings.TrimSpace(q[start:]) != "" {
+		sents = append(sents, [2]int{start, len(q)})
+	}
+	if len(sents) < 2 {
+		return 0, len(q)
+	}
+	best := sents[len(sents)-1]
+	for _, s := range sents {
+		if strings.Contains(q[s[0]:s[1]], "?") {
+			best = s
+		}
+	}
+	return best[0], best[1]
+}
+
+// namesSubject reports whether an intent names what it is about beyond a
+// time: a case, a key, a name, a family, a team, a state.
+func namesSubject(in Intent) bool {
+	q := in.Query
+	q.OpenedAfter, q.OpenedBefore, q.ResolvedAfter, q.ResolvedBefore = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	q.EscalatedAfter, q.EscalatedBefore = time.Time{}, time.Time{}
+	return q != (cases.CaseQuery{}) || in.Key != "" || in.Party != "" || in.Actor != ""
+}
+
+// reExclusion leaves something out ("open cases excluding credit holds"):
+// the store selects what matches and cannot leave a family, team or case
+// out, and answering without the exclusion would include what was left out.
+var reExclusion = regexp.MustCompile(`(?i)\b(?:excluding|exclude|except|besides|other\s+than|apart\s+from|aside\s+from|not\s+counting|ignoring)\b`)
+
+// reFuture asks about what has not happened: exops knows cases as they
+// stand and as they were, and an answer about the present would read as
+// a forecast.
+var reFuture = regexp.MustCompile(`(?i)\b(?:tomorrow|next\s+(?:\d+\s+|few\s+|couple\s+of\s+)?(?:hours?|days?|weeks?|months?|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|` +
+	`coming\s+(?:hours?|days?|weeks?|months?)|upcoming|forecast\w*|predict\w*|projected|will\s+(?:be|breach|miss|go|become|slip|arrive|need|happen|hit|run|get)|` +
+	`going\s+to\s+(?:be|breach|miss|slip|happen))\b`)
+
+// requestVerbs begin a request that is no question about cases ("write an
+// email to Northwind about the delay"); read as one, its names and
+// families would be answered as a search.
+var requestVerbs = map[string]bool{"write": true, "draft": true, "compose": true, "send": true, "notify": true, "translate": true,
+	"book": true, "schedule": true, "remind": true, "call": true, "phone": true, "ping": true, "create": true, "raise": true,
+	"restart": true, "reboot": true, "deploy": true, "buy": true, "generate": true, "prepare": true}
+
+// declined reports whether q asks what the parser must not answer as a
+// search: an exclusion, the future, or a request to do something.
+func declined(q string) bool {
+	if reExclusion.MatchString(q) || reFuture.MatchString(q) {
+		return true
+	}
+	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
+		return r == ' ' || r == ',' || r == '!' || r == '?' || r == '.' || r == ':' || r == '\t' || r == '\n'
+	}) {
+		if strings.HasPrefix(w, "<@") || politeLead[w] {
+			continue
+		}
+		return requestVerbs[w]
+	}
+	return false
 }
