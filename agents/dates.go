@@ -17,21 +17,24 @@ const monthPat = `jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|jul
 
 const ordinal = `\d{1,2}(?:st|nd|rd|th)?`
 
-// datePat is one date; dayPat is a day of the month alone, allowed as one
-// end of a range whose other end names the month ("Nov 3 to 10").
+// datePat is one date; after "from" and "on" a day of the month is one
+// only with "the" (strictDatePat: "from 3rd party carriers" has none);
+// dayPat is a day alone, allowed as one end of a range whose other end
+// names the month ("Nov 3 to 10").
 const (
-	datePat = `\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}\.\d{1,2}\.\d{2,4}` +
+	strictDatePat = `\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}\.\d{1,2}\.\d{2,4}` +
 		`|(?:the\s+)?` + ordinal + `(?:\s+of)?\s+(?:` + monthPat + `)\.?(?:,?\s+\d{4})?` +
 		`|(?:` + monthPat + `)\.?\s+(?:the\s+)?` + ordinal + `(?:,?\s+\d{4})?` +
-		`|the\s+\d{1,2}(?:st|nd|rd|th)|\d{1,2}(?:st|nd|rd|th)`
-	dayPat = `(?:the\s+)?` + ordinal
+		`|the\s+\d{1,2}(?:st|nd|rd|th)`
+	datePat = strictDatePat + `|\d{1,2}(?:st|nd|rd|th)`
+	dayPat  = `(?:the\s+)?` + ordinal
 )
 
 var (
 	reDateRange = regexp.MustCompile(`(?i)\b(?:between|from)\s+(` + datePat + `|` + dayPat + `)\s+(?:and|to|till|until|through|thru|-)\s+(` + datePat + `|` + dayPat + `)\b`)
-	reDateSince = regexp.MustCompile(`(?i)\b(since|after|from|starting)\s+(` + datePat + `)\b`)
+	reDateSince = regexp.MustCompile(`(?i)\b(?:(since|after)\s+(` + datePat + `)|(from|starting)\s+(` + strictDatePat + `))\b`)
 	reDateUntil = regexp.MustCompile(`(?i)\b(before|until|till|up\s+to|through)\s+(` + datePat + `)\b`)
-	reDateOn    = regexp.MustCompile(`(?i)\bon\s+(` + datePat + `)\b`)
+	reDateOn    = regexp.MustCompile(`(?i)\bon\s+(` + strictDatePat + `)\b`)
 	reDateNum   = regexp.MustCompile(`^(\d{1,2})([/.])(\d{1,2})(?:[/.](\d{2,4}))?$`)
 	reDateISO   = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})$`)
 	reDateMonth = regexp.MustCompile(`(?i)\b(` + monthPat + `)`)
@@ -151,6 +154,9 @@ func dateSlots(q string, now time.Time) (p period, spans [][2]int, ambiguous boo
 		order = nil
 	}
 	if m := reDateSince.FindStringSubmatchIndex(q); m != nil {
+		if m[2] < 0 {
+			m[2], m[3], m[4], m[5] = m[6], m[7], m[8], m[9]
+		}
 		if t, ok := read(q[m[4]:m[5]], 0); ok {
 			word := strings.ToLower(q[m[2]:m[3]])
 			if word == "after" {

@@ -39,6 +39,9 @@ func TestDateSlots(t *testing.T) {
 		{"between 2/11 and 9/11", zero, zero, true},
 		{"between 2026-11-16 and 2026-11-20", d(2026, 11, 16), d(2026, 11, 21), false},
 		{"credit holds for 3rd party carriers", zero, zero, false},
+		{"delays from 3rd party carriers", zero, zero, false},
+		{"from the 3rd", d(2026, 11, 3), zero, false},
+		{"since 3rd", d(2026, 11, 3), zero, false},
 		{"open 24/7", zero, zero, false},
 		{"the week ending 2026-11-27", zero, zero, false},
 	}

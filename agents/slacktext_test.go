@@ -1,6 +1,9 @@
 package agents
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestPlainText: Slack's markup becomes the words the asker saw.
 func TestPlainText(t *testing.T) {
@@ -47,5 +50,27 @@ func TestDeclined(t *testing.T) {
 		if got := declined(q); got != want {
 			t.Errorf("declined(%q) = %v, want %v", q, got, want)
 		}
+	}
+}
+
+// TestStoryTimeWords: in a message of several sentences the time words of
+// the story around a question about one case do not bound it; a sentence
+// that only narrows keeps the time of the one before.
+func TestStoryTimeWords(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	monday := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	for q, want := range map[string]time.Time{
+		"I talked to the customer this morning. What is going on with SO-2077?": {},
+		"Northwind called yesterday. Any open price issues for Northwind?":      {},
+		"Credit holds since Monday. Which are unassigned?":                      monday,
+		"Credit holds this week. How many?":                                     monday,
+	} {
+		if got := ParseQuestionAs(q, "", now, Vocabulary{}).Query.OpenedAfter; !got.Equal(want) {
+			t.Errorf("ParseQuestionAs(%q) opened after %v, want %v", q, got, want)
+		}
+	}
+	// "tomorrow" of the story does not make the question one about the future.
+	if in := ParseQuestionAs("They need it by tomorrow. What's blocking SO-2077?", "", now, Vocabulary{}); in.Query.Order != "SO-2077" {
+		t.Errorf("a story's future declined the question: %+v", in)
 	}
 }

@@ -888,7 +888,9 @@ func ParseQuestion(question string, now time.Time) Intent {
 func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent {
 	q, unnamedChannel := plainText(question)
 	q = strings.TrimSpace(q)
-	if declined(q) {
+	// What the asking sentence asks decides (a story around it may say
+	// "tomorrow" of something else).
+	if a, b := askingSentence(q); declined(q[a:b]) {
 		return Intent{Kind: IntentHelp, Closest: closestQuestion(q)}
 	}
 	r := &reader{q: q, toks: tokenize(q)}
@@ -916,9 +918,11 @@ func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent
 	if a, b := askingSentence(q); a > 0 || b < len(q) {
 		// Time words of the sentences around the question tell its story
 		// ("I talked to them this morning. What is going on with
-		// SO-2077?"): when the asking sentence names what it asks about,
-		// only its own time words bound the answer.
-		if sub := ParseQuestionAs(q[a:b], actor, now, v); sub.Kind != IntentHelp && namesSubject(sub) {
+		// SO-2077?"): when the asking sentence names the case, key or name
+		// it asks about, only its own time words bound the answer. A
+		// sentence that only narrows ("Credit holds since Monday. Which
+		// are unassigned?") keeps the time of the one before.
+		if sub := ParseQuestionAs(q[a:b], actor, now, v); sub.Kind != IntentHelp && namesCase(sub) {
 			tr = timeSlots(q[a:b], now)
 			for i := range tr.spans {
 				tr.spans[i][0] += a
@@ -1187,7 +1191,7 @@ sev:
 	// "waiting approve from me", "waiting on U0X to sign off": a wait
 	// and an approval word, however joined, are a wait for approval.
 	if !qq.AwaitingApproval && !decided && r.hasAny("waiting", "wait", "awaiting", "pending") &&
-		r.hasAny("approve", "approval", "sign off", "signoff", "sign", "okay", "ok") {
+		r.hasAny("approve", "approval", "sign off", "signoff") {
 		qq.AwaitingApproval = true
 		if user == "" && actor != "" && r.hasAny("me", "my") {
 			qq.Approver = actor
@@ -1195,7 +1199,7 @@ sev:
 		slots++
 	}
 	// "what did I approve?": the asker's own decisions.
-	if decided && user == "" && actor != "" && r.hasAny("did i", "have i", "i have", "i approved", "i rejected", "i decided",
+	if decided && user == "" && actor != "" && r.hasAny("did i", "have i", "i approved", "i rejected", "i decided",
 		"i signed", "i okayed", "i declined", "my decision") {
 		in.Actor = actor
 	}
@@ -1624,6 +1628,14 @@ func askingSentence(q string) (int, int) {
 		}
 	}
 	return best[0], best[1]
+}
+
+// namesCase reports whether an intent names a case, a business key or a
+// customer or supplier.
+func namesCase(in Intent) bool {
+	q := in.Query
+	return q.ID != "" || q.Order != "" || q.Customer != "" || q.Supplier != "" || q.SKU != "" || q.Warehouse != "" || q.PO != "" ||
+		q.Shipment != "" || q.Invoice != "" || in.Key != "" || in.Party != ""
 }
 
 // namesSubject reports whether an intent names what it is about beyond a
