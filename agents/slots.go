@@ -1663,7 +1663,7 @@ var reFuture = regexp.MustCompile(`(?i)\b(?:tomorrow|next\s+(?:\d+\s+|few\s+|cou
 // email to Northwind about the delay"); read as one, its names and
 // families would be answered as a search.
 var requestVerbs = map[string]bool{"write": true, "draft": true, "compose": true, "send": true, "notify": true, "translate": true,
-	"book": true, "schedule": true, "remind": true, "call": true, "phone": true, "ping": true, "create": true, "raise": true,
+	"book": true, "remind": true, "call": true, "phone": true, "ping": true, "create": true, "raise": true,
 	"restart": true, "reboot": true, "deploy": true, "buy": true, "generate": true, "prepare": true}
 
 // declined reports whether q asks what the parser must not answer as a
