@@ -124,20 +124,28 @@ var politeLead = map[string]bool{"please": true, "pls": true, "plz": true, "kind
 // commandTarget is a case, order or document a command names.
 var commandTarget = regexp.MustCompile(`(?i)\b(ex|so|po|inv|asn|sku)[-# ]?\d+`)
 
+// commandObjects are the words that, right after a command verb, say what
+// it is to act on when no case or document is named ("approve all pending
+// credit holds", "release the hold").
+var commandObjects = map[string]bool{"all": true, "every": true, "everything": true, "the": true, "these": true, "those": true,
+	"them": true, "it": true, "this": true, "that": true, "my": true, "our": true, "any": true, "pending": true}
+
 // commandVerb reports the verb of a question that is a command: its first
 // word after polite padding and mentions is one of commandVerbs, and it
-// names what to act on ("close to breach?" is a question).
+// names what to act on, a case or document or a word such as "all" or
+// "the" ("close to breach?" is a question).
 func commandVerb(question string) (string, bool) {
-	if !commandTarget.MatchString(question) {
-		return "", false
-	}
-	for _, w := range strings.FieldsFunc(strings.ToLower(question), func(r rune) bool {
+	words := strings.FieldsFunc(strings.ToLower(question), func(r rune) bool {
 		return r == ' ' || r == ',' || r == '!' || r == '?' || r == '.' || r == ':' || r == '\t' || r == '\n'
-	}) {
+	})
+	for i, w := range words {
 		if strings.HasPrefix(w, "<@") || politeLead[w] {
 			continue
 		}
 		kind, ok := commandVerbs[w]
+		if ok && !commandTarget.MatchString(question) && (i+1 >= len(words) || !commandObjects[words[i+1]]) {
+			return "", false
+		}
 		return kind, ok
 	}
 	return "", false
@@ -559,18 +567,19 @@ const (
 	patternTop    = 5
 )
 
-func (q *Answerer) patterns(ctx context.Context, since time.Time) (string, []string, error) {
+// until, when not zero, ends the period ("last month").
+func (q *Answerer) patterns(ctx context.Context, since, until time.Time) (string, []string, error) {
 	if since.IsZero() {
 		since = q.now().Add(-patternWindow)
 	}
-	l, err := q.finder.FindCases(ctx, cases.CaseQuery{Status: cases.StatusResolved, OpenedAfter: since, Limit: patternCases})
+	l, err := q.finder.FindCases(ctx, cases.CaseQuery{Status: cases.StatusResolved, OpenedAfter: since, OpenedBefore: until, Limit: patternCases})
 	if err != nil {
 		return "", nil, err
 	}
 	ps := cases.Patterns(l.Cases, patternTop)
 	if len(ps) == 0 {
-		return fmt.Sprintf("I found no recurring pattern among %d resolved cases opened since %s: no supplier, SKU, warehouse, customer or family comes back in two of them.",
-			len(l.Cases), dayText(since)), nil, nil
+		return fmt.Sprintf("I found no recurring pattern among %d resolved cases opened %s: no supplier, SKU, warehouse, customer or family comes back in two of them.",
+			len(l.Cases), patternPeriod(since, until)), nil, nil
 	}
 	var lines []string
 	var ids []string
@@ -585,9 +594,9 @@ func (q *Answerer) patterns(ctx context.Context, since time.Time) (string, []str
 			}
 		}
 	}
-	scope := fmt.Sprintf("%d resolved cases opened since %s", len(l.Cases), dayText(since))
+	scope := fmt.Sprintf("%d resolved cases opened %s", len(l.Cases), patternPeriod(since, until))
 	if l.Total > len(l.Cases) {
-		scope = fmt.Sprintf("the %d newest of %d resolved cases opened since %s", len(l.Cases), l.Total, dayText(since))
+		scope = fmt.Sprintf("the %d newest of %d resolved cases opened %s", len(l.Cases), l.Total, patternPeriod(since, until))
 	}
 	return "Top recurring patterns among " + scope + ": " + strings.Join(lines, "; ") + ".", ids, nil
 }
@@ -598,4 +607,12 @@ func hoursText(d time.Duration) string {
 		return fmt.Sprintf("%.1f days", h/24)
 	}
 	return fmt.Sprintf("%.1f hours", h)
+}
+
+// patternPeriod says a period from since, to until when it is set.
+func patternPeriod(since, until time.Time) string {
+	if until.IsZero() {
+		return "since " + dayText(since)
+	}
+	return "from " + dayText(since) + " to before " + dayText(until)
 }

@@ -103,6 +103,8 @@ func TestCommandsAreNotAnswered(t *testing.T) {
 		{"who approved EX-000001?", "U0CREDITMGR"},
 		{"status of order SO-1042?", "I found 1 case for order SO-1042."},
 		{"close to breach?", ""},
+		{"approve all pending credit holds", "buttons on the case's card"},
+		{"resolve time for credit holds", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.question, func(t *testing.T) {
@@ -154,6 +156,7 @@ func TestAskRules(t *testing.T) {
 		{"what did U0CREDITMGR approve this week?", []string{"I found 1 approval by U0CREDITMGR"}, []string{"EX-000001"}, []string{"accept_price_variance"}},
 		{"what did U0NOBODY approve?", []string{"I found no approval by U0NOBODY since 2026-10-27 12:00 UTC in the audit log."}, nil, nil},
 		{"what are the recurring patterns?", []string{"Top recurring patterns among 2 resolved cases opened since 2026-08-28", "supplier Northwind Fasteners: 2 cases, 14.0 hours open in all (EX-000002, EX-000003)"}, []string{"EX-000002", "EX-000003"}, nil},
+		{"recurring patterns last month", []string{"I found no recurring pattern among 0 resolved cases opened from 2026-10-01 to before 2026-11-01"}, nil, nil},
 		{"good morning", []string{"I did not understand the question"}, nil, []string{"I found"}},
 	}
 	for _, tt := range tests {

@@ -11,3 +11,10 @@ func NoSleep(a *Agent) {
 		a.model.sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
 	}
 }
+
+// IsCommand reports whether Ask takes question as a command (answered
+// with where the change is made) before parsing it.
+func IsCommand(question string) bool {
+	_, ok := commandVerb(question)
+	return ok
+}

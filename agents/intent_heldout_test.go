@@ -64,6 +64,10 @@ func heldShow(id string) heldWant {
 
 var heldHelp = heldWant{kind: agents.IntentHelp}
 
+// heldCommand is a command typed as a question ("approve EX-42"): Ask
+// changes nothing and says where the change is made.
+var heldCommand = heldWant{kind: "command"}
+
 const open, resolved = cases.StatusOpen, cases.StatusResolved
 
 // TestHeldOutQuestions reads questions written the way operators type them
@@ -272,10 +276,17 @@ func runHeldOut(t *testing.T, tests []heldCase, floor int) {
 		case agents.IntentTimeToResolve:
 			got.mean, got.median = in.Mean, in.Median
 		}
+		// Ask answers a command with where the change is made before it
+		// parses anything, so a command is read as one here too.
+		if agents.IsCommand(tt.question) {
+			got = heldCommand
+		}
 		switch {
 		case got == w:
 			right++
-		case got.kind == agents.IntentHelp:
+		case got.kind == agents.IntentHelp, got == heldCommand:
+			// Pointing a question to where changes are made answers
+			// nothing, as a decline does.
 			declined++
 			t.Logf("declined %q (expected %s)", tt.question, w.kind)
 		default:
@@ -441,10 +452,163 @@ func TestTyposLeaveWordsAlone(t *testing.T) {
 		"credit holds for the week ending 2026-11-27",
 		"Dune Foods credit holds",
 		"credit holds for the beach store account C-SURF",
+		"who is the receiver on PO-3310",
+		"stock allocated to SO-1042",
 	} {
 		in := agents.ParseQuestionAs(q, asker, now, askTeams)
 		if in.Query.PastSLA || in.Query.Status != "" {
 			t.Errorf("ParseQuestion(%q) reads a state: %+v", q, in.Query)
 		}
 	}
+}
+
+// heldoutFloor4 is the floor of the fourth set: measured 97 of 97. Its
+// first run, after the third set's fixes and before its own, was 61 of 97
+// right, 3 declined and 33 wrong (60 as first counted: the harness took a
+// command's choice word for part of its reading, fixed before anything
+// else).
+const heldoutFloor4 = 93
+
+// TestHeldOutQuestions4 is a fourth set, written after the third set's
+// fixes and before it was run, in styles the first three lack: text as
+// Slack delivers it (channel references, links, code ticks, bold, emoji,
+// quoted lines escaped as "&gt;", several lines), very terse and long
+// rambling questions, English as a second language, people named by
+// mention, negations, comparisons, date ranges and day/month dates (an
+// ambiguous one such as 3/11 must be declined), and commands, questions
+// about the future and requests that are no question, which must not be
+// answered as a search.
+func TestHeldOutQuestions4(t *testing.T) {
+	oct1 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	nov := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+	ap := "accounts-payable"
+	tests := []heldCase{
+		// As Slack delivers it.
+		{"open cases in <#C0CREDIT|credit-desk>", heldFind(cases.CaseQuery{Status: open, Team: "credit"})},
+		{"what's overdue in <#C0AP01|ap-exceptions>?", heldFind(cases.CaseQuery{PastSLA: true, Team: ap})},
+		{"<#C0WH01|wh-ops> backlog", heldWant{kind: agents.IntentBacklog, q: cases.CaseQuery{Status: open, Team: "warehouse"}}},
+		{"anything open in <#C0ZZ99>?", heldHelp}, // a channel Slack did not name: its team is unknown
+		{"<https://erp.example.com/so/1042|SO-1042> - why is this blocked?", heldFind(cases.CaseQuery{Order: "SO-1042"})},
+		{"can you check <https://erp.example.com/po/PO-3310|this PO>", heldFind(cases.CaseQuery{PO: "PO-3310"})},
+		{"status of `SO-1042`", heldFind(cases.CaseQuery{Order: "SO-1042"})},
+		{"`ex-42`?", heldShow("EX-000042")},
+		{"*open* credit holds for *Acme Retail*", heldParty(cases.CaseQuery{Family: cases.FamilyCreditHold, Status: open}, "Acme Retail")},
+		{":wave: any sev1s today? :fire:", heldFind(cases.CaseQuery{Severity: cases.SeverityCritical, OpenedAfter: today})},
+		{":eyes: unassigned stuff in procurement", heldFind(cases.CaseQuery{Unassigned: true, Team: "procurement"})},
+		{"&gt; customer says SO-2077 still hasn't shipped\nwhat's holding it up?", heldFind(cases.CaseQuery{Order: "SO-2077"})},
+		{"Morning!\nQuick one:\nwhich credit holds are unassigned?\nthanks!", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, Unassigned: true})},
+		{"how many cases are past SLA? thanks!", heldCount(cases.CaseQuery{PastSLA: true})},
+		{"price variances &gt; 3 days old", heldFind(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, Status: open, OpenedBefore: now.Add(-3 * day)})},
+		{"any open case for INV-90211? <mailto:ap@acme.example|ap@acme.example> keeps asking", heldFind(cases.CaseQuery{Invoice: "INV-90211", Status: open})},
+		{"what's <@U0KIM|kim> working on?", heldFind(cases.CaseQuery{Assignee: "U0KIM"})},
+		{"cases escalated today :rotating_light:", heldFind(cases.CaseQuery{Escalated: true, EscalatedAfter: today})},
+
+		// Terse.
+		{"SO-1042?", heldFind(cases.CaseQuery{Order: "SO-1042"})},
+		{"holds?", heldHelp}, // credit, order or shipment holds: one family would be a partial answer
+		{"AP backlog", heldWant{kind: agents.IntentBacklog, q: cases.CaseQuery{Status: open, Team: ap}}},
+		{"unassigned?", heldFind(cases.CaseQuery{Unassigned: true})},
+		{"escalations today", heldFind(cases.CaseQuery{Escalated: true, EscalatedAfter: today})},
+		{"MTTR?", heldWant{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Status: resolved}, mean: true}},
+		{"my approvals", heldFind(cases.CaseQuery{AwaitingApproval: true, Approver: asker})},
+		{"p1s open", heldFind(cases.CaseQuery{Priority: "P1", Status: open})},
+		{"po 7777", heldFind(cases.CaseQuery{PO: "PO-7777"})},
+		{"inv-2026-001", heldFind(cases.CaseQuery{Invoice: "INV-2026-001"})},
+		{"so-1042 pls", heldFind(cases.CaseQuery{Order: "SO-1042"})},
+		{"asn7781", heldFind(cases.CaseQuery{Shipment: "ASN-7781"})},
+		{"how many?", heldHelp},
+
+		// English as a second language.
+		{"please tell me which order have credit hold for customer Acme Retail", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, Customer: "Acme Retail"})},
+		{"how much cases is open in procurement?", heldCount(cases.CaseQuery{Status: open, Team: "procurement"})},
+		{"what is the status from SO-1042", heldFind(cases.CaseQuery{Order: "SO-1042"})},
+		{"there is some problem with PO-3310?", heldFind(cases.CaseQuery{PO: "PO-3310"})},
+		{"give me all case escalated since monday", heldFind(cases.CaseQuery{Escalated: true, EscalatedAfter: monday})},
+		{"which cases is waiting approve from me", heldFind(cases.CaseQuery{AwaitingApproval: true, Approver: asker})},
+		{"I want know the oldest case still open", heldWant{kind: agents.IntentOldest, q: cases.CaseQuery{Status: open}}},
+		{"the supplier Initech, he has delay?", heldFind(cases.CaseQuery{Family: cases.FamilySupplierDelay, Supplier: "Initech"})},
+		{"cases of warehouse DAL which nobody take", heldFind(cases.CaseQuery{Warehouse: "DAL", Unassigned: true})},
+
+		// Long, the question at the end.
+		{"Hi team, sorry to bother, I was talking with the customer this morning and they are quite upset because their delivery did not arrive. " +
+			"Could you check what is going on with SO-2077?", heldFind(cases.CaseQuery{Order: "SO-2077"})},
+		{"so I've been going through my inbox and a lot looks stale, quick sanity check: how many invoice mismatches are older than 5 days?",
+			heldCount(cases.CaseQuery{Family: cases.FamilyInvoiceMismatch, Status: open, OpenedBefore: now.Add(-5 * day)})},
+		{"Not urgent, but for the weekly review on Friday I need to know: what's the average time to resolve credit holds this month?",
+			heldWant{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Family: cases.FamilyCreditHold, Status: resolved, ResolvedAfter: nov1}, mean: true}},
+		{"context: Northwind called again, they say we owe them money. question: which price discrepancies for Northwind are not resolved?",
+			heldParty(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, Status: open}, "Northwind")},
+
+		// People.
+		{"anything waiting on <@U0APLEAD> to sign off?", heldFind(cases.CaseQuery{AwaitingApproval: true, Approver: "U0APLEAD"})},
+		{"what did <@U0CREDITMGR> reject this week", heldWant{kind: agents.IntentDecisions, actor: "U0CREDITMGR", choice: cases.ChoiceReject, since: monday}},
+		{"<@U0KIM>'s open cases", heldFind(cases.CaseQuery{Assignee: "U0KIM", Status: open})},
+		{"what did I approve yesterday?", heldWant{kind: agents.IntentDecisions, actor: asker, choice: cases.ChoiceApprove,
+			since: today.AddDate(0, 0, -1), until: today}},
+		{"cases assigned to <@W0ABCD12> past SLA", heldFind(cases.CaseQuery{Assignee: "W0ABCD12", PastSLA: true})},
+
+		// Negations.
+		{"credit holds without an owner", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, Unassigned: true})},
+		{"cases for C-BOLT that are not resolved yet", heldFind(cases.CaseQuery{Customer: "C-BOLT", Status: open})},
+		{"supplier delays that haven't been picked up", heldFind(cases.CaseQuery{Family: cases.FamilySupplierDelay, Unassigned: true})},
+		{"open cases excluding credit holds", heldHelp}, // the store cannot leave a family out
+		{"invoice mismatches with nobody assigned in AP", heldFind(cases.CaseQuery{Family: cases.FamilyInvoiceMismatch, Unassigned: true, Team: ap})},
+
+		// Comparisons.
+		{"open credit holds under 24h old", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, Status: open, OpenedAfter: now.Add(-24 * h)})},
+		{"cases at least 2 weeks old", heldFind(cases.CaseQuery{Status: open, OpenedBefore: now.Add(-14 * day)})},
+		{"which cases opened more than 3 days ago are still open", heldFind(cases.CaseQuery{Status: open, OpenedBefore: now.Add(-3 * day)})},
+		{"missing confirmations older than 48 hours", heldFind(cases.CaseQuery{Family: cases.FamilyMissingConfirmation, Status: open, OpenedBefore: now.Add(-48 * h)})},
+		{"cases opened less than 2 days ago", heldFind(cases.CaseQuery{OpenedAfter: now.Add(-2 * day)})},
+		{"escalated more than 2 days ago and still open", heldFind(cases.CaseQuery{Escalated: true, Status: open, EscalatedBefore: now.Add(-2 * day)})},
+
+		// Ranges and dates.
+		{"cases opened between Nov 3 and Nov 10", heldFind(cases.CaseQuery{OpenedAfter: nov(3), OpenedBefore: nov(11)})},
+		{"supplier delays from 1/11 to 15/11", heldFind(cases.CaseQuery{Family: cases.FamilySupplierDelay, OpenedAfter: nov(1), OpenedBefore: nov(16)})},
+		{"cases since 3/11", heldHelp}, // 3 November or March 11
+		{"credit holds since 20/11", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, OpenedAfter: nov(20)})},
+		{"what was resolved on 11/24?", heldFind(cases.CaseQuery{Status: resolved, ResolvedAfter: nov(24), ResolvedBefore: nov(25)})},
+		{"escalations since the 1st", heldFind(cases.CaseQuery{Escalated: true, EscalatedAfter: nov1})},
+		{"price issues in the last 2 weeks", heldFind(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy, OpenedAfter: now.Add(-14 * day)})},
+		{"returns over the past fortnight", heldFind(cases.CaseQuery{Family: cases.FamilyReturnsException, OpenedAfter: now.Add(-14 * day)})},
+		{"cases opened since last Friday", heldFind(cases.CaseQuery{OpenedAfter: nov(20)})},
+		{"how many cases were resolved between 2026-11-16 and 2026-11-20?", heldCount(cases.CaseQuery{Status: resolved, ResolvedAfter: nov(16), ResolvedBefore: nov(21)})},
+		{"what got escalated yesterday", heldFind(cases.CaseQuery{Escalated: true, EscalatedAfter: today.AddDate(0, 0, -1), EscalatedBefore: today})},
+		{"credit holds escalated this week", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, Escalated: true, EscalatedAfter: monday})},
+		{"inventory variances opened on 24 November", heldFind(cases.CaseQuery{Family: cases.FamilyInventoryVariance, OpenedAfter: nov(24), OpenedBefore: nov(25)})},
+		{"cases opened today that were escalated", heldFind(cases.CaseQuery{Escalated: true, OpenedAfter: today})},
+
+		// Typos and spellings of families; a name in lower case.
+		{"price discrepencies for Contoso", heldParty(cases.CaseQuery{Family: cases.FamilyPriceDiscrepancy}, "Contoso")},
+		{"invoice missmatches this week", heldFind(cases.CaseQuery{Family: cases.FamilyInvoiceMismatch, OpenedAfter: monday})},
+		{"inventroy variances at DAL", heldFind(cases.CaseQuery{Family: cases.FamilyInventoryVariance, Warehouse: "DAL"})},
+		{"alocation conflicts", heldFind(cases.CaseQuery{Family: cases.FamilyAllocationConflict})},
+		{"Credit-Holds for C-ACME", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, Customer: "C-ACME"})},
+		{"any credit holds for acme?", heldParty(cases.CaseQuery{Family: cases.FamilyCreditHold}, "acme")},
+
+		// Decisions and aggregates.
+		{"who said no to the expedite on ASN-8020?", heldWant{kind: agents.IntentDecisions, q: cases.CaseQuery{Shipment: "ASN-8020", Family: cases.FamilySupplierDelay},
+			action: "expedite_shipment", choice: cases.ChoiceReject}},
+		{"anything exops auto-approved today?", heldWant{kind: agents.IntentDecisions, alone: true, choice: cases.ChoiceApprove, since: today}},
+		{"avg TTR for AP this month", heldWant{kind: agents.IntentTimeToResolve, q: cases.CaseQuery{Team: ap, Status: resolved, ResolvedAfter: nov1}, mean: true}},
+		{"oldest open case in <#C0AP01|ap-exceptions>", heldWant{kind: agents.IntentOldest, q: cases.CaseQuery{Status: open, Team: ap}}},
+		{"recurring issues with Contoso Packaging last month", heldWant{kind: agents.IntentPatterns, party: "Contoso Packaging", since: oct1, until: nov1}},
+
+		// The future, and requests that are no question about cases.
+		{"what will be late tomorrow?", heldHelp},
+		{"which cases will breach SLA in the next 4 hours?", heldHelp},
+		{"forecast next week's backlog", heldHelp},
+		{"write an email to Northwind about the delay", heldHelp},
+		{"what's the EUR to USD rate today?", heldHelp},
+		{"can you translate this to Spanish", heldHelp},
+		{"restart the bot", heldHelp},
+
+		// Commands: Ask changes nothing and says where it is done.
+		{"release the hold on SO-1", heldCommand},
+		{"pls approve ex-42", heldCommand},
+		{"assign SO-1042 to <@U0KIM>", heldCommand},
+		{"escalate INV-90211 to finance please", heldCommand},
+		{"approve all pending credit holds", heldCommand},
+	}
+	runHeldOut(t, tests, heldoutFloor4)
 }

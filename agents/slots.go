@@ -133,7 +133,9 @@ var stateWords = []stateWord{
 			}
 		}, ""},
 	{[]string{"unassigned", "unowned", "ownerless", "not assigned", "nobody assigned", "no one assigned", "no assignee", "no owner", "without an owner", "without owner",
-		"without an assignee", "nobody is working", "no one is working", "nobody owns", "not picked up"},
+		"without an assignee", "nobody is working", "no one is working", "nobody owns", "not picked up",
+		"nobody take", "nobody took", "nobody taken", "nobody has taken", "no one took", "no one has taken", "not taken",
+		"nobody handling", "nobody is handling"},
 		func(in *Intent, _ string) { in.Query.Unassigned = true }, ""},
 	{[]string{"assigned to someone", "assigned", "someone is working", "has an owner", "picked up"},
 		func(in *Intent, _ string) { in.Query.Assigned = true }, ""},
@@ -189,10 +191,10 @@ var (
 	reTimeOlder  = regexp.MustCompile(`(?i)\b(?:older\s+than|more\s+than|over|at\s+least|longer\s+than|for\s+more\s+than)\s+(\d+|an?|one|two|three|four|five|six|seven|ten)\s*(h|hrs?|hours?|d|days?|w|weeks?|fortnights?|months?)\b(?:\s+(?:old|ago))?`)
 	reTimeOld    = regexp.MustCompile(`(?i)\b(\d+|two|three|four|five|six|seven|ten)\+?\s*(h|hours?|d|days?|w|weeks?)\s+(?:old|or\s+older|and\s+older)\b`)
 	reTimeRecent = regexp.MustCompile(`(?i)\b(?:in\s+the\s+|within\s+the\s+|during\s+the\s+|over\s+the\s+|for\s+the\s+)?(?:last|past|previous)\s+(\d+|an?|one|two|three|four|five|six|seven|ten|twenty[- ]four)?\s*(h|hrs?|hours?|d|days?|w|weeks?|fortnights?|months?)\b`)
-	reTimeSince  = regexp.MustCompile(`(?i)\bsince\s+(\d{4}-\d{2}-\d{2}|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|this\s+morning)\b`)
-	reTimeBefore = regexp.MustCompile(`(?i)\bbefore\s+(\d{4}-\d{2}-\d{2})\b`)
-	reTimeOn     = regexp.MustCompile(`(?i)\bon\s+(\d{4}-\d{2}-\d{2})\b`)
-	reTimeWord   = regexp.MustCompile(`(?i)\b(today|tonight|this\s+morning|yesterday|this\s+week|last\s+week|this\s+month|last\s+month|(?:over\s+the|the|this|last)\s+weekend)\b`)
+	reTimeSince  = regexp.MustCompile(`(?i)\bsince\s+((?:last\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|yesterday|this\s+morning)\b`)
+	// "less than 2 days ago", "under 24h old": an age from below.
+	reTimeYounger = regexp.MustCompile(`(?i)\b(?:(?:under|less\s+than|fewer\s+than|not\s+older\s+than|no\s+older\s+than)\s+(\d+|an?|one|two|three|four|five|six|seven|ten)\s*(h|hrs?|hours?|d|days?|w|weeks?|fortnights?|months?)\s+(old|ago)|(?:younger|newer)\s+than\s+(\d+|an?|one|two|three|four|five|six|seven|ten)\s*(h|hrs?|hours?|d|days?|w|weeks?|fortnights?|months?))\b`)
+	reTimeWord    = regexp.MustCompile(`(?i)\b(today|tonight|this\s+morning|yesterday|this\s+week|last\s+week|this\s+month|last\s+month|(?:over\s+the|the|this|last)\s+weekend)\b`)
 )
 
 func midnight(t time.Time) time.Time {
@@ -213,19 +215,68 @@ func countOf(s string) int {
 	return amount(s)
 }
 
-// timeSlots finds the time words of q; older bounds the opening time from
-// above ("older than 2 days"), p is a range.
-func timeSlots(q string, now time.Time) (p period, older time.Time, olderText string, spans [][2]int) {
-	mark := func(loc []int) { spans = append(spans, [2]int{loc[0], loc[1]}) }
+// timeRead is what the time words of a question say: a range p, and an
+// age from above (older: opened before, "older than 2 days") or below
+// (young: opened after, "under 24h old").
+type timeRead struct {
+	p                    period
+	older, young         time.Time
+	olderText, youngText string
+	spans                [][2]int
+	ambiguous            bool // a date that reads two ways, such as 3/11
+}
+
+// timeSlots finds the time words of q.
+func timeSlots(q string, now time.Time) timeRead {
+	var tr timeRead
+	p := &tr.p
+	mark := func(loc []int) { tr.spans = append(tr.spans, [2]int{loc[0], loc[1]}) }
+	// "more than 3 days ago" is when something happened, a range's end
+	// ("less than 2 days ago" its start): the period then bounds what the
+	// question is about (opened, resolved, escalated), and asks no age.
+	// "under 24h old" is an age; it is read first, as "24h old" alone is
+	// one from above.
+	var agoFrom, agoTo time.Time
+	var agoText string
+	if loc := reTimeYounger.FindStringSubmatchIndex(q); loc != nil {
+		n, u, how := "", "", "old"
+		if loc[2] >= 0 {
+			n, u, how = q[loc[2]:loc[3]], q[loc[4]:loc[5]], strings.ToLower(q[loc[6]:loc[7]])
+		} else {
+			n, u = q[loc[8]:loc[9]], q[loc[10]:loc[11]]
+		}
+		t := now.Add(-time.Duration(countOf(n)) * unit(u))
+		if how == "ago" {
+			agoFrom, agoText = t, fmt.Sprintf("less than %d %s ago", countOf(n), unitWord(u, countOf(n)))
+		} else {
+			tr.young = t
+			tr.youngText = fmt.Sprintf("younger than %d %s", countOf(n), unitWord(u, countOf(n)))
+		}
+		mark(loc[:2])
+	}
 	for _, re := range []*regexp.Regexp{reTimeOlder, reTimeOld} {
-		if loc := re.FindStringSubmatchIndex(q); loc != nil {
+		if loc := re.FindStringSubmatchIndex(q); loc != nil && !overlaps(tr.spans, loc[0], loc[1]) {
 			n, u := q[loc[2]:loc[3]], q[loc[4]:loc[5]]
-			older = now.Add(-time.Duration(countOf(n)) * unit(u))
-			olderText = fmt.Sprintf("older than %d %s", countOf(n), unitWord(u, countOf(n)))
+			t := now.Add(-time.Duration(countOf(n)) * unit(u))
+			if strings.HasSuffix(strings.ToLower(q[loc[0]:loc[1]]), "ago") {
+				agoTo, agoText = t, fmt.Sprintf("more than %d %s ago", countOf(n), unitWord(u, countOf(n)))
+			} else {
+				tr.older = t
+				tr.olderText = fmt.Sprintf("older than %d %s", countOf(n), unitWord(u, countOf(n)))
+			}
 			mark(loc[:2])
 			break
 		}
 	}
+	// Dates: ranges, since, before, on.
+	dp, dspans, amb := dateSlots(q, now)
+	tr.ambiguous = amb
+	for _, sp := range dspans {
+		if !overlaps(tr.spans, sp[0], sp[1]) {
+			tr.spans = append(tr.spans, sp)
+		}
+	}
+	*p = dp
 	// "last week" alone is the calendar week before this one (below); "in
 	// the last week", "past week" and "last 2 weeks" are rolling.
 	loc := reTimeRecent.FindStringSubmatchIndex(q)
@@ -234,58 +285,60 @@ func timeSlots(q string, now time.Time) (p period, older time.Time, olderText st
 			loc = nil
 		}
 	}
-	if loc != nil && !overlaps(spans, loc[0], loc[1]) {
+	if loc != nil && !overlaps(tr.spans, loc[0], loc[1]) && p.from.IsZero() {
 		n := 1
 		if loc[2] >= 0 {
 			n = countOf(q[loc[2]:loc[3]])
 		}
 		u := q[loc[4]:loc[5]]
-		p = period{from: now.Add(-time.Duration(n) * unit(u)), text: fmt.Sprintf("in the last %d %s", n, unitWord(u, n))}
+		*p = period{from: now.Add(-time.Duration(n) * unit(u)), to: p.to, text: fmt.Sprintf("in the last %d %s", n, unitWord(u, n))}
 		mark(loc[:2])
 	}
-	if m := reTimeSince.FindStringSubmatchIndex(q); m != nil {
+	if m := reTimeSince.FindStringSubmatchIndex(q); m != nil && p.from.IsZero() {
 		w := strings.ToLower(strings.Join(strings.Fields(q[m[2]:m[3]]), " "))
+		last := strings.HasPrefix(w, "last ")
+		w = strings.TrimPrefix(w, "last ")
 		switch {
 		case w == "yesterday":
-			p = period{from: midnight(now).AddDate(0, 0, -1), text: "since yesterday"}
+			p.from, p.text = midnight(now).AddDate(0, 0, -1), "since yesterday"
 		case w == "this morning":
-			p = period{from: midnight(now), text: "since this morning"}
+			p.from, p.text = midnight(now), "since this morning"
 		case weekdays[w] != 0 || w == "sunday":
+			// "since Friday" may be today; "since last Friday" is before it.
 			d := midnight(now)
+			if last {
+				d = d.AddDate(0, 0, -1)
+			}
 			for d.Weekday() != weekdays[w] {
 				d = d.AddDate(0, 0, -1)
 			}
-			p = period{from: d, text: "since " + strings.ToUpper(w[:1]) + w[1:]}
-		default:
-			if t, err := cases.ParseDate(w); err == nil {
-				p = period{from: t, text: "since " + dayText(t)}
-			}
+			p.from, p.text = d, "since "+strings.ToUpper(w[:1])+w[1:]
 		}
 		mark(m[:2])
 	}
-	if m := reTimeWord.FindStringSubmatchIndex(q); m != nil && p.from.IsZero() {
+	if m := reTimeWord.FindStringSubmatchIndex(q); m != nil && p.from.IsZero() && p.to.IsZero() && !overlaps(tr.spans, m[0], m[1]) {
 		w := strings.ToLower(strings.Join(strings.Fields(q[m[2]:m[3]]), " "))
 		today := midnight(now)
 		switch w {
 		case "today", "tonight", "this morning":
-			p = period{from: today, text: "today"}
+			*p = period{from: today, text: "today"}
 		case "yesterday":
-			p = period{from: today.AddDate(0, 0, -1), to: today, text: "yesterday"}
+			*p = period{from: today.AddDate(0, 0, -1), to: today, text: "yesterday"}
 		case "this week":
-			p = period{from: weekStart(now), text: "this week"}
+			*p = period{from: weekStart(now), text: "this week"}
 		case "last week":
-			p = period{from: weekStart(now).AddDate(0, 0, -7), to: weekStart(now), text: "last week"}
+			*p = period{from: weekStart(now).AddDate(0, 0, -7), to: weekStart(now), text: "last week"}
 		case "this month":
-			p = period{from: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location()), text: "this month"}
+			*p = period{from: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location()), text: "this month"}
 		case "last month":
 			first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
-			p = period{from: first.AddDate(0, -1, 0), to: first, text: "last month"}
+			*p = period{from: first.AddDate(0, -1, 0), to: first, text: "last month"}
 		default: // the weekend: the last Saturday and Sunday, or this one while it lasts
 			sat := midnight(now)
 			for sat.Weekday() != time.Saturday {
 				sat = sat.AddDate(0, 0, -1)
 			}
-			p = period{from: sat, to: sat.AddDate(0, 0, 2), text: "over the weekend"}
+			*p = period{from: sat, to: sat.AddDate(0, 0, 2), text: "over the weekend"}
 			if !now.Before(p.to) {
 				break
 			}
@@ -293,20 +346,13 @@ func timeSlots(q string, now time.Time) (p period, older time.Time, olderText st
 		}
 		mark(m[:2])
 	}
-	if m := reTimeOn.FindStringSubmatchIndex(q); m != nil && p.from.IsZero() {
-		if t, err := cases.ParseDate(q[m[2]:m[3]]); err == nil {
-			p = period{from: t, to: t.AddDate(0, 0, 1), text: "on " + dayText(t)}
-			mark(m[:2])
-		}
+	if !agoTo.IsZero() && p.to.IsZero() {
+		p.to, p.text = agoTo, strings.TrimSpace(p.text+" "+agoText)
 	}
-	if m := reTimeBefore.FindStringSubmatchIndex(q); m != nil {
-		if t, err := cases.ParseDate(q[m[2]:m[3]]); err == nil {
-			p.to = t
-			p.text = strings.TrimSpace(p.text + " before " + dayText(t))
-			mark(m[:2])
-		}
+	if !agoFrom.IsZero() && p.from.IsZero() {
+		p.from, p.text = agoFrom, strings.TrimSpace(p.text+" "+agoText)
 	}
-	return p, older, olderText, spans
+	return tr
 }
 
 func unitWord(u string, n int) string {
@@ -366,9 +412,10 @@ var (
 )
 
 // reAbbrevKey is a key's own prefix, any case, then its digits after a
-// dash, a "#" or a space. Without a separator ("SO1042") the id is left as
-// written: that may be how the system spells it.
-var reAbbrevKey = regexp.MustCompile(`(?i)\b(SO|PO|INV|ASN|SHP|SKU)(?:\s*[-#]\s*|\s+)(\d[A-Za-z0-9-]*)\b`)
+// dash, a "#", a space or nothing ("asn7781"): the systems exops reads send
+// these ids with a dash (SO-1042, ASN-7781), and the keyword patterns
+// below would take the digits alone.
+var reAbbrevKey = regexp.MustCompile(`(?i)\b(SO|PO|INV|ASN|SHP|SKU)(?:\s*[-#]\s*|\s+|)(\d[A-Za-z0-9-]*)\b`)
 
 var abbrevField = map[string]string{"SO": "order", "PO": "po", "INV": "invoice", "ASN": "shipment", "SHP": "shipment", "SKU": "sku"}
 
@@ -717,8 +764,10 @@ var vocabulary = sync.OnceValue(func() map[string]bool {
 })
 
 // correctTypos reads a word that is no known word as the one word of the
-// vocabulary it is a typo of: two letters swapped ("opne", "delyas"), or
-// one left out of a long word ("escalted", "unasigned", "crdit"). Capitalised words
+// vocabulary it is a typo of: two letters swapped ("opne", "delyas"),
+// one left out of a long word ("escalted", "unasigned", "crdit") or one
+// added to it ("missmatch"), or one replaced in a longer one past its
+// first letters ("discrepency"). Capitalised words
 // past the first are names and stay as written; so does a word two
 // vocabulary words are as close to.
 func (r *reader) correctTypos() {
@@ -732,7 +781,8 @@ func (r *reader) correctTypos() {
 		}
 		fix := ""
 		for c := range voc {
-			if (len(c) == len(w) && swapped(w, c) || len(c) == len(w)+1 && leftOut(w, c, len(c))) && c != fix {
+			if (len(c) == len(w) && (swapped(w, c) || replaced(w, c)) || len(c) == len(w)+1 && leftOut(w, c, len(c)) ||
+				len(c)+1 == len(w) && doubled(w, c)) && c != fix {
 				if fix != "" {
 					fix = ""
 					break
@@ -744,6 +794,39 @@ func (r *reader) correctTypos() {
 			t.norm = fix
 		}
 	}
+}
+
+// replaced reports whether a is b with one letter replaced, in a word of
+// eight letters or more, past its first three and before its last
+// ("discrepency"): in shorter words, and at the end ("receiver" is no
+// "received"), one letter makes another word.
+func replaced(a, b string) bool {
+	if len(a) < 8 {
+		return false
+	}
+	diff := -1
+	for i := 0; i < len(a); i++ {
+		if a[i] != b[i] {
+			if diff >= 0 {
+				return false
+			}
+			diff = i
+		}
+	}
+	return diff >= 3 && diff < len(a)-1
+}
+
+// doubled reports whether a is b with a letter typed twice ("missmatch"),
+// not at its end ("allocated" is no typo of "allocate").
+func doubled(a, b string) bool {
+	if len(a) < 7 {
+		return false
+	}
+	i := 0
+	for i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return i > 0 && i < len(a)-1 && a[i] == a[i-1] && a[i+1:] == b[i:]
 }
 
 // swapped reports whether a is b with two neighbouring letters swapped.
@@ -786,7 +869,9 @@ func init() {
 		not isnt arent wasnt werent hasnt havent hadnt dont doesnt didnt
 		summarise summarize summary detail details explain pull u pls plz bot thx cheers yo
 		affected impacted involved update updates news latest doing wrong trouble fine lately recently
-		new came come opened raised created arrived logged reported total`) {
+		new came come opened raised created arrived logged reported total
+		im ive id ill youre youve weve theyre thats whats lets
+		morning afternoon evening night quick question sorry bother context fyi urgent review sanity check team folks guys all`) {
 		fillWords[stem(w)] = true
 	}
 }
@@ -801,7 +886,13 @@ func ParseQuestion(question string, now time.Time) Intent {
 // the business clock's time, the anchor of every time word; v names the
 // teams of the policy in force.
 func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent {
-	q := strings.TrimSpace(question)
+	q, unnamedChannel := plainText(question)
+	q = strings.TrimSpace(q)
+	// What the asking sentence asks decides (a story around it may say
+	// "tomorrow" of something else).
+	if a, b := askingSentence(q); declined(q[a:b]) {
+		return Intent{Kind: IntentHelp, Closest: closestQuestion(q)}
+	}
 	r := &reader{q: q, toks: tokenize(q)}
 	r.correctTypos()
 	in := Intent{Kind: IntentHelp}
@@ -823,8 +914,24 @@ func ParseQuestionAs(question, actor string, now time.Time, v Vocabulary) Intent
 		}
 	}
 	// Time words come early: "since 2026-11-01" is no key.
-	p, older, olderText, tspans := timeSlots(q, now)
-	for _, s := range tspans {
+	tr := timeSlots(q, now)
+	if a, b := askingSentence(q); a > 0 || b < len(q) {
+		// Time words of the sentences around the question tell its story
+		// ("I talked to them this morning. What is going on with
+		// SO-2077?"): when the asking sentence names the case, key or name
+		// it asks about, only its own time words bound the answer. A
+		// sentence that only narrows ("Credit holds since Monday. Which
+		// are unassigned?") keeps the time of the one before.
+		if sub := ParseQuestionAs(q[a:b], actor, now, v); sub.Kind != IntentHelp && namesCase(sub) {
+			tr = timeSlots(q[a:b], now)
+			for i := range tr.spans {
+				tr.spans[i][0] += a
+				tr.spans[i][1] += a
+			}
+		}
+	}
+	p, older, olderText := tr.p, tr.older, tr.olderText
+	for _, s := range tr.spans {
 		r.markSpan(s[0], s[1])
 	}
 	// Users: who decided, who approves, who is assigned.
@@ -1081,11 +1188,26 @@ sev:
 			break
 		}
 	}
+	// "waiting approve from me", "waiting on U0X to sign off": a wait
+	// and an approval word, however joined, are a wait for approval.
+	if !qq.AwaitingApproval && !decided && r.hasAny("waiting", "wait", "awaiting", "pending") &&
+		r.hasAny("approve", "approval", "sign off", "signoff") {
+		qq.AwaitingApproval = true
+		if user == "" && actor != "" && r.hasAny("me", "my") {
+			qq.Approver = actor
+		}
+		slots++
+	}
+	// "what did I approve?": the asker's own decisions.
+	if decided && user == "" && actor != "" && r.hasAny("did i", "have i", "i approved", "i rejected", "i decided",
+		"i signed", "i okayed", "i declined", "my decision") {
+		in.Actor = actor
+	}
 	if user != "" {
 		switch {
 		case decided:
 			in.Actor = user
-		case qq.AwaitingApproval || r.hasAny("approval", "approve"):
+		case qq.AwaitingApproval || r.hasAny("approval", "approve", "sign off", "signoff"):
 			qq.AwaitingApproval, qq.Approver = true, user
 		default:
 			// "assigned to U0X" names the assignee: the same query as
@@ -1122,6 +1244,22 @@ sev:
 			}
 			in.Party = name
 			r.markSpan(m[4], m[4]+len(name))
+			slots++
+			break
+		}
+	}
+	// A word in lower case after "for", "from"… that is no word the
+	// parser or questions know ("credit holds for acme") is a name too,
+	// in a question that asks about cases already: left out, the answer
+	// would be about everyone; alone ("what's for lunch") it is no name.
+	if qq.Customer == "" && qq.Supplier == "" && in.Party == "" && namesSubject(Intent{Query: *qq}) {
+		for _, m := range reLowerParty.FindAllStringSubmatchIndex(q, -1) {
+			w := q[m[4]:m[5]]
+			if !r.free(m[4], m[5]) || unknownName(r, m[4], m[5]) == "" {
+				continue
+			}
+			in.Party = w
+			r.markSpan(m[4], m[5])
 			slots++
 			break
 		}
@@ -1166,14 +1304,20 @@ sev:
 			in.Readings = append(in.Readings, "an age is asked of open cases")
 		}
 	}
-	if p.text != "" || older != (time.Time{}) {
+	if !tr.young.IsZero() {
+		if qq.OpenedAfter.IsZero() || tr.young.After(qq.OpenedAfter) {
+			qq.OpenedAfter = tr.young
+		}
+		in.olderText = strings.TrimSpace(in.olderText + " " + tr.youngText)
+	}
+	if p.text != "" || older != (time.Time{}) || !tr.young.IsZero() {
 		slots++
 	}
 	// What is asked for.
 	switch {
 	case patterns:
 		in.Kind = IntentPatterns
-		in.Since = p.from
+		in.Since, in.Until = p.from, p.to
 		qq.OpenedAfter, qq.OpenedBefore, qq.ResolvedAfter, qq.ResolvedBefore = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 		qq.EscalatedAfter, qq.EscalatedBefore = time.Time{}, time.Time{}
 	case mean || median || ttr:
@@ -1216,6 +1360,21 @@ sev:
 	weak.EscalatedAfter, weak.EscalatedBefore = time.Time{}, time.Time{}
 	if in.Kind == IntentFindCases && weak == (cases.CaseQuery{}) && in.Key == "" && (in.Party != "" || in.period != "" || in.Count) &&
 		(r.unknownWords(in.Party) || reWhoIs.MatchString(q)) {
+		in = Intent{Kind: IntentHelp}
+	}
+	if in.Kind == IntentFindCases && in.Count && weak == (cases.CaseQuery{}) && in.Key == "" && in.Party == "" && in.period == "" &&
+		in.olderText == "" && !r.hasAny("case", "exception", "problem", "issue", "thing", "anything", "everything", "all", "item", "order", "ticket") {
+		// "how many?" alone: of what is not said.
+		in = Intent{Kind: IntentHelp}
+	}
+	if tr.ambiguous {
+		// 3/11 is 3 November or March 11: a guess would answer for the
+		// wrong days with confidence.
+		in = Intent{Kind: IntentHelp}
+	}
+	if unnamedChannel && in.Kind != IntentHelp && qq.Team == "" {
+		// A channel Slack sent without its name: its team is not known,
+		// and the answer for every team would be taken for that team's.
 		in = Intent{Kind: IntentHelp}
 	}
 	if in.Kind == IntentHelp {
@@ -1273,6 +1432,12 @@ func looseName(r *reader) string {
 	for _, t := range r.toks {
 		w := r.q[t.start:t.end]
 		first, _ := utf8.DecodeRuneInString(w)
+		// A name runs over spaces only: "Morning!\nQuick one" is two words.
+		if len(run) > 0 && strings.TrimSpace(r.q[run[len(run)-1].end:t.start]) != "" {
+			if name := flush(); name != "" {
+				return name
+			}
+		}
 		if !t.used && unicode.IsUpper(first) && !fillWords[t.norm] && !stateOrSeverityWord(w) && !strings.EqualFold(w, "exops") {
 			run = append(run, t)
 			continue
@@ -1401,4 +1566,119 @@ func upperFirst(s string) string {
 		return string(unicode.ToUpper(r)) + s[i+len(string(r)):]
 	}
 	return s
+}
+
+var reLowerParty = regexp.MustCompile(`\b(for|from|with|about|regarding)\s+([\p{Ll}][\p{L}0-9&'’.-]{2,})`)
+
+// unknownName is the word of q[a:b] if it is a single word no table of
+// the parser nor questions know (after typo correction), else "".
+func unknownName(r *reader, a, b int) string {
+	for _, t := range r.toks {
+		if t.start == a && t.end == b {
+			if t.used || fillWords[t.norm] || vocabulary()[t.norm] || stateOrSeverityWord(t.norm) || weekdays[t.norm] != 0 ||
+				knownWords[t.norm] || strings.ContainsAny(t.norm, "0123456789") {
+				return ""
+			}
+			return r.q[a:b]
+		}
+	}
+	return ""
+}
+
+// knownWords are ordinary words that may follow "for" or "with" and are no
+// name ("for review", "with payment").
+var knownWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`review approval payment payments delivery deliveries shipping stock credit price pricing
+		quantity quantities data reason reasons details question questions help info information context reference
+		sunday monday today tomorrow yesterday week weeks month months day days hour hours year morning evening night
+		example instance sure real me him her them us everyone everybody people person someone anyone it this that those these
+		now later long while ages good bad more less most least other another others same such own sale sales
+		customer supplier vendor carrier carriers team teams my our their your his`) {
+		knownWords[stem(w)] = true
+	}
+}
+
+// reSentenceEnd ends a sentence: . ! or ? before a space or the end, or a
+// line break.
+var reSentenceEnd = regexp.MustCompile(`[.!?]+(?:\s+|$)|\n+`)
+
+// askingSentence is where, in a message of several sentences, the one that
+// asks is: the last with a question mark, else the last.
+func askingSentence(q string) (int, int) {
+	var sents [][2]int
+	start := 0
+	for _, m := range reSentenceEnd.FindAllStringIndex(q, -1) {
+		if strings.TrimSpace(q[start:m[1]]) != "" {
+			sents = append(sents, [2]int{start, m[1]})
+		}
+		start = m[1]
+	}
+	if strings.TrimSpace(q[start:]) != "" {
+		sents = append(sents, [2]int{start, len(q)})
+	}
+	if len(sents) < 2 {
+		return 0, len(q)
+	}
+	best := sents[len(sents)-1]
+	for _, s := range sents {
+		if strings.Contains(q[s[0]:s[1]], "?") {
+			best = s
+		}
+	}
+	return best[0], best[1]
+}
+
+// namesCase reports whether an intent names a case, a business key or a
+// customer or supplier.
+func namesCase(in Intent) bool {
+	q := in.Query
+	return q.ID != "" || q.Order != "" || q.Customer != "" || q.Supplier != "" || q.SKU != "" || q.Warehouse != "" || q.PO != "" ||
+		q.Shipment != "" || q.Invoice != "" || in.Key != "" || in.Party != ""
+}
+
+// namesSubject reports whether an intent names what it is about beyond a
+// time: a case, a key, a name, a family, a team, a state.
+func namesSubject(in Intent) bool {
+	q := in.Query
+	q.OpenedAfter, q.OpenedBefore, q.ResolvedAfter, q.ResolvedBefore = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	q.EscalatedAfter, q.EscalatedBefore = time.Time{}, time.Time{}
+	return q != (cases.CaseQuery{}) || in.Key != "" || in.Party != "" || in.Actor != ""
+}
+
+// reExclusion leaves something out ("open cases excluding credit holds"):
+// the store selects what matches and cannot leave a family, team or case
+// out, and answering without the exclusion would include what was left out.
+var reExclusion = regexp.MustCompile(`(?i)\b(?:excluding|exclude|except|besides|other\s+than|apart\s+from|aside\s+from|not\s+counting|ignoring)\b`)
+
+// reFuture asks about what has not happened: exops knows cases as they
+// stand and as they were, and an answer about the present would read as
+// a forecast.
+var reFuture = regexp.MustCompile(`(?i)\b(?:tomorrow|next\s+(?:\d+\s+|few\s+|couple\s+of\s+)?(?:hours?|days?|weeks?|months?|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|` +
+	`coming\s+(?:hours?|days?|weeks?|months?)|upcoming|forecast\w*|predict\w*|projected|will\s+(?:be|breach|miss|go|become|slip|arrive|need|happen|hit|run|get)|` +
+	`going\s+to\s+(?:be|breach|miss|slip|happen))\b`)
+
+// requestVerbs begin a request that is no question about cases ("write an
+// email to Northwind about the delay"); read as one, its names and
+// families would be answered as a search.
+var requestVerbs = map[string]bool{"write": true, "draft": true, "compose": true, "send": true, "notify": true, "translate": true,
+	"book": true, "remind": true, "call": true, "phone": true, "ping": true, "create": true, "raise": true,
+	"restart": true, "reboot": true, "deploy": true, "buy": true, "generate": true, "prepare": true}
+
+// declined reports whether q asks what the parser must not answer as a
+// search: an exclusion, the future, or a request to do something.
+func declined(q string) bool {
+	if reExclusion.MatchString(q) || reFuture.MatchString(q) {
+		return true
+	}
+	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
+		return r == ' ' || r == ',' || r == '!' || r == '?' || r == '.' || r == ':' || r == '\t' || r == '\n'
+	}) {
+		if strings.HasPrefix(w, "<@") || politeLead[w] {
+			continue
+		}
+		return requestVerbs[w]
+	}
+	return false
 }

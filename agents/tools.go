@@ -328,7 +328,7 @@ func (q *Answerer) toolIntent(name string, a toolArgs, actor string, now time.Ti
 	case toolPatterns:
 		in.Kind = IntentPatterns
 		in.Query = cases.CaseQuery{}
-		in.Since = from
+		in.Since, in.Until = from, to
 		return in, nil
 	case toolAggregate:
 		switch a.Metric {
