@@ -568,18 +568,29 @@ const (
 )
 
 // until, when not zero, ends the period ("last month").
-func (q *Answerer) patterns(ctx context.Context, since, until time.Time) (string, []string, error) {
+func (q *Answerer) patterns(ctx context.Context, in Intent) (string, []string, error) {
+	since, until := in.Since, in.Until
 	if since.IsZero() {
 		since = q.now().Add(-patternWindow)
 	}
-	l, err := q.finder.FindCases(ctx, cases.CaseQuery{Status: cases.StatusResolved, OpenedAfter: since, OpenedBefore: until, Limit: patternCases})
+	// What the question names ("what keeps going wrong with Northwind",
+	// "at DAL") narrows the cases the patterns are looked for in.
+	in.Query.Status, in.Query.OpenedAfter, in.Query.OpenedBefore = cases.StatusResolved, since, until
+	l, used, _, err := q.findReading(ctx, in, patternCases)
 	if err != nil {
 		return "", nil, err
 	}
+	party := ""
+	if in.Party != "" && used.Customer == "" && used.Supplier == "" {
+		party = in.Party
+	}
+	narrowed := used
+	narrowed.Status, narrowed.OpenedAfter, narrowed.OpenedBefore, narrowed.Limit, narrowed.At = "", time.Time{}, time.Time{}, 0, time.Time{}
+	what := plural(len(l.Cases), "resolved "+describe(narrowed, party))
 	ps := cases.Patterns(l.Cases, patternTop)
 	if len(ps) == 0 {
-		return fmt.Sprintf("I found no recurring pattern among %d resolved cases opened %s: no supplier, SKU, warehouse, customer or family comes back in two of them.",
-			len(l.Cases), patternPeriod(since, until)), nil, nil
+		return fmt.Sprintf("I found no recurring pattern among %d %s opened %s: no supplier, SKU, warehouse, customer or family comes back in two of them.",
+			len(l.Cases), what, patternPeriod(since, until)), nil, nil
 	}
 	var lines []string
 	var ids []string
@@ -594,9 +605,9 @@ func (q *Answerer) patterns(ctx context.Context, since, until time.Time) (string
 			}
 		}
 	}
-	scope := fmt.Sprintf("%d resolved cases opened %s", len(l.Cases), patternPeriod(since, until))
+	scope := fmt.Sprintf("%d %s opened %s", len(l.Cases), what, patternPeriod(since, until))
 	if l.Total > len(l.Cases) {
-		scope = fmt.Sprintf("the %d newest of %d resolved cases opened %s", len(l.Cases), l.Total, patternPeriod(since, until))
+		scope = fmt.Sprintf("the %d newest of %d %s opened %s", len(l.Cases), l.Total, what, patternPeriod(since, until))
 	}
 	return "Top recurring patterns among " + scope + ": " + strings.Join(lines, "; ") + ".", ids, nil
 }

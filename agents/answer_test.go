@@ -157,6 +157,10 @@ func TestAskRules(t *testing.T) {
 		{"what did U0NOBODY approve?", []string{"I found no approval by U0NOBODY since 2026-10-27 12:00 UTC in the audit log."}, nil, nil},
 		{"what are the recurring patterns?", []string{"Top recurring patterns among 2 resolved cases opened since 2026-08-28", "supplier Northwind Fasteners: 2 cases, 14.0 hours open in all (EX-000002, EX-000003)"}, []string{"EX-000002", "EX-000003"}, nil},
 		{"recurring patterns last month", []string{"I found no recurring pattern among 0 resolved cases opened from 2026-10-01 to before 2026-11-01"}, nil, nil},
+		// What the question names narrows the cases looked at.
+		{"recurring patterns for Contoso Packaging", []string{"I found no recurring pattern among 0 resolved cases for Contoso Packaging opened since 2026-08-28"}, nil, nil},
+		{"recurring patterns for supplier delays", []string{"I found no recurring pattern among 1 resolved supplier delay case opened since 2026-08-28"}, nil, nil},
+		{"recurring patterns for Northwind Fasteners", []string{"Top recurring patterns among 2 resolved cases for supplier Northwind Fasteners opened since 2026-08-28"}, []string{"EX-000002", "EX-000003"}, nil},
 		{"good morning", []string{"I did not understand the question"}, nil, []string{"I found"}},
 	}
 	for _, tt := range tests {

@@ -52,7 +52,7 @@ func (q *Answerer) Run(ctx context.Context, in Intent) (Answer, error) {
 	case IntentDecisions:
 		text, ids, err = q.decisions(ctx, in)
 	case IntentPatterns:
-		text, ids, err = q.patterns(ctx, in.Since, in.Until)
+		text, ids, err = q.patterns(ctx, in)
 	case IntentTimeToResolve:
 		text, ids, err = q.timeToResolve(ctx, in)
 	case IntentBacklog:
