@@ -145,14 +145,22 @@ func describe(q cases.CaseQuery, party string) string {
 	if q.Unassigned {
 		states = append(states, "unassigned")
 	}
-	if q.Escalated {
-		states = append(states, "escalated")
+	if q.Escalated && q.EscalatedAfter.IsZero() && q.EscalatedBefore.IsZero() {
+		states = append(states, "escalated") // else said with its times below
 	}
 	if q.Snoozed {
 		states = append(states, "snoozed")
 	}
 	if q.PastSLA {
 		states = append(states, "past its SLA due time")
+	}
+	switch {
+	case !q.SLADueAfter.IsZero() && !q.SLADueBefore.IsZero():
+		states = append(states, "SLA due from "+stampText(q.SLADueAfter)+" to before "+stampText(q.SLADueBefore))
+	case !q.SLADueBefore.IsZero():
+		states = append(states, "SLA due before "+stampText(q.SLADueBefore))
+	case !q.SLADueAfter.IsZero():
+		states = append(states, "SLA due from "+stampText(q.SLADueAfter))
 	}
 	if q.FirstTouchOverdue {
 		states = append(states, "past its first-touch due time with no one acting")
@@ -169,19 +177,23 @@ func describe(q cases.CaseQuery, party string) string {
 	if !q.OpenedBefore.IsZero() {
 		b.WriteString(" opened before " + stampText(q.OpenedBefore))
 	}
-	if !q.ResolvedAfter.IsZero() {
-		b.WriteString(" resolved since " + stampText(q.ResolvedAfter))
-	}
-	if !q.ResolvedBefore.IsZero() {
-		b.WriteString(" resolved before " + stampText(q.ResolvedBefore))
-	}
-	if !q.EscalatedAfter.IsZero() {
-		b.WriteString(" escalated since " + stampText(q.EscalatedAfter))
-	}
-	if !q.EscalatedBefore.IsZero() {
-		b.WriteString(" escalated before " + stampText(q.EscalatedBefore))
-	}
+	b.WriteString(boundsText("resolved", q.ResolvedAfter, q.ResolvedBefore))
+	b.WriteString(boundsText("escalated", q.EscalatedAfter, q.EscalatedBefore))
 	return b.String()
+}
+
+// boundsText says a period of what happened: " resolved since T",
+// " resolved before T", or " resolved from T to before U".
+func boundsText(what string, after, before time.Time) string {
+	switch {
+	case !after.IsZero() && !before.IsZero():
+		return " " + what + " from " + stampText(after) + " to before " + stampText(before)
+	case !after.IsZero():
+		return " " + what + " since " + stampText(after)
+	case !before.IsZero():
+		return " " + what + " before " + stampText(before)
+	}
+	return ""
 }
 
 // readingsText says the readings the parser and the lookup chose.

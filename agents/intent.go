@@ -53,6 +53,7 @@ type Intent struct {
 	timeOf       string // "opened", "resolved" or "escalated": what the period bounds
 	period       string // the time words as understood
 	olderText    string // "older than 2 days"
+	slaSoon      bool   // "about to breach": an SLA due within SLASoon
 }
 
 var numberWords = map[string]int{"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}

@@ -413,6 +413,11 @@ func TestHeldOutQuestions3(t *testing.T) {
 		// Added with escalation times, so not held out: the opening still
 		// wins when the question names it.
 		{"escalated cases opened this week", heldFind(cases.CaseQuery{Escalated: true, OpenedAfter: monday})},
+		// Added with the SLA-due bounds, so not held out: about to breach
+		// is not yet past; breaching is.
+		{"which cases are about to breach SLA?", heldFind(cases.CaseQuery{SLADueAfter: now, SLADueBefore: now.Add(agents.SLASoon)})},
+		{"credit holds close to breaching", heldFind(cases.CaseQuery{Family: cases.FamilyCreditHold, SLADueAfter: now, SLADueBefore: now.Add(agents.SLASoon)})},
+		{"anything breaching?", heldFind(cases.CaseQuery{PastSLA: true})},
 		{"who approved the recount on SKU-88?", heldWant{kind: agents.IntentDecisions, q: cases.CaseQuery{SKU: "SKU-88", Family: cases.FamilyInventoryVariance},
 			action: "recount_inventory", choice: cases.ChoiceApprove}},
 		{"who released the credit hold on SO-2003", heldWant{kind: agents.IntentDecisions, q: cases.CaseQuery{Order: "SO-2003", Family: cases.FamilyCreditHold},

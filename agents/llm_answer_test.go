@@ -237,7 +237,7 @@ func TestAskToolArgumentBounds(t *testing.T) {
 	long := strings.Repeat("x", 200)
 	for _, args := range []string{`{"customer":"` + long + `"}`, `{"older_than_days":-1}`, `{"status":"pending"}`, `{"order": 7}`, `[1]`,
 		`{"states":["sleeping"]}`, `{"severity":"urgent"}`, `{"period_of":"decided"}`, `{"since":"last week"}`, `{"days":99999}`,
-		`{"states":["past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla"]}`} {
+		`{"states":["past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla","past_sla"]}`} {
 		f := newFake(t, agents.ProviderOpenAI,
 			reply{toolCalls: []fakeToolCall{{"find_cases", args}}},
 			reply{content: "I found nothing."})

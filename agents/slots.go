@@ -104,6 +104,10 @@ var negators = map[string]bool{"not": true, "nobody": true, "noone": true, "neve
 var auxiliaries = map[string]bool{"is": true, "are": true, "was": true, "were": true, "be": true, "been": true, "being": true, "has": true,
 	"have": true, "had": true, "yet": true, "ever": true, "got": true, "gotten": true, "get": true, "it": true, "them": true, "they": true}
 
+// SLASoon is the window of "about to breach": an open case whose SLA falls
+// due within it.
+const SLASoon = 4 * time.Hour
+
 // stateWords are the states and their words, most specific first.
 var stateWords = []stateWord{
 	{[]string{"waiting for my approval", "awaiting my approval", "need my approval", "needs my approval", "for me to approve", "i need to approve",
@@ -139,6 +143,12 @@ var stateWords = []stateWord{
 		func(in *Intent, _ string) { in.Query.Unassigned = true }, ""},
 	{[]string{"assigned to someone", "assigned", "someone is working", "has an owner", "picked up"},
 		func(in *Intent, _ string) { in.Query.Assigned = true }, ""},
+	// Before breaching: "about to breach" is not yet past.
+	{[]string{"about to breach", "close to breach", "close to breaching", "near breach", "near breaching", "nearly breaching", "almost breaching",
+		"about to breach sla", "about to miss sla", "about to miss their sla", "about to miss the sla", "close to their sla", "close to the sla",
+		"close to sla", "nearing sla", "nearing their sla", "nearing the sla", "approaching sla", "approaching their sla", "approaching the sla",
+		"sla due soon", "sla at risk", "at risk of breach", "at risk of breaching", "due soon"},
+		func(in *Intent, _ string) { in.slaSoon = true }, ""},
 	{[]string{"past its sla", "past their sla", "past the sla", "past sla", "beyond sla", "over sla", "sla breached", "breached sla", "breached the sla",
 		"breaching", "breached", "breach", "missed sla", "missed the sla", "missed their sla", "out of sla", "sla overdue", "overdue", "past due", "late on sla"},
 		func(in *Intent, _ string) { in.Query.PastSLA = true }, ""},
@@ -1187,6 +1197,12 @@ sev:
 			slots++
 			break
 		}
+	}
+	if in.slaSoon {
+		// Open cases whose SLA falls due between now and SLASoon from now;
+		// those already past are "past SLA", a state of their own.
+		qq.SLADueAfter, qq.SLADueBefore = now, now.Add(SLASoon)
+		in.Readings = append(in.Readings, fmt.Sprintf("about to breach reads as an SLA due in the next %d hours; those already past are not included", int(SLASoon.Hours())))
 	}
 	// "waiting approve from me", "waiting on U0X to sign off": a wait
 	// and an approval word, however joined, are a wait for approval.

@@ -62,10 +62,11 @@ const (
 	stateByExops        = "resolved_by_exops_alone"
 	statePastSLA        = "past_sla"
 	stateFirstTouchLate = "first_touch_overdue"
+	stateSLASoon        = "sla_due_soon"
 )
 
 var toolStates = []string{stateUnassigned, stateAssigned, stateAssignedToMe, stateEscalated, stateSnoozed, stateAwaiting,
-	stateAwaitingMine, stateByExops, statePastSLA, stateFirstTouchLate}
+	stateAwaitingMine, stateByExops, statePastSLA, stateFirstTouchLate, stateSLASoon}
 
 func familyNames() []string {
 	var out []string
@@ -267,6 +268,8 @@ func (q *Answerer) toolIntent(name string, a toolArgs, actor string, now time.Ti
 			qq.PastSLA = true
 		case stateFirstTouchLate:
 			qq.FirstTouchOverdue = true
+		case stateSLASoon:
+			qq.SLADueAfter, qq.SLADueBefore = now, now.Add(SLASoon)
 		default:
 			return Intent{}, fmt.Errorf("state %q is not one of %s", st, strings.Join(toolStates, ", "))
 		}

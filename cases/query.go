@@ -62,6 +62,11 @@ type CaseQuery struct {
 	// escalated cases only.
 	EscalatedAfter  time.Time
 	EscalatedBefore time.Time
+	// SLADueAfter (inclusive) and SLADueBefore (exclusive) bound an open
+	// case's SLA due time ("about to breach": due in the next hours);
+	// either set selects open cases only.
+	SLADueAfter  time.Time
+	SLADueBefore time.Time
 	// OpenedBefore and OpenedAfter bound when the case was opened (before
 	// is exclusive, after inclusive); zero means unbounded. Age questions
 	// ("older than 2 days") become OpenedBefore = now - 2 days.
@@ -338,7 +343,8 @@ func (q CaseQuery) Terms() []Term {
 		out = append(out, Term{TermFamily, string(q.Family)})
 	}
 	status := q.Status
-	if status == "" && (q.PastSLA || q.FirstTouchOverdue || q.Snoozed || q.AwaitingApproval || q.Unassigned || q.Assigned) {
+	if status == "" && (q.PastSLA || q.FirstTouchOverdue || q.Snoozed || q.AwaitingApproval || q.Unassigned || q.Assigned ||
+		!q.SLADueAfter.IsZero() || !q.SLADueBefore.IsZero()) {
 		status = StatusOpen // these states are states of open cases
 	}
 	if status == "" && (q.ByExops || !q.ResolvedAfter.IsZero() || !q.ResolvedBefore.IsZero()) {
@@ -531,6 +537,12 @@ func (q CaseQuery) MatchTimes(t CaseTimes) bool {
 		return false
 	}
 	if !q.EscalatedBefore.IsZero() && (t.Escalated.IsZero() || !t.Escalated.Before(q.EscalatedBefore)) {
+		return false
+	}
+	if !q.SLADueAfter.IsZero() && (t.SLADue.IsZero() || t.SLADue.Before(q.SLADueAfter)) {
+		return false
+	}
+	if !q.SLADueBefore.IsZero() && (t.SLADue.IsZero() || !t.SLADue.Before(q.SLADueBefore)) {
 		return false
 	}
 	timed := q.PastSLA || q.Snoozed || q.FirstTouchOverdue

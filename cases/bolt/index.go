@@ -116,6 +116,7 @@ func entryCaseTimes(v []byte) cases.CaseTimes {
 // times.
 func hasTimeConditions(q cases.CaseQuery) bool {
 	return !q.ResolvedAfter.IsZero() || !q.ResolvedBefore.IsZero() || !q.EscalatedAfter.IsZero() || !q.EscalatedBefore.IsZero() ||
+		!q.SLADueAfter.IsZero() || !q.SLADueBefore.IsZero() ||
 		q.PastSLA || q.Snoozed || q.FirstTouchOverdue
 }
 

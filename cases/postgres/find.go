@@ -107,6 +107,9 @@ func (s *Store) FindCases(ctx context.Context, q cases.CaseQuery) (cases.CaseLis
 	if !q.EscalatedAfter.IsZero() || !q.EscalatedBefore.IsZero() {
 		timeRange(cases.TermEscalatedAt, q.EscalatedAfter, q.EscalatedBefore, true)
 	}
+	if !q.SLADueAfter.IsZero() || !q.SLADueBefore.IsZero() {
+		timeRange(cases.TermSLADue, q.SLADueAfter, q.SLADueBefore, true)
+	}
 	if (q.PastSLA || q.Snoozed || q.FirstTouchOverdue) && q.At.IsZero() {
 		where = append(where, "false") // judged at no time: matches nothing, as MatchTimes says
 	} else {

@@ -1340,6 +1340,7 @@ func testFindCasesScan(t *testing.T, s cases.Store) {
 				{Unassigned: true}, {Assigned: true}, {Escalated: true}, {AwaitingApproval: true}, {Approver: "U0BOB"}, {Approver: "U0CFO"},
 				{EscalatedAfter: base.Add(300 * time.Minute)}, {EscalatedAfter: base.Add(200 * time.Minute), EscalatedBefore: base.Add(600 * time.Minute)},
 				{EscalatedBefore: base.Add(500 * time.Minute), Team: "credit"},
+				{SLADueAfter: base.Add(300 * time.Minute), SLADueBefore: base.Add(500 * time.Minute)}, {SLADueBefore: base.Add(200 * time.Minute), Team: "warehouse"},
 				{ByExops: true}, {ResolvedAfter: base.Add(300 * time.Minute)}, {ResolvedAfter: base.Add(200 * time.Minute), ResolvedBefore: base.Add(600 * time.Minute)},
 				{PastSLA: true, At: base.Add(500 * time.Minute)}, {PastSLA: true}, {Snoozed: true, At: base.Add(400 * time.Minute)},
 				{FirstTouchOverdue: true, At: base.Add(600 * time.Minute), Team: "credit"}} {
