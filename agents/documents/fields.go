@@ -221,6 +221,9 @@ func (x *extraction) labelled(d *Document) {
 				if _, _, isLabel := matchLabel(n.Text); isLabel {
 					break
 				}
+				if field == "supplier" && reBuyerHeading.MatchString(strings.TrimSpace(n.Text)) {
+					break // "Lieferant | Käufer": two party headings side by side
+				}
 				vals = append(vals, n.Text)
 			}
 			if v, ok := x.value(field, vals); ok {
@@ -236,9 +239,15 @@ func (x *extraction) labelled(d *Document) {
 				// identifier line first: look a few lines down.
 				// A column header ("Fälligkeit") may have its value a line
 				// further down when the row beside it wraps.
+				// A row of amount labels ("Total HT | Total TVA | Total TTC")
+				// heads a totals table whose values may sit a few lines
+				// down, under lines of fine print beside it.
 				depth := 2
 				if field == "supplier" {
 					depth = 3
+				}
+				if isAmountField(field) && amountLabels(fl.line) >= 2 {
+					depth = 4
 				}
 				for k := 0; k < depth; k++ {
 					below, ok := x.below(li+k, c)
@@ -249,6 +258,9 @@ func (x *extraction) labelled(d *Document) {
 						break
 					}
 					if v, ok := x.value(field, []string{below}); ok {
+						if isAmountField(field) {
+							v = x.columnSum(field, li+k+1, c, v)
+						}
 						order++
 						found[field] = append(found[field], candidate{v, labelLen - 0.5, order, reSumWord.MatchString(c.Text)})
 						break
@@ -294,6 +306,59 @@ func (x *extraction) labelled(d *Document) {
 	}
 }
 
+// amountLabels counts the cells of a line that are subtotal, tax or total
+// labels without a value of their own.
+func amountLabels(l TextLine) int {
+	n := 0
+	for _, c := range l.Cells {
+		if f, rest, ok := matchLabel(c.Text); ok && isAmountField(f) && rest == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// columnSum reads down the column of an amount label whose first value,
+// first, is on line li: a tax breakdown under "Nettobetrag | MwSt-Betrag |
+// Endbetrag" prints one row per rate and then their sum. When the last of
+// the column's amounts is the sum of those above it, that sum is the
+// document's figure (the column may run on into other text below, which
+// the first such sum ends); otherwise the first value stands.
+func (x *extraction) columnSum(field string, li int, label Cell, first string) string {
+	vals := []string{first}
+	for j := li + 1; j < len(x.lines) && j <= li+8; j++ {
+		prev, cur := x.lines[j-1], x.lines[j]
+		if cur.page != prev.page || prev.line.Y-cur.line.Y > 2.5*label.Size {
+			break
+		}
+		var v string
+		for _, c := range cur.line.Cells {
+			if overlap(label.X, label.X2, c.X, c.X2) > 0 {
+				if _, _, isLabel := matchLabel(c.Text); !isLabel {
+					v, _ = x.value(field, []string{c.Text})
+				}
+				break
+			}
+		}
+		if v == "" {
+			break
+		}
+		vals = append(vals, v)
+	}
+	var sum big.Rat
+	for k, v := range vals {
+		r, ok := rat(v)
+		if !ok {
+			break
+		}
+		if k > 1 && near(&sum, r, 1) { // two rows or more: one row equal to the next proves nothing
+			return v
+		}
+		sum.Add(&sum, r)
+	}
+	return first
+}
+
 func isAmountField(f string) bool {
 	return f == "subtotal" || f == "tax" || f == "total" || f == "amount_due"
 }
@@ -336,9 +401,10 @@ func overlap(a1, a2, b1, b2 float64) float64 {
 }
 
 var (
-	reHasDigit = regexp.MustCompile(`\d`)
-	reDocNum   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*$|^\d+$`)
-	rePercent  = regexp.MustCompile(`^\d+([.,]\d+)?\s*%$`)
+	reHasDigit  = regexp.MustCompile(`\d`)
+	reHasLetter = regexp.MustCompile(`\pL`)
+	reDocNum    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*$|^\d+$`)
+	rePercent   = regexp.MustCompile(`^\d+([.,]\d+)?\s*%$`)
 )
 
 // value picks the field's value from the text after its label.
@@ -346,7 +412,8 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 	switch field {
 	case "issue_date", "due_date", "ship_date":
 		for _, v := range vals {
-			if d, ok := x.findDate(v); ok {
+			// ": 06.08.2013": labels padded to a column of colons.
+			if d, ok := x.findDate(strings.TrimLeft(strings.TrimSpace(v), ":")); ok {
 				return d, true
 			}
 		}

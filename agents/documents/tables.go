@@ -275,10 +275,12 @@ func (x *extraction) item(row map[string]string) (Line, bool) {
 	l.Unit = strings.TrimSpace(row["unit"])
 	if q := strings.TrimSpace(row["quantity"]); q != "" {
 		// "12 pcs", "1 250 Stk": a unit glued to the quantity, which may
-		// itself contain spaces as thousands separators.
+		// itself contain spaces as thousands separators. A unit may hold
+		// digits: UN/ECE Recommendation 20 codes such as "H87" (piece),
+		// "C62" (one), "M2" in renderings of e-invoices.
 		f := strings.Fields(q)
 		n := len(f)
-		for n > 1 && !reHasDigit.MatchString(f[n-1]) {
+		for n > 1 && (!reHasDigit.MatchString(f[n-1]) || reHasLetter.MatchString(f[n-1])) {
 			n--
 		}
 		a, _, err := ParseAmount(strings.Join(f[:n], " "), x.decimal)

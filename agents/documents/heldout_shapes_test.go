@@ -1,0 +1,76 @@
+package documents
+
+import "testing"
+
+// Layout kinds first seen in real invoices outside the shared corpus
+// (ERP prints, web shops, hosting and telecom bills in EN/DE/FR/NL). Each
+// case is made up here and states the general rule it guards, never one
+// file's content.
+func TestHeldOutShapes(t *testing.T) {
+	tests := []struct {
+		name  string
+		rows  []string
+		want  Document
+		lines int
+	}{
+		{"German ERP print: letter-spaced title, labels padded to a colon column, a totals table whose last row sums the rates", []string{
+			"40:Lieferant | 210:Käufer | 366:R E C H N U N G",
+			"40:Muster Handel GmbH | 210:Kunde AG | 366:Beleg-Nr | 457:: R-4711",
+			"40:Hauptstr. 1 | 210:Weg 2 | 366:Beleg-Datum | 457:: 06.08.2025",
+			"40:12345 Musterstadt | 210:54321 Kundenstadt | 366:Lieferschein-Nr | 457:: L-0815",
+			"40:Menge | 120:Bezeichnung | 300:Einzelpreis | 470:Gesamt",
+			"40:10 H87 | 120:Schrauben | 300:1,00 | 470:10,00",
+			"40:5 C62 | 120:Kaffee | 300:2,00 | 470:10,00",
+			"40:Warenwert | 150:Nettobetrag | 260:MwSt-Betrag | 330:MwSt-% | 400:Endbetrag",
+			"40:10,00 | 150:10,00 | 260:1,90 | 330:19,0 | 400:11,90",
+			"40:10,00 | 150:10,00 | 260:0,70 | 330:7,0 | 400:10,70",
+			"40:20,00 | 150:20,00 | 260:2,60 | 330:EUR | 400:22,60",
+			"40:Muster Handel GmbH | 260:HRB 372876 | 400:Amtsgericht Musterstadt",
+		}, Document{Number: "R-4711", IssueDate: "2025-08-06", Currency: "EUR",
+			Subtotal: "20.00", Tax: "2.60", Total: "22.60", Supplier: "Muster Handel GmbH"}, 2},
+		{"French facture: a row of total labels over their values, fine print between; N° BON DE COMMANDE", []string{
+			"40:Société Exemple SARL",
+			"40:FACTURE N° : F-2025-9",
+			"40:Date : 31/12/2025",
+			"40:N° BON DE COMMANDE : PO-778",
+			"40:Désignation | 280:Qté | 360:P.U. HT | 470:Montant HT",
+			"40:Prestation de service | 280:1,00 | 360:100,00 | 470:100,00",
+			"300:TOTAL HT | 380:TOTAL TVA | 470:TOTAL TTC",
+			"40:Tout retard de paiement engendre une pénalité.",
+			"40:Indemnité forfaitaire : 40 €",
+			"300:100,00 | 380:20,00 | 470:120,00",
+		}, Document{Number: "F-2025-9", IssueDate: "2025-12-31", PONumber: "PO-778", Currency: "EUR",
+			Subtotal: "100.00", Tax: "20.00", Total: "120.00", Supplier: "Société Exemple SARL"}, 1},
+		{"German hosting bill: VK-Preis and Zeilenbetrag columns over a header continuation, a coordinated date label", []string{
+			"40:Hosting Beispiel AG - Weg 4 - 63571 Gelnhausen",
+			"40:Rechnung",
+			"40:Rechnungsnr. | 150:30064443",
+			"40:Liefer- und Rechnungsdatum: 7. Mai 2014",
+			"40:Pos. | 100:Menge | 150:Beschreibung | 380:VK-Preis | 470:Zeilenbetrag",
+			"380:Ohne MwSt. | 470:Ohne MwSt.",
+			"40:1 | 100:1 | 150:Exchange Postfach | 380:3,89 | 470:3,89",
+			"40:2 | 100:2 | 150:Exchange Postfach groß | 380:5,39 | 470:10,78",
+			"380:Total EUR | 470:14,67",
+		}, Document{Number: "30064443", IssueDate: "2014-05-07", Currency: "EUR", Total: "14.67"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pages, err := ReadTextUnisolated(cidPDF(rowsAt(tt.rows...)), 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ExtractFields(pages)
+			for _, f := range []string{"number", "issue_date", "due_date", "po_number", "currency", "subtotal", "tax", "total", "supplier"} {
+				if w := tt.want.Field(f); w != "" && got.Field(f) != w {
+					t.Errorf("%s = %q, want %q", f, got.Field(f), w)
+				}
+			}
+			if got.Type != TypeInvoice {
+				t.Errorf("type %q, want invoice", got.Type)
+			}
+			if len(got.Lines) != tt.lines {
+				t.Errorf("%d lines %+v, want %d", len(got.Lines), got.Lines, tt.lines)
+			}
+		})
+	}
+}
