@@ -39,6 +39,11 @@ func ExtractFields(pages []PageText) Document {
 		}
 	}
 	if d.IssueDate == "" {
+		if v, ok := x.dateUnderTitle(d.Number); ok {
+			d.IssueDate, d.Confidence["issue_date"] = v, 0.6
+		}
+	}
+	if d.IssueDate == "" {
 		if v, ok := x.placeDate(); ok {
 			d.IssueDate, d.Confidence["issue_date"] = v, 0.6
 		}
@@ -158,6 +163,13 @@ type candidate struct {
 	score float64 // label length: more specific labels win
 	order int     // position in the document
 	sum   bool    // the label says it is a sum ("Total TVA", "Summe USt"), not one rate's row
+	// multi: the label's row carries several amounts ("Total | 473.00 |
+	// 56.87" closing a VAT breakdown: base and tax, not the invoice total).
+	multi bool
+	// net: a subtotal label that says it excludes tax ("Exclusief BTW",
+	// "Total HT") rather than a bare "Subtotal", which some shops print
+	// with the tax in.
+	net bool
 }
 
 // reNetQualifier turns a total label into the net total: "Gesamtbetrag
@@ -229,7 +241,8 @@ func (x *extraction) labelled(d *Document) {
 			if v, ok := x.value(field, vals); ok {
 				order++
 				label := labelPart(c.Text, rest)
-				found[field] = append(found[field], candidate{v, labelLen, order, reSumWord.MatchString(label)})
+				found[field] = append(found[field], candidate{value: v, score: labelLen, order: order, sum: reSumWord.MatchString(label),
+					multi: isAmountField(field) && x.amountsIn(vals) >= 2, net: field == "subtotal" && reNetWord.MatchString(label)})
 				continue
 			}
 			if rest == "" {
@@ -257,12 +270,16 @@ func (x *extraction) labelled(d *Document) {
 					if _, _, isLabel := matchLabel(below); isLabel {
 						break
 					}
+					if t := strings.TrimSpace(below); reBuyerHeading.MatchString(t) || reSellerHeading.MatchString(t) {
+						break // "Factuur" over "Klant": another column's heading
+					}
 					if v, ok := x.value(field, []string{below}); ok {
 						if isAmountField(field) {
 							v = x.columnSum(field, li+k+1, c, v)
 						}
 						order++
-						found[field] = append(found[field], candidate{v, labelLen - 0.5, order, reSumWord.MatchString(c.Text)})
+						found[field] = append(found[field], candidate{value: v, score: labelLen - 0.5, order: order, sum: reSumWord.MatchString(c.Text),
+							net: field == "subtotal" && reNetWord.MatchString(c.Text)})
 						break
 					}
 				}
@@ -286,6 +303,12 @@ func (x *extraction) labelled(d *Document) {
 			sort.SliceStable(cs, func(i, j int) bool {
 				if field == "tax" && cs[i].sum != cs[j].sum {
 					return cs[i].sum // a tax total over the rows of a breakdown
+				}
+				if (field == "total" || field == "subtotal") && cs[i].multi != cs[j].multi {
+					return !cs[i].multi // a figure of its own over a breakdown's sum row
+				}
+				if field == "subtotal" && cs[i].net != cs[j].net {
+					return cs[i].net // "Exclusief BTW 593,36" over "Subtotaal 717,97"
 				}
 				return cs[i].order > cs[j].order
 			})
@@ -357,6 +380,24 @@ func (x *extraction) columnSum(field string, li int, label Cell, first string) s
 		sum.Add(&sum, r)
 	}
 	return first
+}
+
+// reNetWord marks a subtotal label that names the amount before tax.
+var reNetWord = regexp.MustCompile(`(?i)(excl|exkl|exclusief|exclusive|hors tax|\bht\b|h\.t\.|netto|\bnet\b|\bnett\b|ohne|sans tva|sin iva|senza iva|bez vat|before tax|imponib)`)
+
+// amountsIn counts the values that are amounts (not rates).
+func (x *extraction) amountsIn(vals []string) int {
+	n := 0
+	for _, v := range vals {
+		v = strings.TrimSpace(v)
+		if rePercent.MatchString(v) {
+			continue
+		}
+		if _, _, err := ParseAmount(v, x.decimal); err == nil {
+			n++
+		}
+	}
+	return n
 }
 
 func isAmountField(f string) bool {
@@ -651,6 +692,34 @@ func (x *extraction) partyBlock() (string, bool) {
 			}
 			return t, true
 		}
+	}
+	return "", false
+}
+
+// dateUnderTitle reads a date printed alone on the line under the title that
+// carries the document's number ("Invoice 103767" / "February 17, 2026"), as
+// ERP reports print it when no label names the date.
+func (x *extraction) dateUnderTitle(number string) (string, bool) {
+	if number == "" {
+		return "", false
+	}
+	for i, fl := range x.lines {
+		if fl.page > 0 || i+1 >= len(x.lines) {
+			break
+		}
+		t := normSpace(fl.line.Text())
+		if fl.table || matchType(t) == "" || !strings.Contains(t, number) {
+			continue
+		}
+		next := x.lines[i+1]
+		size := fl.line.Cells[0].Size
+		if next.page != fl.page || next.table || fl.line.Y-next.line.Y > 2.5*size || len(next.line.Cells) != 1 {
+			return "", false
+		}
+		if d, err := ParseDate(normSpace(next.line.Text()), x.dayFirst); err == nil {
+			return d, true
+		}
+		return "", false
 	}
 	return "", false
 }
