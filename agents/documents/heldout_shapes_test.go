@@ -41,13 +41,14 @@ func TestHeldOutShapes(t *testing.T) {
 			"300:100,00 | 380:20,00 | 470:120,00",
 		}, Document{Number: "F-2025-9", IssueDate: "2025-12-31", PONumber: "PO-778", Currency: "EUR",
 			Subtotal: "100.00", Tax: "20.00", Total: "120.00", Supplier: "Société Exemple SARL"}, 1},
-		{"German hosting bill: VK-Preis and Zeilenbetrag columns over a header continuation, a coordinated date label", []string{
+		{"German hosting bill: VK-Preis and Zeilenbetrag columns over a two-line header continuation (a lone MwSt. there ends nothing), a coordinated date label", []string{
 			"40:Hosting Beispiel AG - Weg 4 - 63571 Gelnhausen",
 			"40:Rechnung",
 			"40:Rechnungsnr. | 150:30064443",
 			"40:Liefer- und Rechnungsdatum: 7. Mai 2014",
 			"40:Pos. | 100:Menge | 150:Beschreibung | 380:VK-Preis | 470:Zeilenbetrag",
-			"380:Ohne MwSt. | 470:Ohne MwSt.",
+			"380:Ohne | 470:Ohne MwSt.",
+			"380:MwSt.",
 			"40:1 | 100:1 | 150:Exchange Postfach | 380:3,89 | 470:3,89",
 			"40:2 | 100:2 | 150:Exchange Postfach groß | 380:5,39 | 470:10,78",
 			"380:Total EUR | 470:14,67",
@@ -68,13 +69,13 @@ func TestHeldOutShapes(t *testing.T) {
 			"300:Total | 425:473.00 EUR | 500:56.87 EUR",
 		}, Document{Number: "R-2024/00001", IssueDate: "2026-02-17", Currency: "EUR",
 			Subtotal: "473.00", Tax: "56.87", Total: "529.87"}, 2},
-		{"Dutch web shop: labels over values, Exclusief BTW beside a Subtotaal that includes the tax", []string{
+		{"Dutch web shop: labels over values, Exclusief BTW beside a Subtotaal that includes the tax, the VAT rate printed in the amount column", []string{
 			"40:Webwinkel Voorbeeld B.V.",
 			"40:FACTUUR",
 			"40:Klant | 150:Factuur datum | 300:Factuur | 420:Vervaldatum",
 			"40:K-100 | 150:8-9-2022 | 300:VF-1005 | 420:22-9-2022",
-			"40:Artikel | 280:Aantal | 360:Prijs | 470:Bedrag",
-			"40:Koffiebonen 1 kg | 280:1 | 360:€ 24,20 | 470:€ 24,20",
+			"40:Artikel | 280:Aantal | 340:Prijs per stuk | 430:BTW Prijs incl. BTW",
+			"40:Koffiebonen 1 kg | 280:1 | 360:€ 24,20 | 430:21% | 470:€ 24,20",
 			"60:Exclusief BTW | 150:€ 20,00 | 400:Subtotaal | 470:€ 24,20",
 			"60:BTW 21% | 150:€ 4,20",
 			"400:Totaal | 470:€ 24,20",
