@@ -18,7 +18,7 @@ var typeTitles = []struct {
 	{TypeBillOfLading, regexp.MustCompile(`(?i)(\bbill\s+of\s+lading\b|\bB/L\b|\bfrachtbrief\b|\bkonnossement\b|\bconnaissement\b|\blettre\s+de\s+voiture\b)`)},
 	{TypeShipNotice, regexp.MustCompile(`(?i)\b(packing\s+(list|slip)|advance\s+ship(ping)?\s+notice|ship(ping)?\s+notice|delivery\s+note|despatch\s+note|lieferschein|packliste|lieferavis|versandanzeige|bordereau\s+de\s+livraison|bon\s+de\s+livraison|liste\s+de\s+colisage|avis\s+d'exp[ée]dition)\b|\bASN\b`)},
 	{TypeConfirmation, regexp.MustCompile(`(?i)\b(order\s+(confirmation|acknowledge?ment)|confirmation\s+of\s+(purchase\s+)?order|po\s+confirmation|auftragsbest[äa]tigung|bestellbest[äa]tigung|confirmation\s+de\s+commande|accus[ée]\s+de\s+r[ée]ception\s+de\s+commande)\b`)},
-	{TypeInvoice, regexp.MustCompile(`(?i)\b(invoice|rechnung|facture|factuur|factura|fattura|faktura|fatura|faktúra|lasku|faktuur)\b`)},
+	{TypeInvoice, regexp.MustCompile(`(?i)\b(invoice|(?:waren|handels|schluss|abschlags|teil|sammel|dienstleistungs|honorar)?rechnung|facture|factuur|factura|fattura|faktura|fatura|faktúra|lasku|faktuur)\b`)},
 }
 
 // Classify decides the document type from its title: the largest text near
@@ -70,7 +70,12 @@ func Classify(pages []PageText) (string, float64) {
 	return TypeOther, 0.3
 }
 
+// reLetterSpaced is a word set with a space after each letter, as titles
+// are drawn for emphasis: "W A R E N R E C H N U N G".
+var reLetterSpaced = regexp.MustCompile(`\b(?:\pL ){3,}\pL\b`)
+
 func matchType(s string) string {
+	s = reLetterSpaced.ReplaceAllStringFunc(s, func(w string) string { return strings.ReplaceAll(w, " ", "") })
 	for _, t := range typeTitles {
 		if t.re.MatchString(s) {
 			return t.typ

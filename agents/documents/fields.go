@@ -39,6 +39,11 @@ func ExtractFields(pages []PageText) Document {
 		}
 	}
 	if d.IssueDate == "" {
+		if v, ok := x.dateUnderTitle(d.Number); ok {
+			d.IssueDate, d.Confidence["issue_date"] = v, 0.6
+		}
+	}
+	if d.IssueDate == "" {
 		if v, ok := x.placeDate(); ok {
 			d.IssueDate, d.Confidence["issue_date"] = v, 0.6
 		}
@@ -158,6 +163,13 @@ type candidate struct {
 	score float64 // label length: more specific labels win
 	order int     // position in the document
 	sum   bool    // the label says it is a sum ("Total TVA", "Summe USt"), not one rate's row
+	// multi: the label's row carries several amounts ("Total | 473.00 |
+	// 56.87" closing a VAT breakdown: base and tax, not the invoice total).
+	multi bool
+	// net: a subtotal label that says it excludes tax ("Exclusief BTW",
+	// "Total HT") rather than a bare "Subtotal", which some shops print
+	// with the tax in.
+	net bool
 }
 
 // reNetQualifier turns a total label into the net total: "Gesamtbetrag
@@ -221,12 +233,16 @@ func (x *extraction) labelled(d *Document) {
 				if _, _, isLabel := matchLabel(n.Text); isLabel {
 					break
 				}
+				if field == "supplier" && reBuyerHeading.MatchString(strings.TrimSpace(n.Text)) {
+					break // "Lieferant | Käufer": two party headings side by side
+				}
 				vals = append(vals, n.Text)
 			}
 			if v, ok := x.value(field, vals); ok {
 				order++
 				label := labelPart(c.Text, rest)
-				found[field] = append(found[field], candidate{v, labelLen, order, reSumWord.MatchString(label)})
+				found[field] = append(found[field], candidate{value: v, score: labelLen, order: order, sum: reSumWord.MatchString(label),
+					multi: isAmountField(field) && x.amountsIn(vals) >= 2, net: field == "subtotal" && reNetWord.MatchString(label)})
 				continue
 			}
 			if rest == "" {
@@ -236,9 +252,15 @@ func (x *extraction) labelled(d *Document) {
 				// identifier line first: look a few lines down.
 				// A column header ("Fälligkeit") may have its value a line
 				// further down when the row beside it wraps.
+				// A row of amount labels ("Total HT | Total TVA | Total TTC")
+				// heads a totals table whose values may sit a few lines
+				// down, under lines of fine print beside it.
 				depth := 2
 				if field == "supplier" {
 					depth = 3
+				}
+				if isAmountField(field) && amountLabels(fl.line) >= 2 {
+					depth = 4
 				}
 				for k := 0; k < depth; k++ {
 					below, ok := x.below(li+k, c)
@@ -248,9 +270,16 @@ func (x *extraction) labelled(d *Document) {
 					if _, _, isLabel := matchLabel(below); isLabel {
 						break
 					}
+					if t := strings.TrimSpace(below); reBuyerHeading.MatchString(t) || reSellerHeading.MatchString(t) {
+						break // "Factuur" over "Klant": another column's heading
+					}
 					if v, ok := x.value(field, []string{below}); ok {
+						if isAmountField(field) {
+							v = x.columnSum(field, li+k+1, c, v)
+						}
 						order++
-						found[field] = append(found[field], candidate{v, labelLen - 0.5, order, reSumWord.MatchString(c.Text)})
+						found[field] = append(found[field], candidate{value: v, score: labelLen - 0.5, order: order, sum: reSumWord.MatchString(c.Text),
+							net: field == "subtotal" && reNetWord.MatchString(c.Text)})
 						break
 					}
 				}
@@ -275,6 +304,12 @@ func (x *extraction) labelled(d *Document) {
 				if field == "tax" && cs[i].sum != cs[j].sum {
 					return cs[i].sum // a tax total over the rows of a breakdown
 				}
+				if (field == "total" || field == "subtotal") && cs[i].multi != cs[j].multi {
+					return !cs[i].multi // a figure of its own over a breakdown's sum row
+				}
+				if field == "subtotal" && cs[i].net != cs[j].net {
+					return cs[i].net // "Exclusief BTW 593,36" over "Subtotaal 717,97"
+				}
 				return cs[i].order > cs[j].order
 			})
 		}
@@ -292,6 +327,77 @@ func (x *extraction) labelled(d *Document) {
 		d.SetField(field, cs[0].value)
 		d.Confidence[field] = 0.7
 	}
+}
+
+// amountLabels counts the cells of a line that are subtotal, tax or total
+// labels without a value of their own.
+func amountLabels(l TextLine) int {
+	n := 0
+	for _, c := range l.Cells {
+		if f, rest, ok := matchLabel(c.Text); ok && isAmountField(f) && rest == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// columnSum reads down the column of an amount label whose first value,
+// first, is on line li: a tax breakdown under "Nettobetrag | MwSt-Betrag |
+// Endbetrag" prints one row per rate and then their sum. When the last of
+// the column's amounts is the sum of those above it, that sum is the
+// document's figure (the column may run on into other text below, which
+// the first such sum ends); otherwise the first value stands.
+func (x *extraction) columnSum(field string, li int, label Cell, first string) string {
+	vals := []string{first}
+	for j := li + 1; j < len(x.lines) && j <= li+8; j++ {
+		prev, cur := x.lines[j-1], x.lines[j]
+		if cur.page != prev.page || prev.line.Y-cur.line.Y > 2.5*label.Size {
+			break
+		}
+		var v string
+		for _, c := range cur.line.Cells {
+			if overlap(label.X, label.X2, c.X, c.X2) > 0 {
+				if _, _, isLabel := matchLabel(c.Text); !isLabel {
+					v, _ = x.value(field, []string{c.Text})
+				}
+				break
+			}
+		}
+		if v == "" {
+			break
+		}
+		vals = append(vals, v)
+	}
+	var sum big.Rat
+	for k, v := range vals {
+		r, ok := rat(v)
+		if !ok {
+			break
+		}
+		if k > 1 && near(&sum, r, 1) { // two rows or more: one row equal to the next proves nothing
+			return v
+		}
+		sum.Add(&sum, r)
+	}
+	return first
+}
+
+// reNetWord marks a subtotal label that names the amount before tax.
+var reNetWord = regexp.MustCompile(`(?i)(excl|exkl|exclusief|exclusive|hors tax|\bht\b|h\.t\.|netto|\bnet\b|\bnett\b|ohne|sans tva|sin iva|senza iva|bez vat|before tax|imponib)`)
+
+// amountsIn counts the values that are amounts (not rates).
+func (x *extraction) amountsIn(vals []string) int {
+	n := 0
+	for _, v := range vals {
+		v = strings.TrimSpace(v)
+		if rePercent.MatchString(v) {
+			continue
+		}
+		if _, _, err := ParseAmount(v, x.decimal); err == nil {
+			n++
+		}
+	}
+	return n
 }
 
 func isAmountField(f string) bool {
@@ -336,9 +442,10 @@ func overlap(a1, a2, b1, b2 float64) float64 {
 }
 
 var (
-	reHasDigit = regexp.MustCompile(`\d`)
-	reDocNum   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*$|^\d+$`)
-	rePercent  = regexp.MustCompile(`^\d+([.,]\d+)?\s*%$`)
+	reHasDigit  = regexp.MustCompile(`\d`)
+	reHasLetter = regexp.MustCompile(`\pL`)
+	reDocNum    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*$|^\d+$`)
+	rePercent   = regexp.MustCompile(`^\d+([.,]\d+)?\s*%$`)
 )
 
 // value picks the field's value from the text after its label.
@@ -346,7 +453,8 @@ func (x *extraction) value(field string, vals []string) (string, bool) {
 	switch field {
 	case "issue_date", "due_date", "ship_date":
 		for _, v := range vals {
-			if d, ok := x.findDate(v); ok {
+			// ": 06.08.2013": labels padded to a column of colons.
+			if d, ok := x.findDate(strings.TrimLeft(strings.TrimSpace(v), ":")); ok {
 				return d, true
 			}
 		}
@@ -584,6 +692,34 @@ func (x *extraction) partyBlock() (string, bool) {
 			}
 			return t, true
 		}
+	}
+	return "", false
+}
+
+// dateUnderTitle reads a date printed alone on the line under the title that
+// carries the document's number ("Invoice 103767" / "February 17, 2026"), as
+// ERP reports print it when no label names the date.
+func (x *extraction) dateUnderTitle(number string) (string, bool) {
+	if number == "" {
+		return "", false
+	}
+	for i, fl := range x.lines {
+		if fl.page > 0 || i+1 >= len(x.lines) {
+			break
+		}
+		t := normSpace(fl.line.Text())
+		if fl.table || matchType(t) == "" || !strings.Contains(t, number) {
+			continue
+		}
+		next := x.lines[i+1]
+		size := fl.line.Cells[0].Size
+		if next.page != fl.page || next.table || fl.line.Y-next.line.Y > 2.5*size || len(next.line.Cells) != 1 {
+			return "", false
+		}
+		if d, err := ParseDate(normSpace(next.line.Text()), x.dayFirst); err == nil {
+			return d, true
+		}
+		return "", false
 	}
 	return "", false
 }

@@ -33,7 +33,7 @@ var fieldLabels = map[string][]string{
 		"rechnungsdatum", "factuurdatum", "datum factuur", "fecha de factura", "fecha de emisión", "fecha factura", "fecha", "data fattura", "data della fattura", "data documento", "data", "data wystawienia", "data faktury", "date of issue", "billing date", "invoice issued",
 		"invoice date", "date of invoice", "credit note date", "document date", "issue date", "date issued", "order date",
 		"confirmation date", "date", "dated", "tax point",
-		"rechnungsdatum", "belegdatum", "datum", "gutschriftsdatum", "ausstellungsdatum",
+		"rechnungsdatum", "belegdatum", "datum", "gutschriftsdatum", "ausstellungsdatum", "beleg-datum", "factuur datum",
 		"date de facture", "date de facturation", "date d'émission", "date du document", "date de l'avoir",
 	},
 	"due_date": {
@@ -56,7 +56,7 @@ var fieldLabels = map[string][]string{
 		"po number", "po no", "po #", "p.o. number", "p.o. no", "po", "purchase order", "purchase order no", "purchase order number",
 		"your order", "your order no", "your po", "customer po", "customer order", "order no", "order number", "order ref",
 		"bestellnummer", "bestell-nr", "ihre bestellung", "ihre bestellnummer", "ihre bestell-nr", "bestellung",
-		"n° de commande", "no de commande", "numéro de commande", "votre commande", "votre commande n°", "réf. commande", "bon de commande",
+		"n° de commande", "no de commande", "numéro de commande", "votre commande", "votre commande n°", "réf. commande", "bon de commande", "n° bon de commande", "n° de bon de commande", "numéro de bon de commande",
 	},
 	"currency": {"currency", "währung", "rechnungswährung", "devise", "monnaie", "valuta", "moneda", "divisa", "waluta"},
 	// What is left to pay after prepayments: the total only when no grand
@@ -71,14 +71,14 @@ var fieldLabels = map[string][]string{
 		"subtotal", "sub-total", "sub total", "net amount", "net total", "total net", "total excl. vat", "total excl vat",
 		"total before tax", "goods total", "amount before tax", "merchandise total",
 		"zwischensumme", "nettobetrag", "summe netto", "netto", "gesamt netto", "warenwert",
-		"total ht", "sous-total", "montant ht", "total hors taxes",
+		"total ht", "sous-total", "montant ht", "total hors taxes", "exclusief btw", "excl. btw", "totaal excl. btw",
 	},
 	"tax": {
 		"taxe sur la valeur ajoutée", "montant de tva", "umsatzsteuer gesamt", "gesamtsteuerbetrag", "impuesto", "imposta sul valore aggiunto", "podatek", "btw-totaal",
 		"value added tax", "total taxes", "taxes", "tax total", "total tax amount", "total vat amount", "vat total amount", "total gst", "steuer", "ust. gesamt", "mwst. gesamt", "totale imposta", "importe del iva", "suma vat", "btw-bedrag", "total de la tva",
 		"steuerbetrag", "ust.-betrag", "mwst.-betrag", "umsatzsteuerbetrag", "summe mwst", "summe ust", "btw", "btw bedrag", "totaal btw", "iva", "total iva", "cuota iva", "importe iva", "totale iva", "imposta", "kwota vat", "podatek vat", "vat total", "total vat", "montant de la tva",
 		"tax", "vat", "sales tax", "gst", "igst", "cgst", "sgst", "utgst", "tax amount", "vat amount", "total tax",
-		"mwst", "mwst.", "ust", "ust.", "mehrwertsteuer", "umsatzsteuer", "zzgl. mwst",
+		"mwst", "mwst.", "ust", "ust.", "mehrwertsteuer", "umsatzsteuer", "zzgl. mwst", "mwst-betrag", "ust-betrag",
 		"tva", "montant tva", "total tva",
 	},
 	"total": {
@@ -88,7 +88,7 @@ var fieldLabels = map[string][]string{
 		"total", "grand total", "invoice total", "total amount", "total payable",
 		"total credit", "credit total", "total incl. vat", "total incl vat", "order total",
 		"gesamtbetrag", "rechnungsbetrag", "gesamtsumme", "summe", "endbetrag", "gesamt brutto", "bruttobetrag", "gutschriftsbetrag",
-		"total ttc", "montant total", "montant ttc", "total à payer", "montant de l'avoir",
+		"total ttc", "montant total", "montant ttc", "total à payer", "montant de l'avoir", "factuur totaal", "totaal factuur",
 	},
 	"payment_terms": {
 		"betalingsvoorwaarden", "condiciones de pago", "forma de pago", "condizioni di pagamento", "termini di pagamento", "warunki płatności", "sposób płatności",
@@ -116,10 +116,10 @@ var columnLabels = map[string][]string{
 		"qté", "quantité", "qté livrée", "qté confirmée"},
 	"unit": {"eenheid", "unidad", "unità", "u.m.", "jm", "j.m.", "unit", "uom", "u/m", "einheit", "me", "unité", "u.", "unite"},
 	"unit_price": {"prix unit.", "p.u. ht", "preis pro einheit", "unit price excl. vat", "precio unit.", "prezzo unit.", "nettopreis", "preis netto", "prijs", "eenheidsprijs", "stukprijs", "precio", "precio unitario", "prezzo", "prezzo unitario", "cena", "cena netto", "cena jedn.", "cena jednostkowa", "unit price (net)", "net price", "unit price", "price", "price/unit", "unit cost", "rate", "each",
-		"einzelpreis", "preis", "e-preis", "stückpreis", "preis/einheit",
-		"prix unitaire", "p.u.", "prix u. ht", "prix", "pu ht", "prix unitaire ht"},
+		"einzelpreis", "preis", "e-preis", "stückpreis", "preis/einheit", "vk-preis", "vk preis", "ek-preis",
+		"prix unitaire", "p.u.", "prix u. ht", "prix", "pu ht", "prix unitaire ht", "prijs per stuk", "prijs per eenheid"},
 	"total": {"prix total", "prix total ht", "montant total", "importe total", "totale riga", "importo totale", "wartość brutto", "line amount (net)", "amount (inr)", "taxable value", "gesamtbetrag", "positionsbetrag", "betrag netto", "nettobetrag", "bedrag", "totaal", "importe", "importo", "wartość", "wartość netto", "net amount", "line amount", "amount (net)", "total net", "total price", "amount", "total", "line total", "ext. price", "extended", "net", "value",
-		"betrag", "gesamt", "gesamtpreis", "summe", "wert",
+		"betrag", "gesamt", "gesamtpreis", "summe", "wert", "zeilenbetrag", "zeilensumme",
 		"montant", "montant ht", "total ht", "total ligne"},
 }
 
@@ -171,6 +171,13 @@ func matchLabel(text string) (field, rest string, ok bool) {
 	if len(lt) != len(text) {
 		text = lt // a case change that altered byte lengths; keep offsets valid
 	}
+	if m := reCoordinated.FindStringIndex(lt); m != nil {
+		// "Liefer- und Rechnungsdatum" names both dates: the last compound
+		// is the label ("Rechnungsdatum").
+		if f, rest, ok := matchLabel(text[m[1]:]); ok {
+			return f, rest, true
+		}
+	}
 	for _, m := range labelsByLen {
 		if !strings.HasPrefix(lt, m.label) {
 			continue
@@ -184,6 +191,10 @@ func matchLabel(text string) (field, rest string, ok bool) {
 	}
 	return "", "", false
 }
+
+// reCoordinated is the head of a German coordinated compound, whose shared
+// part the hyphen leaves out: "Liefer- und ", "Liefer-/".
+var reCoordinated = regexp.MustCompile(`^\pL+-\s*(?:und|u\.|&|/|oder)\s+|^\pL+-/\s*`)
 
 var reLabelPunct = regexp.MustCompile(`^(\s|[:#.°\-–]|\((excl|incl|net)[^)]*\)|(?i:no\.?|nr\.?|n°|number)(\s|:|$))*`)
 

@@ -2,6 +2,7 @@ package documents
 
 import (
 	"math"
+	"regexp"
 	"strings"
 )
 
@@ -77,7 +78,19 @@ func fixColumns(cols []column) {
 // one. n is how many lines the header took.
 func stackedHeader(lines []flatLine, i int) (cols []column, n int, ok bool) {
 	if c, ok := headerColumns(lines[i].line); ok {
-		return c, 1, true
+		// Lines under the header that only continue its cells ("Ohne" /
+		// "MwSt.", "(EUR)") belong to it: read as rows, a continued
+		// "MwSt." would end the table as a tax label.
+		n := 1
+		for k := i + 1; k < len(lines) && k <= i+2; k++ {
+			l, prev := lines[k].line, lines[k-1].line
+			if len(l.Cells) == 0 || reHasDigit.MatchString(l.Text()) || lines[k].page != lines[i].page ||
+				prev.Y-l.Y > 1.6*math.Max(prev.Cells[0].Size, l.Cells[0].Size) || !underColumns(c, l) {
+				break
+			}
+			n++
+		}
+		return c, n, true
 	}
 	type hcell struct {
 		x1, x2 float64
@@ -128,6 +141,24 @@ func stackedHeader(lines []flatLine, i int) (cols []column, n int, ok bool) {
 		}
 	}
 	return cols, n, n > 0
+}
+
+// underColumns says whether every cell of a line sits under a named header
+// column.
+func underColumns(cols []column, l TextLine) bool {
+	for _, c := range l.Cells {
+		under := false
+		for _, col := range cols {
+			if col.kind != "" && overlap(col.x1, col.x2, c.X, c.X2) > 0 {
+				under = true
+				break
+			}
+		}
+		if !under {
+			return false
+		}
+	}
+	return true
 }
 
 func sortCells(cs []Cell) {
@@ -275,10 +306,12 @@ func (x *extraction) item(row map[string]string) (Line, bool) {
 	l.Unit = strings.TrimSpace(row["unit"])
 	if q := strings.TrimSpace(row["quantity"]); q != "" {
 		// "12 pcs", "1 250 Stk": a unit glued to the quantity, which may
-		// itself contain spaces as thousands separators.
+		// itself contain spaces as thousands separators. A unit may hold
+		// digits: UN/ECE Recommendation 20 codes such as "H87" (piece),
+		// "C62" (one), "M2" in renderings of e-invoices.
 		f := strings.Fields(q)
 		n := len(f)
-		for n > 1 && !reHasDigit.MatchString(f[n-1]) {
+		for n > 1 && (!reHasDigit.MatchString(f[n-1]) || reHasLetter.MatchString(f[n-1])) {
 			n--
 		}
 		a, _, err := ParseAmount(strings.Join(f[:n], " "), x.decimal)
@@ -290,14 +323,14 @@ func (x *extraction) item(row map[string]string) (Line, bool) {
 			l.Unit = strings.Join(f[n:], " ")
 		}
 	}
-	if p := strings.TrimSpace(row["unit_price"]); p != "" {
+	if p := dropRate(row["unit_price"]); p != "" {
 		a, _, err := ParseAmount(p, x.decimal)
 		if err != nil {
 			return Line{}, false
 		}
 		l.UnitPrice = a
 	}
-	if t := strings.TrimSpace(row["total"]); t != "" {
+	if t := dropRate(row["total"]); t != "" {
 		a, _, err := ParseAmount(t, x.decimal)
 		if err != nil {
 			return Line{}, false
@@ -314,6 +347,14 @@ func (x *extraction) item(row map[string]string) (Line, bool) {
 		return Line{}, false // an item's attribute: "Gewicht: 1 kg"
 	}
 	return l, true
+}
+
+var reLeadingRate = regexp.MustCompile(`^\d{1,2}([.,]\d+)?\s?%\s+`)
+
+// dropRate removes a VAT rate that a header without its own rate column
+// ("BTW Prijs incl. BTW") puts in front of the amount: "21% € 399,00".
+func dropRate(s string) string {
+	return reLeadingRate.ReplaceAllString(strings.TrimSpace(s), "")
 }
 
 // endsTable says whether a row names a subtotal, tax or total in a cell
