@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 )
 
 // ExtractFields applies the field rules to a document's text layer: type,
@@ -567,10 +568,20 @@ func (x *extraction) supplierByFont() (string, float64) {
 		}
 		for _, c := range l.Cells {
 			t := c.Text
-			if matchType(t) != "" || !strings.ContainsFunc(t, isLetterRune) || reHasDigit.MatchString(t) && !reCompany.MatchString(t) {
+			if name, ok := nameBeforeTitle(t); ok {
+				// "Amazon Web Services Invoice": the issuer's name in its
+				// own title.
+				t = name
+			} else if matchType(t) != "" || !strings.ContainsFunc(t, isLetterRune) || reHasDigit.MatchString(t) && !reCompany.MatchString(t) {
 				continue
 			}
+			if strings.HasSuffix(strings.TrimSpace(t), ":") || len(strings.Fields(t)) > 8 || strings.Contains(t, "://") || strings.Contains(t, "www.") || strings.Contains(t, "@") {
+				continue // a sentence, a web or mail address: no name
+			}
 			if _, _, isLabel := matchLabel(t); isLabel {
+				continue
+			}
+			if buyerHeadingText(t) || reSellerHeading.MatchString(strings.TrimSpace(t)) || li < len(x.lines) && x.inBuyerBlock(li, c) {
 				continue
 			}
 			bonus := 0.0
@@ -579,6 +590,7 @@ func (x *extraction) supplierByFont() (string, float64) {
 			}
 			if c.Size+bonus > best.Size {
 				best = c
+				best.Text = t
 				best.Size = c.Size + bonus
 			}
 		}
@@ -590,6 +602,37 @@ func (x *extraction) supplierByFont() (string, float64) {
 		return best.Text, 0.6
 	}
 	return best.Text, 0.4
+}
+
+// reNamedTitle is a title that begins with its issuer's name: "Amazon Web
+// Services Invoice", "Contoso Rechnung".
+var reNamedTitle = regexp.MustCompile(`(?i)^(.+?)\s+(?:invoice|rechnung|facture|factuur|factura|fattura|faktura)$`)
+
+// titleWords are what comes before "invoice" in titles that name no
+// issuer: "Tax Invoice", "Commercial Invoice", "Proforma-Rechnung".
+var titleWords = map[string]bool{"tax": true, "vat": true, "gst": true, "commercial": true, "sales": true, "proforma": true, "pro": true,
+	"forma": true, "pro-forma": true, "final": true, "interim": true, "partial": true, "original": true, "copy": true, "duplicate": true,
+	"retail": true, "service": true, "credit": true, "debit": true, "your": true, "our": true, "the": true, "this": true,
+	"simplified": true, "summary": true, "monthly": true, "e-invoice": true, "electronic": true, "self-billed": true, "corrected": true,
+	"storno": true, "abschlags": true, "schluss": true, "teil": true, "waren": true, "sammel": true, "of": true, "an": true, "a": true}
+
+// nameBeforeTitle returns the name in a named title: two words or more,
+// capitalised, none of them a title word of its own.
+func nameBeforeTitle(t string) (string, bool) {
+	m := reNamedTitle.FindStringSubmatch(strings.TrimSpace(t))
+	if m == nil {
+		return "", false
+	}
+	words := strings.Fields(m[1])
+	if len(words) < 2 || len(words) > 6 || reHasDigit.MatchString(m[1]) {
+		return "", false
+	}
+	for _, w := range words {
+		if titleWords[strings.ToLower(strings.Trim(w, ".,:-"))] || !unicode.IsUpper([]rune(w)[0]) {
+			return "", false
+		}
+	}
+	return m[1], true
 }
 
 var reCompany = regexp.MustCompile(`(?i)\b(inc|ltd|llc|gmbh|ag|kg|sa|sas|sarl|s\.a\.|s\.a\.r\.l\.|co|corp|corporation|limited|plc|pvt|bv|nv|oy|ab|spa|srl|group|company)\b\.?`)
@@ -906,6 +949,51 @@ var (
 // directors): "Alphabet Fuhrparkmanagement GmbH" over "Geschäftsführer: …"
 // and "USt-IdNr. DE…". The buyer's particulars ("Customer VAT ID") are
 // left out. The name must carry a legal form and sit in the same column.
+// reAttention opens a line addressed to a person at the buyer: "ATTN:",
+// "Attn.", "z. Hd.", "c/o", "À l'attention de", "t.a.v.".
+var reAttention = regexp.MustCompile(`(?i)^(attn\b|attention\b|z\.\s*hd\.?|zu händen|c/o\b|à l'attention|a l'attention|t\.a\.v\.|ter attentie|all'attenzione|a la atención)`)
+
+// buyerHeadingText reports whether t heads the buyer's address, also with
+// the word "address" after it ("Bill to Address:", "Kunde Anschrift").
+func buyerHeadingText(t string) bool {
+	t = strings.TrimSpace(t)
+	if reBuyerHeading.MatchString(t) {
+		return true
+	}
+	low := strings.ToLower(strings.TrimRight(t, ": "))
+	for _, suf := range []string{" address", " adresse", " adres", " anschrift", " indirizzo", " dirección"} {
+		if head, ok := strings.CutSuffix(low, suf); ok && reBuyerHeading.MatchString(strings.TrimSpace(head)) {
+			return true
+		}
+	}
+	return false
+}
+
+// inBuyerBlock reports whether cell c of flat line i stands in the buyer's
+// address block: addressed to someone there, or under a buyer heading of its
+// column a few lines up (or after one on its own line). The largest name at
+// the top, or the company over a tax id, is then the buyer's, not the
+// supplier's.
+func (x *extraction) inBuyerBlock(i int, c Cell) bool {
+	if reAttention.MatchString(strings.TrimSpace(c.Text)) {
+		return true
+	}
+	if i < 0 || i >= len(x.lines) {
+		return false
+	}
+	for j := i; j >= 0 && j >= i-5 && x.lines[j].page == x.lines[i].page; j-- {
+		for _, h := range x.lines[j].line.Cells {
+			if j == i && h.X >= c.X || j < i && math.Abs(h.X-c.X) > 40 {
+				continue
+			}
+			if buyerHeadingText(h.Text) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (x *extraction) legalBlock() (string, bool) {
 	for i, fl := range x.lines {
 		for _, c := range fl.line.Cells {
@@ -918,6 +1006,9 @@ func (x *extraction) legalBlock() (string, bool) {
 						continue
 					}
 					t := normSpace(up.Text)
+					if x.inBuyerBlock(j, up) {
+						continue
+					}
 					if reCompany.MatchString(t) && !strings.Contains(t, ":") && !reLegalLine.MatchString(t) && len(t) <= 80 {
 						return t, true
 					}

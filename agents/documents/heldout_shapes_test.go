@@ -81,6 +81,16 @@ func TestHeldOutShapes(t *testing.T) {
 			"400:Totaal | 470:€ 24,20",
 		}, Document{Number: "VF-1005", IssueDate: "2022-09-08", DueDate: "2022-09-22", Currency: "EUR",
 			Subtotal: "20.00", Tax: "4.20", Total: "24.20", Supplier: "Webwinkel Voorbeeld B.V."}, 1},
+		{"Cloud bill: the issuer named in its own title, the buyer's block under 'Bill to Address:' and addressed ATTN, a sentence and a bare label at the top", []string{
+			"250:Northwind Cloud Services Invoice",
+			"250:Email or talk to us about your account or bill, visit www.example.com/contact-us/",
+			"40:Account number:",
+			"40:123456789012 | 250:Invoice Number: | 500:INV-555",
+			"250:Invoice Date: | 480:March 3, 2026",
+			"40:Bill to Address: | 250:TOTAL AMOUNT DUE ON March 3, 2026 | 500:$12.50",
+			"40:ATTN: Fabrikam Traders Limited",
+			"40:1 Harbour Road",
+		}, Document{Number: "INV-555", IssueDate: "2026-03-03", Total: "12.50", Supplier: "Northwind Cloud Services"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,5 +111,22 @@ func TestHeldOutShapes(t *testing.T) {
 				t.Errorf("%d lines %+v, want %d", len(got.Lines), got.Lines, tt.lines)
 			}
 		})
+	}
+}
+
+// A title names its issuer only with two capitalised words or more, none a
+// word titles carry on their own.
+func TestNameBeforeTitle(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string
+	}{
+		{"Northwind Cloud Services Invoice", "Northwind Cloud Services"},
+		{"Contoso Handel Rechnung", "Contoso Handel"},
+		{"Tax Invoice", ""}, {"Commercial Invoice", ""}, {"Proforma Invoice", ""}, {"Final Tax Invoice", ""},
+		{"Invoice", ""}, {"Your Invoice", ""}, {"Contoso Invoice", ""}, {"invoice 2024 Invoice", ""}, {"Northwind Invoice No. 5", ""},
+	} {
+		if got, _ := nameBeforeTitle(tt.in); got != tt.want {
+			t.Errorf("nameBeforeTitle(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
