@@ -135,7 +135,10 @@ func TestThreeReplicasOnPostgres(t *testing.T) {
 	if len(acked) != len(evs) {
 		t.Errorf("%d of %d events acknowledged", len(acked), len(evs))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// The outbox paces cards at Slack's published rates (about one a second
+	// a channel), so draining takes tens of seconds; on a loaded shared
+	// machine 2 minutes was once not enough.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	for _, i := range alive {
 		reps[i].m.bot.Wait()
