@@ -309,7 +309,10 @@ func (d *dispatcher) claim(ctx context.Context) error {
 			return err
 		})
 		if err != nil && KindOf(err) != KindNotFound {
-			_ = e.claimer.ReleaseJob(ctx, QueueOutbox, job.ID, e.replica)
+			// Also when the read failed because exops is shutting down:
+			// with the canceled context the job would stay leased until
+			// the lease ran out, and no other replica could take it.
+			_ = e.claimer.ReleaseJob(context.WithoutCancel(ctx), QueueOutbox, job.ID, e.replica)
 			return err
 		}
 		j.plan(c)

@@ -186,6 +186,14 @@ func (e *Engine) Run(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	// Every worker has returned, so no job of this replica is running: give
+	// back any lease still held (a claim committed as the shutdown cut off
+	// its answer), so the other replicas take those jobs at once.
+	if r, ok := e.claimer.(LeaseReleaser); ok {
+		if err := r.ReleaseLeases(context.WithoutCancel(ctx), e.replica); err != nil {
+			e.log.Warn("release leases at stop", "err", err)
+		}
+	}
 	return nil
 }
 

@@ -122,6 +122,14 @@ type JobClaimer interface {
 	ReleaseJob(ctx context.Context, q Queue, id uint64, owner string) error
 }
 
+// LeaseReleaser is a JobClaimer that can give back every job lease one
+// owner holds. A replica's engine calls it when it has stopped, with no job
+// of its own left running: a lease taken in a claim whose answer the
+// shutdown cut off would else hold its job until the lease ran out.
+type LeaseReleaser interface {
+	ReleaseLeases(ctx context.Context, owner string) error
+}
+
 // LeaderLease elects one replica for what must happen once (escalation
 // timers, scheduled pulls, the daily digest): TryLead takes or renews the
 // lease called name until now+ttl and reports whether owner holds it.

@@ -82,6 +82,15 @@ func (s *Store) ReleaseJob(ctx context.Context, q cases.Queue, id uint64, owner 
 	return nil
 }
 
+// ReleaseLeases ends every job lease owner holds (cases.LeaseReleaser): a
+// replica that has stopped working gives back what a cut-off claim left.
+func (s *Store) ReleaseLeases(ctx context.Context, owner string) error {
+	if _, err := s.pool.Exec(ctx, "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1", owner); err != nil {
+		return dbError("store "+s.name+": release leases", err)
+	}
+	return nil
+}
+
 // TryLead takes or renews the leader lease called name for owner until
 // now+ttl. It returns true while owner leads: when nobody held the lease,
 // when owner held it, or when the holder let it run out. A leader renews

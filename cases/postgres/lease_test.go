@@ -252,3 +252,44 @@ func TestSeenOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseLeases: a stopped replica gives back every lease it holds, on
+// every queue, and only its own; the jobs are taken at once, not after the
+// lease runs out.
+func TestReleaseLeases(t *testing.T) {
+	rs := replicasOf(t, 2)
+	ctx := context.Background()
+	now := time.Date(2031, 1, 1, 9, 0, 0, 0, time.UTC)
+	const lease = time.Hour
+	a := &cases.Job{Kind: "card", Case: "EX-000001", Created: now}
+	b := &cases.Job{Kind: "process", Case: "EX-000002", Created: now}
+	c := &cases.Job{Kind: "card", Case: "EX-000003", Created: now}
+	enqueue(t, rs[0], cases.QueueOutbox, a, c)
+	enqueue(t, rs[0], cases.QueueWork, b)
+	for _, q := range []cases.Queue{cases.QueueOutbox, cases.QueueWork} {
+		if _, ok, err := rs[0].ClaimJob(ctx, q, "r0", lease, now); err != nil || !ok {
+			t.Fatalf("claim %s: %v %v", q, ok, err)
+		}
+	}
+	if _, ok, err := rs[1].ClaimJob(ctx, cases.QueueOutbox, "r1", lease, now); err != nil || !ok {
+		t.Fatalf("r1 claim: %v %v", ok, err)
+	}
+	if err := rs[0].ReleaseLeases(ctx, "r0"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []cases.Queue{cases.QueueOutbox, cases.QueueWork} {
+		j, ok, err := rs[1].ClaimJob(ctx, q, "r2", lease, now.Add(time.Second))
+		if err != nil || !ok {
+			t.Errorf("%s: r0's job not free after ReleaseLeases: %v %v", q, ok, err)
+			continue
+		}
+		if j.ID == c.ID {
+			t.Errorf("%s: r1's lease was released too", q)
+		}
+	}
+	if _, ok, _ := rs[1].ClaimJob(ctx, cases.QueueOutbox, "r2", lease, now.Add(time.Second)); ok {
+		t.Errorf("a job under r1's lease was claimed")
+	}
+}
+
+var _ cases.LeaseReleaser = (*Store)(nil)

@@ -84,8 +84,14 @@ func TestThreeReplicasOnPostgres(t *testing.T) {
 		m, err := NewMain(Config{DBPath: store, Policy: pol, Addr: "127.0.0.1:0", SlackBotToken: "xoxb-rep",
 			SlackSigningSecret: "s", SlackAPIURL: ls.APIURL(), SourceSecrets: map[string]string{source: secret}, Now: testClock,
 			Getenv: func(k string) string {
-				if k == "EXOPS_REPLICA" {
+				switch k {
+				case "EXOPS_REPLICA":
 					return name
+				case "EXOPS_JOB_LEASE":
+					// The replica stopped mid-stream may hold leases; with
+					// the 2-minute default the others would take its jobs
+					// over only as the wait below runs out.
+					return "30s"
 				}
 				return ""
 			}})
