@@ -465,15 +465,21 @@ func (e *natsEnv) deadLetters(t testing.TB, want int) []jetstream.Msg {
 	return out
 }
 
-func TestNATSNeverValidGoesToDeadLetter(t *testing.T) {
-	e := newNATSEnv(t)
+// smallBoundLargeStream sets exops' message bound to 4 KiB and creates the
+// stream as an owner would, taking larger messages than exops does: exops'
+// own bound must hold on its own.
+func (e *natsEnv) smallBoundLargeStream(t testing.TB) {
+	t.Helper()
 	e.cfg.MaxMessage = 4096
-	// The owner's stream takes larger messages than exops does: exops'
-	// own bound must hold on its own.
 	if _, err := e.js.CreateStream(context.Background(), jetstream.StreamConfig{Name: e.cfg.Stream,
 		Subjects: e.cfg.Subjects, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.MemoryStorage}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestNATSNeverValidGoesToDeadLetter(t *testing.T) {
+	e := newNATSEnv(t)
+	e.smallBoundLargeStream(t)
 	ing := newKeyed()
 	in := e.start(t, ing)
 	big := natsEvent(t, "/erp/sap-prod", "big", func(m map[string]any) { m["subject"] = strings.Repeat("x", 5000) })
@@ -635,13 +641,7 @@ func TestNATSStopHandsBackWhatItFetched(t *testing.T) {
 // conflict, and a spoofed source in a header is refused like one in a body.
 func TestNATSBinaryContentMode(t *testing.T) {
 	e := newNATSEnv(t)
-	e.cfg.MaxMessage = 4096
-	// A stream that takes larger messages than exops does, so that exops'
-	// own bound, headers counted, is what refuses the large one.
-	if _, err := e.js.CreateStream(context.Background(), jetstream.StreamConfig{Name: e.cfg.Stream,
-		Subjects: e.cfg.Subjects, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.MemoryStorage}); err != nil {
-		t.Fatal(err)
-	}
+	e.smallBoundLargeStream(t) // headers count toward exops' own bound
 	ing := newKeyed()
 	in := e.start(t, ing)
 	et := cases.EventTypes()[0]

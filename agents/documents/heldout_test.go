@@ -225,23 +225,28 @@ func TestHeldOutLayouts(t *testing.T) {
 			Tax: "1250.00", Total: "26250.00", Supplier: "Kaveri Wholesale Distributors"}, 1},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			pages, err := ReadTextUnisolated(cidPDF(rowsAt(tt.rows...)), 5)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := ExtractFields(pages)
-			for _, f := range []string{"number", "issue_date", "due_date", "po_number", "currency", "subtotal", "tax", "total", "supplier"} {
-				if w := tt.want.Field(f); w != "" && got.Field(f) != w {
-					t.Errorf("%s = %q, want %q", f, got.Field(f), w)
-				}
-			}
-			if got.Type != TypeInvoice {
-				t.Errorf("type %q, want invoice", got.Type)
-			}
-			if len(got.Lines) != tt.lines {
-				t.Errorf("%d lines %+v, want %d", len(got.Lines), got.Lines, tt.lines)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkLaidOutInvoice(t, tt.rows, tt.want, tt.lines) })
+	}
+}
+
+// checkLaidOutInvoice draws rows as a PDF, reads it through the real text
+// layer and checks the fields want sets, the type and the line count.
+func checkLaidOutInvoice(t *testing.T, rows []string, want Document, lines int) {
+	t.Helper()
+	pages, err := ReadTextUnisolated(cidPDF(rowsAt(rows...)), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ExtractFields(pages)
+	for _, f := range []string{"number", "issue_date", "due_date", "po_number", "currency", "subtotal", "tax", "total", "supplier"} {
+		if w := want.Field(f); w != "" && got.Field(f) != w {
+			t.Errorf("%s = %q, want %q", f, got.Field(f), w)
+		}
+	}
+	if got.Type != TypeInvoice {
+		t.Errorf("type %q, want invoice", got.Type)
+	}
+	if len(got.Lines) != lines {
+		t.Errorf("%d lines %+v, want %d", len(got.Lines), got.Lines, lines)
 	}
 }
